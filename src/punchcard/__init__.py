@@ -1,0 +1,56 @@
+"""punchcard: redeem prepaid packages (punch cards) at checkout, explainably and exactly.
+
+>>> import punchcard
+>>> punchcard.Money("30", "USD")
+Money('30.00', 'USD')
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .engine import apply
+from .errors import (
+    CurrencyMismatchError,
+    InvalidTimeError,
+    InvalidTypeError,
+    InvalidValueError,
+    PunchcardError,
+    ScenarioError,
+    SettingsError,
+)
+from .events import CreditsRedeemed
+from .models import Cart, Component, Line, Package, Rates, Settings
+from .money import Money
+from .policy import Policy
+from .results import Application, LineResult, Redemption, Rejection
+
+try:
+    __version__ = version("punchcard")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    from ._version import __version__
+
+__all__ = [
+    "Application",
+    "Cart",
+    "Component",
+    "CreditsRedeemed",
+    "CurrencyMismatchError",
+    "InvalidTimeError",
+    "InvalidTypeError",
+    "InvalidValueError",
+    "Line",
+    "LineResult",
+    "Money",
+    "Package",
+    "Policy",
+    "PunchcardError",
+    "Rates",
+    "Redemption",
+    "Rejection",
+    "ScenarioError",
+    "Settings",
+    "SettingsError",
+    "__version__",
+    "apply",
+]

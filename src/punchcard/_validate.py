@@ -1,0 +1,93 @@
+"""attrs validators that raise punchcard's errors and name the field, what was expected and what came."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Collection
+from typing import Any
+
+import attrs
+
+from .errors import InvalidTypeError, InvalidValueError
+
+Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+
+def identifier(_inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
+    """A non-empty string id (package id, owner, item, location...)."""
+    if not isinstance(value, str):
+        raise InvalidTypeError(attr.name, f"must be a non-empty string, got {value!r}")
+    if not value:
+        raise InvalidValueError(attr.name, "must be a non-empty string, got ''")
+
+
+def optional_identifier(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        identifier(inst, attr, value)
+
+
+def whole(minimum: int) -> Validator:
+    """A whole number (not a bool) >= *minimum*."""
+
+    def check(_inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidTypeError(
+                attr.name, f"must be a whole number >= {minimum}, got {value!r}"
+            )
+        if value < minimum:
+            raise InvalidValueError(
+                attr.name, f"must be a whole number >= {minimum}, got {value!r}"
+            )
+
+    return check
+
+
+def optional_whole(minimum: int) -> Validator:
+    inner = whole(minimum)
+
+    def check(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
+        if value is not None:
+            inner(inst, attr, value)
+
+    return check
+
+
+def boolean(_inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, bool):
+        raise InvalidTypeError(attr.name, f"must be true or false, got {value!r}")
+
+
+def one_of(options: Collection[str]) -> Validator:
+    def check(_inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
+        if value not in options:
+            raise InvalidValueError(attr.name, f"must be one of {sorted(options)!r}, got {value!r}")
+
+    return check
+
+
+def instance(kind: type, article: str) -> Validator:
+    def check(_inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
+        if not isinstance(value, kind):
+            raise InvalidTypeError(attr.name, f"must be {article}, got {value!r}")
+
+    return check
+
+
+def date_only(_inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        raise InvalidTypeError(attr.name, f"must be a datetime.date, got {value!r}")
+
+
+def optional_date(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        date_only(inst, attr, value)
+
+
+def moment(_inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, dt.datetime):
+        raise InvalidTypeError(attr.name, f"must be a datetime.datetime, got {value!r}")
+
+
+def optional_moment(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        moment(inst, attr, value)

@@ -1,0 +1,346 @@
+"""The values the engine reads: settings, packages and their components, cart lines, carts, rates.
+
+All are frozen attrs classes, validated on construction, changed only with :func:`attrs.evolve`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Literal, Union
+
+import attrs
+
+from . import _validate as v
+from .errors import CurrencyMismatchError, InvalidTypeError, InvalidValueError, SettingsError
+from .money import Money
+
+__all__ = [
+    "CHARGE_BY",
+    "Cart",
+    "ChargeBy",
+    "Component",
+    "ExpiryStarts",
+    "Line",
+    "Package",
+    "Rates",
+    "Settings",
+]
+
+ChargeBy = Literal["each", "hour", "day", "night"]
+CHARGE_BY: tuple[ChargeBy, ...] = ("each", "hour", "day", "night")
+ExpiryStarts = Literal["sale", "first_use"]
+
+
+@attrs.frozen
+class Settings:
+    """The system-wide switches of a business.
+
+    >>> Settings(any_type=True, greater_value=True).greater_value
+    True
+    >>> Settings(greater_value=True)
+    Traceback (most recent call last):
+    ...
+    punchcard.errors.SettingsError: greater_value: requires any_type to be on
+    """
+
+    #: A credit may pay for a line of another item.
+    any_type: bool = attrs.field(default=False, validator=v.boolean)
+    #: A credit may be used at a location other than its package's.
+    any_location: bool = attrs.field(default=False, validator=v.boolean)
+    #: A credit may pay for a cheaper cross-item line (the surplus is lost). Needs ``any_type``.
+    greater_value: bool = attrs.field(default=False, validator=v.boolean)
+    #: Credits may be used on lines whose unit price is 0.
+    zero_price_items: bool = attrs.field(default=False, validator=v.boolean)
+    #: A package that has been used may still be refunded.
+    refund_after_use: bool = attrs.field(default=False, validator=v.boolean)
+
+    def __attrs_post_init__(self) -> None:
+        if self.greater_value and not self.any_type:
+            raise SettingsError("greater_value", "requires any_type to be on")
+
+
+@attrs.frozen
+class Component:
+    """One component of an owned package: an item and the whole credits left for it.
+
+    >>> Component("daycare_full", 10)
+    Component(item='daycare_full', remaining=10, hourly=False)
+    >>> Component("daycare_full", -1)
+    Traceback (most recent call last):
+    ...
+    punchcard.errors.InvalidValueError: remaining: must be a whole number >= 0, got -1
+    """
+
+    #: What a credit pays for (a reservation type, service, class, product...).
+    item: str = attrs.field(validator=v.identifier)
+    #: Whole credits left.
+    remaining: int = attrs.field(validator=v.whole(0))
+    #: An hourly credit pays for one hour of a line charged by the hour.
+    hourly: bool = attrs.field(default=False, validator=v.boolean, kw_only=True)
+
+
+def _components(value: Iterable[Component]) -> tuple[Component, ...]:
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise InvalidTypeError("components", f"must be a sequence of Component, got {value!r}")
+    return tuple(value)
+
+
+def _check_components(_inst: object, _attr: object, value: tuple[Component, ...]) -> None:
+    if not value:
+        raise InvalidValueError("components", "a package needs at least one component")
+    seen: set[str] = set()
+    for c in value:
+        if not isinstance(c, Component):
+            raise InvalidTypeError("components", f"must hold Component values, got {c!r}")
+        if c.item in seen:
+            raise InvalidValueError("components", f"item {c.item!r} appears twice")
+        seen.add(c.item)
+
+
+@attrs.frozen
+class Package:
+    """A package an owner bought: remaining credits per component, purchase time, expiry.
+
+    >>> import datetime as dt
+    >>> p = Package(
+    ...     id="p1", owner="smith", purchased_at=dt.datetime(2026, 1, 5, 10),
+    ...     components=[Component("daycare_full", 10)], days_to_expiration=90,
+    ... )
+    >>> p.location is None, p.beneficiary is None, p.remaining("daycare_full")
+    (True, True, 10)
+    """
+
+    #: Stable id; the last key of every ordering.
+    id: str = attrs.field(validator=v.identifier)
+    #: The customer account that owns the package.
+    owner: str = attrs.field(validator=v.identifier)
+    #: When it was sold: naive = local time of the business.
+    purchased_at: dt.datetime = attrs.field(validator=v.moment)
+    #: The components, each with its credits left. A bundle has several.
+    components: tuple[Component, ...] = attrs.field(
+        converter=_components, validator=_check_components
+    )
+    #: The location it was sold at; ``None`` = a global package, usable everywhere.
+    location: str | None = attrs.field(default=None, validator=v.optional_identifier)
+    #: The one pet / family member it is scoped to; ``None`` = shared by all.
+    beneficiary: str | None = attrs.field(default=None, validator=v.optional_identifier)
+    #: The local date on which it expires (at 23:59 by default). Wins over the countdown.
+    expires_on: dt.date | None = attrs.field(default=None, validator=v.optional_date)
+    #: Days from sale (or first use) to expiry; ``None`` with no ``expires_on`` = never.
+    days_to_expiration: int | None = attrs.field(default=None, validator=v.optional_whole(0))
+    #: When the countdown of ``days_to_expiration`` starts.
+    expiry_starts: ExpiryStarts = attrs.field(
+        default="sale", validator=v.one_of(("sale", "first_use"))
+    )
+    #: When a credit of it was first redeemed; recorded by the engine.
+    first_used_at: dt.datetime | None = attrs.field(default=None, validator=v.optional_moment)
+    #: Take a credit's value from the line's ``credit_values`` (the host's pricing rules).
+    pricing_rules: bool = attrs.field(default=False, validator=v.boolean)
+
+    def remaining(self, item: str) -> int:
+        """Credits left for *item* (0 when the package has no such component)."""
+        for c in self.components:
+            if c.item == item:
+                return c.remaining
+        return 0
+
+    @property
+    def total_remaining(self) -> int:
+        """Credits left over all components."""
+        return sum(c.remaining for c in self.components)
+
+
+def _credit_values(value: object) -> tuple[tuple[str, Money], ...]:
+    if value is None:
+        return ()
+    if isinstance(value, Mapping):
+        pairs = list(value.items())
+    elif isinstance(value, (tuple, list)):
+        pairs = list(value)
+    else:
+        raise InvalidTypeError("credit_values", f"must be a mapping item -> Money, got {value!r}")
+    out: list[tuple[str, Money]] = []
+    for pair in pairs:
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise InvalidTypeError("credit_values", f"must map item -> Money, got {pair!r}")
+        item, money = pair
+        if not isinstance(item, str) or not item:
+            raise InvalidValueError("credit_values", f"item must be a non-empty string: {item!r}")
+        if not isinstance(money, Money):
+            raise InvalidTypeError("credit_values", f"{item!r} must be Money, got {money!r}")
+        if money.amount < 0:
+            raise InvalidValueError("credit_values", f"{item!r} must not be negative")
+        out.append((item, money))
+    out.sort(key=lambda p: p[0])
+    for a, b in zip(out, out[1:]):
+        if a[0] == b[0]:
+            raise InvalidValueError("credit_values", f"item {a[0]!r} appears twice")
+    return tuple(out)
+
+
+@attrs.frozen
+class Line:
+    """One cart line: an item for a beneficiary, a unit price and a number of units.
+
+    >>> line = Line("l1", "daycare_full", Money("30", "USD"), units=2, beneficiary="rex")
+    >>> line.total
+    Money('60.00', 'USD')
+    >>> Line("l1", "daycare_full", Money("30", "USD"), units=0)
+    Traceback (most recent call last):
+    ...
+    punchcard.errors.InvalidValueError: units: must be a whole number >= 1, got 0
+    """
+
+    #: Unique within the cart.
+    id: str = attrs.field(validator=v.identifier)
+    #: What is sold on this line.
+    item: str = attrs.field(validator=v.identifier)
+    #: The price of one unit (one day, night, hour, product...).
+    unit_price: Money = attrs.field(validator=v.instance(Money, "Money"))
+    #: Whole units; a line takes at most this many credits.
+    units: int = attrs.field(default=1, validator=v.whole(1))
+    #: The pet / family member the line is for, if any.
+    beneficiary: str | None = attrs.field(default=None, validator=v.optional_identifier)
+    #: How the line is charged; only ``hour`` vs the rest matters to the rules.
+    charge_by: ChargeBy = attrs.field(default="each", validator=v.one_of(CHARGE_BY))
+    #: The line's own price for a credit of an item (the host's pricing rules), item -> Money.
+    credit_values: tuple[tuple[str, Money], ...] = attrs.field(
+        default=(), converter=_credit_values
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.unit_price.amount < 0:
+            raise InvalidValueError("unit_price", f"must not be negative, got {self.unit_price}")
+        for _item, money in self.credit_values:
+            if money.currency != self.unit_price.currency:
+                raise CurrencyMismatchError(
+                    self.unit_price.currency, money.currency, "credit_values"
+                )
+
+    @property
+    def total(self) -> Money:
+        """unit price x units."""
+        return self.unit_price * self.units
+
+    def credit_value(self, item: str) -> Money | None:
+        """The line's own price for a credit of *item*, if the host supplied one."""
+        for key, money in self.credit_values:
+            if key == item:
+                return money
+        return None
+
+
+def _lines(value: Iterable[Line]) -> tuple[Line, ...]:
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise InvalidTypeError("lines", f"must be a sequence of Line, got {value!r}")
+    return tuple(value)
+
+
+@attrs.frozen
+class Cart:
+    """What is being checked out: an owner, a location, a currency and lines.
+
+    >>> cart = Cart("smith", "downtown", "USD", [Line("l1", "daycare_full", Money("30", "USD"))])
+    >>> cart.total
+    Money('30.00', 'USD')
+    >>> Cart("smith", "downtown", "USD", [Line("l1", "x", Money("30", "EUR"))])
+    Traceback (most recent call last):
+    ...
+    punchcard.errors.CurrencyMismatchError: lines[0].unit_price: cannot combine 'USD' with 'EUR'
+    """
+
+    #: The customer checking out.
+    owner: str = attrs.field(validator=v.identifier)
+    #: Where: picks the rates, the time zone and the local packages.
+    location: str = attrs.field(validator=v.identifier)
+    #: The ISO 4217 currency of every amount of the cart.
+    currency: str = attrs.field(validator=v.identifier)
+    #: The lines, in cart order.
+    lines: tuple[Line, ...] = attrs.field(default=(), converter=_lines)
+    #: An optional id of the cart / ticket / invoice, carried into events and idempotency keys.
+    id: str | None = attrs.field(default=None, kw_only=True, validator=v.optional_identifier)
+
+    def __attrs_post_init__(self) -> None:
+        Money.zero(self.currency)  # validates the code
+        seen: set[str] = set()
+        for i, line in enumerate(self.lines):
+            if not isinstance(line, Line):
+                raise InvalidTypeError(f"lines[{i}]", f"must be a Line, got {line!r}")
+            if line.id in seen:
+                raise InvalidValueError(f"lines[{i}].id", f"duplicate line id {line.id!r}")
+            seen.add(line.id)
+            if line.unit_price.currency != self.currency:
+                raise CurrencyMismatchError(
+                    self.currency, line.unit_price.currency, f"lines[{i}].unit_price"
+                )
+
+    @property
+    def total(self) -> Money:
+        """The sum of the lines' totals."""
+        minor = sum(line.unit_price.minor * line.units for line in self.lines)
+        return Money.from_minor(minor, self.currency)
+
+
+RatesInput = Union["Rates", Mapping[str, Mapping[str, Money]], None]
+
+
+@attrs.frozen
+class Rates:
+    """The location default rates: location -> item -> price of one unit.
+
+    >>> rates = Rates.from_mapping({"downtown": {"daycare_full": Money("30", "USD")}})
+    >>> rates.get("downtown", "daycare_full"), rates.get("uptown", "daycare_full")
+    (Money('30.00', 'USD'), None)
+    """
+
+    entries: tuple[tuple[str, str, Money], ...] = attrs.field(default=())
+    _index: dict[tuple[str, str], Money] = attrs.field(
+        init=False, eq=False, hash=False, repr=False, factory=dict
+    )
+
+    def __attrs_post_init__(self) -> None:
+        index: dict[tuple[str, str], Money] = {}
+        for entry in self.entries:
+            if not (isinstance(entry, tuple) and len(entry) == 3):
+                raise InvalidTypeError("rates", f"entries are (location, item, Money), got {entry!r}")
+            location, item, money = entry
+            if not isinstance(location, str) or not location:
+                raise InvalidValueError("rates", f"location must be a non-empty string: {location!r}")
+            if not isinstance(item, str) or not item:
+                raise InvalidValueError("rates", f"item must be a non-empty string: {item!r}")
+            if not isinstance(money, Money):
+                raise InvalidTypeError(f"rates.{location}.{item}", f"must be Money, got {money!r}")
+            if money.amount < 0:
+                raise InvalidValueError(f"rates.{location}.{item}", "must not be negative")
+            if (location, item) in index:
+                raise InvalidValueError(f"rates.{location}.{item}", "given twice")
+            index[(location, item)] = money
+        object.__setattr__(self, "entries", tuple(sorted(self.entries, key=lambda e: e[:2])))
+        object.__setattr__(self, "_index", index)
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, Mapping[str, Money]]) -> Rates:
+        """Build from ``{location: {item: Money}}``."""
+        return cls(
+            tuple(
+                (location, item, money)
+                for location, items in mapping.items()
+                for item, money in items.items()
+            )
+        )
+
+    @classmethod
+    def coerce(cls, value: RatesInput) -> Rates:
+        """Accept a :class:`Rates`, a nested mapping or ``None``."""
+        if value is None:
+            return cls()
+        if isinstance(value, Rates):
+            return value
+        if isinstance(value, Mapping):
+            return cls.from_mapping(value)
+        raise InvalidTypeError("rates", f"must be Rates or a mapping, got {value!r}")
+
+    def get(self, location: str, item: str) -> Money | None:
+        """The default rate of *item* at *location*, or ``None``."""
+        return self._index.get((location, item))

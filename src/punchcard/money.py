@@ -1,0 +1,235 @@
+"""Money: an exact ``Decimal`` amount in one ISO 4217 currency, at that currency's minor units.
+
+The minor units come from CLDR through babel (USD 2, JPY 0, BHD 3). Floats are refused, amounts
+with more decimals than the currency has are refused, and nothing is ever rounded silently.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from decimal import Decimal, InvalidOperation
+import attrs
+
+from .errors import CurrencyMismatchError, InvalidTypeError, InvalidValueError
+
+__all__ = ["Money", "currency_precision", "split_exact", "sum_money"]
+
+
+@functools.lru_cache(maxsize=None)
+def currency_precision(currency: str) -> int:
+    """Return the number of minor units of *currency* (from CLDR), refusing unknown codes.
+
+    >>> currency_precision("USD"), currency_precision("JPY"), currency_precision("BHD")
+    (2, 0, 3)
+    >>> currency_precision("XYZ")
+    Traceback (most recent call last):
+    ...
+    punchcard.errors.InvalidValueError: currency: unknown ISO 4217 currency code 'XYZ'
+    """
+    from babel.numbers import UnknownCurrencyError, get_currency_precision, validate_currency
+
+    if not isinstance(currency, str) or len(currency) != 3 or not currency.isupper():
+        raise InvalidValueError("currency", f"must be a three-letter ISO 4217 code, got {currency!r}")
+    try:
+        validate_currency(currency)
+    except UnknownCurrencyError:
+        raise InvalidValueError(
+            "currency", f"unknown ISO 4217 currency code {currency!r}"
+        ) from None
+    return int(get_currency_precision(currency))
+
+
+def _to_decimal(value: object) -> Decimal:
+    if isinstance(value, bool):
+        raise InvalidTypeError("amount", f"must be a Decimal, int or str, got {value!r}")
+    if isinstance(value, float):
+        raise InvalidTypeError(
+            "amount", f"floats are inexact and refused for money, got {value!r}; pass a str"
+        )
+    if isinstance(value, Decimal):
+        dec = value
+    elif isinstance(value, int):
+        dec = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            dec = Decimal(value)
+        except InvalidOperation:
+            raise InvalidValueError("amount", f"not a decimal number: {value!r}") from None
+    else:
+        raise InvalidTypeError("amount", f"must be a Decimal, int or str, got {value!r}")
+    if not dec.is_finite():
+        raise InvalidValueError("amount", f"must be finite, got {value!r}")
+    return dec
+
+
+@functools.total_ordering
+@attrs.frozen(eq=True, order=False, repr=False)
+class Money:
+    """An exact amount of one currency.
+
+    >>> Money("30", "USD")
+    Money('30.00', 'USD')
+    >>> Money("30.00", "USD") + Money("5.5", "USD")
+    Money('35.50', 'USD')
+    >>> Money("3000", "JPY").amount
+    Decimal('3000')
+    >>> Money(0.1, "USD")
+    Traceback (most recent call last):
+    ...
+    punchcard.errors.InvalidTypeError: amount: floats are inexact and refused for money, got 0.1; pass a str
+    >>> Money("30.001", "USD")
+    Traceback (most recent call last):
+    ...
+    punchcard.errors.InvalidValueError: amount: '30.001' has more decimals than USD's 2 minor units
+    """
+
+    #: The amount, always quantized to the currency's minor units.
+    amount: Decimal = attrs.field(converter=_to_decimal)
+    #: The ISO 4217 code, validated against CLDR.
+    currency: str = attrs.field()
+
+    def __attrs_post_init__(self) -> None:
+        digits = currency_precision(self.currency)
+        quantum = Decimal(1).scaleb(-digits)
+        quantized = self.amount.quantize(quantum)
+        if quantized != self.amount:
+            raise InvalidValueError(
+                "amount",
+                f"{str(self.amount)!r} has more decimals than {self.currency}'s "
+                f"{digits} minor units",
+            )
+        object.__setattr__(self, "amount", quantized)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        """Return zero in *currency*.
+
+        >>> Money.zero("BHD")
+        Money('0.000', 'BHD')
+        """
+        return cls(0, currency)
+
+    @classmethod
+    def from_minor(cls, minor: int, currency: str) -> Money:
+        """Build an amount from a whole number of minor units (cents).
+
+        >>> Money.from_minor(1999, "USD")
+        Money('19.99', 'USD')
+        """
+        return cls(Decimal(minor).scaleb(-currency_precision(currency)), currency)
+
+    @property
+    def minor(self) -> int:
+        """The amount as a whole number of minor units.
+
+        >>> Money("19.99", "USD").minor
+        1999
+        """
+        return int(self.amount.scaleb(currency_precision(self.currency)))
+
+    def _same(self, other: Money) -> None:
+        if self.currency != other.currency:
+            raise CurrencyMismatchError(self.currency, other.currency)
+
+    def __add__(self, other: object) -> Money:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: object) -> Money:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __mul__(self, other: object) -> Money:
+        if isinstance(other, bool) or not isinstance(other, int):
+            return NotImplemented
+        return Money(self.amount * other, self.currency)
+
+    __rmul__ = __mul__
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same(other)
+        return self.amount < other.amount
+
+    def __bool__(self) -> bool:
+        return bool(self.amount)
+
+    def __repr__(self) -> str:
+        return f"Money({str(self.amount)!r}, {self.currency!r})"
+
+    def __str__(self) -> str:
+        """The amount as written in a scenario document: digits, exact minor units.
+
+        >>> str(Money("7.5", "USD"))
+        '7.50'
+        """
+        return str(self.amount)
+
+    def format(self, locale: str = "en_US") -> str:
+        """Format for people with babel, e.g. ``$30.00`` or ``30,00 €``.
+
+        >>> Money("1234.5", "USD").format("en_US")
+        '$1,234.50'
+        >>> Money("1234.5", "EUR").format("de_DE")
+        '1.234,50\\xa0€'
+        """
+        from babel.numbers import format_currency
+
+        return str(format_currency(self.amount, self.currency, locale=locale))
+
+    def split(self, parts: int) -> list[Money]:
+        """Split into *parts* amounts that differ by at most one minor unit and add up exactly.
+
+        >>> [str(m) for m in Money("100.00", "USD").split(3)]
+        ['33.34', '33.33', '33.33']
+        """
+        return split_exact(self, [1] * parts)
+
+
+def split_exact(total: Money, weights: Sequence[int]) -> list[Money]:
+    """Split *total* in proportion to whole-number *weights*, exact to the minor unit.
+
+    Largest remainder: every part is first rounded down, then the minor units left over go one
+    each to the parts with the largest remainders (earlier parts first on ties). The parts always
+    add up to *total*.
+
+    >>> [str(m) for m in split_exact(Money("10.00", "USD"), [1, 1, 1])]
+    ['3.34', '3.33', '3.33']
+    >>> [str(m) for m in split_exact(Money("250", "JPY"), [2, 1])]
+    ['167', '83']
+    >>> sum(split_exact(Money("0.05", "USD"), [3, 3, 3]), Money.zero("USD"))
+    Money('0.05', 'USD')
+    """
+    if not weights:
+        raise InvalidValueError("weights", "must not be empty")
+    for w in weights:
+        if isinstance(w, bool) or not isinstance(w, int) or w < 0:
+            raise InvalidValueError("weights", f"must be whole numbers >= 0, got {w!r}")
+    weight_sum = sum(weights)
+    if weight_sum == 0:
+        raise InvalidValueError("weights", "must not all be 0")
+    minor = total.minor
+    sign = -1 if minor < 0 else 1
+    minor = abs(minor)
+    floors = [minor * w // weight_sum for w in weights]
+    remainders = [minor * w % weight_sum for w in weights]
+    leftover = minor - sum(floors)
+    order = sorted(range(len(weights)), key=lambda i: (-remainders[i], i))
+    for i in order[:leftover]:
+        floors[i] += 1
+    return [Money.from_minor(sign * f, total.currency) for f in floors]
+
+
+def sum_money(amounts: Iterable[Money], currency: str) -> Money:
+    """Add up *amounts* (all in *currency*); the empty sum is zero."""
+    total = Money.zero(currency)
+    for amount in amounts:
+        total = total + amount
+    return total
+

@@ -1,0 +1,153 @@
+"""Local time: the business's dates in its IANA time zone, DST-correct.
+
+Every date that matters to the business is a *local* date. A naive date-time is local time in the
+business's zone; a naive local time that does not exist (the hour skipped when clocks go forward)
+is an error; one that occurs twice (clocks go back) is the earlier one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import InvalidTimeError, InvalidValueError
+
+__all__ = [
+    "end_of_day",
+    "is_expired",
+    "local_date",
+    "parse_time_of_day",
+    "to_local",
+    "zone",
+]
+
+_UTC = dt.timezone.utc
+
+
+@functools.lru_cache(maxsize=256)
+def zone(name: str) -> ZoneInfo:
+    """Return the IANA zone called *name*, refusing unknown names.
+
+    >>> zone("America/New_York")
+    zoneinfo.ZoneInfo(key='America/New_York')
+    >>> zone("Mars/Olympus")
+    Traceback (most recent call last):
+    ...
+    punchcard.errors.InvalidValueError: timezone: unknown IANA time zone 'Mars/Olympus'
+    """
+    if not isinstance(name, str) or not name or name != name.strip():
+        raise InvalidValueError("timezone", f"must be an IANA time zone name, got {name!r}")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidValueError("timezone", f"unknown IANA time zone {name!r}") from None
+
+
+def to_local(moment: dt.datetime, tz: dt.tzinfo, field: str = "at") -> dt.datetime:
+    """Return *moment* as an aware local date-time in *tz*.
+
+    A naive *moment* is read as local time; one that does not exist is refused; an ambiguous
+    one is the earlier of the two.
+
+    >>> ny = zone("America/New_York")
+    >>> to_local(dt.datetime(2026, 3, 2, 17, 30), ny).isoformat()
+    '2026-03-02T17:30:00-05:00'
+    >>> to_local(dt.datetime(2026, 11, 1, 1, 30), ny).isoformat()  # occurs twice: the earlier
+    '2026-11-01T01:30:00-04:00'
+    >>> to_local(dt.datetime(2026, 3, 8, 2, 30), ny)
+    Traceback (most recent call last):
+    ...
+    punchcard.errors.InvalidTimeError: at: 2026-03-08T02:30:00 does not exist in America/New_York (clocks go forward)
+    """
+    if moment.tzinfo is not None and moment.utcoffset() is not None:
+        return moment.astimezone(tz)
+    local = moment.replace(tzinfo=tz, fold=0)
+    # A time that does not exist does not survive a round trip through UTC.
+    back = local.astimezone(_UTC).astimezone(tz)
+    if back.replace(tzinfo=None) != moment.replace(tzinfo=None, fold=0):
+        raise InvalidTimeError(
+            field,
+            f"{moment.replace(tzinfo=None).isoformat()} does not exist in {tz} "
+            "(clocks go forward)",
+        )
+    return local
+
+
+def local_date(moment: dt.datetime, tz: dt.tzinfo, field: str = "at") -> dt.date:
+    """The business's local date of *moment*.
+
+    >>> local_date(dt.datetime(2026, 3, 3, 3, 0, tzinfo=dt.timezone.utc), zone("America/New_York"))
+    datetime.date(2026, 3, 2)
+    """
+    return to_local(moment, tz, field).date()
+
+
+def parse_time_of_day(text: str, field: str = "expires_at") -> dt.timedelta:
+    """Parse ``HH:MM`` (``24:00`` allowed) into the time since local midnight.
+
+    >>> parse_time_of_day("23:59")
+    datetime.timedelta(seconds=86340)
+    >>> parse_time_of_day("24:00")
+    datetime.timedelta(days=1)
+    >>> parse_time_of_day("25:00")
+    Traceback (most recent call last):
+    ...
+    punchcard.errors.InvalidValueError: expires_at: must be a local time of day 'HH:MM' (00:00 to 24:00), got '25:00'
+    """
+    ok = (
+        isinstance(text, str)
+        and len(text) == 5
+        and text[2] == ":"
+        and text[:2].isdigit()
+        and text[3:].isdigit()
+        and text.isascii()
+    )
+    if ok:
+        hours, minutes = int(text[:2]), int(text[3:])
+        ok = (hours < 24 and minutes < 60) or (hours == 24 and minutes == 0)
+    if not ok:
+        raise InvalidValueError(
+            field, f"must be a local time of day 'HH:MM' (00:00 to 24:00), got {text!r}"
+        )
+    return dt.timedelta(hours=hours, minutes=minutes)
+
+
+def end_of_day(day: dt.date, tz: dt.tzinfo, time_of_day: dt.timedelta) -> dt.datetime:
+    """The aware moment at which a package that expires on *day* stops being usable.
+
+    It is the wall-clock time *time_of_day* after local midnight of *day* (``23:59`` by default;
+    ``24:00`` is the next midnight), in *tz*, whatever the DST changes of that day.
+
+    >>> ny = zone("America/New_York")
+    >>> end_of_day(dt.date(2026, 3, 8), ny, parse_time_of_day("23:59")).isoformat()
+    '2026-03-08T23:59:00-04:00'
+    >>> end_of_day(dt.date(2026, 11, 1), ny, parse_time_of_day("24:00")).isoformat()
+    '2026-11-02T00:00:00-05:00'
+    """
+    days, seconds = time_of_day.days, time_of_day.seconds
+    wall = dt.datetime.combine(day + dt.timedelta(days=days), dt.time()) + dt.timedelta(
+        seconds=seconds
+    )
+    # A wall time skipped by a DST change (only possible for odd zones and times) is read with
+    # the offset in force before the change, i.e. the instant the clocks jumped past it.
+    return wall.replace(tzinfo=tz, fold=0)
+
+
+def is_expired(
+    expires_on: dt.date | None, at: dt.datetime, tz: dt.tzinfo, time_of_day: dt.timedelta
+) -> bool:
+    """Whether a package that expires on *expires_on* is expired at *at* (aware or local).
+
+    >>> ny = zone("America/New_York")
+    >>> eod = parse_time_of_day("23:59")
+    >>> is_expired(dt.date(2026, 3, 31), dt.datetime(2026, 3, 31, 23, 58, 59), ny, eod)
+    False
+    >>> is_expired(dt.date(2026, 3, 31), dt.datetime(2026, 3, 31, 23, 59), ny, eod)
+    True
+    >>> is_expired(None, dt.datetime(2099, 1, 1), ny, eod)
+    False
+    """
+    if expires_on is None:
+        return False
+    return to_local(at, tz) >= end_of_day(expires_on, tz, time_of_day)
