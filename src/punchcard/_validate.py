@@ -31,9 +31,7 @@ def whole(minimum: int) -> Validator:
 
     def check(_inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise InvalidTypeError(
-                attr.name, f"must be a whole number >= {minimum}, got {value!r}"
-            )
+            raise InvalidTypeError(attr.name, f"must be a whole number >= {minimum}, got {value!r}")
         if value < minimum:
             raise InvalidValueError(
                 attr.name, f"must be a whole number >= {minimum}, got {value!r}"

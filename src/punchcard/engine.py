@@ -186,8 +186,12 @@ def apply(
         events.append(
             CreditsRedeemed(
                 event_id=event_id(
-                    cart.id, cart.owner, at_local.isoformat(), line.id,
-                    candidate.package.id, candidate.component.item,
+                    cart.id,
+                    cart.owner,
+                    at_local.isoformat(),
+                    line.id,
+                    candidate.package.id,
+                    candidate.component.item,
                 ),
                 package_id=candidate.package.id,
                 owner=candidate.package.owner,
@@ -290,7 +294,9 @@ def _allocate_greedy(
     for li in policy.line_order.arrange(lines):
         line = lines[li]
         eligible = [
-            c for c in candidates if balances[c.slot] > 0 and judge.first_failure(c, line)[1] is None
+            c
+            for c in candidates
+            if balances[c.slot] > 0 and judge.first_failure(c, line)[1] is None
         ]
         if not eligible:
             continue

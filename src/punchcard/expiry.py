@@ -45,9 +45,7 @@ def effective_expires_on(package: Package, tz: dt.tzinfo) -> dt.date | None:
     return start + dt.timedelta(days=days)
 
 
-def expires_on_after_first_use(
-    package: Package, first_use: dt.datetime, tz: dt.tzinfo
-) -> Package:
+def expires_on_after_first_use(package: Package, first_use: dt.datetime, tz: dt.tzinfo) -> Package:
     """*package* as it stands once a credit of it is redeemed at *first_use* (aware or local).
 
     Records ``first_used_at`` if unset, and fixes ``expires_on`` if it was not set yet and the

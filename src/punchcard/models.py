@@ -173,9 +173,9 @@ def _credit_values(value: object) -> tuple[tuple[str, Money], ...]:
             raise InvalidValueError("credit_values", f"{item!r} must not be negative")
         out.append((item, money))
     out.sort(key=lambda p: p[0])
-    for a, b in zip(out, out[1:]):
-        if a[0] == b[0]:
-            raise InvalidValueError("credit_values", f"item {a[0]!r} appears twice")
+    for i in range(1, len(out)):
+        if out[i - 1][0] == out[i][0]:
+            raise InvalidValueError("credit_values", f"item {out[i][0]!r} appears twice")
     return tuple(out)
 
 
@@ -205,9 +205,7 @@ class Line:
     #: How the line is charged; only ``hour`` vs the rest matters to the rules.
     charge_by: ChargeBy = attrs.field(default="each", validator=v.one_of(CHARGE_BY))
     #: The line's own price for a credit of an item (the host's pricing rules), item -> Money.
-    credit_values: tuple[tuple[str, Money], ...] = attrs.field(
-        default=(), converter=_credit_values
-    )
+    credit_values: tuple[tuple[str, Money], ...] = attrs.field(default=(), converter=_credit_values)
 
     def __attrs_post_init__(self) -> None:
         if self.unit_price.amount < 0:
@@ -303,10 +301,14 @@ class Rates:
         index: dict[tuple[str, str], Money] = {}
         for entry in self.entries:
             if not (isinstance(entry, tuple) and len(entry) == 3):
-                raise InvalidTypeError("rates", f"entries are (location, item, Money), got {entry!r}")
+                raise InvalidTypeError(
+                    "rates", f"entries are (location, item, Money), got {entry!r}"
+                )
             location, item, money = entry
             if not isinstance(location, str) or not location:
-                raise InvalidValueError("rates", f"location must be a non-empty string: {location!r}")
+                raise InvalidValueError(
+                    "rates", f"location must be a non-empty string: {location!r}"
+                )
             if not isinstance(item, str) or not item:
                 raise InvalidValueError("rates", f"item must be a non-empty string: {item!r}")
             if not isinstance(money, Money):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
+
 import attrs
 
 from .errors import CurrencyMismatchError, InvalidTypeError, InvalidValueError
@@ -16,7 +17,7 @@ from .errors import CurrencyMismatchError, InvalidTypeError, InvalidValueError
 __all__ = ["Money", "currency_precision", "split_exact", "sum_money"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def currency_precision(currency: str) -> int:
     """Return the number of minor units of *currency* (from CLDR), refusing unknown codes.
 
@@ -30,7 +31,9 @@ def currency_precision(currency: str) -> int:
     from babel.numbers import UnknownCurrencyError, get_currency_precision, validate_currency
 
     if not isinstance(currency, str) or len(currency) != 3 or not currency.isupper():
-        raise InvalidValueError("currency", f"must be a three-letter ISO 4217 code, got {currency!r}")
+        raise InvalidValueError(
+            "currency", f"must be a three-letter ISO 4217 code, got {currency!r}"
+        )
     try:
         validate_currency(currency)
     except UnknownCurrencyError:
@@ -232,4 +235,3 @@ def sum_money(amounts: Iterable[Money], currency: str) -> Money:
     for amount in amounts:
         total = total + amount
     return total
-

@@ -18,22 +18,34 @@ from .valuation.credit_value import VALUATIONS, CreditValuation
 __all__ = ["Policy"]
 
 
-def _named(registry: dict[str, Any], field: str, protocol: type) -> Any:
-    def convert(value: Any) -> Any:
-        if isinstance(value, str):
-            try:
-                return registry[value]
-            except KeyError:
-                raise InvalidValueError(
-                    field, f"must be one of {sorted(registry)!r}, got {value!r}"
-                ) from None
-        if not isinstance(value, protocol):
-            raise InvalidTypeError(
-                field, f"must be a name or a {protocol.__name__} object, got {value!r}"
-            )
-        return value
+def _lookup(registry: dict[str, Any], field: str, protocol: type, value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return registry[value]
+        except KeyError:
+            raise InvalidValueError(
+                field, f"must be one of {sorted(registry)!r}, got {value!r}"
+            ) from None
+    if not isinstance(value, protocol):
+        raise InvalidTypeError(
+            field, f"must be a name or a {protocol.__name__} object, got {value!r}"
+        )
+    return value
 
-    return convert
+
+def _line_order(value: LineOrder | str) -> LineOrder:
+    result: LineOrder = _lookup(LINE_ORDERS, "line_order", LineOrder, value)
+    return result
+
+
+def _package_order(value: PackageOrder | str) -> PackageOrder:
+    result: PackageOrder = _lookup(PACKAGE_ORDERS, "package_order", PackageOrder, value)
+    return result
+
+
+def _valuation(value: CreditValuation | str) -> CreditValuation:
+    result: CreditValuation = _lookup(VALUATIONS, "valuation", CreditValuation, value)
+    return result
 
 
 def _rules(value: Iterable[Rule]) -> tuple[Rule, ...]:
@@ -74,16 +86,14 @@ class Policy:
 
     #: Which line is served first: ``cheapest_first``, ``priciest_first``, ``cart``, ``optimal``.
     line_order: LineOrder = attrs.field(
-        default="cheapest_first", converter=_named(LINE_ORDERS, "line_order", LineOrder)
+        default=LINE_ORDERS["cheapest_first"], converter=_line_order
     )
     #: Which credit pays first: ``fifo`` or ``earliest_expiry`` (or your own PackageOrder).
     package_order: PackageOrder = attrs.field(
-        default="fifo", converter=_named(PACKAGE_ORDERS, "package_order", PackageOrder)
+        default=PACKAGE_ORDERS["fifo"], converter=_package_order
     )
     #: What a same-item credit takes off: ``line_price`` or ``default_rate``.
-    valuation: CreditValuation = attrs.field(
-        default="line_price", converter=_named(VALUATIONS, "valuation", CreditValuation)
-    )
+    valuation: CreditValuation = attrs.field(default=VALUATIONS["line_price"], converter=_valuation)
     #: Local time of day at which an expiry date ends: ``"23:59"``, or ``"24:00"`` (whole day).
     expires_at: str = attrs.field(default="23:59", converter=_expires_at)
     #: The eligibility rules, checked in order; the first that fails is the reason reported.

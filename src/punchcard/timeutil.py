@@ -68,8 +68,7 @@ def to_local(moment: dt.datetime, tz: dt.tzinfo, field: str = "at") -> dt.dateti
     if back.replace(tzinfo=None) != moment.replace(tzinfo=None, fold=0):
         raise InvalidTimeError(
             field,
-            f"{moment.replace(tzinfo=None).isoformat()} does not exist in {tz} "
-            "(clocks go forward)",
+            f"{moment.replace(tzinfo=None).isoformat()} does not exist in {tz} (clocks go forward)",
         )
     return local
 

@@ -24,9 +24,9 @@ __all__ = [
     "PriceNotZero",
     "TypeAllowed",
     "UnitMatches",
+    "ValidAlready",
     "ValueKnown",
     "ValueWithinPrice",
-    "ValidAlready",
 ]
 
 

@@ -1,0 +1,631 @@
+"""The scenario contract: one JSON document in, one JSON document out (scenario-format.md).
+
+:func:`evaluate` validates a document strictly (unknown keys, wrong types, floats for money, bad
+dates and duplicate ids are :class:`~punchcard.errors.ScenarioError` with the offending ``.path``),
+runs :func:`punchcard.apply`, and returns the result as plain data in a deterministic order.
+
+>>> doc = {
+...     "at": "2026-03-02T17:30:00", "timezone": "America/New_York", "currency": "USD",
+...     "cart": {"owner": "smith", "location": "downtown", "lines": [
+...         {"id": "l1", "item": "daycare_full", "unit_price": "30.00"}]},
+...     "packages": [{"id": "p1", "owner": "smith", "purchased_at": "2026-01-05T10:00:00",
+...                   "credits": [{"item": "daycare_full", "remaining": 3}]}],
+... }
+>>> result = evaluate(doc)
+>>> result["covered"], result["due"], result["packages"][0]["remaining"]
+('30.00', '0.00', {'daycare_full': 2})
+>>> evaluate({**doc, "currency": 1})
+Traceback (most recent call last):
+...
+punchcard.errors.ScenarioError: currency: must be an ISO 4217 currency code (a string), got 1
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, Final
+
+from dateutil.parser import isoparse
+
+from .engine import apply
+from .errors import InvalidTimeError, InvalidValueError, PunchcardError, ScenarioError
+from .models import CHARGE_BY, Cart, Component, Line, Package, Rates, Settings
+from .money import Money, currency_precision
+from .policy import Policy
+from .results import Application
+from .rules.ordering import LINE_ORDERS, PACKAGE_ORDERS
+from .timeutil import parse_time_of_day, to_local, zone
+from .valuation.credit_value import VALUATIONS
+
+__all__ = ["FORMAT_VERSION", "Scenario", "dumps", "evaluate", "explain", "loads", "parse", "render"]
+
+#: The scenario format version this module reads and writes.
+FORMAT_VERSION: Final = 1
+
+_MONEY = re.compile(r"[0-9]+(?:\.([0-9]+))?")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class _Duplicated(dict):  # type: ignore[type-arg]
+    """A JSON object in which a key appeared twice (kept so the error can carry its path)."""
+
+    duplicate: str = ""
+
+
+class _Constant:
+    """NaN / Infinity in a JSON text: never valid anywhere in a scenario."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            dup = _Duplicated(result)
+            dup.duplicate = key
+            return dup
+        result[key] = value
+    return result
+
+
+def loads(text: str | bytes) -> Any:
+    """Parse a JSON text, keeping duplicate keys and NaN/Infinity detectable by :func:`parse`.
+
+    >>> parse(loads('{"at": "2026-01-01T00:00:00", "at": "2026-01-02T00:00:00"}'))
+    Traceback (most recent call last):
+    ...
+    punchcard.errors.ScenarioError: at: duplicate key 'at'
+    >>> loads("{")
+    Traceback (most recent call last):
+    ...
+    punchcard.errors.ScenarioError: document: not valid JSON: Expecting property name enclosed in double quotes (line 1, column 2)
+    """
+    try:
+        return json.loads(text, object_pairs_hook=_pairs, parse_constant=_Constant)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(
+            "document", f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from None
+    except (ValueError, RecursionError) as exc:  # e.g. integers with too many digits
+        raise ScenarioError("document", f"not valid JSON: {exc}") from None
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, _Constant):
+        return value.text
+    text = json.dumps(value, ensure_ascii=False, default=repr) if value is not None else "null"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class _Reader:
+    """Walks the document with the current path, refusing whatever the format does not allow."""
+
+    def __init__(self, currency: str | None = None, tz: dt.tzinfo | None = None) -> None:
+        self.currency = currency
+        self.tz = tz
+
+    @staticmethod
+    def fail(path: str, message: str) -> ScenarioError:
+        return ScenarioError(path, message)
+
+    def obj(self, value: Any, path: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.fail(path, f"must be an object, got {_describe(value)}")
+        if isinstance(value, _Duplicated):
+            raise self.fail(_join(path, value.duplicate), f"duplicate key {value.duplicate!r}")
+        for key in value:
+            if key not in allowed:
+                raise self.fail(
+                    _join(path, str(key)),
+                    f"unknown key {key!r} (allowed: {', '.join(allowed)})",
+                )
+        return value
+
+    def required(self, obj: Mapping[str, Any], key: str, path: str) -> Any:
+        if key not in obj:
+            raise self.fail(_join(path, key), "is required")
+        return obj[key]
+
+    def string(self, value: Any, path: str) -> str:
+        if not isinstance(value, str):
+            raise self.fail(path, f"must be a non-empty string, got {_describe(value)}")
+        if not value:
+            raise self.fail(path, 'must be a non-empty string, got ""')
+        return value
+
+    def optional_string(self, value: Any, path: str) -> str | None:
+        return None if value is None else self.string(value, path)
+
+    def boolean(self, value: Any, path: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(path, f"must be true or false, got {_describe(value)}")
+        return value
+
+    def whole(self, value: Any, path: str, minimum: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(path, f"must be a whole number >= {minimum}, got {_describe(value)}")
+        if value < minimum:
+            raise self.fail(path, f"must be a whole number >= {minimum}, got {value}")
+        return value
+
+    def choice(self, value: Any, path: str, options: tuple[str, ...]) -> str:
+        if not isinstance(value, str) or value not in options:
+            raise self.fail(path, f"must be one of {', '.join(options)}, got {_describe(value)}")
+        return value
+
+    def money(self, value: Any, path: str) -> Money:
+        assert self.currency is not None
+        if isinstance(value, (int, float, _Constant)) and not isinstance(value, bool):
+            raise self.fail(
+                path,
+                f'must be a money string such as "30.00" (numbers are refused), '
+                f"got {_describe(value)}",
+            )
+        if not isinstance(value, str):
+            raise self.fail(path, f'must be a money string such as "30.00", got {_describe(value)}')
+        match = _MONEY.fullmatch(value)
+        if match is None or not value.isascii():
+            raise self.fail(
+                path, f'must be digits with an optional decimal part, like "30.00", got {value!r}'
+            )
+        digits = currency_precision(self.currency)
+        decimals = match.group(1)
+        if decimals is not None and len(decimals) > digits:
+            raise self.fail(
+                path, f"{value!r} has more decimals than {self.currency}'s {digits} minor units"
+            )
+        if decimals is not None and digits == 0:
+            raise self.fail(path, f"{value!r}: {self.currency} has no minor units")
+        return Money(Decimal(value), self.currency)
+
+    def moment(self, value: Any, path: str) -> dt.datetime:
+        assert self.tz is not None
+        if not isinstance(value, str):
+            raise self.fail(path, f"must be an ISO 8601 date-time string, got {_describe(value)}")
+        if len(value) < 16 or not _DATE.match(value) or value[10] not in "T ":
+            raise self.fail(
+                path, f"must be an ISO 8601 date-time like 2026-03-02T17:30:00, got {value!r}"
+            )
+        try:
+            moment = isoparse(value)
+        except (ValueError, OverflowError) as exc:
+            raise self.fail(path, f"not a valid ISO 8601 date-time {value!r}: {exc}") from None
+        try:
+            return to_local(moment, self.tz, path)
+        except InvalidTimeError as exc:
+            raise self.fail(path, exc.message) from None
+        except OverflowError:
+            raise self.fail(path, f"{value!r} is out of range") from None
+
+    def date(self, value: Any, path: str) -> dt.date:
+        if not isinstance(value, str) or not _DATE.fullmatch(value):
+            raise self.fail(
+                path, f"must be an ISO 8601 date like 2026-03-31, got {_describe(value)}"
+            )
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise self.fail(path, f"not a valid date {value!r}: {exc}") from None
+
+    def array(self, value: Any, path: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.fail(path, f"must be a list, got {_describe(value)}")
+        return value
+
+
+def _join(path: str, key: str) -> str:
+    return key if path in ("", "document") else f"{path}.{key}"
+
+
+_TOP: Final = (
+    "version",
+    "at",
+    "timezone",
+    "currency",
+    "settings",
+    "policy",
+    "rates",
+    "cart",
+    "packages",
+)
+_SETTINGS: Final = (
+    "any_type",
+    "any_location",
+    "greater_value",
+    "zero_price_items",
+    "refund_after_use",
+)
+_POLICY: Final = ("line_order", "package_order", "valuation", "expires_at")
+_CART: Final = ("owner", "location", "lines")
+_LINE: Final = ("id", "item", "for", "unit_price", "units", "charge_by", "credit_values")
+_PACKAGE: Final = (
+    "id",
+    "owner",
+    "location",
+    "for",
+    "purchased_at",
+    "expires_on",
+    "days_to_expiration",
+    "expiry_starts",
+    "first_used_at",
+    "pricing_rules",
+    "credits",
+)
+_CREDIT: Final = ("item", "remaining", "hourly")
+
+
+class Scenario:
+    """A validated scenario: the arguments of :func:`punchcard.apply`, ready to run."""
+
+    __slots__ = ("at", "cart", "packages", "policy", "rates", "settings", "timezone")
+
+    def __init__(
+        self,
+        *,
+        at: dt.datetime,
+        timezone: dt.tzinfo,
+        cart: Cart,
+        packages: tuple[Package, ...],
+        settings: Settings,
+        policy: Policy,
+        rates: Rates,
+    ) -> None:
+        self.at = at
+        self.timezone = timezone
+        self.cart = cart
+        self.packages = packages
+        self.settings = settings
+        self.policy = policy
+        self.rates = rates
+
+    def run(self) -> Application:
+        """Apply the packages to the cart."""
+        return apply(
+            self.cart,
+            self.packages,
+            at=self.at,
+            timezone=self.timezone,
+            settings=self.settings,
+            policy=self.policy,
+            rates=self.rates,
+        )
+
+
+def parse(document: Any) -> Scenario:
+    """Validate a scenario document (a parsed JSON object) and build the engine's values."""
+    r = _Reader()
+    doc = r.obj(document, "document", _TOP)
+    if "version" in doc:
+        version = doc["version"]
+        if isinstance(version, bool) or not isinstance(version, int) or version != FORMAT_VERSION:
+            raise r.fail("version", f"must be the integer 1, got {_describe(version)}")
+
+    # The currency and the zone first: every amount and date-time is read with them.
+    currency = doc.get("currency")
+    if "currency" not in doc:
+        raise r.fail("currency", "is required")
+    if not isinstance(currency, str):
+        raise r.fail(
+            "currency", f"must be an ISO 4217 currency code (a string), got {_describe(currency)}"
+        )
+    try:
+        currency_precision(currency)
+    except InvalidValueError as exc:
+        raise r.fail("currency", exc.message) from None
+    r.currency = currency
+    if "timezone" not in doc:
+        raise r.fail("timezone", "is required")
+    tz_name = doc["timezone"]
+    if not isinstance(tz_name, str):
+        raise r.fail("timezone", f"must be an IANA time zone name, got {_describe(tz_name)}")
+    try:
+        r.tz = zone(tz_name)
+    except InvalidValueError as exc:
+        raise r.fail("timezone", exc.message) from None
+
+    at = r.moment(r.required(doc, "at", ""), "at")
+    settings = _settings(r, doc.get("settings", {}))
+    policy = _policy(r, doc.get("policy", {}))
+    rates = _rates(r, doc.get("rates", {}))
+    cart = _cart(r, r.required(doc, "cart", ""), currency)
+    packages = _packages(r, r.required(doc, "packages", ""))
+    return Scenario(
+        at=at,
+        timezone=r.tz,
+        cart=cart,
+        packages=packages,
+        settings=settings,
+        policy=policy,
+        rates=rates,
+    )
+
+
+def _settings(r: _Reader, value: Any) -> Settings:
+    obj = r.obj(value, "settings", _SETTINGS)
+    flags = {key: r.boolean(obj[key], f"settings.{key}") for key in _SETTINGS if key in obj}
+    if flags.get("greater_value") and not flags.get("any_type"):
+        raise r.fail("settings.greater_value", "requires settings.any_type to be true")
+    return Settings(**flags)
+
+
+def _policy(r: _Reader, value: Any) -> Policy:
+    obj = r.obj(value, "policy", _POLICY)
+    kwargs: dict[str, Any] = {}
+    if "line_order" in obj:
+        kwargs["line_order"] = r.choice(obj["line_order"], "policy.line_order", tuple(LINE_ORDERS))
+    if "package_order" in obj:
+        kwargs["package_order"] = r.choice(
+            obj["package_order"], "policy.package_order", tuple(PACKAGE_ORDERS)
+        )
+    if "valuation" in obj:
+        kwargs["valuation"] = r.choice(obj["valuation"], "policy.valuation", tuple(VALUATIONS))
+    if "expires_at" in obj:
+        text = obj["expires_at"]
+        if not isinstance(text, str):
+            raise r.fail("policy.expires_at", f"must be a string 'HH:MM', got {_describe(text)}")
+        try:
+            parse_time_of_day(text)
+        except InvalidValueError as exc:
+            raise r.fail("policy.expires_at", exc.message) from None
+        kwargs["expires_at"] = text
+    return Policy(**kwargs)
+
+
+def _rates(r: _Reader, value: Any) -> Rates:
+    obj = r.obj(value, "rates", tuple(value) if isinstance(value, Mapping) else ())
+    entries: list[tuple[str, str, Money]] = []
+    for location, items in obj.items():
+        path = f"rates.{location}"
+        r.string(location, path)
+        table = r.obj(items, path, tuple(items) if isinstance(items, Mapping) else ())
+        for item, money in table.items():
+            item_path = f"{path}.{item}"
+            r.string(item, item_path)
+            entries.append((location, item, r.money(money, item_path)))
+    return Rates(tuple(entries))
+
+
+def _cart(r: _Reader, value: Any, currency: str) -> Cart:
+    obj = r.obj(value, "cart", _CART)
+    owner = r.string(r.required(obj, "owner", "cart"), "cart.owner")
+    location = r.string(r.required(obj, "location", "cart"), "cart.location")
+    raw_lines = r.array(r.required(obj, "lines", "cart"), "cart.lines")
+    lines: list[Line] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(raw_lines):
+        path = f"cart.lines[{i}]"
+        line = r.obj(raw, path, _LINE)
+        line_id = r.string(r.required(line, "id", path), f"{path}.id")
+        if line_id in seen:
+            raise r.fail(f"{path}.id", f"duplicate line id {line_id!r}")
+        seen.add(line_id)
+        item = r.string(r.required(line, "item", path), f"{path}.item")
+        unit_price = r.money(r.required(line, "unit_price", path), f"{path}.unit_price")
+        units = r.whole(line.get("units", 1), f"{path}.units", 1)
+        beneficiary = r.optional_string(line.get("for"), f"{path}.for")
+        charge_by = r.choice(line.get("charge_by", "each"), f"{path}.charge_by", CHARGE_BY)
+        raw_values = line.get("credit_values", {})
+        cv_path = f"{path}.credit_values"
+        values = r.obj(
+            raw_values, cv_path, tuple(raw_values) if isinstance(raw_values, Mapping) else ()
+        )
+        credit_values = {
+            r.string(key, f"{cv_path}.{key}"): r.money(money, f"{cv_path}.{key}")
+            for key, money in values.items()
+        }
+        lines.append(
+            Line(
+                line_id,
+                item,
+                unit_price,
+                units=units,
+                beneficiary=beneficiary,
+                charge_by=charge_by,  # type: ignore[arg-type]
+                credit_values=credit_values,
+            )
+        )
+    return Cart(owner, location, currency, lines)
+
+
+def _packages(r: _Reader, value: Any) -> tuple[Package, ...]:
+    raw_packages = r.array(value, "packages")
+    packages: list[Package] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(raw_packages):
+        path = f"packages[{i}]"
+        obj = r.obj(raw, path, _PACKAGE)
+        package_id = r.string(r.required(obj, "id", path), f"{path}.id")
+        if package_id in seen:
+            raise r.fail(f"{path}.id", f"duplicate package id {package_id!r}")
+        seen.add(package_id)
+        owner = r.string(r.required(obj, "owner", path), f"{path}.owner")
+        location = r.optional_string(obj.get("location"), f"{path}.location")
+        beneficiary = r.optional_string(obj.get("for"), f"{path}.for")
+        purchased_at = r.moment(r.required(obj, "purchased_at", path), f"{path}.purchased_at")
+        raw_expires = obj.get("expires_on")
+        expires_on = None if raw_expires is None else r.date(raw_expires, f"{path}.expires_on")
+        raw_days = obj.get("days_to_expiration")
+        days = None if raw_days is None else r.whole(raw_days, f"{path}.days_to_expiration", 0)
+        starts = r.choice(
+            obj.get("expiry_starts", "sale"), f"{path}.expiry_starts", ("sale", "first_use")
+        )
+        raw_first = obj.get("first_used_at")
+        first_used_at = None if raw_first is None else r.moment(raw_first, f"{path}.first_used_at")
+        pricing_rules = r.boolean(obj.get("pricing_rules", False), f"{path}.pricing_rules")
+        raw_credits = r.array(r.required(obj, "credits", path), f"{path}.credits")
+        if not raw_credits:
+            raise r.fail(f"{path}.credits", "must hold at least one credit component")
+        components: list[Component] = []
+        items: set[str] = set()
+        for j, raw_credit in enumerate(raw_credits):
+            cpath = f"{path}.credits[{j}]"
+            credit = r.obj(raw_credit, cpath, _CREDIT)
+            item = r.string(r.required(credit, "item", cpath), f"{cpath}.item")
+            if item in items:
+                raise r.fail(f"{cpath}.item", f"item {item!r} appears twice in the package")
+            items.add(item)
+            remaining = r.whole(r.required(credit, "remaining", cpath), f"{cpath}.remaining", 0)
+            hourly = r.boolean(credit.get("hourly", False), f"{cpath}.hourly")
+            components.append(Component(item, remaining, hourly=hourly))
+        packages.append(
+            Package(
+                id=package_id,
+                owner=owner,
+                purchased_at=purchased_at,
+                components=components,
+                location=location,
+                beneficiary=beneficiary,
+                expires_on=expires_on,
+                days_to_expiration=days,
+                expiry_starts=starts,  # type: ignore[arg-type]
+                first_used_at=first_used_at,
+                pricing_rules=pricing_rules,
+            )
+        )
+    return tuple(packages)
+
+
+def render(result: Application, packages: tuple[Package, ...], tz: dt.tzinfo) -> dict[str, Any]:
+    """The result document of scenario-format.md, keys in the documented order."""
+    from .expiry import effective_expires_on
+
+    return {
+        "currency": result.currency,
+        "total": str(result.total),
+        "covered": str(result.covered),
+        "due": str(result.due),
+        "lines": [
+            {
+                "id": line.line_id,
+                "total": str(line.total),
+                "covered": str(line.covered),
+                "due": str(line.due),
+                "credits": line.credits,
+            }
+            for line in result.lines
+        ],
+        "redemptions": [
+            {
+                "line": r.line_id,
+                "package": r.package_id,
+                "item": r.item,
+                "credits": r.credits,
+                "amount": str(r.amount),
+            }
+            for r in result.redemptions
+        ],
+        "rejections": [
+            {"line": r.line_id, "package": r.package_id, "reason": r.reason}
+            for r in result.rejections
+        ],
+        "packages": [
+            {
+                "id": p.id,
+                "remaining": {c.item: c.remaining for c in p.components},
+                "expires_on": _iso_date(effective_expires_on(p, tz)),
+                "first_used_at": (
+                    None if p.first_used_at is None else to_local(p.first_used_at, tz).isoformat()
+                ),
+            }
+            for p in result.packages
+        ],
+    }
+
+
+def _iso_date(day: dt.date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def evaluate(
+    document: Mapping[str, Any] | str | bytes, *, explain: bool = False, locale: str = "en_US"
+) -> dict[str, Any]:
+    """Validate *document*, apply it and return the result document (scenario-format.md).
+
+    *document* is a parsed JSON object (or a JSON text). With *explain*, the result also holds
+    ``"explanation"``: one sentence per line, money formatted for *locale* with babel.
+    Raises :class:`~punchcard.errors.ScenarioError` (with ``.path``) for bad input; never returns
+    a partial result.
+    """
+    if isinstance(document, (str, bytes)):
+        document = loads(document)
+    scenario = parse(document)
+    if explain:
+        _check_locale(locale)
+    try:
+        application = scenario.run()
+    except PunchcardError as exc:  # pragma: no cover - parse() validates everything first
+        raise ScenarioError("document", str(exc)) from exc
+    result = render(application, application.packages, scenario.timezone)
+    if explain:
+        result["explanation"] = explain_lines(scenario, application, locale)
+    return result
+
+
+def _check_locale(locale: str) -> None:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(locale)
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise ScenarioError("--locale", f"unknown locale {locale!r}") from None
+
+
+def explain(document: Mapping[str, Any] | str | bytes, locale: str = "en_US") -> list[str]:
+    """The readable sentences of :func:`evaluate` with ``explain=True`` alone."""
+    return list(evaluate(document, explain=True, locale=locale)["explanation"])
+
+
+def explain_lines(scenario: Scenario, application: Application, locale: str) -> list[str]:
+    """One sentence per cart line saying what paid for it and why other packages did not."""
+    sentences: list[str] = []
+    by_line: dict[str, list[str]] = {}
+    for redemption in application.redemptions:
+        credits = "credit" if redemption.credits == 1 else "credits"
+        by_line.setdefault(redemption.line_id, []).append(
+            f"{redemption.credits} {redemption.item} {credits} from package {redemption.package_id}"
+            f" ({redemption.amount.format(locale)})"
+        )
+    reasons: dict[str, list[str]] = {}
+    for rejection in application.rejections:
+        detail = f" ({rejection.detail})" if rejection.detail else ""
+        reasons.setdefault(rejection.line_id, []).append(
+            f"{rejection.package_id}: {rejection.reason}{detail}"
+        )
+    for line, result in zip(scenario.cart.lines, application.lines, strict=True):
+        who = f" for {line.beneficiary}" if line.beneficiary else ""
+        unit = "unit" if line.units == 1 else "units"
+        head = (
+            f"Line {line.id} ({line.item}{who}, {line.units} {unit} at "
+            f"{line.unit_price.format(locale)})"
+        )
+        used = by_line.get(line.id)
+        if used and not result.due:
+            body = f"paid in full by {' and '.join(used)}"
+        elif used:
+            body = (
+                f"{result.covered.format(locale)} covered by {' and '.join(used)}; "
+                f"{result.due.format(locale)} due"
+            )
+        else:
+            body = f"no credit applied; {result.due.format(locale)} due"
+        sentence = f"{head}: {body}."
+        if line.id in reasons:
+            sentence += f" Not used: {'; '.join(reasons[line.id])}."
+        sentences.append(sentence)
+    if not sentences:
+        sentences.append("The cart is empty: nothing to pay for.")
+    return sentences
+
+
+def dumps(result: Mapping[str, Any]) -> str:
+    """The result as the CLI prints it: 2-space indent, non-ASCII as is, a final newline."""
+    return json.dumps(result, indent=2, ensure_ascii=False) + "\n"
