@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .errors import InvalidValueError
+from .models import Line
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from .models import Line
-    from .rules.base import Candidate, Context
+    from .engine import Allocation, _Plan
 
 
-def allocate_optimal(
-    lines: Sequence[Line], candidates: Sequence[Candidate], judge: Any, policy: Any, ctx: Context
-) -> list[tuple[int, Candidate, int, int]]:
+def allocate_optimal(lines: Sequence[Line], plan: _Plan) -> list[Allocation]:
     raise InvalidValueError("line_order", "'optimal' is not available yet")

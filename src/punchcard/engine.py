@@ -9,16 +9,25 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-import attrs
-
 from .errors import CurrencyMismatchError, InvalidTypeError, InvalidValueError
-from .events import CreditsRedeemed, event_id
-from .expiry import expires_on_after_first_use
 from .models import Cart, Line, Package, Rates, RatesInput, Settings
 from .money import Money
 from .policy import Policy
 from .results import Application, LineResult, Redemption, Rejection
 from .rules.base import Candidate, Context, Rule, Verdict
+from .rules.builtin import (
+    BeneficiaryMatches,
+    CreditsLeft,
+    LocationAllowed,
+    NotExpired,
+    OwnerMatches,
+    PriceNotZero,
+    TypeAllowed,
+    UnitMatches,
+    ValidAlready,
+    ValueKnown,
+    ValueWithinPrice,
+)
 from .rules.ordering import Optimal
 from .timeutil import to_local, zone
 
@@ -66,13 +75,30 @@ class _Judge:
         return package_rank, package_verdict
 
 
+_BUILTIN_TYPES: frozenset[type] = frozenset(
+    (
+        OwnerMatches,
+        BeneficiaryMatches,
+        ValidAlready,
+        NotExpired,
+        LocationAllowed,
+        TypeAllowed,
+        UnitMatches,
+        PriceNotZero,
+        ValueKnown,
+        ValueWithinPrice,
+        CreditsLeft,
+    )
+)
+
+
 def _resolve_inputs(
     cart: Cart,
     packages: Sequence[Package],
     at: dt.datetime,
     timezone: str | dt.tzinfo,
     rates: Rates,
-) -> tuple[dt.datetime, dt.tzinfo]:
+) -> tuple[dt.datetime, dt.tzinfo, list[dt.datetime]]:
     if not isinstance(cart, Cart):
         raise InvalidTypeError("cart", f"must be a Cart, got {cart!r}")
     tz = zone(timezone) if isinstance(timezone, str) else timezone
@@ -82,19 +108,156 @@ def _resolve_inputs(
         raise InvalidTypeError("at", f"must be a datetime.datetime, got {at!r}")
     at_local = to_local(at, tz, "at")
     seen: set[str] = set()
+    purchased: list[dt.datetime] = []
     for i, package in enumerate(packages):
         if not isinstance(package, Package):
             raise InvalidTypeError(f"packages[{i}]", f"must be a Package, got {package!r}")
         if package.id in seen:
             raise InvalidValueError(f"packages[{i}].id", f"duplicate package id {package.id!r}")
         seen.add(package.id)
-        to_local(package.purchased_at, tz, f"packages[{i}].purchased_at")
+        purchased.append(to_local(package.purchased_at, tz, f"packages[{i}].purchased_at"))
         if package.first_used_at is not None:
             to_local(package.first_used_at, tz, f"packages[{i}].first_used_at")
     for location, item, money in rates.entries:
         if location == cart.location and money.currency != cart.currency:
             raise CurrencyMismatchError(cart.currency, money.currency, f"rates.{location}.{item}")
-    return at_local, tz
+    return at_local, tz, purchased
+
+
+class _Plan:
+    """Everything :func:`apply` derives once before allocating: candidates, balances, the
+    package checks that do not depend on the line, and an index of candidates by item.
+
+    The built-in rules found in the policy are checked inline (their order does not matter to
+    *whether* a candidate is eligible, only to *which* reason is reported, and rejections use the
+    rules themselves, in order); any other rule is called as it is.
+    """
+
+    __slots__ = (
+        "by_item",
+        "candidates",
+        "check",
+        "ctx",
+        "custom",
+        "first_slot",
+        "judge",
+        "live",
+        "packages",
+        "policy",
+    )
+
+    def __init__(
+        self,
+        cart: Cart,
+        packages: tuple[Package, ...],
+        at_local: dt.datetime,
+        tz: dt.tzinfo,
+        purchased: list[dt.datetime],
+        settings: Settings,
+        policy: Policy,
+        rates: Rates,
+    ) -> None:
+        self.packages = packages
+        self.policy = policy
+        rules = policy.rules
+        self.check = check = {t: False for t in _BUILTIN_TYPES}
+        for rule in rules:
+            if type(rule) in _BUILTIN_TYPES:
+                check[type(rule)] = True
+        self.custom = tuple(rule for rule in rules if type(rule) not in _BUILTIN_TYPES)
+
+        candidates: list[Candidate] = []
+        balances: list[int] = []
+        first_slot: list[int] = []
+        for package in packages:
+            first_slot.append(len(balances))
+            for index, component in enumerate(package.components):
+                candidates.append(Candidate(package, component, index, len(balances)))
+                balances.append(component.remaining)
+        self.candidates = candidates
+        self.first_slot = first_slot
+        self.ctx = ctx = Context(
+            cart=cart,
+            at=at_local,
+            timezone=tz,
+            settings=settings,
+            rates=rates,
+            expires_at=policy.expires_at_delta,
+            valuation=policy.valuation,
+            balances=balances,
+        )
+        for package, when in zip(packages, purchased, strict=True):
+            ctx._purchase_cache[package.id] = when
+        self.judge = _Judge(rules, ctx)
+
+        # Line-independent package checks (R1, R3, R4, R5), once per package.
+        live_packages: set[str] = set()
+        for package in packages:
+            if check[OwnerMatches] and package.owner != cart.owner:
+                continue
+            if check[ValidAlready] and ctx.purchased_utc(package) > ctx.at_utc:
+                continue
+            if check[NotExpired] and ctx.is_expired(package):
+                continue
+            if (
+                check[LocationAllowed]
+                and package.location is not None
+                and package.location != cart.location
+                and not settings.any_location
+            ):
+                continue
+            live_packages.add(package.id)
+        self.live = [c for c in candidates if c.package.id in live_packages]
+        by_item: dict[str, list[Candidate]] = {}
+        for c in self.live:
+            by_item.setdefault(c.component.item, []).append(c)
+        self.by_item = by_item
+
+    def eligible(self, line: Line, balances: list[int]) -> list[tuple[Candidate, int]]:
+        """The candidates that may pay for *line* now, with the minor units one credit takes off."""
+        check = self.check
+        ctx = self.ctx
+        settings = ctx.settings
+        if check[PriceNotZero] and not line.unit_price.amount and not settings.zero_price_items:
+            return []
+        if check[TypeAllowed] and not settings.any_type:
+            pool: Sequence[Candidate] = self.by_item.get(line.item, ())
+        else:
+            pool = self.live
+        check_beneficiary = check[BeneficiaryMatches]
+        check_unit = check[UnitMatches]
+        check_value = check[ValueWithinPrice] and not settings.greater_value
+        hourly = line.charge_by == "hour"
+        price = line.unit_price
+        price_minor = price.minor
+        valuation = ctx.valuation
+        custom = self.custom
+        out: list[tuple[Candidate, int]] = []
+        for c in pool:
+            if balances[c.slot] <= 0:
+                continue
+            package = c.package
+            if (
+                check_beneficiary
+                and package.beneficiary is not None
+                and package.beneficiary != line.beneficiary
+            ):
+                continue
+            if check_unit and c.component.hourly != hourly:
+                continue
+            value = valuation.credit_value(c, line, ctx)
+            if value is None:
+                continue  # R9: no value, nothing to take off
+            if value.currency != price.currency:
+                raise CurrencyMismatchError(price.currency, value.currency, "credit value")
+            cross = c.component.item != line.item
+            if check_value and cross and value.amount > price.amount:
+                continue
+            if custom and not all(rule.check(c, line, ctx).eligible for rule in custom):
+                continue
+            value_minor = value.minor
+            out.append((c, value_minor if value_minor < price_minor else price_minor))
+        return out
 
 
 def apply(
@@ -137,133 +300,70 @@ def apply(
     if not isinstance(policy, Policy):
         raise InvalidTypeError("policy", f"must be a Policy, got {policy!r}")
     rate_table = Rates.coerce(rates)
-    at_local, tz = _resolve_inputs(cart, packages, at, timezone, rate_table)
-
-    candidates: list[Candidate] = []
-    balances: list[int] = []
-    for package in packages:
-        for index, component in enumerate(package.components):
-            candidates.append(Candidate(package, component, index, len(balances)))
-            balances.append(component.remaining)
-    ctx = Context(
-        cart=cart,
-        at=at_local,
-        timezone=tz,
-        settings=settings,
-        rates=rate_table,
-        expires_at=policy.expires_at_delta,
-        valuation=policy.valuation,
-        balances=balances,
-    )
-    judge = _Judge(policy.rules, ctx)
+    at_local, tz, purchased = _resolve_inputs(cart, packages, at, timezone, rate_table)
+    plan = _Plan(cart, packages, at_local, tz, purchased, settings, policy, rate_table)
+    ctx = plan.ctx
+    balances = ctx._balances
     lines = cart.lines
 
     if isinstance(policy.line_order, Optimal):
         from ._optimal import allocate_optimal
 
-        allocations = allocate_optimal(lines, candidates, judge, policy, ctx)
+        allocations = allocate_optimal(lines, plan)
     else:
-        allocations = _allocate_greedy(lines, candidates, judge, policy, ctx)
+        allocations = _allocate_greedy(lines, plan)
 
     # Turn allocations (line position, candidate, credits, minor units per credit) into results.
     currency = cart.currency
+    from_minor = Money.from_minor
     covered_minor = [0] * len(lines)
     credits_taken = [0] * len(lines)
     took: set[tuple[int, str]] = set()
-    used_packages: set[str] = set()
     redemptions: list[Redemption] = []
-    events: list[CreditsRedeemed] = []
     for li, candidate, count, per_credit in allocations:
-        line = lines[li]
-        amount = Money.from_minor(per_credit * count, currency)
+        package_id = candidate.package.id
         covered_minor[li] += per_credit * count
         credits_taken[li] += count
-        took.add((li, candidate.package.id))
-        used_packages.add(candidate.package.id)
+        took.add((li, package_id))
         redemptions.append(
-            Redemption(line.id, candidate.package.id, candidate.component.item, count, amount)
-        )
-        events.append(
-            CreditsRedeemed(
-                event_id=event_id(
-                    cart.id,
-                    cart.owner,
-                    at_local.isoformat(),
-                    line.id,
-                    candidate.package.id,
-                    candidate.component.item,
-                ),
-                package_id=candidate.package.id,
-                owner=candidate.package.owner,
-                line_id=line.id,
-                item=candidate.component.item,
-                credits=count,
-                amount=amount,
-                at=at_local,
-                cart_id=cart.id,
+            Redemption(
+                lines[li].id,
+                package_id,
+                candidate.component.item,
+                count,
+                from_minor(per_credit * count, currency),
             )
         )
 
-    # Rejections: judged on the balances left after the whole cart.
-    rejections: list[Rejection] = []
-    by_package = sorted(range(len(packages)), key=lambda i: packages[i].id)
-    first_slot: list[int] = []
-    slot = 0
-    for package in packages:
-        first_slot.append(slot)
-        slot += len(package.components)
+    rejections = _rejections(lines, plan, credits_taken, took)
+
+    line_results: list[LineResult] = []
+    total = 0
     for li, line in enumerate(lines):
-        if credits_taken[li] >= line.units:
-            continue
-        for pi in by_package:
-            package = packages[pi]
-            if (li, package.id) in took:
-                continue
-            best_rank, best = -1, None
-            for offset in range(len(package.components)):
-                rank, verdict = judge.first_failure(candidates[first_slot[pi] + offset], line)
-                if verdict is not None and rank > best_rank:
-                    best_rank, best = rank, verdict
-            if best is not None:
-                rejections.append(
-                    Rejection(line.id, package.id, best.reason or "ineligible", best.detail)
-                )
-
-    new_packages: list[Package] = []
-    for pi, package in enumerate(packages):
-        if package.id not in used_packages:
-            new_packages.append(package)
-            continue
-        start = first_slot[pi]
-        components = [
-            attrs.evolve(c, remaining=balances[start + offset])
-            for offset, c in enumerate(package.components)
-        ]
-        updated = attrs.evolve(package, components=components)
-        new_packages.append(expires_on_after_first_use(updated, at_local, tz))
-
-    line_results = tuple(
-        LineResult(
-            line.id,
-            Money.from_minor(line.unit_price.minor * line.units, currency),
-            Money.from_minor(covered_minor[li], currency),
-            Money.from_minor(line.unit_price.minor * line.units - covered_minor[li], currency),
-            credits_taken[li],
+        line_total = line.unit_price.minor * line.units
+        total += line_total
+        line_results.append(
+            LineResult(
+                line.id,
+                from_minor(line_total, currency),
+                from_minor(covered_minor[li], currency),
+                from_minor(line_total - covered_minor[li], currency),
+                credits_taken[li],
+            )
         )
-        for li, line in enumerate(lines)
-    )
-    total = sum(r.total.minor for r in line_results)
     covered = sum(covered_minor)
     return Application(
         currency=currency,
-        total=Money.from_minor(total, currency),
-        covered=Money.from_minor(covered, currency),
-        due=Money.from_minor(total - covered, currency),
-        lines=line_results,
+        total=from_minor(total, currency),
+        covered=from_minor(covered, currency),
+        due=from_minor(total - covered, currency),
+        lines=tuple(line_results),
         redemptions=tuple(redemptions),
         rejections=tuple(rejections),
-        packages=tuple(new_packages),
-        events=tuple(events),
+        at=at_local,
+        cart_id=cart.id,
+        inputs=packages,
+        balances=tuple(balances),
     )
 
 
@@ -271,41 +371,51 @@ def apply(
 Allocation = tuple[int, Candidate, int, int]
 
 
-def per_credit_minor(candidate: Candidate, line: Line, ctx: Context) -> int | None:
-    """Minor units one credit of *candidate* takes off *line*, or None if it has no value."""
-    value = ctx.credit_value(candidate, line)
-    if value is None:
-        return None
-    if value.currency != line.unit_price.currency:
-        raise CurrencyMismatchError(line.unit_price.currency, value.currency, "credit value")
-    return min(value.minor, line.unit_price.minor)
+def _rejections(
+    lines: Sequence[Line], plan: _Plan, credits_taken: list[int], took: set[tuple[int, str]]
+) -> list[Rejection]:
+    """Why each package took nothing off each line that wanted more, on the final balances."""
+    packages = plan.packages
+    rejections: list[Rejection] = []
+    by_package: list[int] | None = None
+    for li, line in enumerate(lines):
+        if credits_taken[li] >= line.units:
+            continue
+        if by_package is None:
+            by_package = sorted(range(len(packages)), key=lambda i: packages[i].id)
+        for pi in by_package:
+            package = packages[pi]
+            if (li, package.id) in took:
+                continue
+            best_rank, best = -1, None
+            start = plan.first_slot[pi]
+            for offset in range(len(package.components)):
+                rank, verdict = plan.judge.first_failure(plan.candidates[start + offset], line)
+                if verdict is not None and rank > best_rank:
+                    best_rank, best = rank, verdict
+            if best is not None:
+                rejections.append(
+                    Rejection(line.id, package.id, best.reason or "ineligible", best.detail)
+                )
+    return rejections
 
 
-def _allocate_greedy(
-    lines: Sequence[Line],
-    candidates: Sequence[Candidate],
-    judge: _Judge,
-    policy: Policy,
-    ctx: Context,
-) -> list[Allocation]:
+def _allocate_greedy(lines: Sequence[Line], plan: _Plan) -> list[Allocation]:
+    """Serve the lines in the policy's line order, each unit from the first candidate in the
+    policy's credit order; counts, not one unit at a time."""
     allocations: list[Allocation] = []
+    ctx = plan.ctx
     balances = ctx._balances  # the engine owns them; rules only read them
-    key = policy.package_order.key
-    for li in policy.line_order.arrange(lines):
+    key = plan.policy.package_order.key
+    for li in plan.policy.line_order.arrange(lines):
         line = lines[li]
-        eligible = [
-            c
-            for c in candidates
-            if balances[c.slot] > 0 and judge.first_failure(c, line)[1] is None
-        ]
+        eligible = plan.eligible(line, balances)
         if not eligible:
             continue
-        eligible.sort(key=lambda c: (*key(c, line, ctx), c.package.id, c.index))
+        if len(eligible) > 1:
+            eligible.sort(key=lambda e: (*key(e[0], line, ctx), e[0].package.id, e[0].index))
         need = line.units
-        for candidate in eligible:
-            per_credit = per_credit_minor(candidate, line, ctx)
-            if per_credit is None:
-                continue
+        for candidate, per_credit in eligible:
             count = min(need, balances[candidate.slot])
             balances[candidate.slot] -= count
             need -= count

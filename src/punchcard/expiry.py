@@ -19,17 +19,20 @@ import datetime as dt
 import attrs
 
 from .models import Package
-from .timeutil import local_date
+from .timeutil import local_date, to_local
 
 __all__ = ["effective_expires_on", "expires_on_after_first_use"]
 
 
-def effective_expires_on(package: Package, tz: dt.tzinfo) -> dt.date | None:
+def effective_expires_on(
+    package: Package, tz: dt.tzinfo, purchased_local: dt.datetime | None = None
+) -> dt.date | None:
     """The local date on which *package* expires as it stands, or ``None`` (never, or not yet).
 
     An explicit ``expires_on`` wins (it may be an edited expiry). Otherwise the countdown of
     ``days_to_expiration`` runs from the local date of sale, or from the local date of first use
-    when ``expiry_starts == "first_use"`` (no expiry while never used).
+    when ``expiry_starts == "first_use"`` (no expiry while never used). *purchased_local* saves
+    converting ``purchased_at`` again when the caller already has it in *tz*.
     """
     if package.expires_on is not None:
         return package.expires_on
@@ -37,7 +40,9 @@ def effective_expires_on(package: Package, tz: dt.tzinfo) -> dt.date | None:
     if days is None:
         return None
     if package.expiry_starts == "sale":
-        start = local_date(package.purchased_at, tz, "purchased_at")
+        if purchased_local is None:
+            purchased_local = to_local(package.purchased_at, tz, "purchased_at")
+        start = purchased_local.date()
     elif package.first_used_at is not None:
         start = local_date(package.first_used_at, tz, "first_used_at")
     else:

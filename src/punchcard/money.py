@@ -120,7 +120,12 @@ class Money:
         >>> Money.from_minor(1999, "USD")
         Money('19.99', 'USD')
         """
-        return cls(Decimal(minor).scaleb(-currency_precision(currency)), currency)
+        if isinstance(minor, bool) or not isinstance(minor, int):
+            raise InvalidTypeError("minor", f"must be a whole number, got {minor!r}")
+        money: Money = object.__new__(cls)
+        object.__setattr__(money, "amount", Decimal(minor).scaleb(-currency_precision(currency)))
+        object.__setattr__(money, "currency", currency)
+        return money
 
     @property
     def minor(self) -> int:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+
 import attrs
 
-from .events import CreditsRedeemed
+from ._fast import evolve_trusted
+from .events import CreditsRedeemed, event_id
+from .expiry import effective_expires_on
 from .models import Package
 from .money import Money
 
@@ -56,7 +61,11 @@ class Rejection:
 @attrs.frozen
 class Application:
     """The result of applying an owner's packages to a cart. Nothing has been written anywhere:
-    the host persists ``packages`` (the new states) and ``events`` (the ledger)."""
+    the host persists ``packages`` (the new states) and ``events`` (the ledger).
+
+    ``packages`` and ``events`` are derived from the rest on first access (a till that only
+    previews a cart never pays for them); they are part of the value all the same.
+    """
 
     #: The cart's currency.
     currency: str
@@ -72,10 +81,64 @@ class Application:
     redemptions: tuple[Redemption, ...]
     #: By line (cart order), then package id.
     rejections: tuple[Rejection, ...]
-    #: Every input package, in input order, as it stands after this cart.
-    packages: tuple[Package, ...]
-    #: One :class:`CreditsRedeemed` per redemption, for the host's ledger.
-    events: tuple[CreditsRedeemed, ...]
+    #: The checkout time, aware, in the business's zone.
+    at: dt.datetime
+    #: The cart / ticket id the host gave, if any.
+    cart_id: str | None
+    _inputs: tuple[Package, ...] = attrs.field(repr=False, alias="inputs")
+    _balances: tuple[int, ...] = attrs.field(repr=False, alias="balances")
+
+    @functools.cached_property
+    def packages(self) -> tuple[Package, ...]:
+        """Every input package, in input order, as it stands after this cart."""
+        tz = self.at.tzinfo
+        assert tz is not None
+        used = {r.package_id for r in self.redemptions}
+        out: list[Package] = []
+        slot = 0
+        for package in self._inputs:
+            start = slot
+            slot += len(package.components)
+            if package.id not in used:
+                out.append(package)
+                continue
+            components = tuple(
+                c
+                if c.remaining == self._balances[start + k]
+                else evolve_trusted(c, remaining=self._balances[start + k])
+                for k, c in enumerate(package.components)
+            )
+            changes: dict[str, object] = {"components": components}
+            if package.first_used_at is None:
+                changes["first_used_at"] = self.at
+                if package.expires_on is None and package.expiry_starts == "first_use":
+                    changes["expires_on"] = effective_expires_on(
+                        evolve_trusted(package, first_used_at=self.at), tz
+                    )
+            out.append(evolve_trusted(package, **changes))
+        return tuple(out)
+
+    @functools.cached_property
+    def events(self) -> tuple[CreditsRedeemed, ...]:
+        """One :class:`CreditsRedeemed` per redemption, for the host's ledger."""
+        owners = {p.id: p.owner for p in self._inputs}
+        at_text = self.at.isoformat()
+        return tuple(
+            CreditsRedeemed(
+                event_id=event_id(
+                    self.cart_id, owners[r.package_id], at_text, r.line_id, r.package_id, r.item
+                ),
+                package_id=r.package_id,
+                owner=owners[r.package_id],
+                line_id=r.line_id,
+                item=r.item,
+                credits=r.credits,
+                amount=r.amount,
+                at=self.at,
+                cart_id=self.cart_id,
+            )
+            for r in self.redemptions
+        )
 
     def line(self, line_id: str) -> LineResult:
         """The result of the line with id *line_id*."""

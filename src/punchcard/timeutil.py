@@ -60,12 +60,22 @@ def to_local(moment: dt.datetime, tz: dt.tzinfo, field: str = "at") -> dt.dateti
     ...
     punchcard.errors.InvalidTimeError: at: 2026-03-08T02:30:00 does not exist in America/New_York (clocks go forward)
     """
-    if moment.tzinfo is not None and moment.utcoffset() is not None:
-        return moment.astimezone(tz)
-    local = moment.replace(tzinfo=tz, fold=0)
-    # A time that does not exist does not survive a round trip through UTC.
-    back = local.astimezone(_UTC).astimezone(tz)
-    if back.replace(tzinfo=None) != moment.replace(tzinfo=None, fold=0):
+    if moment.tzinfo is not None:
+        if moment.tzinfo is tz:
+            return moment
+        if moment.utcoffset() is not None:
+            return moment.astimezone(tz)
+    # (The constructor is several times faster than datetime.replace.)
+    fields = (
+        moment.year, moment.month, moment.day,
+        moment.hour, moment.minute, moment.second, moment.microsecond,
+    )  # fmt: skip
+    local = dt.datetime(*fields, tz)
+    # PEP 495: in a gap (clocks go forward) fold=0 gives the offset before the change and
+    # fold=1 the one after, which is larger; in a fold (clocks go back) it is the other way.
+    before = tz.utcoffset(local)
+    after = tz.utcoffset(dt.datetime(*fields, fold=1))
+    if before is not None and after is not None and before < after:
         raise InvalidTimeError(
             field,
             f"{moment.replace(tzinfo=None).isoformat()} does not exist in {tz} (clocks go forward)",

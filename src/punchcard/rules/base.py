@@ -77,13 +77,17 @@ class Context:
     """What rules, valuations and orderings may read about the checkout in progress.
 
     Built by the engine; read-only for everyone else. ``at`` is aware, in the business's zone.
+    Moments meant for comparison (:meth:`purchased_utc`, :meth:`expires_at_moment`) are in UTC, so
+    that comparisons are by instant even across a DST change.
     """
 
     __slots__ = (
         "_balances",
         "_expiry_cache",
         "_purchase_cache",
+        "_purchase_utc_cache",
         "at",
+        "at_utc",
         "cart",
         "expires_at",
         "rates",
@@ -106,6 +110,7 @@ class Context:
     ) -> None:
         self.cart = cart
         self.at = at
+        self.at_utc = at.astimezone(dt.timezone.utc)
         self.timezone = timezone
         self.settings = settings
         self.rates = rates
@@ -114,6 +119,7 @@ class Context:
         self._balances = balances
         self._expiry_cache: dict[str, dt.datetime | None] = {}
         self._purchase_cache: dict[str, dt.datetime] = {}
+        self._purchase_utc_cache: dict[str, dt.datetime] = {}
 
     def remaining(self, candidate: Candidate) -> int:
         """Credits of *candidate* left, after the lines of this cart allocated so far."""
@@ -127,19 +133,31 @@ class Context:
             self._purchase_cache[package.id] = cached
         return cached
 
+    def purchased_utc(self, package: Package) -> dt.datetime:
+        """The package's purchase instant, in UTC (for comparisons and orderings)."""
+        cached = self._purchase_utc_cache.get(package.id)
+        if cached is None:
+            cached = self.purchased_at(package).astimezone(dt.timezone.utc)
+            self._purchase_utc_cache[package.id] = cached
+        return cached
+
     def expires_at_moment(self, package: Package) -> dt.datetime | None:
-        """The aware moment the package stops being usable (as it stood at the start), or None."""
+        """The instant (UTC) the package stops being usable, as it stood at the start, or None."""
         if package.id in self._expiry_cache:
             return self._expiry_cache[package.id]
-        day = effective_expires_on(package, self.timezone)
-        moment = None if day is None else end_of_day(day, self.timezone, self.expires_at)
+        day = effective_expires_on(package, self.timezone, self.purchased_at(package))
+        moment = (
+            None
+            if day is None
+            else end_of_day(day, self.timezone, self.expires_at).astimezone(dt.timezone.utc)
+        )
         self._expiry_cache[package.id] = moment
         return moment
 
     def is_expired(self, package: Package) -> bool:
         """Whether the package is expired at the checkout time."""
         moment = self.expires_at_moment(package)
-        return moment is not None and self.at >= moment
+        return moment is not None and self.at_utc >= moment
 
     def credit_value(self, candidate: Candidate, line: Line) -> Money | None:
         """What one credit of *candidate* is worth on *line* (``None``: cannot be determined)."""

@@ -68,7 +68,7 @@ class ValidAlready:
     scope: ClassVar[Scope] = "package"
 
     def check(self, candidate: Candidate, line: Line, ctx: Context) -> Verdict:
-        if ctx.purchased_at(candidate.package) <= ctx.at:
+        if ctx.purchased_utc(candidate.package) <= ctx.at_utc:
             return ELIGIBLE
         return Verdict.no(self.code, "the package was purchased after the checkout time")
 

@@ -65,7 +65,7 @@ class Fifo:
     name: ClassVar[str] = "fifo"
 
     def key(self, candidate: Candidate, line: Line, ctx: Context) -> tuple[Any, ...]:
-        return (*_own_item_then_individual(candidate, line), ctx.purchased_at(candidate.package))
+        return (*_own_item_then_individual(candidate, line), ctx.purchased_utc(candidate.package))
 
 
 @attrs.frozen
@@ -82,7 +82,7 @@ class EarliestExpiry:
         return (
             *_own_item_then_individual(candidate, line),
             _NEVER if moment is None else moment,
-            ctx.purchased_at(candidate.package),
+            ctx.purchased_utc(candidate.package),
         )
 
 
