@@ -7,7 +7,7 @@ inputs, and returns an :class:`~punchcard.results.Application` for the host to p
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from .errors import CurrencyMismatchError, InvalidTypeError, InvalidValueError
 from .models import Cart, Line, Package, Rates, RatesInput, Settings
@@ -37,44 +37,6 @@ _DEFAULT_SETTINGS = Settings()
 _DEFAULT_POLICY = Policy()
 
 
-class _Judge:
-    """Runs the policy's rules for (candidate, line) pairs, caching package-scope verdicts."""
-
-    __slots__ = ("_package_cache", "ctx", "rules")
-
-    def __init__(self, rules: tuple[Rule, ...], ctx: Context) -> None:
-        self.rules = rules
-        self.ctx = ctx
-        self._package_cache: dict[tuple[str, str], tuple[int, Verdict | None]] = {}
-
-    def _package_verdict(self, candidate: Candidate, line: Line) -> tuple[int, Verdict | None]:
-        key = (candidate.package.id, line.id)
-        cached = self._package_cache.get(key)
-        if cached is None:
-            cached = (len(self.rules), None)
-            for rank, rule in enumerate(self.rules):
-                if rule.scope == "package":
-                    verdict = rule.check(candidate, line, self.ctx)
-                    if not verdict.eligible:
-                        cached = (rank, verdict)
-                        break
-            self._package_cache[key] = cached
-        return cached
-
-    def first_failure(self, candidate: Candidate, line: Line) -> tuple[int, Verdict | None]:
-        """(rank of the first failing rule, its verdict), or (len(rules), None) if all pass."""
-        package_rank, package_verdict = self._package_verdict(candidate, line)
-        ctx = self.ctx
-        for rank, rule in enumerate(self.rules):
-            if rank == package_rank:
-                return package_rank, package_verdict
-            if rule.scope == "component":
-                verdict = rule.check(candidate, line, ctx)
-                if not verdict.eligible:
-                    return rank, verdict
-        return package_rank, package_verdict
-
-
 _BUILTIN_TYPES: frozenset[type] = frozenset(
     (
         OwnerMatches,
@@ -90,6 +52,68 @@ _BUILTIN_TYPES: frozenset[type] = frozenset(
         CreditsLeft,
     )
 )
+
+
+Predicate = Callable[[Candidate, Line, Context], bool]
+
+
+def _predicate(rule: Rule) -> Predicate:
+    if type(rule) in _BUILTIN_TYPES:
+        passes: Predicate = rule.passes  # type: ignore[attr-defined]
+        return passes
+    return lambda candidate, line, ctx: rule.check(candidate, line, ctx).eligible
+
+
+#: Built-in rules that look at the package alone, never at the line: checked once per package.
+_LINE_INDEPENDENT: tuple[type, ...] = (OwnerMatches, ValidAlready, NotExpired, LocationAllowed)
+
+
+class _Judge:
+    """Finds the first rule (in policy order) that a candidate fails for a line.
+
+    The built-in rules that ignore the line (R1, R3, R4, R5) are checked once per package; the
+    others once per (candidate, line), and only up to the first line-independent failure.
+    """
+
+    __slots__ = ("_independent_rank", "ctx", "independent", "line_dependent", "rules")
+
+    def __init__(self, rules: tuple[Rule, ...], ctx: Context) -> None:
+        self.rules = rules
+        self.ctx = ctx
+        # (rank, predicate): built-in rules answer a cheap bool; others through their verdict.
+        self.independent = [
+            (rank, _predicate(rule))
+            for rank, rule in enumerate(rules)
+            if type(rule) in _LINE_INDEPENDENT
+        ]
+        self.line_dependent = [
+            (rank, _predicate(rule))
+            for rank, rule in enumerate(rules)
+            if type(rule) not in _LINE_INDEPENDENT
+        ]
+        self._independent_rank: dict[str, int] = {}
+
+    def first_failure(self, candidate: Candidate, line: Line) -> int:
+        """The rank of the first rule *candidate* fails for *line*; ``len(rules)`` if none."""
+        ctx = self.ctx
+        limit = self._independent_rank.get(candidate.package.id)
+        if limit is None:
+            limit = len(self.rules)
+            for rank, passes in self.independent:
+                if not passes(candidate, line, ctx):
+                    limit = rank
+                    break
+            self._independent_rank[candidate.package.id] = limit
+        for rank, passes in self.line_dependent:
+            if rank >= limit:
+                break
+            if not passes(candidate, line, ctx):
+                return rank
+        return limit
+
+    def verdict(self, rank: int, candidate: Candidate, line: Line) -> Verdict:
+        """The verdict (reason code and detail) of the rule at *rank*."""
+        return self.rules[rank].check(candidate, line, self.ctx)
 
 
 def _resolve_inputs(
@@ -390,12 +414,14 @@ def _rejections(
             best_rank, best = -1, None
             start = plan.first_slot[pi]
             for offset in range(len(package.components)):
-                rank, verdict = plan.judge.first_failure(plan.candidates[start + offset], line)
-                if verdict is not None and rank > best_rank:
-                    best_rank, best = rank, verdict
-            if best is not None:
+                candidate = plan.candidates[start + offset]
+                rank = plan.judge.first_failure(candidate, line)
+                if rank > best_rank:
+                    best_rank, best = rank, candidate
+            if best is not None and best_rank < len(plan.judge.rules):
+                verdict = plan.judge.verdict(best_rank, best, line)
                 rejections.append(
-                    Rejection(line.id, package.id, best.reason or "ineligible", best.detail)
+                    Rejection(line.id, package.id, verdict.reason or "ineligible", verdict.detail)
                 )
     return rejections
 
