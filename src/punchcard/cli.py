@@ -66,5 +66,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScenarioError as exc:
         print(f"punchcard: error: {exc.path}: {exc.message}", file=sys.stderr)
         return 2
-    sys.stdout.write(dumps(result))
+    # The document is UTF-8 whatever the console's encoding (ids may be non-ASCII).
+    text = dumps(result)
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(text)
+    else:
+        sys.stdout.flush()
+        buffer.write(text.encode("utf-8"))
+        buffer.flush()
     return 0

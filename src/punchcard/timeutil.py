@@ -138,8 +138,9 @@ def end_of_day(day: dt.date, tz: dt.tzinfo, time_of_day: dt.timedelta) -> dt.dat
     wall = dt.datetime.combine(day + dt.timedelta(days=days), dt.time()) + dt.timedelta(
         seconds=seconds
     )
-    # A wall time skipped by a DST change (only possible for odd zones and times) is read with
-    # the offset in force before the change, i.e. the instant the clocks jumped past it.
+    # A wall time skipped by a DST change (only possible with an unusual ``expires_at`` such as
+    # 02:30) is read with the offset in force before the change: a skipped 02:30 ends at 03:30
+    # new time, one hour of wall clock after 01:30 old time, as a naive reading would expect.
     return wall.replace(tzinfo=tz, fold=0)
 
 
