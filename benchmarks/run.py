@@ -25,8 +25,18 @@ from punchcard.scenario import evaluate
 
 AT = dt.datetime(2026, 3, 2, 17, 30)
 TZ = "America/New_York"
-ITEMS = ["daycare_full", "daycare_half", "boarding", "bath", "nails", "groom", "shampoo",
-         "walk", "training", "pickup"]  # fmt: skip
+ITEMS = [
+    "daycare_full",
+    "daycare_half",
+    "boarding",
+    "bath",
+    "nails",
+    "groom",
+    "shampoo",
+    "walk",
+    "training",
+    "pickup",
+]
 
 
 def median_seconds(fn: Callable[[], object], *, repeat: int, number: int) -> float:
@@ -64,8 +74,13 @@ def typical_cart(lines: int = 5, units: int = 2, packages: int = 10) -> tuple[Ca
         "downtown",
         "USD",
         [
-            Line(f"l{i}", ITEMS[i % len(ITEMS)], Money(f"{20 + (i * 7) % 40}.00", "USD"),
-                 units=units, beneficiary="rex" if i % 2 else "bella")  # fmt: skip
+            Line(
+                f"l{i}",
+                ITEMS[i % len(ITEMS)],
+                Money(f"{20 + (i * 7) % 40}.00", "USD"),
+                units=units,
+                beneficiary="rex" if i % 2 else "bella",
+            )
             for i in range(lines)
         ],
     )
@@ -165,8 +180,13 @@ def typical_document() -> dict[str, Any]:
             "owner": "smith",
             "location": "downtown",
             "lines": [
-                {"id": f"l{i}", "item": ITEMS[i % 3], "for": "rex", "unit_price": "30.00",
-                 "units": 2}  # fmt: skip
+                {
+                    "id": f"l{i}",
+                    "item": ITEMS[i % 3],
+                    "for": "rex",
+                    "unit_price": "30.00",
+                    "units": 2,
+                }
                 for i in range(5)
             ],
         },
@@ -196,11 +216,15 @@ def run(quick: bool) -> dict[str, Any]:
     figures: dict[str, Any] = {"machine": machine(), "quick": quick}
 
     cart, pkgs = typical_cart()
-    ours = median_seconds(lambda: apply(cart, pkgs, at=AT, timezone=TZ), repeat=repeat, number=number(2000))
+    ours = median_seconds(
+        lambda: apply(cart, pkgs, at=AT, timezone=TZ), repeat=repeat, number=number(2000)
+    )
     full = median_seconds(
         lambda: apply(cart, pkgs, at=AT, timezone=TZ).events, repeat=repeat, number=number(2000)
     )
-    base = median_seconds(lambda: hand_written_greedy(cart, pkgs), repeat=repeat, number=number(2000))
+    base = median_seconds(
+        lambda: hand_written_greedy(cart, pkgs), repeat=repeat, number=number(2000)
+    )
     assert hand_written_greedy(cart, pkgs) == apply(cart, pkgs, at=AT, timezone=TZ).covered.minor
     figures["apply_typical_us"] = ours * 1e6
     figures["apply_typical_with_events_us"] = full * 1e6
@@ -235,11 +259,23 @@ def run(quick: bool) -> dict[str, Any]:
     )
 
     # Bulk units: a line of 1,000,000 hours against 10**12 credits vs a line of one unit.
-    one = Cart("smith", "downtown", "USD", [Line("l", "walk", Money("20", "USD"), charge_by="hour")])
-    bulk = Cart("smith", "downtown", "USD",
-                [Line("l", "walk", Money("20", "USD"), units=1_000_000, charge_by="hour")])  # fmt: skip
-    big = [Package(id="p", owner="smith", purchased_at=dt.datetime(2026, 1, 1),
-                   components=[Component("walk", 10**12, hourly=True)])]  # fmt: skip
+    one = Cart(
+        "smith", "downtown", "USD", [Line("l", "walk", Money("20", "USD"), charge_by="hour")]
+    )
+    bulk = Cart(
+        "smith",
+        "downtown",
+        "USD",
+        [Line("l", "walk", Money("20", "USD"), units=1_000_000, charge_by="hour")],
+    )
+    big = [
+        Package(
+            id="p",
+            owner="smith",
+            purchased_at=dt.datetime(2026, 1, 1),
+            components=[Component("walk", 10**12, hourly=True)],
+        )
+    ]
     figures["apply_one_unit_us"] = 1e6 * median_seconds(
         lambda: apply(one, big, at=AT, timezone=TZ), repeat=repeat, number=number(2000)
     )
@@ -251,20 +287,42 @@ def run(quick: bool) -> dict[str, Any]:
     scaling: dict[str, list[float]] = {"lines": [], "packages": [], "unrelated_packages": []}
     for factor in (1, 2, 4, 8):
         cart, pkgs = typical_cart(lines=5 * factor, packages=10)
-        scaling["lines"].append(1e6 * median_seconds(
-            lambda: apply(cart, pkgs, at=AT, timezone=TZ), repeat=repeat, number=number(300)))  # fmt: skip
+        scaling["lines"].append(
+            1e6
+            * median_seconds(
+                lambda cart=cart, pkgs=pkgs: apply(cart, pkgs, at=AT, timezone=TZ),
+                repeat=repeat,
+                number=number(300),
+            )
+        )
         cart, pkgs = typical_cart(lines=5, packages=10 * factor)
-        scaling["packages"].append(1e6 * median_seconds(
-            lambda: apply(cart, pkgs, at=AT, timezone=TZ), repeat=repeat, number=number(300)))  # fmt: skip
+        scaling["packages"].append(
+            1e6
+            * median_seconds(
+                lambda cart=cart, pkgs=pkgs: apply(cart, pkgs, at=AT, timezone=TZ),
+                repeat=repeat,
+                number=number(300),
+            )
+        )
         cart, pkgs = typical_cart(lines=5, packages=10)
         other = [
-            Package(id=f"x{k}", owner=f"other{k}", purchased_at=dt.datetime(2026, 1, 1),
-                    components=[Component("unrelated", 5)])  # fmt: skip
+            Package(
+                id=f"x{k}",
+                owner=f"other{k}",
+                purchased_at=dt.datetime(2026, 1, 1),
+                components=[Component("unrelated", 5)],
+            )
             for k in range(10 * factor)
         ]
         mixed = pkgs + other
-        scaling["unrelated_packages"].append(1e6 * median_seconds(
-            lambda: apply(cart, mixed, at=AT, timezone=TZ), repeat=repeat, number=number(300)))  # fmt: skip
+        scaling["unrelated_packages"].append(
+            1e6
+            * median_seconds(
+                lambda cart=cart, mixed=mixed: apply(cart, mixed, at=AT, timezone=TZ),
+                repeat=repeat,
+                number=number(300),
+            )
+        )
     figures["scaling_us_x1_x2_x4_x8"] = scaling
 
     figures["import_punchcard_ms"] = import_time(3 if quick else 11)
@@ -273,20 +331,28 @@ def run(quick: bool) -> dict[str, Any]:
 
 def import_time(runs: int) -> float:
     """Median wall time of ``import punchcard`` in a fresh interpreter, minus an empty one."""
+
     def once(code: str) -> float:
         out = subprocess.run(
-            [sys.executable, "-c",
-             f"import time; t = time.perf_counter(); {code}; print(time.perf_counter() - t)"],
-            check=True, capture_output=True, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-c",
+                f"import time; t = time.perf_counter(); {code}; print(time.perf_counter() - t)",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         return float(out.stdout)
 
     return 1e3 * statistics.median(once("import punchcard") for _ in range(runs))
 
 
 def table(figures: dict[str, Any]) -> str:
-    rows = [f"punchcard benchmarks on {figures['machine']['python']}, "
-            f"{figures['machine']['cpu']} ({figures['machine']['cores']} cores)"]  # fmt: skip
+    rows = [
+        f"punchcard benchmarks on {figures['machine']['python']}, "
+        f"{figures['machine']['cpu']} ({figures['machine']['cores']} cores)"
+    ]
     if figures["quick"]:
         rows.append("QUICK MODE: figures are not meaningful")
     targets = {

@@ -421,7 +421,12 @@ def _rejections(
             if best is not None and best_rank < len(plan.judge.rules):
                 verdict = plan.judge.verdict(best_rank, best, line)
                 rejections.append(
-                    Rejection(line.id, package.id, verdict.reason or "ineligible", verdict.detail)
+                    Rejection(
+                        line.id,
+                        package.id,
+                        verdict.reason or plan.judge.rules[best_rank].code,
+                        verdict.detail,
+                    )
                 )
     return rejections
 

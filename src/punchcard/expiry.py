@@ -47,6 +47,8 @@ def effective_expires_on(
         start = local_date(package.first_used_at, tz, "first_used_at")
     else:
         return None
+    if days > (dt.date.max - start).days:  # beyond the calendar: the last day there is
+        return dt.date.max
     return start + dt.timedelta(days=days)
 
 
@@ -59,6 +61,6 @@ def expires_on_after_first_use(package: Package, first_use: dt.datetime, tz: dt.
     if package.first_used_at is not None:
         return package
     used = attrs.evolve(package, first_used_at=first_use)
-    if used.expires_on is None:
+    if used.expires_on is None and used.expiry_starts == "first_use":
         used = attrs.evolve(used, expires_on=effective_expires_on(used, tz))
     return used

@@ -6,6 +6,7 @@ with more decimals than the currency has are refused, and nothing is ever rounde
 
 from __future__ import annotations
 
+import decimal
 import functools
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
@@ -15,6 +16,10 @@ import attrs
 from .errors import CurrencyMismatchError, InvalidTypeError, InvalidValueError
 
 __all__ = ["Money", "currency_precision", "split_exact", "sum_money"]
+
+# Exact arithmetic whatever the size: Decimal's default context keeps 28 digits and rounds the
+# rest away silently (or fails in quantize). No operation here divides, so no result is infinite.
+_EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
 
 
 @functools.cache
@@ -95,7 +100,7 @@ class Money:
     def __attrs_post_init__(self) -> None:
         digits = currency_precision(self.currency)
         quantum = Decimal(1).scaleb(-digits)
-        quantized = self.amount.quantize(quantum)
+        quantized = self.amount.quantize(quantum, context=_EXACT)
         if quantized != self.amount:
             raise InvalidValueError(
                 "amount",
@@ -123,7 +128,9 @@ class Money:
         if isinstance(minor, bool) or not isinstance(minor, int):
             raise InvalidTypeError("minor", f"must be a whole number, got {minor!r}")
         money: Money = object.__new__(cls)
-        object.__setattr__(money, "amount", Decimal(minor).scaleb(-currency_precision(currency)))
+        object.__setattr__(
+            money, "amount", Decimal(minor).scaleb(-currency_precision(currency), context=_EXACT)
+        )
         object.__setattr__(money, "currency", currency)
         return money
 
@@ -134,7 +141,7 @@ class Money:
         >>> Money("19.99", "USD").minor
         1999
         """
-        return int(self.amount.scaleb(currency_precision(self.currency)))
+        return int(self.amount.scaleb(currency_precision(self.currency), context=_EXACT))
 
     def _same(self, other: Money) -> None:
         if self.currency != other.currency:
@@ -144,18 +151,18 @@ class Money:
         if not isinstance(other, Money):
             return NotImplemented
         self._same(other)
-        return Money(self.amount + other.amount, self.currency)
+        return Money(_EXACT.add(self.amount, other.amount), self.currency)
 
     def __sub__(self, other: object) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
         self._same(other)
-        return Money(self.amount - other.amount, self.currency)
+        return Money(_EXACT.subtract(self.amount, other.amount), self.currency)
 
     def __mul__(self, other: object) -> Money:
         if isinstance(other, bool) or not isinstance(other, int):
             return NotImplemented
-        return Money(self.amount * other, self.currency)
+        return Money(_EXACT.multiply(self.amount, Decimal(other)), self.currency)
 
     __rmul__ = __mul__
 

@@ -200,7 +200,9 @@ class _Reader:
         except (ValueError, OverflowError) as exc:
             raise self.fail(path, f"not a valid ISO 8601 date-time {value!r}: {exc}") from None
         try:
-            return to_local(moment, self.tz, path)
+            local = to_local(moment, self.tz, path)
+            local.astimezone(dt.timezone.utc)  # the engine compares instants in UTC
+            return local
         except InvalidTimeError as exc:
             raise self.fail(path, exc.message) from None
         except OverflowError:
@@ -222,7 +224,14 @@ class _Reader:
         return value
 
 
+_PLAIN_KEY = re.compile(r"[^\s.\[\]\"]+")
+
+
 def _join(path: str, key: str) -> str:
+    # A key that is empty or holds a space, a dot, a bracket, a quote or a control character is
+    # written as a JSON string, so the path stays one unambiguous line.
+    if not _PLAIN_KEY.fullmatch(key) or not key.isprintable():
+        key = json.dumps(key, ensure_ascii=False)
     return key if path in ("", "document") else f"{path}.{key}"
 
 
@@ -384,11 +393,11 @@ def _rates(r: _Reader, value: Any) -> Rates:
     obj = r.obj(value, "rates", tuple(value) if isinstance(value, Mapping) else ())
     entries: list[tuple[str, str, Money]] = []
     for location, items in obj.items():
-        path = f"rates.{location}"
+        path = _join("rates", location)
         r.string(location, path)
         table = r.obj(items, path, tuple(items) if isinstance(items, Mapping) else ())
         for item, money in table.items():
-            item_path = f"{path}.{item}"
+            item_path = _join(path, item)
             r.string(item, item_path)
             entries.append((location, item, r.money(money, item_path)))
     return Rates(tuple(entries))
@@ -419,7 +428,7 @@ def _cart(r: _Reader, value: Any, currency: str) -> Cart:
             raw_values, cv_path, tuple(raw_values) if isinstance(raw_values, Mapping) else ()
         )
         credit_values = {
-            r.string(key, f"{cv_path}.{key}"): r.money(money, f"{cv_path}.{key}")
+            r.string(key, _join(cv_path, key)): r.money(money, _join(cv_path, key))
             for key, money in values.items()
         }
         lines.append(

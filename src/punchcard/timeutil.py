@@ -40,7 +40,7 @@ def zone(name: str) -> ZoneInfo:
         raise InvalidValueError("timezone", f"must be an IANA time zone name, got {name!r}")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder, a long name
         raise InvalidValueError("timezone", f"unknown IANA time zone {name!r}") from None
 
 

@@ -33,6 +33,7 @@ from .ordering import (
     Optimal,
     PackageOrder,
     PriciestFirst,
+    own_item_then_individual,
 )
 
 __all__ = [
@@ -66,4 +67,5 @@ __all__ = [
     "ValueKnown",
     "ValueWithinPrice",
     "Verdict",
+    "own_item_then_individual",
 ]

@@ -32,8 +32,8 @@ __all__ = [
     "Verdict",
 ]
 
-#: ``package`` rules look only at the package and the line (checked once per package);
-#: ``component`` rules look at one component too.
+#: ``package`` rules look only at the package and the line; ``component`` rules look at one
+#: component too. (Rules must be pure: the engine may call them once per component and line.)
 Scope = Literal["package", "component"]
 
 
@@ -146,11 +146,14 @@ class Context:
         if package.id in self._expiry_cache:
             return self._expiry_cache[package.id]
         day = effective_expires_on(package, self.timezone, self.purchased_at(package))
-        moment = (
-            None
-            if day is None
-            else end_of_day(day, self.timezone, self.expires_at).astimezone(dt.timezone.utc)
-        )
+        try:
+            moment = (
+                None
+                if day is None
+                else end_of_day(day, self.timezone, self.expires_at).astimezone(dt.timezone.utc)
+            )
+        except OverflowError:  # ends after 9999-12-31T23:59:59 UTC: never within the calendar
+            moment = None
         self._expiry_cache[package.id] = moment
         return moment
 

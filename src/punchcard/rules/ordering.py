@@ -27,6 +27,7 @@ __all__ = [
     "Optimal",
     "PackageOrder",
     "PriciestFirst",
+    "own_item_then_individual",
 ]
 
 # A moment later than every real one: never-expiring packages sort last.
@@ -45,7 +46,11 @@ class PackageOrder(Protocol):
         """A sort key: smaller first. The engine appends (package id, component position)."""
 
 
-def _own_item_then_individual(candidate: Candidate, line: Line) -> tuple[int, int]:
+def own_item_then_individual(candidate: Candidate, line: Line) -> tuple[int, int]:
+    """The first two keys of every built-in credit order (O.1 and O.2 of the semantics).
+
+    Start your own :class:`PackageOrder` key with it to keep them.
+    """
     # O.1: a component of the line's own item before a cross-item one;
     # O.2: a beneficiary-scoped package before a shared one.
     return (
@@ -65,7 +70,7 @@ class Fifo:
     name: ClassVar[str] = "fifo"
 
     def key(self, candidate: Candidate, line: Line, ctx: Context) -> tuple[Any, ...]:
-        return (*_own_item_then_individual(candidate, line), ctx.purchased_utc(candidate.package))
+        return (*own_item_then_individual(candidate, line), ctx.purchased_utc(candidate.package))
 
 
 @attrs.frozen
@@ -80,7 +85,7 @@ class EarliestExpiry:
     def key(self, candidate: Candidate, line: Line, ctx: Context) -> tuple[Any, ...]:
         moment = ctx.expires_at_moment(candidate.package)
         return (
-            *_own_item_then_individual(candidate, line),
+            *own_item_then_individual(candidate, line),
             _NEVER if moment is None else moment,
             ctx.purchased_utc(candidate.package),
         )

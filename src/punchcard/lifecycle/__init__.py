@@ -1,0 +1,165 @@
+"""The life of a package around its checkouts: sale, holds, uses, cancellations, refunds, staff
+adjustments, expiry, subscriptions, notifications and reports, with the ledger as the single
+source of truth.
+
+Every operation is a pure function: it takes the state (folded from the ledger), the time and
+the actor, and returns the new events and the state they lead to, or raises a typed error and
+changes nothing. See ``docs/lifecycle.md``.
+"""
+
+from __future__ import annotations
+
+from .catalogue import (
+    Catalogue,
+    PackageType,
+    PortalListing,
+    add_type,
+    delete_type,
+    edit_type,
+    portal_listing,
+)
+from .errors import REFUSAL_CODES, LedgerError, OperationRefused, PermissionDenied, RefusalCode
+from .events import (
+    EVENT_TYPES,
+    BookingKind,
+    CreditsAssigned,
+    CreditsDeducted,
+    ExpiryChanged,
+    LedgerEvent,
+    PackageDeleted,
+    PackageExpired,
+    PackagePurchased,
+    PackageRefunded,
+    RedemptionCancelled,
+    RedemptionRecorded,
+    RedemptionUsed,
+    SubscriptionRenewed,
+    UseReason,
+    ledger_event_id,
+)
+from .franchise import Franchise
+from .ledger import event_from_dict, event_to_dict, replay, state_as_of
+from .notifications import Notification, notifications_due
+from .operations import (
+    Outcome,
+    assign,
+    cancel,
+    checkout,
+    deduct,
+    delete,
+    edit_expiry,
+    expire,
+    expiries_due,
+    hold,
+    purchase,
+    refund,
+    use,
+    use_due,
+    uses_due,
+)
+from .permissions import (
+    ASSIGN_CREDITS,
+    DEDUCT_REFUND_CREDITS,
+    MANAGE_PACKAGES,
+    PERMISSIONS,
+    Actor,
+    require,
+)
+from .policy import LifecyclePolicy
+from .reports import (
+    BalanceRow,
+    HistoryEntry,
+    Revenue,
+    balances_report,
+    breakage,
+    component_splits,
+    describe,
+    history,
+    redemption_commission_base,
+    refund_quote,
+    revenue,
+)
+from .state import ComponentBalance, LedgerState, PackageState, RedemptionRecord
+from .subscriptions import renew, renewal_moment, renewals_due
+from .values import ItemCredits, Period, TypeComponent
+
+__all__ = [
+    "ASSIGN_CREDITS",
+    "DEDUCT_REFUND_CREDITS",
+    "EVENT_TYPES",
+    "MANAGE_PACKAGES",
+    "PERMISSIONS",
+    "REFUSAL_CODES",
+    "Actor",
+    "BalanceRow",
+    "BookingKind",
+    "Catalogue",
+    "ComponentBalance",
+    "CreditsAssigned",
+    "CreditsDeducted",
+    "ExpiryChanged",
+    "Franchise",
+    "HistoryEntry",
+    "ItemCredits",
+    "LedgerError",
+    "LedgerEvent",
+    "LedgerState",
+    "LifecyclePolicy",
+    "Notification",
+    "OperationRefused",
+    "Outcome",
+    "PackageDeleted",
+    "PackageExpired",
+    "PackagePurchased",
+    "PackageRefunded",
+    "PackageState",
+    "PackageType",
+    "Period",
+    "PermissionDenied",
+    "PortalListing",
+    "RedemptionCancelled",
+    "RedemptionRecord",
+    "RedemptionRecorded",
+    "RedemptionUsed",
+    "RefusalCode",
+    "Revenue",
+    "SubscriptionRenewed",
+    "TypeComponent",
+    "UseReason",
+    "add_type",
+    "assign",
+    "balances_report",
+    "breakage",
+    "cancel",
+    "checkout",
+    "component_splits",
+    "deduct",
+    "delete",
+    "delete_type",
+    "describe",
+    "edit_expiry",
+    "edit_type",
+    "event_from_dict",
+    "event_to_dict",
+    "expire",
+    "expiries_due",
+    "history",
+    "hold",
+    "ledger_event_id",
+    "notifications_due",
+    "portal_listing",
+    "purchase",
+    "redemption_commission_base",
+    "refund",
+    "refund_quote",
+    "renew",
+    "renewal_moment",
+    "renewals_due",
+    "replay",
+    "require",
+    "revenue",
+    "state_as_of",
+    "use",
+    "use_due",
+    "uses_due",
+]

@@ -1,0 +1,388 @@
+"""Reports: the balances report, one package's history, revenue per credit and breakage,
+and the commission base of a redeemed credit. All exact to the minor unit.
+
+Revenue per credit is what was paid, shared over the components by quantity and then over each
+component's paid credits by largest remainder (:mod:`punchcard.valuation.revenue`). The credits
+of a component are counted in a fixed order, each bucket taking the next parts: used, deducted,
+expired, held, refunded, remaining. Credits given free by staff come after the paid ones and
+carry no revenue. So the buckets of :class:`Revenue` always add up exactly to what was paid,
+and the refunded bucket equals what the refund paid back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import attrs
+
+from ..errors import InvalidTypeError, InvalidValueError
+from ..money import Money
+from ..timeutil import to_local
+from ..valuation.revenue import RevenueSplit, bundle_split
+from .events import (
+    CreditsAssigned,
+    CreditsDeducted,
+    ExpiryChanged,
+    LedgerEvent,
+    PackageDeleted,
+    PackageExpired,
+    PackagePurchased,
+    PackageRefunded,
+    RedemptionCancelled,
+    RedemptionRecorded,
+    RedemptionUsed,
+    SubscriptionRenewed,
+)
+from .policy import LifecyclePolicy
+from .state import PackageState
+from .values import ItemCredits, TypeComponent
+
+__all__ = [
+    "BUCKETS",
+    "BalanceRow",
+    "HistoryEntry",
+    "Revenue",
+    "balances_report",
+    "breakage",
+    "component_splits",
+    "describe",
+    "history",
+    "redemption_commission_base",
+    "refund_quote",
+    "revenue",
+]
+
+_DEFAULT_POLICY = LifecyclePolicy()
+
+
+@attrs.frozen
+class BalanceRow:
+    """One component of one active package in the balances report."""
+
+    owner: str
+    package_id: str
+    name: str
+    item: str
+    #: Credits free to be redeemed.
+    remaining: int
+    #: Credits held for bookings.
+    held: int
+    expires_on: dt.date | None
+    location: str | None
+
+
+def balances_report(
+    packages: Iterable[PackageState],
+    *,
+    as_of: dt.datetime,
+    policy: LifecyclePolicy = _DEFAULT_POLICY,
+) -> tuple[BalanceRow, ...]:
+    """The credits left in every active package at *as_of*, one row per component, by owner
+    then package id.
+
+    Active means bought by *as_of*, neither refunded nor deleted, and not expired at *as_of*
+    (whether or not the expiry sweep has run). Pass the state at *as_of*
+    (:func:`~punchcard.lifecycle.state_as_of`) for a report of the past.
+    """
+    rows: list[BalanceRow] = []
+    for package in packages:
+        if package.status != "active":
+            continue
+        now = to_local(as_of, package.tz, "as_of")
+        if package.purchased_at > now or package.expired_at(now, policy.expires_at):
+            continue
+        for c in package.components:
+            rows.append(
+                BalanceRow(
+                    package.owner,
+                    package.id,
+                    package.name,
+                    c.item,
+                    c.remaining,
+                    c.held,
+                    package.expires_on,
+                    package.location,
+                )
+            )
+    rows.sort(key=lambda r: (r.owner, r.package_id))  # stable: component order kept
+    return tuple(rows)
+
+
+# -- history --------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class HistoryEntry:
+    """One line of a package's history (the "View History" panel)."""
+
+    seq: int
+    at: dt.datetime
+    #: The event's type name (``package_purchased``, ``credits_redeemed``...).
+    kind: str
+    #: A sentence for people.
+    summary: str
+    #: The change to the credits left (negative when credits left the balance).
+    change: int
+    #: The booking (appointment / class / ticket) concerned, if any.
+    reference: str | None
+    #: The cart line / ticket line concerned, if any.
+    line_id: str | None
+    actor: str | None
+    #: The money concerned (price, amount taken off, refund, renewal charge), if any.
+    amount: Money | None
+    #: The event itself.
+    event: LedgerEvent = attrs.field(repr=False)
+
+
+def _counts(credits: Iterable[ItemCredits | TypeComponent]) -> str:
+    parts = [
+        f"{c.quantity if isinstance(c, TypeComponent) else c.credits} {c.item}"
+        for c in credits
+        if (c.quantity if isinstance(c, TypeComponent) else c.credits)
+    ]
+    return " + ".join(parts) if parts else "no credits"
+
+
+def _money(m: Money) -> str:
+    return f"{m} {m.currency}"
+
+
+def describe(ev: LedgerEvent) -> str:
+    """A sentence saying what *ev* did, for people.
+
+    >>> from punchcard.lifecycle import CreditsDeducted
+    >>> describe(CreditsDeducted(event_id="e", package_id="p1", seq=3, actor="ann",
+    ...     at=dt.datetime(2026, 3, 9, tzinfo=dt.timezone.utc), item="daycare_full", credits=1,
+    ...     note="no-show"))
+    '1 daycare_full deducted by ann (no-show)'
+    """
+    by = f" by {ev.actor}" if ev.actor else ""
+    if isinstance(ev, PackagePurchased):
+        return f"Purchased {ev.name}: {_counts(ev.components)} for {_money(ev.price)}{by}"
+    if isinstance(ev, RedemptionRecorded):
+        verb = "held for" if ev.status == "held" else "used for"
+        return (
+            f"{ev.credits} {ev.item} {verb} {ev.booking_kind} {ev.booking} (line {ev.line_id}, "
+            f"{ev.scheduled_for.date().isoformat()}): {_money(ev.amount)} off"
+        )
+    if isinstance(ev, RedemptionUsed):
+        why = {
+            "ticket_closed": "ticket closed",
+            "completed": "completed",
+            "time_passed": "its time passed",
+        }[ev.reason]
+        return f"{ev.credits} {ev.item} of {ev.booking} used ({why})"
+    if isinstance(ev, RedemptionCancelled):
+        back = ev.credits - ev.expired
+        text = f"{ev.booking} cancelled{by}: {back} {ev.item} restored"
+        if ev.expired:
+            text += f", {ev.expired} expired at once (the package had expired)"
+        return text
+    if isinstance(ev, PackageRefunded):
+        return f"Refunded {_money(ev.amount)}{by}: {_counts(ev.credits)} returned"
+    if isinstance(ev, CreditsAssigned):
+        note = f" ({ev.note})" if ev.note else ""
+        return f"{ev.credits} {ev.item} assigned{by}{note}"
+    if isinstance(ev, CreditsDeducted):
+        note = f" ({ev.note})" if ev.note else ""
+        return f"{ev.credits} {ev.item} deducted{by}{note}"
+    if isinstance(ev, ExpiryChanged):
+        old = ev.old.isoformat() if ev.old is not None else "none"
+        return f"Expiry date changed{by} from {old} to {ev.new.isoformat()}"
+    if isinstance(ev, PackageExpired):
+        return f"Expired at the end of {ev.expires_on.isoformat()}: {_counts(ev.credits)} lapsed"
+    if isinstance(ev, SubscriptionRenewed):
+        text = (
+            f"Renewed: period {ev.period} (to {ev.ends_on.isoformat()}) grants "
+            f"{_counts(ev.granted)} for {_money(ev.amount)}"
+        )
+        if any(c.credits for c in ev.forfeited):
+            text += f"; {_counts(ev.forfeited)} forfeited"
+        return text
+    if isinstance(ev, PackageDeleted):
+        return f"Deleted{by}"
+    raise InvalidTypeError("event", f"must be a ledger event, got {ev!r}")
+
+
+def _change(ev: LedgerEvent) -> int:
+    if isinstance(ev, PackagePurchased):
+        return sum(c.quantity for c in ev.components)
+    if isinstance(ev, RedemptionRecorded):
+        return -ev.credits
+    if isinstance(ev, RedemptionCancelled):
+        return ev.credits - ev.expired
+    if isinstance(ev, (PackageRefunded, PackageExpired)):
+        return -sum(c.credits for c in ev.credits)
+    if isinstance(ev, CreditsAssigned):
+        return ev.credits
+    if isinstance(ev, CreditsDeducted):
+        return -ev.credits
+    if isinstance(ev, SubscriptionRenewed):
+        return sum(c.credits for c in ev.granted) - sum(c.credits for c in ev.forfeited)
+    return 0
+
+
+def _amount(ev: LedgerEvent) -> Money | None:
+    if isinstance(ev, PackagePurchased):
+        return ev.price
+    if isinstance(ev, (RedemptionRecorded, PackageRefunded, SubscriptionRenewed)):
+        return ev.amount
+    return None
+
+
+def history(events: Iterable[LedgerEvent], package_id: str) -> tuple[HistoryEntry, ...]:
+    """The history of one package in ledger order: purchase, each redemption with its booking
+    and line, uses, cancellations, refunds, assignments, deductions, expiry edits, expiry,
+    renewals, deletion. Streams over *events*."""
+    out: list[HistoryEntry] = []
+    for ev in events:
+        if ev.package_id != package_id:
+            continue
+        reference = getattr(ev, "booking", None)
+        line_id = getattr(ev, "line_id", None)
+        out.append(
+            HistoryEntry(
+                ev.seq,
+                ev.at,
+                type(ev).kind,
+                describe(ev),
+                _change(ev),
+                reference,
+                line_id,
+                ev.actor,
+                _amount(ev),
+                ev,
+            )
+        )
+    return tuple(out)
+
+
+# -- revenue --------------------------------------------------------------------------------------
+
+#: The order in which the credits of a component take the parts of its price.
+BUCKETS = ("used", "deducted", "expired", "held", "refunded", "remaining")
+
+
+def component_splits(package: PackageState) -> dict[str, RevenueSplit]:
+    """What was paid for *package*, shared over its components and then over their paid credits.
+
+    Everything paid (the purchase and each renewal) is shared over the components by
+    :func:`punchcard.valuation.bundle_split` (by quantity), then each share over that
+    component's paid credits (its quantity times the number of periods paid).
+    """
+    if not isinstance(package, PackageState):
+        raise InvalidTypeError("package", f"must be a PackageState, got {package!r}")
+    quantities = {g.item: g.quantity * package.period for g in package.grants}
+    return bundle_split(package.paid, quantities)
+
+
+def _clipped(split: RevenueSplit, start: int, count: int) -> Money:
+    """The parts of credits ``start..start+count-1``; credits beyond the paid ones add nothing."""
+    lo = min(start, split.quantity)
+    hi = min(start + count, split.quantity)
+    return split.revenue_of(lo, hi - lo)
+
+
+def _bucket_values(package: PackageState) -> dict[str, Money]:
+    splits = component_splits(package)
+    totals = {bucket: Money.zero(package.paid.currency) for bucket in BUCKETS}
+    for c in package.components:
+        split = splits[c.item]
+        start = 0
+        for bucket in BUCKETS:
+            n = getattr(c, bucket)
+            totals[bucket] = totals[bucket] + _clipped(split, start, n)
+            start += n
+    return totals
+
+
+@attrs.frozen
+class Revenue:
+    """Where the money paid for a package stands, by what happened to its credits.
+
+    The fields other than ``package_id`` and ``paid`` add up exactly to ``paid``.
+    """
+
+    package_id: str
+    #: Everything paid (purchase and renewals).
+    paid: Money
+    #: Earned: the paid value of the credits used.
+    used: Money
+    #: The paid value of the credits staff removed.
+    deducted: Money
+    #: Breakage: the paid value of the credits that expired unused (or were forfeited).
+    breakage: Money
+    #: The paid value of credits held for bookings (earned once used).
+    held: Money
+    #: Paid back by the refund.
+    refunded: Money
+    #: Still owed to the customer as credits left (deferred revenue).
+    deferred: Money
+
+
+def revenue(package: PackageState) -> Revenue:
+    """The :class:`Revenue` of *package*, exact to the minor unit.
+
+    Within each component the credits take the parts of its share in the order used, deducted,
+    expired, held, refunded, remaining; credits given free by staff come after the paid ones and
+    carry no revenue.
+    """
+    v = _bucket_values(package)
+    return Revenue(
+        package.id,
+        package.paid,
+        v["used"],
+        v["deducted"],
+        v["expired"],
+        v["held"],
+        v["refunded"],
+        v["remaining"],
+    )
+
+
+def refund_quote(package: PackageState) -> Money:
+    """What refunding *package* pays back: the paid value of its credits left (the
+    ``deferred`` of :func:`revenue`), exact to the minor unit.
+
+    Credits that left the package (used, deducted, expired) take the first parts of the price;
+    the credits left take the last ones; credits given free by staff are worth nothing.
+    """
+    return _bucket_values(package)["remaining"]
+
+
+def breakage(packages: Iterable[PackageState], currency: str) -> Money:
+    """The paid value of every credit that expired unused, over *packages* (all in *currency*)."""
+    total = Money.zero(currency)
+    for package in packages:
+        total = total + revenue(package).breakage
+    return total
+
+
+def redemption_commission_base(
+    package: PackageState, redemption_id: str, *, retail_price: Money | None = None
+) -> Money:
+    """What staff commission on the credits of one redemption of *package* is computed from,
+    by the package's ``commission_basis`` (:func:`punchcard.valuation.commission_base`):
+
+    - ``retail``: *retail_price* (of one item) times the credits;
+    - ``package``: the paid value of those credits: their component's share of the price per
+      credit, the credits of a component counted in the order they were redeemed (cancelled
+      redemptions left out), so that the bases of all the paid credits add up to the price.
+    """
+    record = next((r for r in package.redemptions if r.id == redemption_id), None)
+    if record is None:
+        raise InvalidValueError(
+            "redemption_id", f"package {package.id!r} has no redemption {redemption_id!r}"
+        )
+    if package.commission_basis == "retail":
+        if retail_price is None:
+            raise InvalidValueError("retail_price", "is required with commission basis 'retail'")
+        return retail_price * record.credits
+    first = 0
+    for r in package.redemptions:
+        if r.id == record.id:
+            break
+        if r.item == record.item and r.status != "cancelled":
+            first += r.credits
+    return _clipped(component_splits(package)[record.item], first, record.credits)

@@ -1,0 +1,147 @@
+"""The expiry sweep (sections E and L): a package expiring on D expires at 23:59 local on D,
+DST days included, in America/New_York and Australia/Sydney; the credits left expire, held ones
+stay held."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import attrs
+import pytest
+from lifecycle_kit import NY, PASS10, SYDNEY, Book, at, daycare_cart
+
+from punchcard import Policy
+from punchcard.lifecycle import (
+    LifecyclePolicy,
+    PackageExpired,
+    cancel,
+    expire,
+    expiries_due,
+    hold,
+    use,
+)
+
+# (zone, expiry date, offset at 23:59 that day) for the days clocks change in 2026.
+DST_DAYS = [
+    (NY, dt.date(2026, 3, 8), "-04:00"),  # spring forward at 02:00
+    (NY, dt.date(2026, 11, 1), "-05:00"),  # fall back at 02:00
+    (SYDNEY, dt.date(2026, 4, 5), "+10:00"),  # autumn: clocks go back at 03:00
+    (SYDNEY, dt.date(2026, 10, 4), "+11:00"),  # spring: clocks go forward at 02:00
+]
+
+
+def _expiring_on(day: dt.date, timezone: str) -> Book:
+    book = Book()
+    sold = dt.datetime.combine(day - dt.timedelta(days=30), dt.time(10))
+    book.buy(PASS10, when=sold, timezone=timezone)
+    assert book.state.package("p1").expires_on == day
+    return book
+
+
+@pytest.mark.parametrize(("timezone", "day", "offset"), DST_DAYS)
+def test_expiry_at_2359_local_on_dst_days(timezone: str, day: dt.date, offset: str) -> None:
+    book = _expiring_on(day, timezone)
+    just_before = dt.datetime.combine(day, dt.time(23, 58, 59))
+    on_time = dt.datetime.combine(day, dt.time(23, 59))
+    assert expire(book.state, as_of=just_before).events == ()
+    outcome = book(expire(book.state, as_of=on_time))
+    (event,) = outcome.events
+    assert isinstance(event, PackageExpired)
+    assert event.at.isoformat() == f"{day.isoformat()}T23:59:00{offset}"
+    assert event.expires_on == day
+    assert [(c.item, c.credits) for c in event.credits] == [("daycare_full", 10)]
+    package = book.state.package("p1")
+    assert package.status == "expired"
+    assert package.component("daycare_full").expired == 10
+
+
+@pytest.mark.parametrize(("timezone", "day", "offset"), DST_DAYS)
+def test_expiry_instant_is_the_same_for_an_aware_as_of(
+    timezone: str, day: dt.date, offset: str
+) -> None:
+    book = _expiring_on(day, timezone)
+    moment = dt.datetime.combine(day, dt.time(23, 59)).replace(tzinfo=ZoneInfo(timezone))
+    utc = moment.astimezone(dt.timezone.utc)
+    assert expire(book.state, as_of=utc - dt.timedelta(seconds=1)).events == ()
+    (event,) = expire(book.state, as_of=utc).events
+    assert event.at == moment
+    assert event.at.isoformat().endswith(offset)
+
+
+def test_whole_day_policy_expires_at_the_next_midnight() -> None:
+    book = _expiring_on(dt.date(2026, 11, 1), NY)
+    whole_day = LifecyclePolicy(redemption=Policy(expires_at="24:00"))
+    assert expire(book.state, as_of=at(11, 1, 23, 59), policy=whole_day).events == ()
+    (event,) = expire(book.state, as_of=at(11, 2, 0, 0), policy=whole_day).events
+    assert event.at.isoformat() == "2026-11-02T00:00:00-05:00"
+
+
+def test_a_package_with_no_expiry_never_expires() -> None:
+    book = Book()
+    book.buy(attrs.evolve(PASS10, days_to_expiration=None))
+    assert expire(book.state, as_of=at(12, 31, year=2099)).events == ()
+
+
+def test_first_use_package_never_used_does_not_expire() -> None:
+    book = Book()
+    book.buy(attrs.evolve(PASS10, expiry_starts="first_use"))
+    assert expire(book.state, as_of=at(12, 31, year=2030)).events == ()
+
+
+def test_held_credits_stay_held_through_expiry_and_can_be_used() -> None:
+    book = Book()
+    book.buy(PASS10)  # expires Mar 31
+    book(
+        hold(
+            book.state,
+            daycare_cart(31),
+            booking="a",
+            at=at(3, 20),
+            scheduled_for=at(3, 31, 8),
+            timezone=NY,
+        )
+    )
+    book(expire(book.state, as_of=at(4, 1)))
+    daycare = book.state.package("p1").component("daycare_full")
+    assert (daycare.held, daycare.expired, daycare.remaining) == (1, 9, 0)
+    book(use(book.state, "a", at=at(4, 1, 10)))
+    assert book.state.package("p1").component("daycare_full").used == 1
+
+
+def test_expiry_after_a_later_event_is_dated_after_it() -> None:
+    # A cancellation was recorded after the expiry moment, before the sweep ran: the expiry is
+    # recorded just after it, so the package's events stay in time order.
+    book = Book()
+    book.buy(PASS10)
+    book(
+        hold(
+            book.state,
+            daycare_cart(31),
+            booking="a",
+            at=at(3, 20),
+            scheduled_for=at(3, 31, 8),
+            timezone=NY,
+        )
+    )
+    book(cancel(book.state, "a", at=at(4, 1, 8)))
+    (event,) = book(expire(book.state, as_of=at(4, 2))).events
+    assert event.at.isoformat() == "2026-04-01T08:00:00-04:00"
+    daycare = book.state.package("p1").component("daycare_full")
+    assert (daycare.expired, daycare.remaining) == (10, 0)
+    assert book.replayed() == book.state
+
+
+def test_expiries_due_streams_and_skips_what_is_not_due() -> None:
+    book = Book()
+    book.buy(PASS10, "a", when=at(3, 1))
+    book.buy(PASS10, "b", when=at(3, 2))
+    due = expiries_due(iter(book.state.packages), as_of=at(3, 31, 23, 59))
+    assert [e.package_id for e in due] == ["a"]
+    assert sorted(e.package_id for e in expiries_due(book.state, as_of=at(4, 2))) == ["a", "b"]
+
+
+def test_expired_packages_are_not_expired_again() -> None:
+    book = _expiring_on(dt.date(2026, 3, 8), NY)
+    book(expire(book.state, as_of=at(3, 9)))
+    assert expire(book.state, as_of=at(3, 10)).events == ()

@@ -1,0 +1,285 @@
+"""The ledger: replay folds events into states, state_as_of gives any past state, and events
+round-trip through plain JSON-ready dicts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import attrs
+import pytest
+from lifecycle_kit import ADMIN, MONTHLY, NY, PASS10, THREE, Book, at, daycare_cart
+
+from punchcard import Money, Settings
+from punchcard.lifecycle import (
+    EVENT_TYPES,
+    CreditsDeducted,
+    LedgerError,
+    LedgerState,
+    PackagePurchased,
+    RedemptionCancelled,
+    assign,
+    cancel,
+    checkout,
+    deduct,
+    delete,
+    edit_expiry,
+    event_from_dict,
+    event_to_dict,
+    expire,
+    hold,
+    ledger_event_id,
+    refund,
+    renew,
+    replay,
+    state_as_of,
+    use,
+)
+
+
+def _every_kind() -> tuple[Book, list[tuple[dt.datetime, LedgerState]]]:
+    """A ledger with every event type, and the state after each step with its time."""
+    book = Book()
+    snapshots: list[tuple[dt.datetime, LedgerState]] = []
+
+    def step(when: dt.datetime, outcome: object) -> None:
+        book(outcome)  # type: ignore[arg-type]
+        snapshots.append((when, book.state))
+
+    step(at(1, 31, 12), book.buy(MONTHLY, "sub", when=at(1, 31, 12)))
+    book.events.pop()  # buy() already recorded it; keep step's bookkeeping simple
+    step(at(3, 1, 9), renew(book.state, as_of=at(3, 1, 9)))  # period 2 from Feb 28, 23:59
+    step(at(3, 1, 10), book.buy(PASS10, "p1", when=at(3, 1, 10)))
+    book.events.pop()
+    step(at(3, 1, 11), book.buy(THREE, "gone", owner="jones", when=at(3, 1, 11)))
+    book.events.pop()
+    step(
+        at(3, 2),
+        hold(
+            book.state,
+            daycare_cart(5, 6, cart_id="c1"),
+            booking="appt",
+            at=at(3, 2),
+            scheduled_for=at(3, 5, 8),
+            timezone=NY,
+        ),
+    )
+    step(at(3, 3), cancel(book.state, "appt", line_id="d6", at=at(3, 3)))
+    step(at(3, 5, 17), use(book.state, "appt", at=at(3, 5, 17)))
+    step(
+        at(3, 6),
+        assign(book.state, "p1", "daycare_full", 2, at=at(3, 6), actor=ADMIN, note="goodwill"),
+    )
+    step(at(3, 7), deduct(book.state, "p1", "daycare_full", 1, at=at(3, 7), actor=ADMIN))
+    step(at(3, 8), edit_expiry(book.state, "p1", dt.date(2026, 3, 20), at=at(3, 8)))
+    step(at(3, 9), delete(book.state, "gone", at=at(3, 9)))
+    step(at(3, 21), expire(book.state, as_of=at(3, 21)))
+    step(at(3, 23), checkout(book.state, daycare_cart(23), booking="t", at=at(3, 23), timezone=NY))
+    step(
+        at(3, 24),
+        refund(
+            book.state, "sub", at=at(3, 24), actor=ADMIN, settings=Settings(refund_after_use=True)
+        ),
+    )
+    return book, snapshots
+
+
+def test_the_fixture_ledger_holds_every_event_type() -> None:
+    book, _ = _every_kind()
+    assert {type(e).kind for e in book.events} == set(EVENT_TYPES)
+
+
+def test_json_round_trip_of_every_event() -> None:
+    book, _ = _every_kind()
+    for event in book.events:
+        data = event_to_dict(event)
+        assert data["type"] == type(event).kind
+        text = json.dumps(data)  # plain JSON: no custom encoder needed
+        back = event_from_dict(json.loads(text))
+        assert back == event
+        assert type(back) is type(event)
+        assert event_to_dict(back) == data
+
+
+def test_replay_of_the_stored_ledger_equals_the_state_kept_step_by_step() -> None:
+    book, _ = _every_kind()
+    stored = json.dumps([event_to_dict(e) for e in book.events])
+    assert replay(event_from_dict(d) for d in json.loads(stored)) == book.state
+    assert replay(book.events) == book.state
+
+
+def test_replay_reads_a_stream_once() -> None:
+    book, _ = _every_kind()
+    stream = iter(book.events)
+    assert replay(stream) == book.state
+    assert next(stream, None) is None
+
+
+def test_replay_onto_a_saved_state() -> None:
+    book, _ = _every_kind()
+    half = len(book.events) // 2
+    saved = replay(book.events[:half])
+    assert replay(book.events[half:], start=saved) == book.state
+
+
+def test_state_as_of_gives_the_state_at_every_past_time() -> None:
+    book, snapshots = _every_kind()
+    for when, expected in snapshots:
+        assert state_as_of(book.events, when) == expected
+    assert state_as_of(book.events, at(1, 1)) == LedgerState()
+
+
+def test_state_as_of_counts_sweep_events_from_when_they_took_effect() -> None:
+    # The expiry job ran late (Apr 3) for a package that expired at the end of Mar 31: the
+    # state as of Apr 1 shows it expired, although no one had recorded that on Apr 1.
+    book = _base()
+    book(expire(book.state, as_of=at(4, 3)))
+    assert state_as_of(book.events, at(4, 1)).package("p1").status == "expired"
+    assert state_as_of(book.events, at(3, 31, 23, 58)).package("p1").status == "active"
+
+
+def test_event_ids_are_deterministic_per_package_and_seq() -> None:
+    book, _ = _every_kind()
+    assert all(e.event_id == ledger_event_id(e.package_id, e.seq) for e in book.events)
+    assert len({e.event_id for e in book.events}) == len(book.events)
+
+
+# -- inconsistent ledgers -------------------------------------------------------------------------
+
+
+def _base() -> Book:
+    book = Book()
+    book.buy(PASS10, "p1")
+    return book
+
+
+def test_replay_refuses_a_gap_in_seq() -> None:
+    book = _base()
+    book(deduct(book.state, "p1", "daycare_full", 1, at=at(3, 2), actor=ADMIN))
+    gap = attrs.evolve(book.events[1], seq=3)
+    with pytest.raises(LedgerError, match=r"^events\[1\]\.seq: package 'p1' is at event 1, got 3"):
+        replay([book.events[0], gap])
+
+
+def test_replay_refuses_an_event_of_an_unknown_package() -> None:
+    book = _base()
+    book(deduct(book.state, "p1", "daycare_full", 1, at=at(3, 2), actor=ADMIN))
+    with pytest.raises(LedgerError, match=r"^events\[0\]\.package_id: no package 'p1'"):
+        replay(book.events[1:])
+
+
+def test_replay_refuses_a_second_purchase_of_the_same_package() -> None:
+    book = _base()
+    with pytest.raises(LedgerError, match=r"^events\[1\]\.package_id: package 'p1' purchased"):
+        replay([book.events[0], book.events[0]])
+
+
+def test_replay_refuses_taking_credits_that_are_not_there() -> None:
+    book = _base()
+    too_many = CreditsDeducted(
+        event_id="x", package_id="p1", seq=2, at=book.events[0].at, item="daycare_full", credits=11
+    )
+    with pytest.raises(LedgerError, match=r"^events\[1\]\.credits: takes 11 remaining"):
+        replay([book.events[0], too_many])
+
+
+def test_replay_refuses_an_event_before_the_previous_one() -> None:
+    book = _base()
+    early = CreditsDeducted(
+        event_id="x",
+        package_id="p1",
+        seq=2,
+        item="daycare_full",
+        credits=1,
+        at=book.events[0].at - dt.timedelta(seconds=1),
+    )
+    with pytest.raises(LedgerError, match=r"^events\[1\]\.at: "):
+        replay([book.events[0], early])
+
+
+def test_replay_refuses_a_second_restore_of_one_redemption() -> None:
+    book = _base()
+    book(hold(book.state, daycare_cart(5), booking="a", at=at(3, 2), timezone=NY))
+    book(cancel(book.state, "a", at=at(3, 3)))
+    first = book.events[-1]
+    assert isinstance(first, RedemptionCancelled)
+    again = attrs.evolve(first, seq=first.seq + 1, event_id="again")
+    with pytest.raises(LedgerError, match=r"redemption .* is cancelled, not held"):
+        replay([*book.events, again])
+
+
+# -- the JSON form, refused ----------------------------------------------------------------------
+
+
+def _purchase_dict() -> dict[str, object]:
+    return event_to_dict(_base().events[0])
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "message"),
+    [
+        ({"type": "gift"}, "event.type", "unknown event type 'gift'"),
+        ({"colour": "red"}, "event", "unknown keys ['colour'] for 'package_purchased'"),
+        (
+            {"at": "2026-03-01T10:00:00"},
+            "event.at",
+            "must be an ISO 8601 date-time string with an offset, got '2026-03-01T10:00:00'",
+        ),
+        (
+            {"price": {"amount": 250, "currency": "USD"}},
+            "event.price.amount",
+            "must be a decimal string, got 250",
+        ),
+        (
+            {"price": {"amount": "2.505", "currency": "USD"}},
+            "event.price",
+            "amount: '2.505' has more decimals than USD's 2 minor units",
+        ),
+        ({"seq": 0}, "event.seq", "must be a whole number >= 1, got 0"),
+        ({"seq": True}, "event.seq", "must be a whole number, got True"),
+        (
+            {"components": [{"item": "x", "quantity": 0, "hourly": False}]},
+            "event.components[0].quantity",
+            "must be a whole number >= 1, got 0",
+        ),
+        (
+            {"expires_on": "2026-02-30"},
+            "event.expires_on",
+            "must be an ISO 8601 date string (YYYY-MM-DD), got '2026-02-30'",
+        ),
+        ({"timezone": "Mars/Olympus"}, "event.timezone", "unknown IANA time zone 'Mars/Olympus'"),
+    ],
+)
+def test_event_from_dict_names_what_is_wrong(
+    change: dict[str, object], path: str, message: str
+) -> None:
+    data = {**_purchase_dict(), **change}
+    with pytest.raises(LedgerError) as info:
+        event_from_dict(data)
+    assert (info.value.path, info.value.message) == (path, message)
+
+
+def test_event_from_dict_refuses_missing_keys() -> None:
+    data = _purchase_dict()
+    del data["owner"]
+    with pytest.raises(LedgerError, match=r"missing keys \['owner'\]"):
+        event_from_dict(data)
+
+
+def test_events_refuse_naive_times() -> None:
+    from punchcard.errors import InvalidValueError
+
+    with pytest.raises(InvalidValueError, match="at: must be an aware date-time"):
+        CreditsDeducted(
+            event_id="x", package_id="p", seq=2, at=dt.datetime(2026, 3, 1), item="a", credits=1
+        )
+
+
+def test_purchase_event_keeps_the_price_and_zone() -> None:
+    event = _base().events[0]
+    assert isinstance(event, PackagePurchased)
+    data = event_to_dict(event)
+    assert data["price"] == {"amount": "250.00", "currency": "USD"}
+    assert data["timezone"] == NY
+    assert data["at"] == "2026-03-01T10:00:00-05:00"
+    assert Money(data["price"]["amount"], "USD") == event.price

@@ -1,0 +1,497 @@
+"""The Python examples of examples/ run, print what they claim, and their pieces do what they say.
+
+- ``custom_rule.py``: a host's own rules (no credits on public holidays; grooming credits only for
+  lines booked online) and its own package order (closest to running out first), plugged into a
+  ``Policy`` without forking punchcard.
+- ``host_integration.py``: host rows mapped to punchcard values, the result stored in SQLite in one
+  transaction, with a compare-and-set on each balance so that two tills cannot spend one credit
+  twice, and idempotent retries by ticket id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import attrs
+import pytest
+
+from punchcard import Cart, Component, Line, Money, Package, Policy, Settings, apply
+from punchcard.rules import PackageOrder, Rule
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+NY = "America/New_York"
+
+
+def _load(name: str) -> ModuleType:
+    path = EXAMPLES / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"punchcard_example_{name}", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+custom = _load("custom_rule")
+host = _load("host_integration")
+
+
+def _run(script: str, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / script), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    return done.stdout
+
+
+def usd(amount: str) -> Money:
+    return Money(amount, "USD")
+
+
+def package(pid: str, item: str, left: int, **fields: Any) -> Package:
+    fields.setdefault("purchased_at", dt.datetime(2026, 1, 5, 10))
+    return Package(id=pid, owner="smith", components=[Component(item, left)], **fields)
+
+
+def cart(*lines: Line) -> Cart:
+    return Cart("smith", "downtown", "USD", lines)
+
+
+# -- custom_rule.py: the script ------------------------------------------------------------------
+
+
+def _sections(text: str) -> dict[str, list[str]]:
+    sections: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in text.splitlines():
+        if not line.startswith(" "):
+            current = sections.setdefault(line, [])
+        else:
+            current.append(line.strip())
+    return sections
+
+
+def _line(section: list[str], prefix: str) -> str:
+    (found,) = [text for text in section if text.startswith(prefix)]
+    return found
+
+
+def test_custom_rule_script_report() -> None:
+    report = _sections(_run("custom_rule.py"))
+    assert list(report) == [
+        "Monday 2 March 2026, Happy Tails policy:",
+        "Monday 2 March 2026, default policy:",
+        "Memorial Day 2026, Happy Tails policy:",
+    ]
+
+    happy = report["Monday 2 March 2026, Happy Tails policy:"]
+    # Closest to running out: the pass with 1 credit left, though the other one is older.
+    assert _line(happy, "rex-day:") == (
+        "rex-day: due $0.00; paid by pass-last (1 x daycare_full, $30.00)"
+    )
+    assert _line(happy, "rex-groom:").startswith("rex-groom: due $0.00; paid by groom-5 ")
+    # Bella's grooming was booked at the desk: the grooming credits refuse it with their own code.
+    bella = _line(happy, "bella-groom:")
+    assert bella.startswith("bella-groom: due $55.00; not used: groom-5: booked_offline")
+    assert _line(happy, "covered") == "covered $85.00, due $55.00"
+    assert _line(happy, "credits left") == "credits left: pass-big 8, pass-last 0, groom-5 2"
+
+    default = report["Monday 2 March 2026, default policy:"]
+    # FIFO, no extra rule: the older pass, and both groomings paid.
+    assert _line(default, "rex-day:").endswith("paid by pass-big (1 x daycare_full, $30.00)")
+    assert _line(default, "covered") == "covered $140.00, due $0.00"
+
+    holiday = report["Memorial Day 2026, Happy Tails policy:"]
+    for line_id in ("rex-day", "rex-groom", "bella-groom"):
+        text = _line(holiday, f"{line_id}:")
+        assert "paid by" not in text
+        assert text.count("public_holiday") == 3  # every package, whatever its item
+    assert _line(holiday, "covered") == "covered $0.00, due $140.00"
+    assert _line(holiday, "credits left") == "credits left: pass-big 8, pass-last 1, groom-5 3"
+
+
+# -- custom_rule.py: the pieces ------------------------------------------------------------------
+
+
+def test_custom_pieces_satisfy_the_protocols() -> None:
+    assert isinstance(custom.NoCreditsOnHolidays(custom.PUBLIC_HOLIDAYS), Rule)
+    assert isinstance(custom.online_only({"l1"}, {"grooming"}), Rule)
+    assert isinstance(custom.ClosestToRunningOut(), PackageOrder)
+    policy = custom.happy_tails_policy({"l1"})
+    codes = [rule.code for rule in policy.rules]
+    assert codes[4:6] == ["location_mismatch", "public_holiday"]
+    assert codes[-2:] == ["booked_offline", "exhausted"]
+    assert policy.package_order.name == "closest_to_running_out"
+
+
+@pytest.mark.parametrize(
+    ("at", "holiday"),
+    [
+        (dt.datetime(2026, 5, 25, 0, 0), True),  # local midnight, Memorial Day
+        (dt.datetime(2026, 5, 24, 23, 59), False),
+        (dt.datetime(2026, 5, 26, 2, 0, tzinfo=dt.timezone.utc), True),  # 22:00 on the 25th, NY
+        (dt.datetime(2026, 5, 25, 3, 59, tzinfo=dt.timezone.utc), False),  # 23:59 on the 24th, NY
+        (dt.datetime(2026, 5, 25, 4, 0, tzinfo=dt.timezone.utc), True),  # 00:00 on the 25th, NY
+    ],
+)
+def test_holiday_rule_reads_the_local_date(at: dt.datetime, holiday: bool) -> None:
+    rule = custom.NoCreditsOnHolidays(frozenset({dt.date(2026, 5, 25)}))
+    result = apply(
+        cart(Line("l1", "daycare_full", usd("30"))),
+        [package("p1", "daycare_full", 3)],
+        at=at,
+        timezone=NY,
+        policy=Policy().with_rule(rule),
+    )
+    if holiday:
+        assert result.redemptions == ()
+        assert [(r.package_id, r.reason) for r in result.rejections] == [("p1", "public_holiday")]
+        assert result.rejections[0].detail == "no package credits on public holidays (2026-05-25)"
+        assert result.package("p1") == package("p1", "daycare_full", 3)  # nothing spent
+    else:
+        assert [(r.package_id, r.credits) for r in result.redemptions] == [("p1", 1)]
+        assert result.rejections == ()
+
+
+def test_holiday_rule_is_reported_before_component_rules() -> None:
+    # A grooming package offered a daycare line on a holiday: the package rule comes first.
+    result = apply(
+        cart(Line("l1", "daycare_full", usd("30"))),
+        [package("groom", "grooming", 3)],
+        at=dt.datetime(2026, 7, 4, 10),
+        timezone=NY,
+        policy=custom.happy_tails_policy(set()),
+    )
+    assert [r.reason for r in result.rejections] == ["public_holiday"]
+    # ...and on an ordinary day the built-in reason is given.
+    result = apply(
+        cart(Line("l1", "daycare_full", usd("30"))),
+        [package("groom", "grooming", 3)],
+        at=dt.datetime(2026, 7, 6, 10),
+        timezone=NY,
+        policy=custom.happy_tails_policy(set()),
+    )
+    assert [r.reason for r in result.rejections] == ["type_mismatch"]
+
+
+def test_online_only_rule_restricts_only_its_items() -> None:
+    rule = custom.online_only({"web-groom"}, {"grooming"})
+    policy = Policy().with_rule(rule, before="exhausted")
+    lines = (
+        Line("web-groom", "grooming", usd("55")),
+        Line("desk-groom", "grooming", usd("50")),
+        Line("desk-day", "daycare_full", usd("30")),
+    )
+    packages = [package("groom", "grooming", 5), package("pass", "daycare_full", 5)]
+    result = apply(
+        cart(*lines), packages, at=dt.datetime(2026, 3, 2, 17), timezone=NY, policy=policy
+    )
+    assert sorted((r.line_id, r.package_id) for r in result.redemptions) == [
+        ("desk-day", "pass"),
+        ("web-groom", "groom"),
+    ]
+    refused = {(r.line_id, r.package_id): r for r in result.rejections}
+    assert refused[("desk-groom", "groom")].reason == "booked_offline"
+    assert refused[("desk-groom", "groom")].detail == (
+        "grooming credits pay only for lines booked online"
+    )
+    assert refused[("desk-groom", "pass")].reason == "type_mismatch"
+    assert result.package("groom").remaining("grooming") == 4
+
+
+def test_online_only_rule_decides_eligibility_wherever_it_stands() -> None:
+    # Its position changes only the reason reported: appended after "exhausted", an exhausted
+    # package is reported exhausted, and the offline line is still refused.
+    rule = custom.online_only(set(), {"grooming"})
+    for policy in (Policy().with_rule(rule), Policy().with_rule(rule, before="exhausted")):
+        result = apply(
+            cart(Line("desk", "grooming", usd("50"))),
+            [package("groom", "grooming", 5), package("empty", "grooming", 0)],
+            at=dt.datetime(2026, 3, 2, 17),
+            timezone=NY,
+            policy=policy,
+        )
+        assert result.redemptions == ()
+        assert {r.package_id for r in result.rejections} == {"groom", "empty"}
+    appended = apply(
+        cart(Line("desk", "grooming", usd("50"))),
+        [package("empty", "grooming", 0)],
+        at=dt.datetime(2026, 3, 2, 17),
+        timezone=NY,
+        policy=Policy().with_rule(rule),
+    )
+    assert [r.reason for r in appended.rejections] == ["exhausted"]
+
+
+def _served(result: Any) -> list[tuple[str, str, int]]:
+    return [(r.line_id, r.package_id, r.credits) for r in result.redemptions]
+
+
+def test_closest_to_running_out_order() -> None:
+    order = Policy(package_order=custom.ClosestToRunningOut())
+    at = dt.datetime(2026, 3, 2, 17)
+    many = package("many", "daycare_full", 5)  # older
+    few = package("few", "daycare_full", 2, purchased_at=dt.datetime(2026, 2, 1))
+    lines = [Line(f"d{i}", "daycare_full", usd("30")) for i in range(3)]
+    # FIFO would use the older package; this order the one with fewer credits left...
+    assert _served(apply(cart(lines[0]), [many, few], at=at, timezone=NY)) == [("d0", "many", 1)]
+    assert _served(apply(cart(lines[0]), [many, few], at=at, timezone=NY, policy=order)) == [
+        ("d0", "few", 1)
+    ]
+    # ...following the balances as the cart is filled: 2 v 5, then 1 v 5, then 0 (gone) v 5.
+    result = apply(cart(*lines), [many, few], at=at, timezone=NY, policy=order)
+    assert _served(result) == [("d0", "few", 1), ("d1", "few", 1), ("d2", "many", 1)]
+    # Equal balances: the older purchase first.
+    twin = package("twin", "daycare_full", 5, purchased_at=dt.datetime(2026, 2, 1))
+    assert _served(apply(cart(lines[0]), [twin, many], at=at, timezone=NY, policy=order)) == [
+        ("d0", "many", 1)
+    ]
+
+
+def test_closest_to_running_out_keeps_own_item_and_individual_first() -> None:
+    order = Policy(package_order=custom.ClosestToRunningOut())
+    at = dt.datetime(2026, 3, 2, 17)
+    rex = Line("rex", "daycare_full", usd("30"), beneficiary="rex")
+    # A cross-item credit with 1 left does not go before an own-item credit with 5 left.
+    cross = package("board", "boarding", 1)
+    own = package("pass", "daycare_full", 5)
+    result = apply(
+        cart(rex),
+        [cross, own],
+        at=at,
+        timezone=NY,
+        policy=order,
+        settings=Settings(any_type=True, greater_value=True),
+        rates={"downtown": {"boarding": usd("45")}},
+    )
+    assert _served(result) == [("rex", "pass", 1)]
+    # Rex's own package (5 left) before the shared one (1 left).
+    shared = package("shared", "daycare_full", 1)
+    rexs = attrs.evolve(own, id="rexs", beneficiary="rex")
+    assert _served(apply(cart(rex), [shared, rexs], at=at, timezone=NY, policy=order)) == [
+        ("rex", "rexs", 1)
+    ]
+
+
+# -- host_integration.py: the script -------------------------------------------------------------
+
+
+def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def _initial_credits() -> dict[tuple[int, str], int]:
+    return {
+        (row["id"], service): n
+        for row in host.PACKAGE_ROWS
+        for service, n in row["credits"].items()
+    }
+
+
+def test_host_integration_script_stores_balances_and_ledger(tmp_path: Path) -> None:
+    db = tmp_path / "till.db"
+    out = _run("host_integration.py", str(db))
+
+    # Both tills read 2 credits of the daycare pass; the second one's compare-and-set failed.
+    assert "front desk read package 501 with 2 left" in out
+    assert "side till read package 501 with 2 left" in out
+    assert "T-1002: rolled back (package 501 daycare_full: expected 2 left); reading again" in out
+    assert "T-1001: already recorded, nothing written" in out  # the retried ticket
+
+    balances = dict(
+        ((pid, service), left)
+        for pid, service, left in _rows(
+            db, "SELECT package_id, service, remaining FROM package_credits"
+        )
+    )
+    assert balances == {(501, "daycare_full"): 0, (502, "grooming"): 4, (502, "shampoo"): 1}
+
+    ledger = _rows(
+        db,
+        "SELECT ticket_id, line_id, package_id, service, credits, amount, currency FROM ledger"
+        " ORDER BY ticket_id, line_id",
+    )
+    assert ledger == [
+        ("T-1001", "T-1001/1", 501, "daycare_full", 1, "30.00", "USD"),
+        ("T-1001", "T-1001/2", 502, "grooming", 1, "55.00", "USD"),
+        ("T-1001", "T-1001/3", 502, "shampoo", 1, "15.00", "USD"),
+        # Bella's 2 days: only 1 credit was left once the front desk had stored its ticket.
+        ("T-1002", "T-1002/1", 501, "daycare_full", 1, "30.00", "USD"),
+    ]
+    # The ledger accounts for every credit spent: initial - remaining, per component.
+    spent: dict[tuple[int, str], int] = {}
+    for _ticket, _line, pid, service, credits, _amount, _cur in ledger:
+        spent[(pid, service)] = spent.get((pid, service), 0) + credits
+    initial = _initial_credits()
+    assert {key: initial[key] - left for key, left in balances.items()} == {
+        key: spent.get(key, 0) for key in balances
+    }
+
+    checkouts = _rows(db, "SELECT ticket_id, total, covered, due FROM checkouts ORDER BY ticket_id")
+    assert checkouts == [
+        ("T-1001", "100.00", "100.00", "0.00"),
+        ("T-1002", "60.00", "30.00", "30.00"),
+    ]
+    # The first use of the grooming bundle started its 180-day countdown; both were stored.
+    assert _rows(db, "SELECT first_used_at, expires_on FROM packages WHERE id = 502") == [
+        ("2026-03-02T17:30:00-05:00", "2026-08-29")
+    ]
+    # The daycare pass had been used before: its first use is unchanged.
+    assert _rows(db, "SELECT first_used_at, expires_on FROM packages WHERE id = 501") == [
+        ("2026-01-12T08:05:00-05:00", None)
+    ]
+    # What the script printed is what the database holds.
+    assert "package 501 (10 Day Daycare) daycare_full: 0 left" in out
+    assert "T-1002 T-1002/1: 1 daycare_full credit(s) of package 501, 30.00 USD" in out
+
+
+def test_host_integration_script_is_idempotent(tmp_path: Path) -> None:
+    db = tmp_path / "till.db"
+    _run("host_integration.py", str(db))
+    first = (
+        _rows(db, "SELECT * FROM ledger ORDER BY event_id"),
+        _rows(db, "SELECT * FROM package_credits ORDER BY package_id, service"),
+    )
+    out = _run("host_integration.py", str(db))
+    assert "T-1001: already recorded, nothing written" in out
+    assert "T-1002: already recorded, nothing written" in out
+    again = (
+        _rows(db, "SELECT * FROM ledger ORDER BY event_id"),
+        _rows(db, "SELECT * FROM package_credits ORDER BY package_id, service"),
+    )
+    assert again == first
+
+
+def test_host_integration_script_defaults_to_memory() -> None:
+    out = _run("host_integration.py")
+    assert "package 501 (10 Day Daycare) daycare_full: 0 left" in out
+    assert not list(ROOT.glob(":memory:*"))
+
+
+# -- host_integration.py: the pieces -------------------------------------------------------------
+
+
+@pytest.fixture
+def conn() -> Iterator[sqlite3.Connection]:
+    connection = host.connect(":memory:")
+    host.seed(connection)
+    yield connection
+    connection.close()
+
+
+def _snapshot(conn: sqlite3.Connection) -> tuple[list[tuple[Any, ...]], ...]:
+    return tuple(
+        [tuple(row) for row in conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2")]
+        for table in ("packages", "package_credits", "checkouts", "ledger")
+    )
+
+
+def test_rows_map_to_punchcard_values() -> None:
+    shared, rexs = (host.package_from_row(row) for row in host.PACKAGE_ROWS)
+    assert (shared.id, shared.owner, shared.beneficiary, shared.location) == (
+        "501",
+        "customer-7",
+        None,
+        "downtown",
+    )
+    assert shared.remaining("daycare_full") == 2
+    assert shared.first_used_at == dt.datetime(
+        2026, 1, 12, 8, 5, tzinfo=dt.timezone(dt.timedelta(hours=-5))
+    )
+    assert (rexs.beneficiary, rexs.location, rexs.expiry_starts, rexs.days_to_expiration) == (
+        "pet-12",
+        None,
+        "first_use",
+        180,
+    )
+    assert [(c.item, c.remaining) for c in rexs.components] == [("grooming", 5), ("shampoo", 2)]
+    ticket = host.cart_from_ticket(host.TICKET_SIDE_TILL)
+    assert (ticket.id, ticket.owner, ticket.location) == ("T-1002", "customer-7", "downtown")
+    (line,) = ticket.lines
+    assert (line.id, line.item, line.units, line.beneficiary, line.unit_price) == (
+        "T-1002/1",
+        "daycare_full",
+        2,
+        "pet-13",
+        usd("30.00"),
+    )
+
+
+def test_two_tills_would_overspend_without_the_compare_and_set(conn: sqlite3.Connection) -> None:
+    # The premise of the example: each result alone is valid, together they spend 3 of 2 credits.
+    _, front = host.read_and_apply(conn, host.TICKET_FRONT_DESK, host.CHECKOUT_AT)
+    _, side = host.read_and_apply(conn, host.TICKET_SIDE_TILL, host.CHECKOUT_AT)
+    spent = sum(r.credits for r in (*front.redemptions, *side.redemptions) if r.package_id == "501")
+    assert spent == 3
+    assert _initial_credits()[(501, "daycare_full")] == 2
+
+
+def test_stale_result_is_refused_and_nothing_is_written(conn: sqlite3.Connection) -> None:
+    front_before, front = host.read_and_apply(conn, host.TICKET_FRONT_DESK, host.CHECKOUT_AT)
+    side_before, side = host.read_and_apply(conn, host.TICKET_SIDE_TILL, host.CHECKOUT_AT)
+    host.store(conn, host.TICKET_FRONT_DESK, front_before, front)
+    after_front = _snapshot(conn)
+    with pytest.raises(host.StaleBalance, match="package 501 daycare_full: expected 2 left"):
+        host.store(conn, host.TICKET_SIDE_TILL, side_before, side)
+    # Rolled back as a whole: not even the checkout row of T-1002 stays.
+    assert _snapshot(conn) == after_front
+    assert not conn.in_transaction
+
+
+def test_a_stale_first_use_is_refused(conn: sqlite3.Connection) -> None:
+    # Two tills both see the grooming bundle unused; the second must not overwrite the first use.
+    ticket_a = {**host.TICKET_FRONT_DESK, "id": "A", "lines": host.TICKET_FRONT_DESK["lines"][1:2]}
+    ticket_b = {**host.TICKET_FRONT_DESK, "id": "B", "lines": host.TICKET_FRONT_DESK["lines"][2:3]}
+    before_a, result_a = host.read_and_apply(conn, ticket_a, host.CHECKOUT_AT)
+    before_b, result_b = host.read_and_apply(
+        conn, ticket_b, host.CHECKOUT_AT + dt.timedelta(minutes=5)
+    )
+    host.store(conn, ticket_a, before_a, result_a)
+    snapshot = _snapshot(conn)
+    with pytest.raises(host.StaleBalance, match="first use already recorded"):
+        host.store(conn, ticket_b, before_b, result_b)
+    assert _snapshot(conn) == snapshot
+
+
+def test_checkout_retries_on_a_stale_balance(conn: sqlite3.Connection) -> None:
+    front_before, front = host.read_and_apply(conn, host.TICKET_FRONT_DESK, host.CHECKOUT_AT)
+    host.store(conn, host.TICKET_FRONT_DESK, front_before, front)
+    log: list[str] = []
+    result = host.checkout(conn, host.TICKET_SIDE_TILL, host.CHECKOUT_AT, log=log)
+    assert log == ["T-1002: stored, covered 30.00, due 30.00"]
+    assert result.line("T-1002/1").credits == 1
+    assert (
+        conn.execute("SELECT remaining FROM package_credits WHERE package_id = 501").fetchone()[0]
+        == 0
+    )
+
+
+def test_storing_a_ticket_twice_writes_nothing(conn: sqlite3.Connection) -> None:
+    before, result = host.read_and_apply(conn, host.TICKET_FRONT_DESK, host.CHECKOUT_AT)
+    host.store(conn, host.TICKET_FRONT_DESK, before, result)
+    snapshot = _snapshot(conn)
+    with pytest.raises(host.AlreadyRecorded):
+        host.store(conn, host.TICKET_FRONT_DESK, before, result)
+    with pytest.raises(host.AlreadyRecorded):
+        host.checkout(conn, host.TICKET_FRONT_DESK, host.CHECKOUT_AT)
+    assert _snapshot(conn) == snapshot
