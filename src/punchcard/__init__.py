@@ -23,7 +23,7 @@ from .events import CreditsRedeemed
 from .models import Cart, Component, Line, Package, Rates, Settings
 from .money import Money
 from .policy import Policy
-from .results import Application, LineResult, Redemption, Rejection
+from .results import Application, Guard, LineResult, Redemption, Rejection
 
 try:
     __version__ = version("punchcard")
@@ -36,6 +36,7 @@ __all__ = [
     "Component",
     "CreditsRedeemed",
     "CurrencyMismatchError",
+    "Guard",
     "InvalidTimeError",
     "InvalidTypeError",
     "InvalidValueError",

@@ -386,6 +386,7 @@ def apply(
         rejections=tuple(rejections),
         at=at_local,
         cart_id=cart.id,
+        owner=cart.owner,
         inputs=packages,
         balances=tuple(balances),
     )

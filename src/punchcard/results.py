@@ -13,7 +13,18 @@ from .expiry import effective_expires_on
 from .models import Package
 from .money import Money
 
-__all__ = ["Application", "LineResult", "Redemption", "Rejection"]
+__all__ = ["Application", "Guard", "LineResult", "Redemption", "Rejection"]
+
+
+@attrs.frozen
+class Guard:
+    """A compare-and-set condition for committing a result: the credits of one component the
+    result assumed were left (``expected``) and what it leaves (``new``)."""
+
+    package_id: str
+    item: str
+    expected: int
+    new: int
 
 
 @attrs.frozen
@@ -85,6 +96,8 @@ class Application:
     at: dt.datetime
     #: The cart / ticket id the host gave, if any.
     cart_id: str | None
+    #: The cart's owner.
+    owner: str
     _inputs: tuple[Package, ...] = attrs.field(repr=False, alias="inputs")
     _balances: tuple[int, ...] = attrs.field(repr=False, alias="balances")
 
@@ -139,6 +152,37 @@ class Application:
             )
             for r in self.redemptions
         )
+
+    @functools.cached_property
+    def guards(self) -> tuple[Guard, ...]:
+        """What this result assumed and what it leaves, per component it touches.
+
+        Commit with a compare-and-set (``UPDATE ... SET remaining = :new WHERE package = :id
+        AND item = :item AND remaining = :expected``); when a guard does not hold, another
+        checkout got there first: reload the packages and apply again.
+        """
+        touched = {(r.package_id, r.item) for r in self.redemptions}
+        out: list[Guard] = []
+        slot = 0
+        for package in self._inputs:
+            for component in package.components:
+                if (package.id, component.item) in touched:
+                    out.append(
+                        Guard(package.id, component.item, component.remaining, self._balances[slot])
+                    )
+                slot += 1
+        return tuple(out)
+
+    @functools.cached_property
+    def idempotency_key(self) -> str:
+        """A key derived from the checkout's identity (cart id, owner, time, lines): a retried
+        checkout has the same key, so a host storing it with a unique constraint applies it once.
+
+        Give the cart an ``id`` for this to tell two carts of one owner at one moment apart.
+        """
+        parts = [self.cart_id or "", self.owner, self.at.isoformat()]
+        parts.extend(f"{line.line_id}:{line.total.minor}" for line in self.lines)
+        return "ck-" + event_id(*parts)[3:]
 
     def line(self, line_id: str) -> LineResult:
         """The result of the line with id *line_id*."""
