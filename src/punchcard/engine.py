@@ -359,8 +359,6 @@ def apply(
             )
         )
 
-    rejections = _rejections(lines, plan, credits_taken, took)
-
     line_results: list[LineResult] = []
     total = 0
     for li, line in enumerate(lines):
@@ -383,12 +381,15 @@ def apply(
         due=from_minor(total - covered, currency),
         lines=tuple(line_results),
         redemptions=tuple(redemptions),
-        rejections=tuple(rejections),
         at=at_local,
         cart_id=cart.id,
         owner=cart.owner,
         inputs=packages,
         balances=tuple(balances),
+        cart=cart,
+        settings=settings,
+        policy=policy,
+        rates=rate_table,
     )
 
 
@@ -396,11 +397,34 @@ def apply(
 Allocation = tuple[int, Candidate, int, int]
 
 
-def _rejections(
-    lines: Sequence[Line], plan: _Plan, credits_taken: list[int], took: set[tuple[int, str]]
-) -> list[Rejection]:
-    """Why each package took nothing off each line that wanted more, on the final balances."""
-    packages = plan.packages
+def rejections_of(application: Application) -> tuple[Rejection, ...]:
+    """Why each package took nothing off each line that wanted more, on the final balances.
+
+    Called by :attr:`Application.rejections` on first access: a till that only previews a cart
+    does not pay for the explanations.
+    """
+    cart = application._cart
+    packages = application._inputs
+    lines = cart.lines
+    credits_taken = [result.credits for result in application.lines]
+    if all(taken >= line.units for taken, line in zip(credits_taken, lines, strict=True)):
+        return ()
+    tz = application.at.tzinfo
+    assert tz is not None
+    purchased = [to_local(p.purchased_at, tz) for p in packages]
+    plan = _Plan(
+        cart,
+        packages,
+        application.at,
+        tz,
+        purchased,
+        application._settings,
+        application._policy,
+        application._rates,
+    )
+    plan.ctx._balances[:] = application._balances
+    position = {line.id: li for li, line in enumerate(lines)}
+    took = {(position[r.line_id], r.package_id) for r in application.redemptions}
     rejections: list[Rejection] = []
     by_package: list[int] | None = None
     for li, line in enumerate(lines):
@@ -429,7 +453,7 @@ def _rejections(
                         verdict.detail,
                     )
                 )
-    return rejections
+    return tuple(rejections)
 
 
 def _allocate_greedy(lines: Sequence[Line], plan: _Plan) -> list[Allocation]:

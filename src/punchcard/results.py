@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from typing import TYPE_CHECKING
 
 import attrs
 
 from ._fast import evolve_trusted
 from .events import CreditsRedeemed, event_id
 from .expiry import effective_expires_on
-from .models import Package
+from .models import Cart, Package, Rates, Settings
 from .money import Money
+
+if TYPE_CHECKING:
+    from .policy import Policy
 
 __all__ = ["Application", "Guard", "LineResult", "Redemption", "Rejection"]
 
@@ -74,8 +78,9 @@ class Application:
     """The result of applying an owner's packages to a cart. Nothing has been written anywhere:
     the host persists ``packages`` (the new states) and ``events`` (the ledger).
 
-    ``packages`` and ``events`` are derived from the rest on first access (a till that only
-    previews a cart never pays for them); they are part of the value all the same.
+    ``rejections``, ``packages``, ``events``, ``guards`` and ``idempotency_key`` are derived from
+    the rest on first access (a till that only previews a cart never pays for them); they are
+    part of the value all the same.
     """
 
     #: The cart's currency.
@@ -90,8 +95,6 @@ class Application:
     lines: tuple[LineResult, ...]
     #: In the order the engine applied them.
     redemptions: tuple[Redemption, ...]
-    #: By line (cart order), then package id.
-    rejections: tuple[Rejection, ...]
     #: The checkout time, aware, in the business's zone.
     at: dt.datetime
     #: The cart / ticket id the host gave, if any.
@@ -100,6 +103,18 @@ class Application:
     owner: str
     _inputs: tuple[Package, ...] = attrs.field(repr=False, alias="inputs")
     _balances: tuple[int, ...] = attrs.field(repr=False, alias="balances")
+    _cart: Cart = attrs.field(repr=False, alias="cart")
+    _settings: Settings = attrs.field(repr=False, alias="settings")
+    _policy: Policy = attrs.field(repr=False, alias="policy")
+    _rates: Rates = attrs.field(repr=False, alias="rates")
+
+    @functools.cached_property
+    def rejections(self) -> tuple[Rejection, ...]:
+        """Why each package took nothing off each line that wanted more credits: by line (cart
+        order), then package id; judged on the balances left after the whole cart."""
+        from .engine import rejections_of
+
+        return rejections_of(self)
 
     @functools.cached_property
     def packages(self) -> tuple[Package, ...]:
