@@ -19,6 +19,8 @@ __all__ = ["Policy"]
 
 
 def _lookup(registry: dict[str, Any], field: str, protocol: type, value: Any) -> Any:
+    if type(value) in _BUILTIN_CHOICES:
+        return value  # (runtime Protocol checks are slow; the built-ins are known to conform)
     if isinstance(value, str):
         try:
             return registry[value]
@@ -31,6 +33,14 @@ def _lookup(registry: dict[str, Any], field: str, protocol: type, value: Any) ->
             field, f"must be a name or a {protocol.__name__} object, got {value!r}"
         )
     return value
+
+
+_BUILTIN_CHOICES: frozenset[type] = frozenset(
+    type(choice)
+    for registry in (LINE_ORDERS, PACKAGE_ORDERS, VALUATIONS)
+    for choice in registry.values()
+)
+_BUILTIN_RULES: frozenset[type] = frozenset(type(rule) for rule in DEFAULT_RULES)
 
 
 def _line_order(value: LineOrder | str) -> LineOrder:
@@ -49,10 +59,12 @@ def _valuation(value: CreditValuation | str) -> CreditValuation:
 
 
 def _rules(value: Iterable[Rule]) -> tuple[Rule, ...]:
+    if value is DEFAULT_RULES:
+        return DEFAULT_RULES
     rules = tuple(value)
     codes: set[str] = set()
     for rule in rules:
-        if not isinstance(rule, Rule):
+        if type(rule) not in _BUILTIN_RULES and not isinstance(rule, Rule):
             raise InvalidTypeError("rules", f"must hold Rule objects, got {rule!r}")
         if rule.scope not in ("package", "component"):
             raise InvalidValueError(
