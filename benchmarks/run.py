@@ -326,6 +326,10 @@ def run(quick: bool) -> dict[str, Any]:
     figures["scaling_us_x1_x2_x4_x8"] = scaling
 
     figures["import_punchcard_ms"] = import_time(3 if quick else 11)
+
+    import lifecycle_bench  # beside this script
+
+    figures.update(lifecycle_bench.run(quick))
     return figures
 
 
@@ -362,6 +366,8 @@ def table(figures: dict[str, Any]) -> str:
         "apply_optimal_large_ms": "<= 50 ms",
         "evaluate_typical_us": "<= 150 us",
         "import_punchcard_ms": "<= 150 ms",
+        "replay_events_per_s": ">= 500,000",
+        "sweep_and_notifications_1m_s": "<= 3 s",
     }
     for key, value in figures.items():
         if key in ("machine", "quick"):

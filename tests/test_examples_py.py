@@ -3,9 +3,9 @@
 - ``custom_rule.py``: a host's own rules (no credits on public holidays; grooming credits only for
   lines booked online) and its own package order (closest to running out first), plugged into a
   ``Policy`` without forking punchcard.
-- ``host_integration.py``: host rows mapped to punchcard values, the result stored in SQLite in one
-  transaction, with a compare-and-set on each balance so that two tills cannot spend one credit
-  twice, and idempotent retries by ticket id.
+- ``host_integration.py``: host rows mapped to punchcard values and stored with the reference
+  layer ``punchcard.contrib.sqlite``: two tills cannot spend one credit twice (the guards), a
+  retried ticket is recorded once (the idempotency key), a cancellation sent twice restores once.
 """
 
 from __future__ import annotations
@@ -300,11 +300,11 @@ def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
         conn.close()
 
 
-def _initial_credits() -> dict[tuple[int, str], int]:
+def _granted() -> dict[tuple[str, str], int]:
     return {
-        (row["id"], service): n
-        for row in host.PACKAGE_ROWS
-        for service, n in row["credits"].items()
+        (str(sale["id"]), service): n
+        for sale in host.SALES
+        for service, n in sale["credits"].items()
     }
 
 
@@ -312,79 +312,87 @@ def test_host_integration_script_stores_balances_and_ledger(tmp_path: Path) -> N
     db = tmp_path / "till.db"
     out = _run("host_integration.py", str(db))
 
-    # Both tills read 2 credits of the daycare pass; the second one's compare-and-set failed.
+    # Both tills read 2 credits of the daycare pass; the side till's guard failed, it read again.
     assert "front desk read package 501 with 2 left" in out
     assert "side till read package 501 with 2 left" in out
-    assert "T-1002: rolled back (package 501 daycare_full: expected 2 left); reading again" in out
-    assert "T-1001: already recorded, nothing written" in out  # the retried ticket
-
-    balances = dict(
-        ((pid, service), left)
-        for pid, service, left in _rows(
-            db, "SELECT package_id, service, remaining FROM package_credits"
-        )
+    assert "T-1001: stored, covered 100.00, due 0.00" in out
+    assert (
+        "T-1002: conflict (package '501' daycare_full: expected 2 credits left, found 1);"
+        " reading again" in out
     )
-    assert balances == {(501, "daycare_full"): 0, (502, "grooming"): 4, (502, "shampoo"): 1}
+    assert "T-1002: stored, covered 30.00, due 30.00" in out
+    assert "T-1001: already recorded, nothing written" in out  # the retried ticket
+    # The cancellation sent twice restored Bella's credit once.
+    assert "T-1002: cancelled, 1 credit(s) restored" in out
+    assert "T-1002: already cancelled, nothing restored" in out
+
+    balances = {
+        (pid, item): left
+        for pid, item, left in _rows(
+            db, "SELECT package_id, item, remaining FROM punchcard_components"
+        )
+    }
+    assert balances == {("501", "daycare_full"): 1, ("502", "grooming"): 4, ("502", "shampoo"): 1}
 
     ledger = _rows(
         db,
-        "SELECT ticket_id, line_id, package_id, service, credits, amount, currency FROM ledger"
-        " ORDER BY ticket_id, line_id",
+        "SELECT c.cart_id, l.kind, l.line_id, l.package_id, l.item, l.credits, l.amount"
+        " FROM punchcard_ledger l JOIN punchcard_checkouts c ON c.idempotency_key = l.checkout_key"
+        " ORDER BY c.cart_id, l.line_id, l.kind",
     )
     assert ledger == [
-        ("T-1001", "T-1001/1", 501, "daycare_full", 1, "30.00", "USD"),
-        ("T-1001", "T-1001/2", 502, "grooming", 1, "55.00", "USD"),
-        ("T-1001", "T-1001/3", 502, "shampoo", 1, "15.00", "USD"),
-        # Bella's 2 days: only 1 credit was left once the front desk had stored its ticket.
-        ("T-1002", "T-1002/1", 501, "daycare_full", 1, "30.00", "USD"),
+        ("T-1001", "redeemed", "T-1001/1", "501", "daycare_full", 1, "30.00"),
+        ("T-1001", "redeemed", "T-1001/2", "502", "grooming", 1, "55.00"),
+        ("T-1001", "redeemed", "T-1001/3", "502", "shampoo", 1, "15.00"),
+        # Bella's 2 days: only 1 credit was left once the front desk had stored its ticket;
+        # then her day was cancelled and the credit came back.
+        ("T-1002", "redeemed", "T-1002/1", "501", "daycare_full", 1, "30.00"),
+        ("T-1002", "restored", "T-1002/1", "501", "daycare_full", 1, "30.00"),
     ]
-    # The ledger accounts for every credit spent: initial - remaining, per component.
-    spent: dict[tuple[int, str], int] = {}
-    for _ticket, _line, pid, service, credits, _amount, _cur in ledger:
-        spent[(pid, service)] = spent.get((pid, service), 0) + credits
-    initial = _initial_credits()
-    assert {key: initial[key] - left for key, left in balances.items()} == {
-        key: spent.get(key, 0) for key in balances
-    }
+    # The ledger accounts for every credit: granted - redeemed + restored = remaining.
+    left = dict(_granted())
+    for _ticket, kind, _line, pid, item, credits, _amount in ledger:
+        left[(pid, item)] += -credits if kind == "redeemed" else credits
+    assert left == balances
 
-    checkouts = _rows(db, "SELECT ticket_id, total, covered, due FROM checkouts ORDER BY ticket_id")
+    checkouts = _rows(
+        db, "SELECT cart_id, total, covered, due FROM punchcard_checkouts ORDER BY cart_id"
+    )
     assert checkouts == [
         ("T-1001", "100.00", "100.00", "0.00"),
         ("T-1002", "60.00", "30.00", "30.00"),
     ]
     # The first use of the grooming bundle started its 180-day countdown; both were stored.
-    assert _rows(db, "SELECT first_used_at, expires_on FROM packages WHERE id = 502") == [
-        ("2026-03-02T17:30:00-05:00", "2026-08-29")
-    ]
+    assert _rows(
+        db, "SELECT first_used_at, expires_on FROM punchcard_packages WHERE id = '502'"
+    ) == [("2026-03-02T17:30:00-05:00", "2026-08-29")]
     # The daycare pass had been used before: its first use is unchanged.
-    assert _rows(db, "SELECT first_used_at, expires_on FROM packages WHERE id = 501") == [
-        ("2026-01-12T08:05:00-05:00", None)
+    assert _rows(db, "SELECT first_used_at FROM punchcard_packages WHERE id = '501'") == [
+        ("2026-01-12T08:05:00-05:00",)
     ]
     # What the script printed is what the database holds.
-    assert "package 501 (10 Day Daycare) daycare_full: 0 left" in out
-    assert "T-1002 T-1002/1: 1 daycare_full credit(s) of package 501, 30.00 USD" in out
+    assert "package 501 (10 Day Daycare) daycare_full: 1 left" in out
+    assert "T-1002 T-1002/1: 1 daycare_full credit(s) of package 501 restored, 30.00 USD" in out
 
 
 def test_host_integration_script_is_idempotent(tmp_path: Path) -> None:
     db = tmp_path / "till.db"
     _run("host_integration.py", str(db))
-    first = (
-        _rows(db, "SELECT * FROM ledger ORDER BY event_id"),
-        _rows(db, "SELECT * FROM package_credits ORDER BY package_id, service"),
-    )
+    tables = ("punchcard_packages", "punchcard_components", "punchcard_checkouts")
+    first = [_rows(db, f"SELECT * FROM {table} ORDER BY 1, 2") for table in tables]
+    first_ledger = _rows(db, "SELECT * FROM punchcard_ledger ORDER BY seq")
     out = _run("host_integration.py", str(db))
     assert "T-1001: already recorded, nothing written" in out
     assert "T-1002: already recorded, nothing written" in out
-    again = (
-        _rows(db, "SELECT * FROM ledger ORDER BY event_id"),
-        _rows(db, "SELECT * FROM package_credits ORDER BY package_id, service"),
-    )
-    assert again == first
+    assert "T-1002: already cancelled, nothing restored" in out
+    assert ": stored" not in out
+    assert [_rows(db, f"SELECT * FROM {table} ORDER BY 1, 2") for table in tables] == first
+    assert _rows(db, "SELECT * FROM punchcard_ledger ORDER BY seq") == first_ledger
 
 
 def test_host_integration_script_defaults_to_memory() -> None:
     out = _run("host_integration.py")
-    assert "package 501 (10 Day Daycare) daycare_full: 0 left" in out
+    assert "package 501 (10 Day Daycare) daycare_full: 1 left" in out
     assert not list(ROOT.glob(":memory:*"))
 
 
@@ -392,22 +400,14 @@ def test_host_integration_script_defaults_to_memory() -> None:
 
 
 @pytest.fixture
-def conn() -> Iterator[sqlite3.Connection]:
-    connection = host.connect(":memory:")
-    host.seed(connection)
-    yield connection
-    connection.close()
+def store() -> Iterator[Any]:
+    opened = host.open_store(":memory:")
+    yield opened
+    opened.close()
 
 
-def _snapshot(conn: sqlite3.Connection) -> tuple[list[tuple[Any, ...]], ...]:
-    return tuple(
-        [tuple(row) for row in conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2")]
-        for table in ("packages", "package_credits", "checkouts", "ledger")
-    )
-
-
-def test_rows_map_to_punchcard_values() -> None:
-    shared, rexs = (host.package_from_row(row) for row in host.PACKAGE_ROWS)
+def test_sales_and_tickets_map_to_punchcard_values() -> None:
+    shared, rexs = (host.package_from_sale(sale) for sale in host.SALES)
     assert (shared.id, shared.owner, shared.beneficiary, shared.location) == (
         "501",
         "customer-7",
@@ -415,6 +415,7 @@ def test_rows_map_to_punchcard_values() -> None:
         "downtown",
     )
     assert shared.remaining("daycare_full") == 2
+    assert shared.purchased_at == dt.datetime(2026, 1, 5, 10)  # naive: local time
     assert shared.first_used_at == dt.datetime(
         2026, 1, 12, 8, 5, tzinfo=dt.timezone(dt.timedelta(hours=-5))
     )
@@ -437,61 +438,36 @@ def test_rows_map_to_punchcard_values() -> None:
     )
 
 
-def test_two_tills_would_overspend_without_the_compare_and_set(conn: sqlite3.Connection) -> None:
+def test_the_store_holds_the_host_sales_as_punchcard_packages(store: Any) -> None:
+    assert store.load_packages("customer-7") == [host.package_from_sale(s) for s in host.SALES]
+    assert store.connection.execute("SELECT name FROM pets ORDER BY id").fetchall() == [
+        ("Rex",),
+        ("Bella",),
+    ]
+
+
+def test_two_tills_would_overspend_without_the_guards(store: Any) -> None:
     # The premise of the example: each result alone is valid, together they spend 3 of 2 credits.
-    _, front = host.read_and_apply(conn, host.TICKET_FRONT_DESK, host.CHECKOUT_AT)
-    _, side = host.read_and_apply(conn, host.TICKET_SIDE_TILL, host.CHECKOUT_AT)
+    packages = store.load_packages("customer-7")
+    front = apply(
+        host.cart_from_ticket(host.TICKET_FRONT_DESK), packages, at=host.CHECKOUT_AT, timezone=NY
+    )
+    side = apply(
+        host.cart_from_ticket(host.TICKET_SIDE_TILL), packages, at=host.CHECKOUT_AT, timezone=NY
+    )
     spent = sum(r.credits for r in (*front.redemptions, *side.redemptions) if r.package_id == "501")
     assert spent == 3
-    assert _initial_credits()[(501, "daycare_full")] == 2
+    assert _granted()[("501", "daycare_full")] == 2
+    # With the guards, the second commit is refused and leaves the balances of the first.
+    store.commit(front)
+    with pytest.raises(host.Conflict):
+        store.commit(side)
+    assert store.balances()[("501", "daycare_full")] == 1
 
 
-def test_stale_result_is_refused_and_nothing_is_written(conn: sqlite3.Connection) -> None:
-    front_before, front = host.read_and_apply(conn, host.TICKET_FRONT_DESK, host.CHECKOUT_AT)
-    side_before, side = host.read_and_apply(conn, host.TICKET_SIDE_TILL, host.CHECKOUT_AT)
-    host.store(conn, host.TICKET_FRONT_DESK, front_before, front)
-    after_front = _snapshot(conn)
-    with pytest.raises(host.StaleBalance, match="package 501 daycare_full: expected 2 left"):
-        host.store(conn, host.TICKET_SIDE_TILL, side_before, side)
-    # Rolled back as a whole: not even the checkout row of T-1002 stays.
-    assert _snapshot(conn) == after_front
-    assert not conn.in_transaction
-
-
-def test_a_stale_first_use_is_refused(conn: sqlite3.Connection) -> None:
-    # Two tills both see the grooming bundle unused; the second must not overwrite the first use.
-    ticket_a = {**host.TICKET_FRONT_DESK, "id": "A", "lines": host.TICKET_FRONT_DESK["lines"][1:2]}
-    ticket_b = {**host.TICKET_FRONT_DESK, "id": "B", "lines": host.TICKET_FRONT_DESK["lines"][2:3]}
-    before_a, result_a = host.read_and_apply(conn, ticket_a, host.CHECKOUT_AT)
-    before_b, result_b = host.read_and_apply(
-        conn, ticket_b, host.CHECKOUT_AT + dt.timedelta(minutes=5)
-    )
-    host.store(conn, ticket_a, before_a, result_a)
-    snapshot = _snapshot(conn)
-    with pytest.raises(host.StaleBalance, match="first use already recorded"):
-        host.store(conn, ticket_b, before_b, result_b)
-    assert _snapshot(conn) == snapshot
-
-
-def test_checkout_retries_on_a_stale_balance(conn: sqlite3.Connection) -> None:
-    front_before, front = host.read_and_apply(conn, host.TICKET_FRONT_DESK, host.CHECKOUT_AT)
-    host.store(conn, host.TICKET_FRONT_DESK, front_before, front)
-    log: list[str] = []
-    result = host.checkout(conn, host.TICKET_SIDE_TILL, host.CHECKOUT_AT, log=log)
-    assert log == ["T-1002: stored, covered 30.00, due 30.00"]
-    assert result.line("T-1002/1").credits == 1
-    assert (
-        conn.execute("SELECT remaining FROM package_credits WHERE package_id = 501").fetchone()[0]
-        == 0
-    )
-
-
-def test_storing_a_ticket_twice_writes_nothing(conn: sqlite3.Connection) -> None:
-    before, result = host.read_and_apply(conn, host.TICKET_FRONT_DESK, host.CHECKOUT_AT)
-    host.store(conn, host.TICKET_FRONT_DESK, before, result)
-    snapshot = _snapshot(conn)
-    with pytest.raises(host.AlreadyRecorded):
-        host.store(conn, host.TICKET_FRONT_DESK, before, result)
-    with pytest.raises(host.AlreadyRecorded):
-        host.checkout(conn, host.TICKET_FRONT_DESK, host.CHECKOUT_AT)
-    assert _snapshot(conn) == snapshot
+def test_the_till_screen_lines(store: Any) -> None:
+    ticket = host.cart_from_ticket(host.TICKET_SIDE_TILL)
+    receipt = store.checkout(ticket, at=host.CHECKOUT_AT, timezone=NY)
+    assert host.describe(receipt) == "T-1002: stored, covered 60.00, due 0.00"
+    again = store.checkout(ticket, at=host.CHECKOUT_AT, timezone=NY)
+    assert host.describe(again) == "T-1002: already recorded, nothing written"

@@ -68,18 +68,19 @@ def _predicate(rule: Rule) -> Predicate:
 _LINE_INDEPENDENT: tuple[type, ...] = (OwnerMatches, ValidAlready, NotExpired, LocationAllowed)
 
 
-class _Judge:
-    """Finds the first rule (in policy order) that a candidate fails for a line.
+class _Compiled:
+    """What the engine derives from a policy once: which built-in rules it holds (checked
+    inline), its other rules, the rank predicates of the judge, and the expiry time of day."""
 
-    The built-in rules that ignore the line (R1, R3, R4, R5) are checked once per package; the
-    others once per (candidate, line), and only up to the first line-independent failure.
-    """
+    __slots__ = ("check", "custom", "expires_at", "independent", "line_dependent")
 
-    __slots__ = ("_independent_rank", "ctx", "independent", "line_dependent", "rules")
-
-    def __init__(self, rules: tuple[Rule, ...], ctx: Context) -> None:
-        self.rules = rules
-        self.ctx = ctx
+    def __init__(self, policy: Policy) -> None:
+        rules = policy.rules
+        self.check = {t: False for t in _BUILTIN_TYPES}
+        for rule in rules:
+            if type(rule) in _BUILTIN_TYPES:
+                self.check[type(rule)] = True
+        self.custom = tuple(rule for rule in rules if type(rule) not in _BUILTIN_TYPES)
         # (rank, predicate): built-in rules answer a cheap bool; others through their verdict.
         self.independent = [
             (rank, _predicate(rule))
@@ -91,6 +92,32 @@ class _Judge:
             for rank, rule in enumerate(rules)
             if type(rule) not in _LINE_INDEPENDENT
         ]
+        self.expires_at = policy.expires_at_delta
+
+
+def _compile(policy: Policy) -> _Compiled:
+    compiled = policy._compiled
+    if compiled is None:
+        compiled = _Compiled(policy)
+        object.__setattr__(policy, "_compiled", compiled)  # a memo on the frozen value
+    assert isinstance(compiled, _Compiled)
+    return compiled
+
+
+class _Judge:
+    """Finds the first rule (in policy order) that a candidate fails for a line.
+
+    The built-in rules that ignore the line (R1, R3, R4, R5) are checked once per package; the
+    others once per (candidate, line), and only up to the first line-independent failure.
+    """
+
+    __slots__ = ("_independent_rank", "ctx", "independent", "line_dependent", "rules")
+
+    def __init__(self, rules: tuple[Rule, ...], compiled: _Compiled, ctx: Context) -> None:
+        self.rules = rules
+        self.ctx = ctx
+        self.independent = compiled.independent
+        self.line_dependent = compiled.line_dependent
         self._independent_rank: dict[str, int] = {}
 
     def first_failure(self, candidate: Candidate, line: Line) -> int:
@@ -183,12 +210,9 @@ class _Plan:
     ) -> None:
         self.packages = packages
         self.policy = policy
-        rules = policy.rules
-        self.check = check = {t: False for t in _BUILTIN_TYPES}
-        for rule in rules:
-            if type(rule) in _BUILTIN_TYPES:
-                check[type(rule)] = True
-        self.custom = tuple(rule for rule in rules if type(rule) not in _BUILTIN_TYPES)
+        compiled = _compile(policy)
+        self.check = check = compiled.check
+        self.custom = compiled.custom
 
         candidates: list[Candidate] = []
         balances: list[int] = []
@@ -206,13 +230,13 @@ class _Plan:
             timezone=tz,
             settings=settings,
             rates=rates,
-            expires_at=policy.expires_at_delta,
+            expires_at=compiled.expires_at,
             valuation=policy.valuation,
             balances=balances,
         )
         for package, when in zip(packages, purchased, strict=True):
             ctx._purchase_cache[package.id] = when
-        self.judge = _Judge(rules, ctx)
+        self.judge = _Judge(policy.rules, compiled, ctx)
 
         # Line-independent package checks (R1, R3, R4, R5), once per package.
         live_packages: set[str] = set()

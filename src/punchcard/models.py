@@ -336,7 +336,7 @@ class Rates:
     def coerce(cls, value: RatesInput) -> Rates:
         """Accept a :class:`Rates`, a nested mapping or ``None``."""
         if value is None:
-            return cls()
+            return _NO_RATES
         if isinstance(value, Rates):
             return value
         if isinstance(value, Mapping):
@@ -346,3 +346,6 @@ class Rates:
     def get(self, location: str, item: str) -> Money | None:
         """The default rate of *item* at *location*, or ``None``."""
         return self._index.get((location, item))
+
+
+_NO_RATES = Rates()

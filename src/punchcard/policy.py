@@ -110,6 +110,8 @@ class Policy:
     expires_at: str = attrs.field(default="23:59", converter=_expires_at)
     #: The eligibility rules, checked in order; the first that fails is the reason reported.
     rules: tuple[Rule, ...] = attrs.field(default=DEFAULT_RULES, converter=_rules)
+    #: The engine's compiled form of this policy, made on first use (not part of the value).
+    _compiled: Any = attrs.field(init=False, default=None, eq=False, hash=False, repr=False)
 
     @property
     def expires_at_delta(self) -> dt.timedelta:

@@ -150,12 +150,10 @@ class Application:
     def events(self) -> tuple[CreditsRedeemed, ...]:
         """One :class:`CreditsRedeemed` per redemption, for the host's ledger."""
         owners = {p.id: p.owner for p in self._inputs}
-        at_text = self.at.isoformat()
+        key = self.idempotency_key
         return tuple(
             CreditsRedeemed(
-                event_id=event_id(
-                    self.cart_id, owners[r.package_id], at_text, r.line_id, r.package_id, r.item
-                ),
+                event_id=event_id(key, r.line_id, r.package_id, r.item),
                 package_id=r.package_id,
                 owner=owners[r.package_id],
                 line_id=r.line_id,
@@ -194,10 +192,21 @@ class Application:
         checkout has the same key, so a host storing it with a unique constraint applies it once.
 
         Give the cart an ``id`` for this to tell two carts of one owner at one moment apart.
+        Event ids derive from it, so a changed cart never reuses the event ids of another.
         """
         parts = [self.cart_id or "", self.owner, self.at.isoformat()]
-        parts.extend(f"{line.line_id}:{line.total.minor}" for line in self.lines)
+        parts.extend(
+            f"{line.id}:{line.item}:{line.beneficiary or ''}:{line.units}:{line.unit_price.minor}"
+            for line in self._cart.lines
+        )
         return "ck-" + event_id(*parts)[3:]
+
+    @functools.cached_property
+    def first_uses(self) -> tuple[str, ...]:
+        """Ids of the packages whose first use this result records (input order): the host
+        stores their ``first_used_at`` (and, for a first-use countdown, ``expires_on``)."""
+        used = {r.package_id for r in self.redemptions}
+        return tuple(p.id for p in self._inputs if p.id in used and p.first_used_at is None)
 
     def line(self, line_id: str) -> LineResult:
         """The result of the line with id *line_id*."""
