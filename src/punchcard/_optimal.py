@@ -16,6 +16,10 @@ from ._flow import max_value_assignment
 from .models import Line
 from .rules.ordering import CheapestFirst
 
+#: The largest cart ``optimal`` takes: the flow grows with lines x candidates, and a cart of
+#: thousands of competing lines would hold a till for seconds. No real cart comes near it.
+MAX_LINES = 1000
+
 if TYPE_CHECKING:
     from .engine import Allocation, _Plan
     from .rules.base import Candidate

@@ -10,13 +10,23 @@ import attrs
 
 from .errors import InvalidTypeError, InvalidValueError
 
+
+def show(value: object) -> str:
+    """``repr(value)`` for an error message, or a placeholder where Python cannot print it (an
+    integer of more than 4,300 digits, nesting deeper than the recursion limit)."""
+    try:
+        return repr(value)
+    except (ValueError, RecursionError):
+        return f"<{type(value).__name__} too large to show>"
+
+
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
 
 def identifier(_inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
     """A non-empty string id (package id, owner, item, location...)."""
     if not isinstance(value, str):
-        raise InvalidTypeError(attr.name, f"must be a non-empty string, got {value!r}")
+        raise InvalidTypeError(attr.name, f"must be a non-empty string, got {show(value)}")
     if not value:
         raise InvalidValueError(attr.name, "must be a non-empty string, got ''")
 
@@ -31,10 +41,12 @@ def whole(minimum: int) -> Validator:
 
     def check(_inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise InvalidTypeError(attr.name, f"must be a whole number >= {minimum}, got {value!r}")
+            raise InvalidTypeError(
+                attr.name, f"must be a whole number >= {minimum}, got {show(value)}"
+            )
         if value < minimum:
             raise InvalidValueError(
-                attr.name, f"must be a whole number >= {minimum}, got {value!r}"
+                attr.name, f"must be a whole number >= {minimum}, got {show(value)}"
             )
 
     return check
@@ -52,13 +64,15 @@ def optional_whole(minimum: int) -> Validator:
 
 def boolean(_inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, bool):
-        raise InvalidTypeError(attr.name, f"must be true or false, got {value!r}")
+        raise InvalidTypeError(attr.name, f"must be true or false, got {show(value)}")
 
 
 def one_of(options: Collection[str]) -> Validator:
     def check(_inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
         if value not in options:
-            raise InvalidValueError(attr.name, f"must be one of {sorted(options)!r}, got {value!r}")
+            raise InvalidValueError(
+                attr.name, f"must be one of {sorted(options)!r}, got {show(value)}"
+            )
 
     return check
 
@@ -66,14 +80,14 @@ def one_of(options: Collection[str]) -> Validator:
 def instance(kind: type, article: str) -> Validator:
     def check(_inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, kind):
-            raise InvalidTypeError(attr.name, f"must be {article}, got {value!r}")
+            raise InvalidTypeError(attr.name, f"must be {article}, got {show(value)}")
 
     return check
 
 
 def date_only(_inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
     if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-        raise InvalidTypeError(attr.name, f"must be a datetime.date, got {value!r}")
+        raise InvalidTypeError(attr.name, f"must be a datetime.date, got {show(value)}")
 
 
 def optional_date(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
@@ -83,7 +97,7 @@ def optional_date(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
 
 def moment(_inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, dt.datetime):
-        raise InvalidTypeError(attr.name, f"must be a datetime.datetime, got {value!r}")
+        raise InvalidTypeError(attr.name, f"must be a datetime.datetime, got {show(value)}")
 
 
 def optional_moment(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:

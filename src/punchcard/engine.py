@@ -241,7 +241,9 @@ class _Plan:
         # Line-independent package checks (R1, R3, R4, R5), once per package.
         live_packages: set[str] = set()
         for package in packages:
-            if check[OwnerMatches] and package.owner != cart.owner:
+            # Owner isolation holds whatever the rules: another owner's credits never pay, even
+            # under a policy that leaves R1 out (R1 then only stops being reported).
+            if package.owner != cart.owner:
                 continue
             if check[ValidAlready] and ctx.purchased_utc(package) > ctx.at_utc:
                 continue
@@ -355,7 +357,14 @@ def apply(
     lines = cart.lines
 
     if isinstance(policy.line_order, Optimal):
-        from ._optimal import allocate_optimal
+        from ._optimal import MAX_LINES, allocate_optimal
+
+        if len(lines) > MAX_LINES:
+            raise InvalidValueError(
+                "line_order",
+                f"'optimal' allocates carts of at most {MAX_LINES} lines; this one has "
+                f"{len(lines)} (use another line order)",
+            )
 
         allocations = allocate_optimal(lines, plan)
     else:

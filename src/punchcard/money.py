@@ -22,7 +22,6 @@ __all__ = ["Money", "currency_precision", "split_exact", "sum_money"]
 _EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
 
 
-@functools.cache
 def currency_precision(currency: str) -> int:
     """Return the number of minor units of *currency* (from CLDR), refusing unknown codes.
 
@@ -33,12 +32,19 @@ def currency_precision(currency: str) -> int:
     ...
     punchcard.errors.InvalidValueError: currency: unknown ISO 4217 currency code 'XYZ'
     """
-    from babel.numbers import UnknownCurrencyError, get_currency_precision, validate_currency
-
     if not isinstance(currency, str) or len(currency) != 3 or not currency.isupper():
         raise InvalidValueError(
             "currency", f"must be a three-letter ISO 4217 code, got {currency!r}"
         )
+    return _precision(currency)
+
+
+@functools.cache
+def _precision(currency: str) -> int:
+    # Cached apart from the check above: functools.cache hashes its argument, and a list or a
+    # dict given as a currency must be refused, not raise TypeError.
+    from babel.numbers import UnknownCurrencyError, get_currency_precision, validate_currency
+
     try:
         validate_currency(currency)
     except UnknownCurrencyError:
@@ -100,7 +106,10 @@ class Money:
     def __attrs_post_init__(self) -> None:
         digits = currency_precision(self.currency)
         quantum = Decimal(1).scaleb(-digits)
-        quantized = self.amount.quantize(quantum, context=_EXACT)
+        try:
+            quantized = self.amount.quantize(quantum, context=_EXACT)
+        except decimal.InvalidOperation:
+            raise InvalidValueError("amount", f"{str(self.amount)!r} is out of range") from None
         if quantized != self.amount:
             raise InvalidValueError(
                 "amount",

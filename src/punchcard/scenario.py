@@ -103,10 +103,20 @@ def loads(text: str | bytes) -> Any:
         raise ScenarioError("document", f"not valid JSON: {exc}") from None
 
 
+def _one_line(text: str) -> str:
+    # json.dumps(ensure_ascii=False) leaves these line breaks as they are.
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").replace("\x85", "\\u0085")
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, _Constant):
         return value.text
-    text = json.dumps(value, ensure_ascii=False, default=repr) if value is not None else "null"
+    if value is None:
+        return "null"
+    try:
+        text = _one_line(json.dumps(value, ensure_ascii=False, default=repr))
+    except (ValueError, RecursionError):  # an integer too long to print, nesting too deep
+        text = f"a {type(value).__name__} too large to show"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -158,7 +168,7 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.fail(path, f"must be a whole number >= {minimum}, got {_describe(value)}")
         if value < minimum:
-            raise self.fail(path, f"must be a whole number >= {minimum}, got {value}")
+            raise self.fail(path, f"must be a whole number >= {minimum}, got {_describe(value)}")
         return value
 
     def choice(self, value: Any, path: str, options: tuple[str, ...]) -> str:
@@ -236,11 +246,13 @@ class _Reader:
 _PLAIN_KEY = re.compile(r"[^\s.\[\]\"]+")
 
 
-def _join(path: str, key: str) -> str:
+def _join(path: str, key: Any) -> str:
     # A key that is empty or holds a space, a dot, a bracket, a quote or a control character is
     # written as a JSON string, so the path stays one unambiguous line.
-    if not _PLAIN_KEY.fullmatch(key) or not key.isprintable():
-        key = json.dumps(key, ensure_ascii=False)
+    if not isinstance(key, str):  # a Python mapping, not JSON
+        key = _describe(key)
+    elif not _PLAIN_KEY.fullmatch(key) or not key.isprintable():
+        key = _one_line(json.dumps(key, ensure_ascii=False))
     return key if path in ("", "document") else f"{path}.{key}"
 
 
@@ -355,6 +367,15 @@ def parse(document: Any) -> Scenario:
     policy = _policy(r, doc.get("policy", {}))
     rates = _rates(r, doc.get("rates", {}))
     cart = _cart(r, r.required(doc, "cart", ""), currency)
+    if policy.line_order.name == "optimal":
+        from ._optimal import MAX_LINES
+
+        if len(cart.lines) > MAX_LINES:
+            raise r.fail(
+                "policy.line_order",
+                f"'optimal' allocates carts of at most {MAX_LINES} lines; this one has "
+                f"{len(cart.lines)}",
+            )
     packages = _packages(r, r.required(doc, "packages", ""))
     return Scenario(
         at=at,

@@ -8,6 +8,7 @@ A codec is a pair ``(encode, decode)``: *encode* turns the field's value into JS
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -24,10 +25,13 @@ Decode = Callable[[Any, str], Any]
 Codec = tuple[Encode, Decode]
 
 CODEC = "punchcard.codec"
+#: What event_to_dict writes for an amount: no exponent, so the size of the number is the size
+#: of the text ("1e999999999" would be a 10**9-digit Decimal once quantized).
+_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 
 def _fail(path: str, expected: str, got: object) -> LedgerError:
-    return LedgerError(path, f"must be {expected}, got {got!r}")
+    return LedgerError(path, f"must be {expected}, got {v.show(got)}")
 
 
 def _dec_str(value: Any, path: str) -> str:
@@ -61,8 +65,10 @@ def _enc_money(value: Money) -> dict[str, str]:
 def _dec_money(value: Any, path: str) -> Money:
     if not (isinstance(value, dict) and set(value) == {"amount", "currency"}):
         raise _fail(path, 'an object {"amount": str, "currency": str}', value)
-    if not isinstance(value["amount"], str):
+    if not isinstance(value["amount"], str) or not _DECIMAL.fullmatch(value["amount"]):
         raise _fail(f"{path}.amount", "a decimal string", value["amount"])
+    if not isinstance(value["currency"], str):
+        raise _fail(f"{path}.currency", "an ISO 4217 code", value["currency"])
     try:
         return Money(value["amount"], value["currency"])
     except PunchcardError as err:

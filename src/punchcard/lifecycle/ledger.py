@@ -23,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from .._validate import show
 from ..errors import InvalidTypeError, PunchcardError
 from ..timeutil import to_local, zone
 from ._codec import CODEC
@@ -97,14 +98,14 @@ def event_from_dict(data: Mapping[str, Any], *, path: str = "event") -> LedgerEv
     ``.path`` names the place (``event.at``, ``event.components[1].quantity``...).
     """
     if not isinstance(data, Mapping):
-        raise LedgerError(path, f"must be an object, got {data!r}")
+        raise LedgerError(path, f"must be an object, got {show(data)}")
     kind = data.get("type")
     cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise LedgerError(f"{path}.type", f"unknown event type {kind!r}")
     fields = attrs.fields(cls)
     names = {f.name for f in fields}
-    unknown = sorted(k for k in data if k != "type" and k not in names)
+    unknown = sorted((k for k in data if k != "type" and k not in names), key=show)
     if unknown:
         raise LedgerError(path, f"unknown keys {unknown!r} for {kind!r}")
     missing = sorted(n for n in names if n not in data)
