@@ -207,7 +207,7 @@ def typical_document() -> dict[str, Any]:
 # -- cases -----------------------------------------------------------------------------------
 
 
-def run(quick: bool) -> dict[str, Any]:
+def run(quick: bool, lifecycle: bool = True) -> dict[str, Any]:
     repeat, scale = (3, 0.02) if quick else (15, 1.0)
 
     def number(n: int) -> int:
@@ -327,9 +327,10 @@ def run(quick: bool) -> dict[str, Any]:
 
     figures["import_punchcard_ms"] = import_time(3 if quick else 11)
 
-    import lifecycle_bench  # beside this script
+    if lifecycle:
+        import lifecycle_bench  # beside this script
 
-    figures.update(lifecycle_bench.run(quick))
+        figures.update(lifecycle_bench.run(quick))
     return figures
 
 
@@ -386,8 +387,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny runs: only check they run")
     parser.add_argument("--json", action="store_true", help="print a JSON object of the figures")
+    parser.add_argument(
+        "--engine-only", action="store_true", help="skip the lifecycle figures (minutes)"
+    )
     args = parser.parse_args()
-    figures = run(args.quick)
+    figures = run(args.quick, lifecycle=not args.engine_only)
     print(json.dumps(figures, indent=2) if args.json else table(figures))
 
 

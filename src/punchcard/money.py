@@ -32,11 +32,21 @@ def currency_precision(currency: str) -> int:
     ...
     punchcard.errors.InvalidValueError: currency: unknown ISO 4217 currency code 'XYZ'
     """
+    if type(currency) is str:  # the common case first: a known code, already looked up
+        known = _KNOWN.get(currency)
+        if known is not None:
+            return known
     if not isinstance(currency, str) or len(currency) != 3 or not currency.isupper():
         raise InvalidValueError(
             "currency", f"must be a three-letter ISO 4217 code, got {currency!r}"
         )
-    return _precision(currency)
+    digits = _precision(currency)
+    _KNOWN[currency] = digits
+    return digits
+
+
+#: Minor units of the codes already validated (a memo of CLDR data, never of caller state).
+_KNOWN: dict[str, int] = {}
 
 
 @functools.cache
