@@ -7,7 +7,8 @@ inputs, and returns an :class:`~punchcard.results.Application` for the host to p
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from .errors import CurrencyMismatchError, InvalidTypeError, InvalidValueError
 from .models import Cart, Line, Package, Rates, RatesInput, Settings
@@ -28,7 +29,7 @@ from .rules.builtin import (
     ValueKnown,
     ValueWithinPrice,
 )
-from .rules.ordering import Optimal
+from .rules.ordering import EarliestExpiry, Fifo, Optimal
 from .timeutil import to_local, zone
 
 __all__ = ["apply"]
@@ -263,17 +264,28 @@ class _Plan:
             by_item.setdefault(c.component.item, []).append(c)
         self.by_item = by_item
 
+    def pool(self, line: Line) -> Sequence[Candidate] | None:
+        """The candidates worth checking for *line* (None: the line takes no credit at all)."""
+        check = self.check
+        settings = self.ctx.settings
+        if check[PriceNotZero] and not line.unit_price.amount and not settings.zero_price_items:
+            return None
+        if check[TypeAllowed] and not settings.any_type:
+            return self.by_item.get(line.item, ())
+        return self.live
+
     def eligible(self, line: Line, balances: list[int]) -> list[tuple[Candidate, int]]:
         """The candidates that may pay for *line* now, with the minor units one credit takes off."""
+        pool = self.pool(line)
+        return [] if pool is None else list(self.eligible_in(pool, line, balances))
+
+    def eligible_in(
+        self, pool: Iterable[Candidate], line: Line, balances: list[int]
+    ) -> Iterator[tuple[Candidate, int]]:
+        """Those of *pool* that may pay for *line* now, in pool order, lazily."""
         check = self.check
         ctx = self.ctx
         settings = ctx.settings
-        if check[PriceNotZero] and not line.unit_price.amount and not settings.zero_price_items:
-            return []
-        if check[TypeAllowed] and not settings.any_type:
-            pool: Sequence[Candidate] = self.by_item.get(line.item, ())
-        else:
-            pool = self.live
         check_beneficiary = check[BeneficiaryMatches]
         check_unit = check[UnitMatches]
         check_value = check[ValueWithinPrice] and not settings.greater_value
@@ -282,7 +294,6 @@ class _Plan:
         price_minor = price.minor
         valuation = ctx.valuation
         custom = self.custom
-        out: list[tuple[Candidate, int]] = []
         for c in pool:
             if balances[c.slot] <= 0:
                 continue
@@ -296,6 +307,11 @@ class _Plan:
             if check_unit and c.component.hourly != hourly:
                 continue
             value = valuation.credit_value(c, line, ctx)
+            if value is price:  # the common case: a same-item credit worth the line price
+                if custom and not all(rule.check(c, line, ctx).eligible for rule in custom):
+                    continue
+                yield c, price_minor
+                continue
             if value is None:
                 continue  # R9: no value, nothing to take off
             if value.currency != price.currency:
@@ -306,8 +322,7 @@ class _Plan:
             if custom and not all(rule.check(c, line, ctx).eligible for rule in custom):
                 continue
             value_minor = value.minor
-            out.append((c, value_minor if value_minor < price_minor else price_minor))
-        return out
+            yield c, (value_minor if value_minor < price_minor else price_minor)
 
 
 def apply(
@@ -489,13 +504,52 @@ def rejections_of(application: Application) -> tuple[Rejection, ...]:
     return tuple(rejections)
 
 
+def _allocate_greedy_builtin_order(
+    lines: Sequence[Line], plan: _Plan, order: Fifo | EarliestExpiry
+) -> list[Allocation]:
+    """The greedy pass for the built-in credit orders, which depend on the line only through
+    O.1 (own item first): candidates are ranked once by the other keys, so a line walks its own
+    item's candidates, then (with ``any_type``) the others, in order, and stops checking as soon
+    as its units are covered."""
+    allocations: list[Allocation] = []
+    ctx = plan.ctx
+    balances = ctx._balances
+    plan.live.sort(key=lambda c: (*order.after_item(c, ctx), c.package.id, c.index))
+    by_item: dict[str, list[Candidate]] = {}
+    for c in plan.live:
+        by_item.setdefault(c.component.item, []).append(c)
+    plan.by_item = by_item
+    for li in plan.policy.line_order.arrange(lines):
+        line = lines[li]
+        pool = plan.pool(line)
+        if pool is None:
+            continue
+        item = line.item
+        walk: Iterable[Candidate] = pool
+        if pool is plan.live:  # any item may pay: own item first, then the others
+            own = by_item.get(item, [])
+            walk = itertools.chain(own, (c for c in plan.live if c.component.item != item))
+        need = line.units
+        for candidate, per_credit in plan.eligible_in(walk, line, balances):
+            count = min(need, balances[candidate.slot])
+            balances[candidate.slot] -= count
+            need -= count
+            allocations.append((li, candidate, count, per_credit))
+            if not need:
+                break
+    return allocations
+
+
 def _allocate_greedy(lines: Sequence[Line], plan: _Plan) -> list[Allocation]:
     """Serve the lines in the policy's line order, each unit from the first candidate in the
     policy's credit order; counts, not one unit at a time."""
     allocations: list[Allocation] = []
     ctx = plan.ctx
     balances = ctx._balances  # the engine owns them; rules only read them
-    key = plan.policy.package_order.key
+    order = plan.policy.package_order
+    if isinstance(order, (Fifo, EarliestExpiry)) and type(order) in (Fifo, EarliestExpiry):
+        return _allocate_greedy_builtin_order(lines, plan, order)
+    key = order.key
     for li in plan.policy.line_order.arrange(lines):
         line = lines[li]
         eligible = plan.eligible(line, balances)

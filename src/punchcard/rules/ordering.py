@@ -70,7 +70,14 @@ class Fifo:
     name: ClassVar[str] = "fifo"
 
     def key(self, candidate: Candidate, line: Line, ctx: Context) -> tuple[Any, ...]:
-        return (*own_item_then_individual(candidate, line), ctx.purchased_utc(candidate.package))
+        return (0 if candidate.component.item == line.item else 1, *self.after_item(candidate, ctx))
+
+    def after_item(self, candidate: Candidate, ctx: Context) -> tuple[Any, ...]:
+        """The keys after O.1: they do not depend on the line (the engine sorts by them once)."""
+        return (
+            0 if candidate.package.beneficiary is not None else 1,
+            ctx.purchased_utc(candidate.package),
+        )
 
 
 @attrs.frozen
@@ -83,9 +90,13 @@ class EarliestExpiry:
     name: ClassVar[str] = "earliest_expiry"
 
     def key(self, candidate: Candidate, line: Line, ctx: Context) -> tuple[Any, ...]:
+        return (0 if candidate.component.item == line.item else 1, *self.after_item(candidate, ctx))
+
+    def after_item(self, candidate: Candidate, ctx: Context) -> tuple[Any, ...]:
+        """The keys after O.1: they do not depend on the line (the engine sorts by them once)."""
         moment = ctx.expires_at_moment(candidate.package)
         return (
-            *own_item_then_individual(candidate, line),
+            0 if candidate.package.beneficiary is not None else 1,
             _NEVER if moment is None else moment,
             ctx.purchased_utc(candidate.package),
         )
