@@ -59,44 +59,73 @@ def notifications_due(
 ) -> Iterator[Notification]:
     """The notices due at *as_of* and not in *sent* (keys), streamed over *packages*."""
     expires_at = policy.expires_at
+    # Per call: each zone and *as_of* in it; per (date, zone) whether a package expiring then is
+    # expired; per (date, reminder days, zone) when the reminder falls due if that is by now
+    # (``None``: not yet). Each depends only on its key, so the notices are the same as computing
+    # them for every package; they are computed when first needed, in the same order.
+    zones: dict[str, tuple[dt.tzinfo, dt.datetime]] = {}
+    expired: dict[tuple[dt.date, str], bool] = {}
+    reminders: dict[tuple[dt.date, int, str], dt.datetime | None] = {}
     for package in packages:
         if package.status != "active":
             continue
-        if package.reminder_days is None and package.low_balance_threshold is None:
-            continue
-        now = to_local(as_of, package.tz, "as_of")
-        if package.purchased_at > now or package.expired_at(now, expires_at):
-            continue
-        remaining = package.total_remaining
-        if (
-            package.reminder_days is not None
-            and package.subscription is None
-            and package.expires_on is not None
-            and remaining > 0
-        ):
-            key = f"expiry_reminder:{package.id}:{package.expires_on.isoformat()}"
-            day = package.expires_on - dt.timedelta(days=package.reminder_days)
-            due_at = dt.datetime.combine(day, dt.time()).replace(tzinfo=package.tz)
-            if due_at <= now and key not in sent:
-                yield Notification(
-                    "expiry_reminder",
-                    package.id,
-                    package.owner,
-                    key,
-                    max(due_at, package.purchased_at),
-                    remaining,
-                    package.expires_on,
-                )
+        reminder_days = package.reminder_days
         threshold = package.low_balance_threshold
-        if threshold is not None and remaining <= threshold and remaining < package.total_granted:
-            key = f"low_balance:{package.id}:{package.total_granted}"
-            if key not in sent:
-                yield Notification(
-                    "low_balance",
-                    package.id,
-                    package.owner,
-                    key,
-                    package.last_event_at,
-                    remaining,
-                    package.expires_on,
-                )
+        if reminder_days is None and threshold is None:
+            continue
+        name = package.timezone
+        local = zones.get(name)
+        if local is None:
+            tz = package.tz
+            local = zones[name] = (tz, to_local(as_of, tz, "as_of"))
+        tz, now = local
+        if package.purchased_at > now:
+            continue
+        expires_on = package.expires_on
+        #: The expiry date, unless there is none or it is a subscription's (which renews).
+        lapses_on = expires_on if package.subscription is None else None
+        if lapses_on is not None:
+            lapse_key = (lapses_on, name)
+            gone = expired.get(lapse_key)
+            if gone is None:
+                gone = expired[lapse_key] = package.expired_at(now, expires_at)
+            if gone:
+                continue
+        components = package.components
+        remaining = components[0].remaining if len(components) == 1 else package.total_remaining
+        if reminder_days is not None and lapses_on is not None and remaining > 0:
+            reminder_key = (lapses_on, reminder_days, name)
+            if reminder_key in reminders:
+                due_at = reminders[reminder_key]
+            else:
+                day = lapses_on - dt.timedelta(days=reminder_days)
+                due_at = dt.datetime.combine(day, dt.time()).replace(tzinfo=tz)
+                if not due_at <= now:
+                    due_at = None
+                reminders[reminder_key] = due_at
+            if due_at is not None:
+                key = f"expiry_reminder:{package.id}:{lapses_on.isoformat()}"
+                if key not in sent:
+                    yield Notification(
+                        "expiry_reminder",
+                        package.id,
+                        package.owner,
+                        key,
+                        max(due_at, package.purchased_at),
+                        remaining,
+                        lapses_on,
+                    )
+        if threshold is not None and remaining <= threshold:
+            granted = package.total_granted
+            if remaining < granted:
+                key = f"low_balance:{package.id}:{granted}"
+                if key not in sent:
+                    yield Notification(
+                        "low_balance",
+                        package.id,
+                        package.owner,
+                        key,
+                        package.last_event_at,
+                        remaining,
+                        expires_on,
+                    )

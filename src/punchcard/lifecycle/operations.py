@@ -816,12 +816,29 @@ def expiries_due(
     moves the credits left to *expired*; held credits stay held. Subscriptions renew instead.
     """
     expires_at = policy.expires_at
+    # Per call: *as_of* in each zone, and per (date, zone) the expiry moment if it has passed
+    # (``None``: not yet). Both depend only on their key, so the results are the same as
+    # computing them for every package; they are computed when first needed, in the same order.
+    now_in: dict[str, dt.datetime] = {}
+    passed: dict[tuple[dt.date, str], dt.datetime | None] = {}
     for package in packages:
         if package.status != "active" or package.subscription is not None:
             continue
-        moment = package.expiry_moment(expires_at)
         day = package.expires_on
-        if moment is None or day is None or moment > _moment(as_of, package, "as_of"):
+        if day is None:
+            continue
+        key = (day, package.timezone)
+        if key in passed:
+            moment = passed[key]
+        else:
+            moment = package.expiry_moment(expires_at)
+            now = now_in.get(package.timezone)
+            if now is None:
+                now = now_in[package.timezone] = _moment(as_of, package, "as_of")
+            if moment is not None and moment > now:
+                moment = None
+            passed[key] = moment
+        if moment is None:
             continue
         yield PackageExpired(
             **_event_fields(package, max(moment, package.last_event_at), None),

@@ -336,7 +336,9 @@ class _Acc:
 
     __slots__ = ("comps", "fields", "last", "records", "tz", "version")
 
-    def __init__(self, state: PackageState) -> None:
+    def __init__(self, state: PackageState | None) -> None:
+        if state is None:  # filled in by _purchased_acc
+            return
         self.fields = attrs.asdict(state, recurse=False)
         self.comps = {b.item: _Comp(b) for b in state.components}
         self.records = {r.id: r for r in state.redemptions}
@@ -360,11 +362,21 @@ class _Acc:
         return found
 
 
-def _purchased(ev: PackagePurchased) -> PackageState:
+def _purchased_acc(ev: PackagePurchased, zeros: dict[str, Money]) -> _Acc:
+    """The package *ev* sells, as a builder (its fields hold every field of a
+    :class:`PackageState`; ``components`` is the one its balances start at). *zeros*: zero
+    amounts already made, by currency (values are immutable: packages can share them)."""
     tz = zone(ev.timezone)
     at = ev.at.astimezone(tz)
-    zero = Money.zero(ev.price.currency)
-    return PackageState(
+    currency = ev.price.currency
+    zero = zeros.get(currency)
+    if zero is None:
+        zero = zeros[currency] = Money.zero(currency)
+    components = tuple(
+        ComponentBalance(c.item, c.hourly, c.quantity, c.quantity) for c in ev.components
+    )
+    acc = _Acc(None)
+    acc.fields = dict(
         id=ev.package_id,
         owner=ev.owner,
         type_id=ev.type_id,
@@ -374,9 +386,7 @@ def _purchased(ev: PackagePurchased) -> PackageState:
         beneficiary=ev.beneficiary,
         purchased_at=at,
         channel=ev.channel,
-        components=tuple(
-            ComponentBalance(c.item, c.hourly, c.quantity, c.quantity) for c in ev.components
-        ),
+        components=components,
         grants=ev.components,
         price=ev.price,
         paid=ev.price,
@@ -399,6 +409,12 @@ def _purchased(ev: PackagePurchased) -> PackageState:
         version=1,
         last_event_at=at,
     )
+    acc.comps = {b.item: _Comp(b) for b in components}
+    acc.records = {}
+    acc.tz = tz
+    acc.version = 1
+    acc.last = at
+    return acc
 
 
 def _take(comp: _Comp, field: str, credits: int) -> None:
@@ -417,27 +433,38 @@ def _require_active(acc: _Acc, what: str) -> None:
 
 
 def _on_redeemed(acc: _Acc, ev: RedemptionRecorded) -> None:
-    _require_active(acc, "a redemption")
-    comp = acc.comp(ev.item)
-    _take(comp, "remaining", ev.credits)
-    if ev.status == "held":
-        comp.held += ev.credits
+    if acc.fields["status"] != "active":
+        _require_active(acc, "a redemption")
+    item = ev.item
+    credits = ev.credits
+    comp = acc.comps.get(item)
+    if comp is None:
+        comp = acc.comp(item)  # raises
+    if credits > comp.remaining:
+        _take(comp, "remaining", credits)  # raises
+    comp.remaining -= credits
+    status = ev.status
+    if status == "held":
+        comp.held += credits
     else:
-        comp.used += ev.credits
-    if ev.event_id in acc.records:
-        raise LedgerError("event_id", f"redemption {ev.event_id!r} recorded twice")
-    scheduled = ev.scheduled_for.astimezone(acc.tz)
-    acc.records[ev.event_id] = RedemptionRecord(
-        ev.event_id,
+        comp.used += credits
+    event_id = ev.event_id
+    records = acc.records
+    if event_id in records:
+        raise LedgerError("event_id", f"redemption {event_id!r} recorded twice")
+    tz = acc.tz
+    scheduled = ev.scheduled_for.astimezone(tz)
+    records[event_id] = RedemptionRecord(
+        event_id,
         ev.booking,
         ev.booking_kind,
         ev.line_id,
-        ev.item,
-        ev.credits,
+        item,
+        credits,
         ev.amount,
-        ev.status,
+        status,
         scheduled,
-        ev.at.astimezone(acc.tz),
+        ev.at.astimezone(tz),
         ev.cart_id,
     )
     f = acc.fields
@@ -457,24 +484,46 @@ def _record(acc: _Acc, ev: RedemptionUsed | RedemptionCancelled) -> RedemptionRe
     record = acc.records.get(ev.redemption_id)
     if record is None:
         raise LedgerError("redemption_id", f"no redemption {ev.redemption_id!r} to change")
-    if (record.item, record.credits, record.booking, record.line_id) != (
-        ev.item,
-        ev.credits,
-        ev.booking,
-        ev.line_id,
+    if (
+        record.item != ev.item
+        or record.credits != ev.credits
+        or record.booking != ev.booking
+        or record.line_id != ev.line_id
     ):
         raise LedgerError("redemption_id", f"does not match redemption {ev.redemption_id!r}")
     return record
+
+
+def _with_status(record: RedemptionRecord, status: RecordStatus) -> RedemptionRecord:
+    """*record* with another status (built directly: every other field is already checked)."""
+    return RedemptionRecord(
+        record.id,
+        record.booking,
+        record.booking_kind,
+        record.line_id,
+        record.item,
+        record.credits,
+        record.amount,
+        status,
+        record.scheduled_for,
+        record.recorded_at,
+        record.cart_id,
+    )
 
 
 def _on_used(acc: _Acc, ev: RedemptionUsed) -> None:
     record = _record(acc, ev)
     if record.status != "held":
         raise LedgerError("redemption_id", f"redemption {record.id!r} is {record.status}")
-    comp = acc.comp(ev.item)
-    _take(comp, "held", ev.credits)
-    comp.used += ev.credits
-    acc.records[record.id] = attrs.evolve(record, status="used")
+    comp = acc.comps.get(ev.item)
+    if comp is None:
+        comp = acc.comp(ev.item)  # raises
+    credits = ev.credits
+    if credits > comp.held:
+        _take(comp, "held", credits)  # raises
+    comp.held -= credits
+    comp.used += credits
+    acc.records[record.id] = _with_status(record, "used")
 
 
 def _on_cancelled(acc: _Acc, ev: RedemptionCancelled) -> None:
@@ -487,7 +536,7 @@ def _on_cancelled(acc: _Acc, ev: RedemptionCancelled) -> None:
     _take(comp, ev.was, ev.credits)
     comp.remaining += ev.credits - ev.expired
     comp.expired += ev.expired
-    acc.records[record.id] = attrs.evolve(record, status="cancelled")
+    acc.records[record.id] = _with_status(record, "cancelled")
 
 
 def _on_refunded(acc: _Acc, ev: PackageRefunded) -> None:
@@ -502,17 +551,27 @@ def _on_refunded(acc: _Acc, ev: PackageRefunded) -> None:
 
 
 def _on_assigned(acc: _Acc, ev: CreditsAssigned) -> None:
-    _require_active(acc, "an assignment")
-    comp = acc.comp(ev.item)
-    comp.granted += ev.credits
-    comp.remaining += ev.credits
+    if acc.fields["status"] != "active":
+        _require_active(acc, "an assignment")
+    comp = acc.comps.get(ev.item)
+    if comp is None:
+        comp = acc.comp(ev.item)  # raises
+    credits = ev.credits
+    comp.granted += credits
+    comp.remaining += credits
 
 
 def _on_deducted(acc: _Acc, ev: CreditsDeducted) -> None:
-    _require_active(acc, "a deduction")
-    comp = acc.comp(ev.item)
-    _take(comp, "remaining", ev.credits)
-    comp.deducted += ev.credits
+    if acc.fields["status"] != "active":
+        _require_active(acc, "a deduction")
+    comp = acc.comps.get(ev.item)
+    if comp is None:
+        comp = acc.comp(ev.item)  # raises
+    credits = ev.credits
+    if credits > comp.remaining:
+        _take(comp, "remaining", credits)  # raises
+    comp.remaining -= credits
+    comp.deducted += credits
 
 
 def _on_expiry_changed(acc: _Acc, ev: ExpiryChanged) -> None:
@@ -577,12 +636,13 @@ _HANDLERS: dict[type, Callable[[_Acc, Any], None]] = {
 class Folder:
     """Folds events one at a time; keeps mutable builders only for the packages touched."""
 
-    __slots__ = ("accs", "order", "states")
+    __slots__ = ("accs", "order", "states", "zeros")
 
     def __init__(self, start: LedgerState | None = None) -> None:
         self.states: dict[str, PackageState] = {} if start is None else dict(start._by_id)
         self.order: list[str] = [] if start is None else [p.id for p in start.packages]
         self.accs: dict[str, _Acc] = {}
+        self.zeros: dict[str, Money] = {}
 
     def add(self, ev: LedgerEvent) -> None:
         """Fold *ev*; raises :class:`LedgerError` (path relative to the event) if inconsistent."""
@@ -592,7 +652,7 @@ class Folder:
                 raise LedgerError("package_id", f"package {package_id!r} purchased twice")
             if ev.seq != 1:
                 raise LedgerError("seq", f"a purchase is event 1 of its package, got {ev.seq}")
-            self.states[package_id] = _purchased(ev)
+            self.accs[package_id] = _purchased_acc(ev, self.zeros)
             self.order.append(package_id)
             return
         acc = self.accs.get(package_id)
@@ -601,10 +661,9 @@ class Folder:
             if state is None:
                 raise LedgerError("package_id", f"no package {package_id!r} was purchased")
             acc = self.accs[package_id] = _Acc(state)
-        if ev.seq != acc.version + 1:
-            raise LedgerError(
-                "seq", f"package {package_id!r} is at event {acc.version}, got {ev.seq}"
-            )
+        seq = ev.seq
+        if seq != acc.version + 1:
+            raise LedgerError("seq", f"package {package_id!r} is at event {acc.version}, got {seq}")
         at = ev.at
         if at < acc.last:
             raise LedgerError(
@@ -614,7 +673,7 @@ class Folder:
         if handler is None:
             raise LedgerError("type", f"not a ledger event: {ev!r}")
         handler(acc, ev)
-        acc.version = ev.seq
+        acc.version = seq
         acc.last = at
 
     def result(self) -> LedgerState:
@@ -631,9 +690,10 @@ def fold(state: LedgerState | None, events: Iterable[LedgerEvent]) -> LedgerStat
     Raises :class:`LedgerError` with the position of the first inconsistent event.
     """
     folder = Folder(state)
+    add = folder.add
     for i, ev in enumerate(events):
         try:
-            folder.add(ev)
+            add(ev)
         except LedgerError as err:
             raise LedgerError(f"events[{i}].{err.path}", err.message) from None
     return folder.result()
