@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
+from builders import AT, TZ, cart, line, package, run, usd
 
 from punchcard import (
     Application,
@@ -28,61 +29,9 @@ from punchcard import (
     apply,
 )
 
-TZ = "America/New_York"
 NY = ZoneInfo(TZ)
 SYDNEY = ZoneInfo("Australia/Sydney")
 UTC = dt.timezone.utc
-AT = dt.datetime(2026, 3, 2, 17, 30)  # local time in New York
-BOUGHT = dt.datetime(2026, 1, 5, 10, 0)
-
-
-def usd(amount: str) -> Money:
-    return Money(amount, "USD")
-
-
-def package(
-    id: str = "p1",
-    *components: Component,
-    owner: str = "smith",
-    purchased_at: dt.datetime = BOUGHT,
-    **fields: Any,
-) -> Package:
-    return Package(
-        id=id,
-        owner=owner,
-        purchased_at=purchased_at,
-        components=components or (Component("daycare_full", 5),),
-        **fields,
-    )
-
-
-def line(id: str = "l1", item: str = "daycare_full", price: str = "30", **fields: Any) -> Line:
-    return Line(id, item, usd(price), **fields)
-
-
-def cart(*lines: Line, location: str = "downtown") -> Cart:
-    return Cart("smith", location, "USD", lines or (line(),))
-
-
-def run(
-    the_cart: Cart,
-    packages: list[Package],
-    *,
-    settings: Settings | None = None,
-    policy: Policy | None = None,
-    rates: dict[str, dict[str, Money]] | None = None,
-    at: dt.datetime = AT,
-    timezone: str = TZ,
-) -> Application:
-    return apply(
-        the_cart,
-        packages,
-        at=at,
-        timezone=timezone,
-        settings=settings or Settings(),
-        policy=policy or Policy(),
-        rates=rates,
-    )
 
 
 def redeemed(result: Application) -> list[tuple[str, str, str, int, str]]:
