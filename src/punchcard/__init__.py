@@ -7,8 +7,7 @@ Money('30.00', 'USD')
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
+from ._version import __version__
 from .engine import apply
 from .errors import (
     CurrencyMismatchError,
@@ -24,11 +23,6 @@ from .models import Cart, Component, Line, Package, Rates, Settings
 from .money import Money
 from .policy import Policy
 from .results import Application, Guard, LineResult, Redemption, Rejection
-
-try:
-    __version__ = version("punchcard")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    from ._version import __version__
 
 __all__ = [
     "Application",

@@ -11,8 +11,22 @@ _T = TypeVar("_T")
 
 
 @functools.cache
-def _field_names(cls: Any) -> tuple[str, ...]:
-    return tuple(a.name for a in attrs.fields(cls))
+def _plan(cls: Any) -> tuple[tuple[str, ...], tuple[tuple[str, Any], ...]]:
+    """The fields copied by :func:`evolve_trusted`, and the ``init=False`` ones (memos) with
+    their factories: a memo belongs to one value and is never carried over to another."""
+    fields = attrs.fields(cls)
+    copied = tuple(a.name for a in fields if a.init)
+    fresh = tuple((a.name, _factory(a)) for a in fields if not a.init)
+    return copied, fresh
+
+
+def _factory(field: Any) -> Any:
+    default = field.default
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        return default.factory
+    if default is attrs.NOTHING:
+        raise TypeError(f"evolve_trusted cannot rebuild {field.name!r}, set in __attrs_post_init__")
+    return lambda: default
 
 
 def evolve_trusted(inst: _T, **changes: Any) -> _T:
@@ -23,6 +37,9 @@ def evolve_trusted(inst: _T, **changes: Any) -> _T:
     """
     cls: Any = type(inst)
     new: _T = object.__new__(cls)
-    for name in _field_names(cls):
+    copied, fresh = _plan(cls)
+    for name in copied:
         object.__setattr__(new, name, changes[name] if name in changes else getattr(inst, name))
+    for name, factory in fresh:
+        object.__setattr__(new, name, factory())
     return new

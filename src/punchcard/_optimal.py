@@ -21,11 +21,11 @@ from .rules.ordering import CheapestFirst
 MAX_LINES = 1000
 
 if TYPE_CHECKING:
-    from .engine import Allocation, _Plan
+    from .engine import CandidateAllocation, _Plan
     from .rules.base import Candidate
 
 
-def allocate_optimal(lines: Sequence[Line], plan: _Plan) -> list[Allocation]:
+def allocate_optimal(lines: Sequence[Line], plan: _Plan) -> list[CandidateAllocation]:
     """Allocate by min-cost flow; returns allocations in (line order, credit order)."""
     ctx = plan.ctx
     balances = ctx._balances
@@ -46,7 +46,7 @@ def allocate_optimal(lines: Sequence[Line], plan: _Plan) -> list[Allocation]:
 
     flows = max_value_assignment([line.units for line in lines], list(balances), edges)
 
-    allocations: list[Allocation] = []
+    allocations: list[CandidateAllocation] = []
     for li in order:
         for candidate, per_credit in per_line[li]:
             count = flows.get((li, candidate.slot), 0)

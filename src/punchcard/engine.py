@@ -11,11 +11,19 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from .errors import CurrencyMismatchError, InvalidTypeError, InvalidValueError
-from .models import Cart, Line, Package, Rates, RatesInput, Settings
+from .models import Cart, Component, Line, Package, Rates, RatesInput, Settings
 from .money import Money
 from .policy import Policy
 from .results import Application, LineResult, Redemption, Rejection
-from .rules.base import Candidate, Context, Rule, Verdict
+from .rules.base import (
+    Candidate,
+    Context,
+    PackageFacts,
+    Rule,
+    Verdict,
+    facts_key,
+    package_facts,
+)
 from .rules.builtin import (
     BeneficiaryMatches,
     CreditsLeft,
@@ -29,8 +37,9 @@ from .rules.builtin import (
     ValueKnown,
     ValueWithinPrice,
 )
-from .rules.ordering import EarliestExpiry, Fifo, Optimal
+from .rules.ordering import _NEVER, EarliestExpiry, Fifo, Optimal
 from .timeutil import to_local, zone
+from .valuation.credit_value import LinePrice
 
 __all__ = ["apply"]
 
@@ -73,7 +82,16 @@ class _Compiled:
     """What the engine derives from a policy once: which built-in rules it holds (checked
     inline), its other rules, the rank predicates of the judge, and the expiry time of day."""
 
-    __slots__ = ("check", "custom", "expires_at", "independent", "line_dependent")
+    __slots__ = (
+        "check",
+        "custom",
+        "expires_at",
+        "fifo",
+        "independent",
+        "line_dependent",
+        "ranked_once",
+        "same_item_is_price",
+    )
 
     def __init__(self, policy: Policy) -> None:
         rules = policy.rules
@@ -94,6 +112,16 @@ class _Compiled:
             if type(rule) not in _LINE_INDEPENDENT
         ]
         self.expires_at = policy.expires_at_delta
+        # The built-in credit orders depend on the line only through O.1 (own item first): the
+        # candidates can be ranked once per checkout (see _allocate_ranked).
+        order_type = type(policy.package_order)
+        self.ranked_once = order_type in (Fifo, EarliestExpiry) and not isinstance(
+            policy.line_order, Optimal
+        )
+        self.fifo = order_type is Fifo
+        # Under the default valuation a same-item credit of a package without pricing rules
+        # is worth the line's unit price: no need to ask the valuation.
+        self.same_item_is_price = type(policy.valuation) is LinePrice
 
 
 def _compile(policy: Policy) -> _Compiled:
@@ -150,7 +178,8 @@ def _resolve_inputs(
     at: dt.datetime,
     timezone: str | dt.tzinfo,
     rates: Rates,
-) -> tuple[dt.datetime, dt.tzinfo, list[dt.datetime]]:
+    expires_at: dt.timedelta,
+) -> tuple[dt.datetime, dt.tzinfo, list[PackageFacts]]:
     if not isinstance(cart, Cart):
         raise InvalidTypeError("cart", f"must be a Cart, got {cart!r}")
     tz = zone(timezone) if isinstance(timezone, str) else timezone
@@ -159,21 +188,30 @@ def _resolve_inputs(
     if not isinstance(at, dt.datetime):
         raise InvalidTypeError("at", f"must be a datetime.datetime, got {at!r}")
     at_local = to_local(at, tz, "at")
-    seen: set[str] = set()
-    purchased: list[dt.datetime] = []
-    for i, package in enumerate(packages):
-        if not isinstance(package, Package):
-            raise InvalidTypeError(f"packages[{i}]", f"must be a Package, got {package!r}")
-        if package.id in seen:
-            raise InvalidValueError(f"packages[{i}].id", f"duplicate package id {package.id!r}")
-        seen.add(package.id)
-        purchased.append(to_local(package.purchased_at, tz, f"packages[{i}].purchased_at"))
-        if package.first_used_at is not None:
-            to_local(package.first_used_at, tz, f"packages[{i}].first_used_at")
+    key = facts_key(tz, expires_at)
+    facts: list[PackageFacts] = []
+    for package in packages:
+        if type(package) is not Package and not isinstance(package, Package):
+            break
+        found = package._facts.get(key) if key is not None else None
+        if found is None:
+            break
+        facts.append(found)
+    if len(facts) < len(packages) or len({p.id for p in packages}) < len(packages):
+        # The first checkout of these package values (or a duplicate id): check them in order.
+        facts = []
+        seen: set[str] = set()
+        for i, package in enumerate(packages):
+            if not isinstance(package, Package):
+                raise InvalidTypeError(f"packages[{i}]", f"must be a Package, got {package!r}")
+            if package.id in seen:
+                raise InvalidValueError(f"packages[{i}].id", f"duplicate package id {package.id!r}")
+            seen.add(package.id)
+            facts.append(package_facts(package, tz, expires_at, key, f"packages[{i}]."))
     for location, item, money in rates.entries:
         if location == cart.location and money.currency != cart.currency:
             raise CurrencyMismatchError(cart.currency, money.currency, f"rates.{location}.{item}")
-    return at_local, tz, purchased
+    return at_local, tz, facts
 
 
 class _Plan:
@@ -200,62 +238,50 @@ class _Plan:
 
     def __init__(
         self,
-        cart: Cart,
+        ctx: Context,
         packages: tuple[Package, ...],
-        at_local: dt.datetime,
-        tz: dt.tzinfo,
-        purchased: list[dt.datetime],
-        settings: Settings,
+        facts: list[PackageFacts],
         policy: Policy,
-        rates: Rates,
     ) -> None:
         self.packages = packages
         self.policy = policy
+        self.ctx = ctx
         compiled = _compile(policy)
         self.check = check = compiled.check
         self.custom = compiled.custom
+        cart = ctx.cart
+        settings = ctx.settings
 
         candidates: list[Candidate] = []
-        balances: list[int] = []
         first_slot: list[int] = []
+        slot = 0
         for package in packages:
-            first_slot.append(len(balances))
+            first_slot.append(slot)
             for index, component in enumerate(package.components):
-                candidates.append(Candidate(package, component, index, len(balances)))
-                balances.append(component.remaining)
+                candidates.append(Candidate(package, component, index, slot))
+                slot += 1
         self.candidates = candidates
         self.first_slot = first_slot
-        self.ctx = ctx = Context(
-            cart=cart,
-            at=at_local,
-            timezone=tz,
-            settings=settings,
-            rates=rates,
-            expires_at=compiled.expires_at,
-            valuation=policy.valuation,
-            balances=balances,
-        )
-        for package, when in zip(packages, purchased, strict=True):
-            ctx._purchase_cache[package.id] = when
         self.judge = _Judge(policy.rules, compiled, ctx)
 
         # Line-independent package checks (R1, R3, R4, R5), once per package.
         live_packages: set[str] = set()
-        for package in packages:
+        owner = cart.owner
+        at_utc = ctx.at_utc
+        check_valid = check[ValidAlready]
+        check_expired = check[NotExpired]
+        check_location = check[LocationAllowed] and not settings.any_location
+        location = cart.location
+        for package, (_, purchased_utc, expires) in zip(packages, facts, strict=True):
             # Owner isolation holds whatever the rules: another owner's credits never pay, even
             # under a policy that leaves R1 out (R1 then only stops being reported).
-            if package.owner != cart.owner:
+            if package.owner != owner:
                 continue
-            if check[ValidAlready] and ctx.purchased_utc(package) > ctx.at_utc:
+            if check_valid and purchased_utc > at_utc:
                 continue
-            if check[NotExpired] and ctx.is_expired(package):
+            if check_expired and expires is not None and at_utc >= expires:
                 continue
-            if (
-                check[LocationAllowed]
-                and package.location is not None
-                and package.location != cart.location
-                and not settings.any_location
-            ):
+            if check_location and package.location is not None and package.location != location:
                 continue
             live_packages.add(package.id)
         self.live = [c for c in candidates if c.package.id in live_packages]
@@ -365,68 +391,84 @@ def apply(
     if not isinstance(policy, Policy):
         raise InvalidTypeError("policy", f"must be a Policy, got {policy!r}")
     rate_table = Rates.coerce(rates)
-    at_local, tz, purchased = _resolve_inputs(cart, packages, at, timezone, rate_table)
-    plan = _Plan(cart, packages, at_local, tz, purchased, settings, policy, rate_table)
-    ctx = plan.ctx
-    balances = ctx._balances
+    compiled = _compile(policy)
+    at_local, tz, facts = _resolve_inputs(
+        cart, packages, at, timezone, rate_table, compiled.expires_at
+    )
     lines = cart.lines
-
-    if isinstance(policy.line_order, Optimal):
-        from ._optimal import MAX_LINES, allocate_optimal
-
-        if len(lines) > MAX_LINES:
-            raise InvalidValueError(
-                "line_order",
-                f"'optimal' allocates carts of at most {MAX_LINES} lines; this one has "
-                f"{len(lines)} (use another line order)",
-            )
-
-        allocations = allocate_optimal(lines, plan)
+    prices = [line.unit_price.minor for line in lines]
+    ctx = Context(
+        cart=cart,
+        at=at_local,
+        timezone=tz,
+        settings=settings,
+        rates=rate_table,
+        expires_at=compiled.expires_at,
+        valuation=policy.valuation,
+        balances=[c.remaining for package in packages for c in package.components],
+    )
+    balances = ctx._balances
+    allocations: list[Allocation]
+    if compiled.ranked_once:
+        allocations = _allocate_ranked(lines, prices, packages, facts, ctx, policy, compiled)
     else:
-        allocations = _allocate_greedy(lines, plan)
+        plan = _Plan(ctx, packages, facts, policy)
+        if isinstance(policy.line_order, Optimal):
+            from ._optimal import MAX_LINES, allocate_optimal
+
+            if len(lines) > MAX_LINES:
+                raise InvalidValueError(
+                    "line_order",
+                    f"'optimal' allocates carts of at most {MAX_LINES} lines; this one has "
+                    f"{len(lines)} (use another line order)",
+                )
+            found = allocate_optimal(lines, plan)
+        else:
+            found = _allocate_greedy(lines, plan)
+        allocations = [
+            (li, c.package.id, c.component.item, count, per) for li, c, count, per in found
+        ]
 
     # Turn allocations (line position, candidate, credits, minor units per credit) into results.
     currency = cart.currency
-    from_minor = Money.from_minor
+    amounts: dict[int, Money] = {}  # equal amounts share one (immutable) Money value
+
+    def money(minor: int) -> Money:
+        found = amounts.get(minor)
+        if found is None:
+            found = amounts[minor] = Money.from_minor(minor, currency)
+        return found
+
     covered_minor = [0] * len(lines)
     credits_taken = [0] * len(lines)
-    took: set[tuple[int, str]] = set()
     redemptions: list[Redemption] = []
-    for li, candidate, count, per_credit in allocations:
-        package_id = candidate.package.id
+    for li, package_id, item, count, per_credit in allocations:
         covered_minor[li] += per_credit * count
         credits_taken[li] += count
-        took.add((li, package_id))
         redemptions.append(
-            Redemption(
-                lines[li].id,
-                package_id,
-                candidate.component.item,
-                count,
-                from_minor(per_credit * count, currency),
-            )
+            Redemption(lines[li].id, package_id, item, count, money(per_credit * count))
         )
 
     line_results: list[LineResult] = []
     total = 0
     for li, line in enumerate(lines):
-        line_total = line.unit_price.minor * line.units
+        line_total = prices[li] * line.units
         total += line_total
         line_results.append(
             LineResult(
                 line.id,
-                from_minor(line_total, currency),
-                from_minor(covered_minor[li], currency),
-                from_minor(line_total - covered_minor[li], currency),
+                money(line_total),
+                money(covered_minor[li]),
+                money(line_total - covered_minor[li]),
                 credits_taken[li],
             )
         )
     covered = sum(covered_minor)
     return Application(
         currency=currency,
-        total=from_minor(total, currency),
-        covered=from_minor(covered, currency),
-        due=from_minor(total - covered, currency),
+        total=money(total),
+        covered=money(covered),
+        due=money(total - covered),
         lines=tuple(line_results),
         redemptions=tuple(redemptions),
         at=at_local,
@@ -441,8 +483,10 @@ def apply(
     )
 
 
+#: (line position, package id, component item, credits, minor units each credit takes off)
+Allocation = tuple[int, str, str, int, int]
 #: (line position, candidate, credits, minor units each credit takes off)
-Allocation = tuple[int, Candidate, int, int]
+CandidateAllocation = tuple[int, Candidate, int, int]
 
 
 def rejections_of(application: Application) -> tuple[Rejection, ...]:
@@ -459,18 +503,20 @@ def rejections_of(application: Application) -> tuple[Rejection, ...]:
         return ()
     tz = application.at.tzinfo
     assert tz is not None
-    purchased = [to_local(p.purchased_at, tz) for p in packages]
-    plan = _Plan(
-        cart,
-        packages,
-        application.at,
-        tz,
-        purchased,
-        application._settings,
-        application._policy,
-        application._rates,
+    expires_at = _compile(application._policy).expires_at
+    key = facts_key(tz, expires_at)
+    facts = [package_facts(p, tz, expires_at, key) for p in packages]
+    ctx = Context(
+        cart=cart,
+        at=application.at,
+        timezone=tz,
+        settings=application._settings,
+        rates=application._rates,
+        expires_at=expires_at,
+        valuation=application._policy.valuation,
+        balances=list(application._balances),
     )
-    plan.ctx._balances[:] = application._balances
+    plan = _Plan(ctx, packages, facts, application._policy)
     position = {line.id: li for li, line in enumerate(lines)}
     took = {(position[r.line_id], r.package_id) for r in application.redemptions}
     rejections: list[Rejection] = []
@@ -504,52 +550,154 @@ def rejections_of(application: Application) -> tuple[Rejection, ...]:
     return tuple(rejections)
 
 
-def _allocate_greedy_builtin_order(
-    lines: Sequence[Line], plan: _Plan, order: Fifo | EarliestExpiry
+def _allocate_ranked(
+    lines: Sequence[Line],
+    prices: list[int],
+    packages: tuple[Package, ...],
+    facts: list[PackageFacts],
+    ctx: Context,
+    policy: Policy,
+    compiled: _Compiled,
 ) -> list[Allocation]:
-    """The greedy pass for the built-in credit orders, which depend on the line only through
-    O.1 (own item first): candidates are ranked once by the other keys, so a line walks its own
-    item's candidates, then (with ``any_type``) the others, in order, and stops checking as soon
-    as its units are covered."""
-    allocations: list[Allocation] = []
-    ctx = plan.ctx
+    """The greedy pass for the built-in credit orders (``fifo``, ``earliest_expiry``).
+
+    They depend on the line only through O.1 (own item first), so the usable components are
+    ranked once per checkout by the other keys (O.2 to O.4); a line walks its own item's
+    components, then (with ``any_type``) the others, in that order, and stops as soon as its
+    units are covered. The built-in rules present in the policy are checked inline, any other
+    rule is called as it is. Equal, by the property tests, to :func:`_allocate_greedy` with the
+    same order given as a custom ordering.
+    """
+    check = compiled.check
+    settings = ctx.settings
+    cart = ctx.cart
+    owner = cart.owner
+    at_utc = ctx.at_utc
+    check_valid = check[ValidAlready]
+    check_expired = check[NotExpired]
+    check_location = check[LocationAllowed] and not settings.any_location
+    location = cart.location
+    fifo = compiled.fifo
+
+    # Line-independent package checks (R1, R3, R4, R5) and the rank of each usable package.
+    ranked: list[tuple[tuple[object, ...], int, int]] = []
+    slot = 0
+    for position, package in enumerate(packages):
+        first = slot
+        slot += len(package.components)
+        # Owner isolation holds whatever the rules: another owner's credits never pay, even
+        # under a policy that leaves R1 out (R1 then only stops being reported).
+        if package.owner != owner:
+            continue
+        _, purchased_utc, expires = facts[position]
+        if check_valid and purchased_utc > at_utc:
+            continue
+        if check_expired and expires is not None and at_utc >= expires:
+            continue
+        if check_location and package.location is not None and package.location != location:
+            continue
+        scoped = package.beneficiary is None  # False (scoped) sorts first: O.2
+        if fifo:
+            key: tuple[object, ...] = (scoped, purchased_utc, package.id)
+        else:
+            key = (scoped, _NEVER if expires is None else expires, purchased_utc, package.id)
+        ranked.append((key, position, first))
+    ranked.sort(key=_first)
+
+    # (slot, package, component position, component), in rank order, and by item.
+    entries: list[tuple[int, Package, int, Component]] = []
+    by_item: dict[str, list[tuple[int, Package, int, Component]]] = {}
+    for _, position, first in ranked:
+        package = packages[position]
+        for index, component in enumerate(package.components):
+            entry = (first + index, package, index, component)
+            entries.append(entry)
+            found = by_item.get(component.item)
+            if found is None:
+                by_item[component.item] = [entry]
+            else:
+                found.append(entry)
+
     balances = ctx._balances
-    plan.live.sort(key=lambda c: (*order.after_item(c, ctx), c.package.id, c.index))
-    by_item: dict[str, list[Candidate]] = {}
-    for c in plan.live:
-        by_item.setdefault(c.component.item, []).append(c)
-    plan.by_item = by_item
-    for li in plan.policy.line_order.arrange(lines):
+    valuation = ctx.valuation
+    custom = compiled.custom
+    candidates: dict[int, Candidate] = {}  # built only when a valuation or a rule needs one
+    check_beneficiary = check[BeneficiaryMatches]
+    check_unit = check[UnitMatches]
+    check_value = check[ValueWithinPrice] and not settings.greater_value
+    skip_zero = check[PriceNotZero] and not settings.zero_price_items
+    one_item = check[TypeAllowed] and not settings.any_type
+    same_item_is_price = compiled.same_item_is_price
+    allocations: list[Allocation] = []
+    for li in policy.line_order.arrange(lines):
         line = lines[li]
-        pool = plan.pool(line)
-        if pool is None:
+        price_minor = prices[li]
+        if skip_zero and not price_minor:
             continue
         item = line.item
-        walk: Iterable[Candidate] = pool
-        if pool is plan.live:  # any item may pay: own item first, then the others
-            own = by_item.get(item, [])
-            walk = itertools.chain(own, (c for c in plan.live if c.component.item != item))
+        walk: Iterable[tuple[int, Package, int, Component]]
+        if one_item:
+            walk = by_item.get(item, ())
+        else:  # any item may pay: own item first, then the others
+            walk = itertools.chain(by_item.get(item, ()), (e for e in entries if e[3].item != item))
+        hourly = line.charge_by == "hour"
+        beneficiary = line.beneficiary
+        price = line.unit_price
         need = line.units
-        for candidate, per_credit in plan.eligible_in(walk, line, balances):
-            count = min(need, balances[candidate.slot])
-            balances[candidate.slot] -= count
+        for slot, package, index, component in walk:
+            left = balances[slot]
+            if left <= 0:
+                continue
+            if (
+                check_beneficiary
+                and package.beneficiary is not None
+                and package.beneficiary != beneficiary
+            ):
+                continue
+            if check_unit and component.hourly != hourly:
+                continue
+            if custom or not (
+                same_item_is_price and component.item == item and not package.pricing_rules
+            ):
+                candidate = candidates.get(slot)
+                if candidate is None:
+                    candidate = candidates[slot] = Candidate(package, component, index, slot)
+                value = valuation.credit_value(candidate, line, ctx)
+                if value is None:
+                    continue  # R9: no value, nothing to take off
+                if value is price:  # the common case: a same-item credit worth the line price
+                    per_credit = price_minor
+                else:
+                    if value.currency != price.currency:
+                        raise CurrencyMismatchError(price.currency, value.currency, "credit value")
+                    if check_value and component.item != item and value.amount > price.amount:
+                        continue
+                    value_minor = value.minor
+                    per_credit = value_minor if value_minor < price_minor else price_minor
+                if custom and not all(rule.check(candidate, line, ctx).eligible for rule in custom):
+                    continue
+            else:
+                per_credit = price_minor
+            count = need if need < left else left
+            balances[slot] = left - count
             need -= count
-            allocations.append((li, candidate, count, per_credit))
+            allocations.append((li, package.id, component.item, count, per_credit))
             if not need:
                 break
     return allocations
 
 
-def _allocate_greedy(lines: Sequence[Line], plan: _Plan) -> list[Allocation]:
+def _first(row: tuple[tuple[object, ...], int, int]) -> tuple[object, ...]:
+    return row[0]
+
+
+def _allocate_greedy(lines: Sequence[Line], plan: _Plan) -> list[CandidateAllocation]:
     """Serve the lines in the policy's line order, each unit from the first candidate in the
     policy's credit order; counts, not one unit at a time."""
-    allocations: list[Allocation] = []
+    allocations: list[CandidateAllocation] = []
     ctx = plan.ctx
     balances = ctx._balances  # the engine owns them; rules only read them
-    order = plan.policy.package_order
-    if isinstance(order, (Fifo, EarliestExpiry)) and type(order) in (Fifo, EarliestExpiry):
-        return _allocate_greedy_builtin_order(lines, plan, order)
-    key = order.key
+    key = plan.policy.package_order.key
     for li in plan.policy.line_order.arrange(lines):
         line = lines[li]
         eligible = plan.eligible(line, balances)

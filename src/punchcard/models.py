@@ -137,6 +137,12 @@ class Package:
     first_used_at: dt.datetime | None = attrs.field(default=None, validator=v.optional_moment)
     #: Take a credit's value from the line's ``credit_values`` (the host's pricing rules).
     pricing_rules: bool = attrs.field(default=False, validator=v.boolean)
+    # A memo of facts derived from this (immutable) value in one time zone: its local purchase
+    # time, purchase instant and expiry instant. A till applies the same packages on every
+    # keystroke of a cart; they are worked out once. Not part of the value (eq, hash, repr).
+    _facts: dict[object, tuple[dt.datetime, dt.datetime, dt.datetime | None]] = attrs.field(
+        init=False, factory=dict, eq=False, hash=False, repr=False
+    )
 
     def remaining(self, item: str) -> int:
         """Credits left for *item* (0 when the package has no such component)."""

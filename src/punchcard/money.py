@@ -20,6 +20,9 @@ __all__ = ["Money", "currency_precision", "split_exact", "sum_money"]
 # Exact arithmetic whatever the size: Decimal's default context keeps 28 digits and rounds the
 # rest away silently (or fails in quantize). No operation here divides, so no result is infinite.
 _EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+_scaleb = _EXACT.scaleb
+_new = object.__new__
+_set = object.__setattr__
 
 
 def currency_precision(currency: str) -> int:
@@ -144,13 +147,14 @@ class Money:
         >>> Money.from_minor(1999, "USD")
         Money('19.99', 'USD')
         """
-        if isinstance(minor, bool) or not isinstance(minor, int):
+        if type(minor) is not int and (isinstance(minor, bool) or not isinstance(minor, int)):
             raise InvalidTypeError("minor", f"must be a whole number, got {minor!r}")
-        money: Money = object.__new__(cls)
-        object.__setattr__(
-            money, "amount", Decimal(minor).scaleb(-currency_precision(currency), context=_EXACT)
-        )
-        object.__setattr__(money, "currency", currency)
+        digits = _KNOWN.get(currency) if type(currency) is str else None
+        if digits is None:
+            digits = currency_precision(currency)
+        money: Money = _new(cls)
+        _set(money, "amount", _scaleb(Decimal(minor), -digits))
+        _set(money, "currency", currency)
         return money
 
     @property
@@ -160,7 +164,10 @@ class Money:
         >>> Money("19.99", "USD").minor
         1999
         """
-        return int(self.amount.scaleb(currency_precision(self.currency), context=_EXACT))
+        digits = _KNOWN.get(self.currency)
+        if digits is None:
+            digits = currency_precision(self.currency)
+        return int(_scaleb(self.amount, digits))
 
     def _same(self, other: Money) -> None:
         if self.currency != other.currency:

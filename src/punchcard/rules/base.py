@@ -73,6 +73,56 @@ class Candidate:
     slot: int = attrs.field(eq=False, repr=False)
 
 
+#: (local purchase time, purchase instant in UTC, expiry instant in UTC or ``None``).
+PackageFacts = tuple[dt.datetime, dt.datetime, "dt.datetime | None"]
+
+
+def facts_key(timezone: dt.tzinfo, expires_at: dt.timedelta) -> object:
+    """The key of a package's memo of facts: they hold for one zone and one expiry time of day.
+    ``None`` (no memo) for a tzinfo that cannot be hashed."""
+    key = (timezone, expires_at)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def package_facts(
+    package: Package,
+    timezone: dt.tzinfo,
+    expires_at: dt.timedelta,
+    key: object,
+    path: str = "",
+) -> PackageFacts:
+    """The facts of *package* in *timezone*, worked out once per package value and zone.
+
+    A package is an immutable value, so they are kept on it (a memo, not part of the value): a
+    till that applies the same packages on every keystroke converts their times once. *path*
+    (e.g. ``packages[3].``) prefixes the field named by an error.
+    """
+    memo = package._facts
+    found = memo.get(key) if key is not None else None
+    if found is not None:
+        return found
+    purchased = to_local(package.purchased_at, timezone, path + "purchased_at")
+    if package.first_used_at is not None:
+        to_local(package.first_used_at, timezone, path + "first_used_at")
+    day = effective_expires_on(package, timezone, purchased)
+    try:
+        moment = (
+            None
+            if day is None
+            else end_of_day(day, timezone, expires_at).astimezone(dt.timezone.utc)
+        )
+    except OverflowError:  # ends after 9999-12-31T23:59:59 UTC: never within the calendar
+        moment = None
+    found = (purchased, purchased.astimezone(dt.timezone.utc), moment)
+    if key is not None:
+        memo[key] = found
+    return found
+
+
 class Context:
     """What rules, valuations and orderings may read about the checkout in progress.
 
@@ -83,9 +133,7 @@ class Context:
 
     __slots__ = (
         "_balances",
-        "_expiry_cache",
-        "_purchase_cache",
-        "_purchase_utc_cache",
+        "_facts_key",
         "at",
         "at_utc",
         "cart",
@@ -117,45 +165,27 @@ class Context:
         self.expires_at = expires_at
         self.valuation = valuation
         self._balances = balances
-        self._expiry_cache: dict[str, dt.datetime | None] = {}
-        self._purchase_cache: dict[str, dt.datetime] = {}
-        self._purchase_utc_cache: dict[str, dt.datetime] = {}
+        self._facts_key = facts_key(timezone, expires_at)
 
     def remaining(self, candidate: Candidate) -> int:
         """Credits of *candidate* left, after the lines of this cart allocated so far."""
         return self._balances[candidate.slot]
 
+    def facts(self, package: Package) -> PackageFacts:
+        """(local purchase time, purchase instant in UTC, expiry instant in UTC or None)."""
+        return package_facts(package, self.timezone, self.expires_at, self._facts_key)
+
     def purchased_at(self, package: Package) -> dt.datetime:
         """The package's purchase time, aware, in the business's zone."""
-        cached = self._purchase_cache.get(package.id)
-        if cached is None:
-            cached = to_local(package.purchased_at, self.timezone, "purchased_at")
-            self._purchase_cache[package.id] = cached
-        return cached
+        return self.facts(package)[0]
 
     def purchased_utc(self, package: Package) -> dt.datetime:
         """The package's purchase instant, in UTC (for comparisons and orderings)."""
-        cached = self._purchase_utc_cache.get(package.id)
-        if cached is None:
-            cached = self.purchased_at(package).astimezone(dt.timezone.utc)
-            self._purchase_utc_cache[package.id] = cached
-        return cached
+        return self.facts(package)[1]
 
     def expires_at_moment(self, package: Package) -> dt.datetime | None:
         """The instant (UTC) the package stops being usable, as it stood at the start, or None."""
-        if package.id in self._expiry_cache:
-            return self._expiry_cache[package.id]
-        day = effective_expires_on(package, self.timezone, self.purchased_at(package))
-        try:
-            moment = (
-                None
-                if day is None
-                else end_of_day(day, self.timezone, self.expires_at).astimezone(dt.timezone.utc)
-            )
-        except OverflowError:  # ends after 9999-12-31T23:59:59 UTC: never within the calendar
-            moment = None
-        self._expiry_cache[package.id] = moment
-        return moment
+        return self.facts(package)[2]
 
     def is_expired(self, package: Package) -> bool:
         """Whether the package is expired at the checkout time."""
