@@ -247,10 +247,8 @@ class _Plan:
         self.policy = policy
         self.ctx = ctx
         compiled = _compile(policy)
-        self.check = check = compiled.check
+        self.check = compiled.check
         self.custom = compiled.custom
-        cart = ctx.cart
-        settings = ctx.settings
 
         candidates: list[Candidate] = []
         first_slot: list[int] = []
@@ -265,25 +263,9 @@ class _Plan:
         self.judge = _Judge(policy.rules, compiled, ctx)
 
         # Line-independent package checks (R1, R3, R4, R5), once per package.
-        live_packages: set[str] = set()
-        owner = cart.owner
-        at_utc = ctx.at_utc
-        check_valid = check[ValidAlready]
-        check_expired = check[NotExpired]
-        check_location = check[LocationAllowed] and not settings.any_location
-        location = cart.location
-        for package, (_, purchased_utc, expires) in zip(packages, facts, strict=True):
-            # Owner isolation holds whatever the rules: another owner's credits never pay, even
-            # under a policy that leaves R1 out (R1 then only stops being reported).
-            if package.owner != owner:
-                continue
-            if check_valid and purchased_utc > at_utc:
-                continue
-            if check_expired and expires is not None and at_utc >= expires:
-                continue
-            if check_location and package.location is not None and package.location != location:
-                continue
-            live_packages.add(package.id)
+        live_packages = {
+            packages[position].id for position in _usable(packages, facts, ctx, compiled)
+        }
         self.live = [c for c in candidates if c.package.id in live_packages]
         by_item: dict[str, list[Candidate]] = {}
         for c in self.live:
@@ -568,47 +550,27 @@ def _allocate_ranked(
     rule is called as it is. Equal, by the property tests, to :func:`_allocate_greedy` with the
     same order given as a custom ordering.
     """
-    check = compiled.check
-    settings = ctx.settings
-    cart = ctx.cart
-    owner = cart.owner
-    at_utc = ctx.at_utc
-    check_valid = check[ValidAlready]
-    check_expired = check[NotExpired]
-    check_location = check[LocationAllowed] and not settings.any_location
-    location = cart.location
     fifo = compiled.fifo
-
-    # Line-independent package checks (R1, R3, R4, R5) and the rank of each usable package.
-    ranked: list[tuple[tuple[object, ...], int, int]] = []
-    slot = 0
-    for position, package in enumerate(packages):
-        first = slot
-        slot += len(package.components)
-        # Owner isolation holds whatever the rules: another owner's credits never pay, even
-        # under a policy that leaves R1 out (R1 then only stops being reported).
-        if package.owner != owner:
-            continue
+    # The rank of each usable package (O.2 to O.4; the package id makes it total).
+    ranked: list[tuple[tuple[object, ...], int]] = []
+    for position in _usable(packages, facts, ctx, compiled):
+        package = packages[position]
         _, purchased_utc, expires = facts[position]
-        if check_valid and purchased_utc > at_utc:
-            continue
-        if check_expired and expires is not None and at_utc >= expires:
-            continue
-        if check_location and package.location is not None and package.location != location:
-            continue
         scoped = package.beneficiary is None  # False (scoped) sorts first: O.2
         if fifo:
             key: tuple[object, ...] = (scoped, purchased_utc, package.id)
         else:
             key = (scoped, _NEVER if expires is None else expires, purchased_utc, package.id)
-        ranked.append((key, position, first))
+        ranked.append((key, position))
     ranked.sort(key=_first)
 
     # (slot, package, component position, component), in rank order, and by item.
     entries: list[tuple[int, Package, int, Component]] = []
     by_item: dict[str, list[tuple[int, Package, int, Component]]] = {}
-    for _, position, first in ranked:
+    first_slot = list(itertools.accumulate((len(p.components) for p in packages), initial=0))
+    for _, position in ranked:
         package = packages[position]
+        first = first_slot[position]
         for index, component in enumerate(package.components):
             entry = (first + index, package, index, component)
             entries.append(entry)
@@ -618,6 +580,8 @@ def _allocate_ranked(
             else:
                 found.append(entry)
 
+    check = compiled.check
+    settings = ctx.settings
     balances = ctx._balances
     valuation = ctx.valuation
     custom = compiled.custom
@@ -687,8 +651,37 @@ def _allocate_ranked(
     return allocations
 
 
-def _first(row: tuple[tuple[object, ...], int, int]) -> tuple[object, ...]:
+def _first(row: tuple[tuple[object, ...], int]) -> tuple[object, ...]:
     return row[0]
+
+
+def _usable(
+    packages: tuple[Package, ...], facts: list[PackageFacts], ctx: Context, compiled: _Compiled
+) -> list[int]:
+    """Positions of the packages that pass the line-independent checks (R1, R3, R4, R5)."""
+    check = compiled.check
+    cart = ctx.cart
+    owner = cart.owner
+    location = cart.location
+    at_utc = ctx.at_utc
+    check_valid = check[ValidAlready]
+    check_expired = check[NotExpired]
+    check_location = check[LocationAllowed] and not ctx.settings.any_location
+    usable: list[int] = []
+    for position, package in enumerate(packages):
+        # Owner isolation holds whatever the rules: another owner's credits never pay, even
+        # under a policy that leaves R1 out (R1 then only stops being reported).
+        if package.owner != owner:
+            continue
+        _, purchased_utc, expires = facts[position]
+        if check_valid and purchased_utc > at_utc:
+            continue
+        if check_expired and expires is not None and at_utc >= expires:
+            continue
+        if check_location and package.location is not None and package.location != location:
+            continue
+        usable.append(position)
+    return usable
 
 
 def _allocate_greedy(lines: Sequence[Line], plan: _Plan) -> list[CandidateAllocation]:
