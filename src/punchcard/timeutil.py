@@ -135,13 +135,15 @@ def end_of_day(day: dt.date, tz: dt.tzinfo, time_of_day: dt.timedelta) -> dt.dat
     '2026-11-02T00:00:00-05:00'
     """
     days, seconds = time_of_day.days, time_of_day.seconds
-    wall = dt.datetime.combine(day + dt.timedelta(days=days), dt.time()) + dt.timedelta(
-        seconds=seconds
-    )
+    if days:
+        day = day + dt.timedelta(days=days)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
     # A wall time skipped by a DST change (only possible with an unusual ``expires_at`` such as
-    # 02:30) is read with the offset in force before the change: a skipped 02:30 ends at 03:30
-    # new time, one hour of wall clock after 01:30 old time, as a naive reading would expect.
-    return wall.replace(tzinfo=tz, fold=0)
+    # 02:30) is read with the offset in force before the change (fold=0): a skipped 02:30 ends
+    # at 03:30 new time, one hour of wall clock after 01:30 old time, as a naive reading would
+    # expect. (The constructor is several times faster than combine + replace.)
+    return dt.datetime(day.year, day.month, day.day, hours, minutes, seconds, tzinfo=tz)
 
 
 def is_expired(
