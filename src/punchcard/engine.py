@@ -298,9 +298,7 @@ class _Plan:
         check_unit = check[UnitMatches]
         check_value = check[ValueWithinPrice] and not settings.greater_value
         hourly = line.charge_by == "hour"
-        price = line.unit_price
-        price_minor = price.minor
-        valuation = ctx.valuation
+        price_minor = line.unit_price.minor
         custom = self.custom
         for c in pool:
             if balances[c.slot] <= 0:
@@ -314,23 +312,40 @@ class _Plan:
                 continue
             if check_unit and c.component.hourly != hourly:
                 continue
-            value = valuation.credit_value(c, line, ctx)
-            if value is price:  # the common case: a same-item credit worth the line price
-                if custom and not all(rule.check(c, line, ctx).eligible for rule in custom):
-                    continue
-                yield c, price_minor
-                continue
-            if value is None:
-                continue  # R9: no value, nothing to take off
-            if value.currency != price.currency:
-                raise CurrencyMismatchError(price.currency, value.currency, "credit value")
-            cross = c.component.item != line.item
-            if check_value and cross and value.amount > price.amount:
-                continue
-            if custom and not all(rule.check(c, line, ctx).eligible for rule in custom):
-                continue
-            value_minor = value.minor
-            yield c, (value_minor if value_minor < price_minor else price_minor)
+            per_credit = _takes_off(c, line, price_minor, ctx, check_value, custom)
+            if per_credit is not None:
+                yield c, per_credit
+
+
+def _takes_off(
+    candidate: Candidate,
+    line: Line,
+    price_minor: int,
+    ctx: Context,
+    check_value: bool,
+    custom: tuple[Rule, ...],
+) -> int | None:
+    """What one credit of *candidate* takes off *line* (minor units), after its valuation, R9,
+    R10 (when *check_value*) and the policy's other rules; ``None`` when it may not pay.
+
+    The cheaper checks (credits left, R2, R7) come first, in the callers.
+    """
+    price = line.unit_price
+    value = ctx.valuation.credit_value(candidate, line, ctx)
+    if value is price:  # the common case: a same-item credit worth the line price
+        per_credit = price_minor
+    elif value is None:
+        return None  # R9: no value, nothing to take off
+    else:
+        if value.currency != price.currency:
+            raise CurrencyMismatchError(price.currency, value.currency, "credit value")
+        if check_value and candidate.component.item != line.item and value.amount > price.amount:
+            return None
+        value_minor = value.minor
+        per_credit = value_minor if value_minor < price_minor else price_minor
+    if custom and not all(rule.check(candidate, line, ctx).eligible for rule in custom):
+        return None
+    return per_credit
 
 
 def apply(
@@ -583,7 +598,6 @@ def _allocate_ranked(
     check = compiled.check
     settings = ctx.settings
     balances = ctx._balances
-    valuation = ctx.valuation
     custom = compiled.custom
     candidates: dict[int, Candidate] = {}  # built only when a valuation or a rule needs one
     check_beneficiary = check[BeneficiaryMatches]
@@ -606,7 +620,6 @@ def _allocate_ranked(
             walk = itertools.chain(by_item.get(item, ()), (e for e in entries if e[3].item != item))
         hourly = line.charge_by == "hour"
         beneficiary = line.beneficiary
-        price = line.unit_price
         need = line.units
         for slot, package, index, component in walk:
             left = balances[slot]
@@ -626,21 +639,11 @@ def _allocate_ranked(
                 candidate = candidates.get(slot)
                 if candidate is None:
                     candidate = candidates[slot] = Candidate(package, component, index, slot)
-                value = valuation.credit_value(candidate, line, ctx)
-                if value is None:
-                    continue  # R9: no value, nothing to take off
-                if value is price:  # the common case: a same-item credit worth the line price
-                    per_credit = price_minor
-                else:
-                    if value.currency != price.currency:
-                        raise CurrencyMismatchError(price.currency, value.currency, "credit value")
-                    if check_value and component.item != item and value.amount > price.amount:
-                        continue
-                    value_minor = value.minor
-                    per_credit = value_minor if value_minor < price_minor else price_minor
-                if custom and not all(rule.check(candidate, line, ctx).eligible for rule in custom):
+                takes = _takes_off(candidate, line, price_minor, ctx, check_value, custom)
+                if takes is None:
                     continue
-            else:
+                per_credit = takes
+            else:  # a same-item credit under the default valuation: worth the unit price
                 per_credit = price_minor
             count = need if need < left else left
             balances[slot] = left - count
