@@ -570,7 +570,7 @@ def _allocate_ranked(
     ranked: list[tuple[tuple[object, ...], int]] = []
     for position in _usable(packages, facts, ctx, compiled):
         package = packages[position]
-        _, purchased_utc, expires = facts[position]
+        _, purchased_utc, expires, _ = facts[position]
         scoped = package.beneficiary is None  # False (scoped) sorts first: O.2
         if fifo:
             key: tuple[object, ...] = (scoped, purchased_utc, package.id)
@@ -676,7 +676,7 @@ def _usable(
         # under a policy that leaves R1 out (R1 then only stops being reported).
         if package.owner != owner:
             continue
-        _, purchased_utc, expires = facts[position]
+        _, purchased_utc, expires, _ = facts[position]
         if check_valid and purchased_utc > at_utc:
             continue
         if check_expired and expires is not None and at_utc >= expires:

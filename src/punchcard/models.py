@@ -138,10 +138,11 @@ class Package:
     #: Take a credit's value from the line's ``credit_values`` (the host's pricing rules).
     pricing_rules: bool = attrs.field(default=False, validator=v.boolean)
     # A memo of facts derived from this (immutable) value in one time zone: its local purchase
-    # time, purchase instant and expiry instant. A till applies the same packages on every
-    # keystroke of a cart; they are worked out once. Not part of the value (eq, hash, repr).
-    _facts: dict[object, tuple[dt.datetime, dt.datetime, dt.datetime | None]] = attrs.field(
-        init=False, factory=dict, eq=False, hash=False, repr=False
+    # time, purchase instant, expiry instant and expiry date (rules.base.package_facts). A till
+    # applies the same packages on every keystroke of a cart; they are worked out once. Not part
+    # of the value (eq, hash, repr).
+    _facts: dict[object, tuple[dt.datetime, dt.datetime, dt.datetime | None, dt.date | None]] = (
+        attrs.field(init=False, factory=dict, eq=False, hash=False, repr=False)
     )
 
     def remaining(self, item: str) -> int:

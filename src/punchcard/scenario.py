@@ -29,8 +29,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Final
 
+import attrs
 from dateutil.parser import isoparse
 
+from ._fast import build_trusted, evolve_trusted
 from .engine import apply
 from .errors import InvalidTimeError, InvalidValueError, PunchcardError, ScenarioError
 from .models import CHARGE_BY, Cart, Component, Line, Package, Rates, Settings
@@ -52,6 +54,9 @@ _COMMON_MOMENT = re.compile(
     r"(?:[+-][0-9]{2}:[0-9]{2})?"
 )
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_COMMON_UTC = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{3}|\.[0-9]{6})?)?Z"
+)
 
 
 class _Duplicated(dict):  # type: ignore[type-arg]
@@ -331,7 +336,28 @@ class Scenario:
 
 
 def parse(document: Any) -> Scenario:
-    """Validate a scenario document (a parsed JSON object) and build the engine's values."""
+    """Validate a scenario document (a parsed JSON object) and build the engine's values.
+
+    A document of plain JSON values that is valid takes a fast path (:func:`_parse_fast`) that
+    checks every field inline and builds the values without checking them again. Anything it
+    does not recognise at once, which includes every error, goes through the careful reader
+    (:func:`_parse_checked`), which reports the first error found with its path.
+
+    >>> scenario = parse({
+    ...     "at": "2026-03-02T17:30:00", "timezone": "America/New_York", "currency": "USD",
+    ...     "cart": {"owner": "smith", "location": "downtown", "lines": []}, "packages": [],
+    ... })
+    >>> scenario.cart
+    Cart(owner='smith', location='downtown', currency='USD', lines=(), id=None)
+    """
+    scenario = _parse_fast(document)
+    if scenario is None:
+        scenario = _parse_checked(document)
+    return scenario
+
+
+def _parse_checked(document: Any) -> Scenario:
+    """:func:`parse` field by field, naming the path of the first error found."""
     r = _Reader()
     doc = r.obj(document, "document", _TOP)
     if "version" in doc:
@@ -533,10 +559,566 @@ def _packages(r: _Reader, value: Any) -> tuple[Package, ...]:
     return tuple(packages)
 
 
-def render(result: Application, packages: tuple[Package, ...], tz: dt.tzinfo) -> dict[str, Any]:
-    """The result document of scenario-format.md, keys in the documented order."""
-    from .expiry import effective_expires_on
+# -- the fast path -----------------------------------------------------------------------------
+#
+# A till evaluates the same kind of document on every keystroke: plain dicts, lists, strings and
+# integers, all valid. _parse_fast reads such a document with inline checks, each at least as
+# strict as the careful reader's and the models' own validators (and __attrs_post_init__), and
+# builds the models without running them again (see _new_line and the others below). At the
+# first thing it does not recognise at once (a wrong type or value, a Mapping that is not a
+# dict, a str or int subclass, a date-time in a rarer ISO 8601 shape, ...) it returns None: the
+# careful reader then reads the document from the start, so every error keeps its path, its
+# message and its order, and the fast path needs no error messages of its own.
+#
+# Equal amounts within one document share one Money value. Nothing else read from a document
+# is kept once the call returns, apart from the interned Settings and Policy values below.
 
+_TOP_KEYS: Final = frozenset(_TOP)
+_SETTINGS_KEYS: Final = frozenset(_SETTINGS)
+_POLICY_KEYS: Final = frozenset(_POLICY)
+_CART_KEYS: Final = frozenset(_CART)
+_LINE_KEYS: Final = frozenset(_LINE)
+_PACKAGE_KEYS: Final = frozenset(_PACKAGE)
+_CREDIT_KEYS: Final = frozenset(_CREDIT)
+_CHARGE_BY_SET: Final[frozenset[str]] = frozenset(CHARGE_BY)
+_EXPIRY_STARTS: Final = frozenset(("sale", "first_use"))
+_ABSENT: Final[Any] = object()
+_EMPTY: Final[Mapping[str, Any]] = {}
+_POLICY_DEFAULTS: Final = ("cheapest_first", "fifo", "line_price", "23:59")
+
+# Settings and Policy values are interned by their names and flags: a few immutable values that
+# every document names again (and the engine compiles a policy once per Policy value). Nothing a
+# document holds besides those names is kept from one call to the next.
+_MEMO_LIMIT: Final = 4096
+#: the five flags -> Settings (32 at most).
+_SETTINGS_MEMO: dict[tuple[bool, ...], Settings] = {}
+#: (line_order, package_order, valuation, expires_at) -> Policy (emptied at _MEMO_LIMIT).
+_POLICY_MEMO: dict[tuple[str, str, str, str], Policy] = {}
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(field.name for field in attrs.fields(cls))
+
+
+#: Whether the models hold exactly the fields that _new_line and the others set. If a model
+#: gains or loses one, they fall back to build_trusted (slower, and just as right) and
+#: tests/test_scenario_fast.py fails until they are brought up to date.
+_SHAPES_KNOWN: Final = (
+    _field_names(Component) == ("item", "remaining", "hourly")
+    and _field_names(Line)
+    == ("id", "item", "unit_price", "units", "beneficiary", "charge_by", "credit_values")
+    and _field_names(Cart) == ("owner", "location", "currency", "lines", "id")
+    and _field_names(Package)
+    == (
+        "id",
+        "owner",
+        "purchased_at",
+        "components",
+        "location",
+        "beneficiary",
+        "expires_on",
+        "days_to_expiration",
+        "expiry_starts",
+        "first_used_at",
+        "pricing_rules",
+        "_facts",
+    )
+)
+
+
+# The four builders below are build_trusted written out for one class each (3 times faster):
+# every field is given, already checked and in its converted form; memos start empty.
+
+
+def _new_component(item: str, remaining: int, hourly: bool) -> Component:
+    if not _SHAPES_KNOWN:  # pragma: no cover - only while the models change
+        return build_trusted(Component, item=item, remaining=remaining, hourly=hourly)
+    component = _new(Component)
+    _set(component, "item", item)
+    _set(component, "remaining", remaining)
+    _set(component, "hourly", hourly)
+    return component
+
+
+def _new_line(
+    line_id: str,
+    item: str,
+    unit_price: Money,
+    units: int,
+    beneficiary: str | None,
+    charge_by: str,
+    credit_values: tuple[tuple[str, Money], ...],
+) -> Line:
+    if not _SHAPES_KNOWN:  # pragma: no cover - only while the models change
+        return build_trusted(
+            Line,
+            id=line_id,
+            item=item,
+            unit_price=unit_price,
+            units=units,
+            beneficiary=beneficiary,
+            charge_by=charge_by,
+            credit_values=credit_values,
+        )
+    line = _new(Line)
+    _set(line, "id", line_id)
+    _set(line, "item", item)
+    _set(line, "unit_price", unit_price)
+    _set(line, "units", units)
+    _set(line, "beneficiary", beneficiary)
+    _set(line, "charge_by", charge_by)
+    _set(line, "credit_values", credit_values)
+    return line
+
+
+def _new_cart(owner: str, location: str, currency: str, lines: tuple[Line, ...]) -> Cart:
+    if not _SHAPES_KNOWN:  # pragma: no cover - only while the models change
+        return build_trusted(Cart, owner=owner, location=location, currency=currency, lines=lines)
+    cart = _new(Cart)
+    _set(cart, "owner", owner)
+    _set(cart, "location", location)
+    _set(cart, "currency", currency)
+    _set(cart, "lines", lines)
+    _set(cart, "id", None)
+    return cart
+
+
+def _new_package(
+    package_id: str,
+    owner: str,
+    purchased_at: dt.datetime,
+    components: tuple[Component, ...],
+    location: str | None,
+    beneficiary: str | None,
+    expires_on: dt.date | None,
+    days_to_expiration: int | None,
+    expiry_starts: str,
+    first_used_at: dt.datetime | None,
+    pricing_rules: bool,
+) -> Package:
+    if not _SHAPES_KNOWN:  # pragma: no cover - only while the models change
+        return build_trusted(
+            Package,
+            id=package_id,
+            owner=owner,
+            purchased_at=purchased_at,
+            components=components,
+            location=location,
+            beneficiary=beneficiary,
+            expires_on=expires_on,
+            days_to_expiration=days_to_expiration,
+            expiry_starts=expiry_starts,
+            first_used_at=first_used_at,
+            pricing_rules=pricing_rules,
+        )
+    package = _new(Package)
+    _set(package, "id", package_id)
+    _set(package, "owner", owner)
+    _set(package, "purchased_at", purchased_at)
+    _set(package, "components", components)
+    _set(package, "location", location)
+    _set(package, "beneficiary", beneficiary)
+    _set(package, "expires_on", expires_on)
+    _set(package, "days_to_expiration", days_to_expiration)
+    _set(package, "expiry_starts", expiry_starts)
+    _set(package, "first_used_at", first_used_at)
+    _set(package, "pricing_rules", pricing_rules)
+    _set(package, "_facts", {})
+    return package
+
+
+def _fast_moment(value: Any, tz: dt.tzinfo) -> dt.datetime | None:
+    """The local date-time :meth:`_Reader.moment` makes of *value*, or None (take the careful
+    path: a rarer ISO 8601 shape, or anything wrong)."""
+    if type(value) is not str:
+        return None
+    try:
+        if _COMMON_MOMENT.fullmatch(value) is not None:
+            moment = dt.datetime.fromisoformat(value)
+        elif _COMMON_UTC.fullmatch(value) is not None:  # what dateutil reads as UTC
+            moment = dt.datetime.fromisoformat(value[:-1]).replace(tzinfo=dt.timezone.utc)
+        else:
+            return None
+        local = to_local(moment, tz)
+        local.astimezone(dt.timezone.utc)
+    except (ValueError, OverflowError):  # InvalidTimeError is a ValueError
+        return None
+    return local
+
+
+def _fast_money(value: Any, amounts: dict[str, Money], currency: str, digits: int) -> Money | None:
+    """The Money :meth:`_Reader.money` makes of *value* (*amounts*: the amounts of *currency*,
+    which has *digits* minor units, already read in this document), or None (take the careful
+    path)."""
+    if type(value) is not str:
+        return None
+    found = amounts.get(value)
+    if found is not None:
+        return found
+    match = _MONEY.fullmatch(value)
+    if match is None or not value.isascii():
+        return None
+    decimals = match.group(1)
+    if decimals is None:
+        text = value + "0" * digits
+    elif len(decimals) > digits:  # (also every decimal of a currency with no minor units)
+        return None
+    else:
+        text = value[: match.start(1) - 1] + decimals + "0" * (digits - len(decimals))
+    try:
+        minor = int(text)
+    except ValueError:  # more digits than int() reads from a string: Decimal reads them
+        return None
+    money = amounts[value] = Money.from_minor(minor, currency)
+    return money
+
+
+def _fast_date(value: Any) -> dt.date | None:
+    """The date :meth:`_Reader.date` makes of *value*, or None (take the careful path)."""
+    if type(value) is not str or _DATE.fullmatch(value) is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _fast_settings(raw: Any) -> Settings | None:
+    if raw is _ABSENT:
+        raw = _EMPTY
+    elif type(raw) is not dict or not raw.keys() <= _SETTINGS_KEYS:
+        return None
+    flags = tuple([raw.get(key, False) for key in _SETTINGS])
+    for flag in flags:
+        if type(flag) is not bool:
+            return None
+    found = _SETTINGS_MEMO.get(flags)
+    if found is None:
+        if flags[2] and not flags[0]:  # greater_value without any_type
+            return None
+        found = _SETTINGS_MEMO[flags] = Settings(*flags)
+    return found
+
+
+def _fast_policy(raw: Any) -> Policy | None:
+    if raw is _ABSENT:
+        key = _POLICY_DEFAULTS
+    elif type(raw) is not dict or not raw.keys() <= _POLICY_KEYS:
+        return None
+    else:
+        get = raw.get
+        line_order = get("line_order", "cheapest_first")
+        package_order = get("package_order", "fifo")
+        valuation = get("valuation", "line_price")
+        expires_at = get("expires_at", "23:59")
+        if not (
+            type(line_order) is str
+            and type(package_order) is str
+            and type(valuation) is str
+            and type(expires_at) is str
+        ):
+            return None
+        key = (line_order, package_order, valuation, expires_at)
+    found = _POLICY_MEMO.get(key)
+    if found is None:
+        line_order, package_order, valuation, expires_at = key
+        if (
+            line_order not in LINE_ORDERS
+            or package_order not in PACKAGE_ORDERS
+            or valuation not in VALUATIONS
+        ):
+            return None
+        try:
+            parse_time_of_day(expires_at)
+        except InvalidValueError:
+            return None
+        if len(_POLICY_MEMO) >= _MEMO_LIMIT:
+            _POLICY_MEMO.clear()
+        found = _POLICY_MEMO[key] = Policy(
+            line_order=line_order,
+            package_order=package_order,
+            valuation=valuation,
+            expires_at=expires_at,
+        )
+    return found
+
+
+def _fast_rates(raw: Any, amounts: dict[str, Money], currency: str, digits: int) -> Rates | None:
+    if raw is _ABSENT:
+        raw = _EMPTY
+    elif type(raw) is not dict:
+        return None
+    entries: list[tuple[str, str, Money]] = []
+    for location, items in raw.items():
+        if type(location) is not str or not location or type(items) is not dict:
+            return None
+        for item, text in items.items():
+            if type(item) is not str or not item:
+                return None
+            money = _fast_money(text, amounts, currency, digits)
+            if money is None:
+                return None
+            entries.append((location, item, money))
+    # (The constructor builds the index; nothing in a dict of dicts can repeat a pair.)
+    return Rates(tuple(entries))
+
+
+def _parse_fast(document: Any) -> Scenario | None:
+    """:func:`parse` of a valid document of plain JSON values, or None (see above)."""
+    if type(document) is not dict or not document.keys() <= _TOP_KEYS:
+        return None
+    doc: dict[str, Any] = document
+    version = doc.get("version", FORMAT_VERSION)
+    if type(version) is not int or version != FORMAT_VERSION:
+        return None
+    currency = doc.get("currency")
+    tz_name = doc.get("timezone")
+    if type(currency) is not str or type(tz_name) is not str:
+        return None
+    try:
+        digits = currency_precision(currency)
+        tz = zone(tz_name)
+    except InvalidValueError:
+        return None
+    at = _fast_moment(doc.get("at"), tz)
+    if at is None:
+        return None
+    settings = _fast_settings(doc.get("settings", _ABSENT))
+    if settings is None:
+        return None
+    policy = _fast_policy(doc.get("policy", _ABSENT))
+    if policy is None:
+        return None
+    amounts: dict[str, Money] = {}  # equal amounts of this document share one Money value
+    rates = _fast_rates(doc.get("rates", _ABSENT), amounts, currency, digits)
+    if rates is None:
+        return None
+    cart = _fast_cart(doc.get("cart"), amounts, currency, digits)
+    if cart is None:
+        return None
+    if policy.line_order.name == "optimal":
+        from ._optimal import MAX_LINES
+
+        if len(cart.lines) > MAX_LINES:
+            return None
+    packages = _fast_packages(doc.get("packages"), tz)
+    if packages is None:
+        return None
+    return Scenario(
+        at=at,
+        timezone=tz,
+        cart=cart,
+        packages=packages,
+        settings=settings,
+        policy=policy,
+        rates=rates,
+    )
+
+
+def _fast_cart(raw: Any, amounts: dict[str, Money], currency: str, digits: int) -> Cart | None:
+    if type(raw) is not dict or not raw.keys() <= _CART_KEYS:
+        return None
+    owner = raw.get("owner")
+    location = raw.get("location")
+    raw_lines = raw.get("lines")
+    if type(owner) is not str or not owner or type(location) is not str or not location:
+        return None
+    if type(raw_lines) is not list:
+        return None
+    lines: list[Line] = []
+    seen: set[str] = set()
+    for line in raw_lines:
+        if type(line) is not dict or not line.keys() <= _LINE_KEYS:
+            return None
+        get = line.get
+        line_id = get("id")
+        item = get("item")
+        if type(line_id) is not str or not line_id or line_id in seen:
+            return None
+        seen.add(line_id)
+        if type(item) is not str or not item:
+            return None
+        unit_price = _fast_money(get("unit_price"), amounts, currency, digits)
+        if unit_price is None:
+            return None
+        units = get("units", 1)
+        if type(units) is not int or units < 1:
+            return None
+        beneficiary = get("for")
+        if beneficiary is not None and (type(beneficiary) is not str or not beneficiary):
+            return None
+        charge_by = get("charge_by", "each")
+        if type(charge_by) is not str or charge_by not in _CHARGE_BY_SET:
+            return None
+        raw_values = get("credit_values", _EMPTY)
+        if type(raw_values) is not dict:
+            return None
+        credit_values: tuple[tuple[str, Money], ...] = ()
+        if raw_values:
+            pairs: list[tuple[str, Money]] = []
+            for value_item, text in raw_values.items():
+                if type(value_item) is not str or not value_item:
+                    return None
+                money = _fast_money(text, amounts, currency, digits)
+                if money is None:
+                    return None
+                pairs.append((value_item, money))
+            pairs.sort(key=_first_of_pair)  # the converter's order (keys of a dict are unique)
+            credit_values = tuple(pairs)
+        lines.append(
+            _new_line(line_id, item, unit_price, units, beneficiary, charge_by, credit_values)
+        )
+    return _new_cart(owner, location, currency, tuple(lines))
+
+
+def _first_of_pair(pair: tuple[str, Money]) -> str:
+    return pair[0]
+
+
+def _fast_packages(raw: Any, tz: dt.tzinfo) -> tuple[Package, ...] | None:
+    if type(raw) is not list:
+        return None
+    packages: list[Package] = []
+    seen: set[str] = set()
+    for obj in raw:
+        if type(obj) is not dict or not obj.keys() <= _PACKAGE_KEYS:
+            return None
+        get = obj.get
+        package_id = get("id")
+        owner = get("owner")
+        if type(package_id) is not str or not package_id or package_id in seen:
+            return None
+        seen.add(package_id)
+        if type(owner) is not str or not owner:
+            return None
+        location = get("location")
+        if location is not None and (type(location) is not str or not location):
+            return None
+        beneficiary = get("for")
+        if beneficiary is not None and (type(beneficiary) is not str or not beneficiary):
+            return None
+        raw_purchased = get("purchased_at")
+        purchased_at = _fast_moment(raw_purchased, tz)
+        if purchased_at is None:
+            return None
+        raw_expires = get("expires_on")
+        expires_on = None
+        if raw_expires is not None:
+            expires_on = _fast_date(raw_expires)
+            if expires_on is None:
+                return None
+        days = get("days_to_expiration")
+        if days is not None and (type(days) is not int or days < 0):
+            return None
+        starts = get("expiry_starts", "sale")
+        if type(starts) is not str or starts not in _EXPIRY_STARTS:
+            return None
+        raw_first = get("first_used_at")
+        first_used_at = None
+        if raw_first is not None:
+            first_used_at = _fast_moment(raw_first, tz)
+            if first_used_at is None:
+                return None
+        pricing_rules = get("pricing_rules", False)
+        if type(pricing_rules) is not bool:
+            return None
+        raw_credits = get("credits")
+        if type(raw_credits) is not list or not raw_credits:
+            return None
+        parts: list[tuple[str, int, bool]] = []
+        items: set[str] = set()
+        for credit in raw_credits:
+            if type(credit) is not dict or not credit.keys() <= _CREDIT_KEYS:
+                return None
+            item = credit.get("item")
+            if type(item) is not str or not item or item in items:
+                return None
+            items.add(item)
+            remaining = credit.get("remaining")
+            if type(remaining) is not int or remaining < 0:
+                return None
+            hourly = credit.get("hourly", False)
+            if type(hourly) is not bool:
+                return None
+            parts.append((item, remaining, hourly))
+        package = _new_package(
+            package_id,
+            owner,
+            purchased_at,
+            tuple([_new_component(*part) for part in parts]),
+            location,
+            beneficiary,
+            expires_on,
+            days,
+            starts,
+            first_used_at,
+            pricing_rules,
+        )
+        packages.append(package)
+    return tuple(packages)
+
+
+def render(
+    result: Application,
+    packages: tuple[Package, ...],
+    tz: dt.tzinfo,
+    *,
+    expires_at: dt.timedelta | None = None,
+) -> dict[str, Any]:
+    """The result document of scenario-format.md, keys in the documented order.
+
+    *packages* are the input packages of *result*. What a package shows after the cart is its
+    input state less the credits redeemed from it, with the checkout time as its first use if it
+    had none (the new states of ``result.packages``, without building them). With the policy's
+    *expires_at*, expiry dates the engine already worked out are read from its memo.
+    """
+    from .expiry import effective_expires_on
+    from .rules.base import facts_key, package_facts
+
+    key = None if expires_at is None else facts_key(tz, expires_at)
+
+    taken: dict[tuple[str, str], int] = {}
+    for r in result.redemptions:
+        key = (r.package_id, r.item)
+        taken[key] = taken.get(key, 0) + r.credits
+    used = {package_id for package_id, _ in taken}
+    first_use: str | None = None
+    rendered: list[dict[str, Any]] = []
+    for p in packages:
+        first_used_at = None if p.first_used_at is None else to_local(p.first_used_at, tz)
+        expires_on: dt.date | None
+        if key is not None and expires_at is not None:
+            expires_on = package_facts(p, tz, expires_at, key)[3]
+        else:
+            expires_on = effective_expires_on(p, tz)
+        if p.id in used:
+            remaining = {c.item: c.remaining - taken.get((p.id, c.item), 0) for c in p.components}
+            if first_used_at is None:
+                first_used_at = result.at
+                if p.expires_on is None and p.expiry_starts == "first_use":
+                    # The countdown starts with this very use.
+                    expires_on = effective_expires_on(
+                        evolve_trusted(p, first_used_at=result.at), tz
+                    )
+        else:
+            remaining = {c.item: c.remaining for c in p.components}
+        if first_used_at is result.at:
+            if first_use is None:
+                first_use = result.at.isoformat()
+            first_text: str | None = first_use
+        else:
+            first_text = None if first_used_at is None else first_used_at.isoformat()
+        rendered.append(
+            {
+                "id": p.id,
+                "remaining": remaining,
+                "expires_on": _iso_date(expires_on),
+                "first_used_at": first_text,
+            }
+        )
     return {
         "currency": result.currency,
         "total": str(result.total),
@@ -566,17 +1148,7 @@ def render(result: Application, packages: tuple[Package, ...], tz: dt.tzinfo) ->
             {"line": r.line_id, "package": r.package_id, "reason": r.reason}
             for r in result.rejections
         ],
-        "packages": [
-            {
-                "id": p.id,
-                "remaining": {c.item: c.remaining for c in p.components},
-                "expires_on": _iso_date(effective_expires_on(p, tz)),
-                "first_used_at": (
-                    None if p.first_used_at is None else to_local(p.first_used_at, tz).isoformat()
-                ),
-            }
-            for p in result.packages
-        ],
+        "packages": rendered,
     }
 
 
@@ -603,7 +1175,12 @@ def evaluate(
         application = scenario.run()
     except PunchcardError as exc:  # pragma: no cover - parse() validates everything first
         raise ScenarioError("document", str(exc)) from exc
-    result = render(application, application.packages, scenario.timezone)
+    result = render(
+        application,
+        scenario.packages,
+        scenario.timezone,
+        expires_at=scenario.policy.expires_at_delta,
+    )
     if explain:
         result["explanation"] = explain_lines(scenario, application, locale)
     return result

@@ -73,8 +73,9 @@ class Candidate:
     slot: int = attrs.field(eq=False, repr=False)
 
 
-#: (local purchase time, purchase instant in UTC, expiry instant in UTC or ``None``).
-PackageFacts = tuple[dt.datetime, dt.datetime, "dt.datetime | None"]
+#: (local purchase time, purchase instant in UTC, expiry instant in UTC or ``None``, local expiry
+#: date or ``None``), the package as it stands.
+PackageFacts = tuple[dt.datetime, dt.datetime, "dt.datetime | None", "dt.date | None"]
 
 
 def facts_key(timezone: dt.tzinfo, expires_at: dt.timedelta) -> object:
@@ -117,7 +118,7 @@ def package_facts(
         )
     except OverflowError:  # ends after 9999-12-31T23:59:59 UTC: never within the calendar
         moment = None
-    found = (purchased, purchased.astimezone(dt.timezone.utc), moment)
+    found = (purchased, purchased.astimezone(dt.timezone.utc), moment, day)
     if key is not None:
         memo[key] = found
     return found
@@ -172,7 +173,8 @@ class Context:
         return self._balances[candidate.slot]
 
     def facts(self, package: Package) -> PackageFacts:
-        """(local purchase time, purchase instant in UTC, expiry instant in UTC or None)."""
+        """(local purchase time, purchase instant in UTC, expiry instant in UTC or None, local
+        expiry date or None), as the package stood when the checkout started."""
         return package_facts(package, self.timezone, self.expires_at, self._facts_key)
 
     def purchased_at(self, package: Package) -> dt.datetime:

@@ -1,0 +1,530 @@
+"""The fast path of the scenario reader builds exactly what the careful reader and the public
+constructors build, and never accepts what the careful reader refuses.
+
+:func:`punchcard.scenario.parse` first tries ``_parse_fast`` (inline checks, models built without
+running their validators again); anything it does not recognise goes to ``_parse_checked``, the
+careful reader, which reports the first error with its path (scenario-format.md). These tests pin
+the three things that make that safe:
+
+1. on valid documents the fast path is taken, and its models are equal (``==``, same types, same
+   ``repr``) to models built through the public validating constructors from the same fields,
+   and to those of the careful reader;
+2. on near-valid documents (one value swapped for a look-alike: ``true`` for ``1``, ``"30.001"``,
+   a str subclass...) the fast path either gives up or agrees with the careful reader;
+3. :func:`punchcard.scenario.render` shows the new states of the packages (``result.packages``)
+   while working them out from the input packages, and two documents that differ (a fold at a
+   DST change, a zone, a currency) are never mixed up.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import Scenario as Drawn
+from strategies import scenarios
+
+from punchcard import (
+    Application,
+    Cart,
+    Component,
+    Line,
+    Money,
+    Package,
+    Policy,
+    Rates,
+    ScenarioError,
+    Settings,
+)
+from punchcard import scenario as sc
+from punchcard.expiry import effective_expires_on
+from punchcard.timeutil import to_local, zone
+
+VECTOR_DIR = Path(__file__).parent / "vectors"
+VECTORS = {
+    path.name: json.loads(path.read_text(encoding="utf-8"))["input"]
+    for path in sorted(VECTOR_DIR.glob("*.json"))
+}
+_SETTING_NAMES = (
+    "any_type",
+    "any_location",
+    "greater_value",
+    "zero_price_items",
+    "refund_after_use",
+)
+
+
+def document(drawn: Drawn, *, sparse: bool) -> dict[str, Any]:
+    """The scenario document of a drawn checkout; *sparse* leaves out what has its default."""
+
+    def put(obj: dict[str, Any], key: str, value: Any, default: Any) -> None:
+        if not (sparse and value == default):
+            obj[key] = value
+
+    rates: dict[str, dict[str, str]] = {}
+    for location, item, money in drawn.rates.entries:
+        rates.setdefault(location, {})[item] = str(money)
+    lines = []
+    for line in drawn.cart.lines:
+        raw: dict[str, Any] = {"id": line.id, "item": line.item, "unit_price": str(line.unit_price)}
+        put(raw, "units", line.units, 1)
+        put(raw, "for", line.beneficiary, None)
+        put(raw, "charge_by", line.charge_by, "each")
+        # Items in reverse order: the reader must sort them as the Line converter does.
+        put(raw, "credit_values", {k: str(m) for k, m in reversed(line.credit_values)}, {})
+        lines.append(raw)
+    packages = []
+    for p in drawn.packages:
+        raw = {"id": p.id, "owner": p.owner, "purchased_at": p.purchased_at.isoformat()}
+        put(raw, "location", p.location, None)
+        put(raw, "for", p.beneficiary, None)
+        put(raw, "expires_on", None if p.expires_on is None else p.expires_on.isoformat(), None)
+        put(raw, "days_to_expiration", p.days_to_expiration, None)
+        put(raw, "expiry_starts", p.expiry_starts, "sale")
+        first = None if p.first_used_at is None else p.first_used_at.isoformat()
+        put(raw, "first_used_at", first, None)
+        put(raw, "pricing_rules", p.pricing_rules, False)
+        raw["credits"] = []
+        for c in p.components:
+            credit: dict[str, Any] = {"item": c.item, "remaining": c.remaining}
+            put(credit, "hourly", c.hourly, False)
+            raw["credits"].append(credit)
+        packages.append(raw)
+    doc: dict[str, Any] = {"at": drawn.at.isoformat(), "timezone": drawn.timezone}
+    put(doc, "version", 1, 1)
+    doc["currency"] = drawn.cart.currency
+    settings = {name: getattr(drawn.settings, name) for name in _SETTING_NAMES}
+    put(doc, "settings", settings, dict.fromkeys(_SETTING_NAMES, False))
+    policy = {
+        "line_order": drawn.policy.line_order.name,
+        "package_order": drawn.policy.package_order.name,
+        "valuation": drawn.policy.valuation.name,
+        "expires_at": drawn.policy.expires_at,
+    }
+    put(doc, "policy", policy, {})
+    put(doc, "rates", rates, {})
+    doc["cart"] = {"owner": drawn.cart.owner, "location": drawn.cart.location, "lines": lines}
+    doc["packages"] = packages
+    return doc
+
+
+def expected_models(drawn: Drawn) -> dict[str, Any]:
+    """The values a reader must build for *drawn*, through the public validating constructors."""
+    tz = zone(drawn.timezone)
+    cart = Cart(
+        drawn.cart.owner,
+        drawn.cart.location,
+        drawn.cart.currency,
+        [
+            Line(
+                line.id,
+                line.item,
+                Money(str(line.unit_price.amount), line.unit_price.currency),
+                units=line.units,
+                beneficiary=line.beneficiary,
+                charge_by=line.charge_by,
+                credit_values={k: Money(str(m.amount), m.currency) for k, m in line.credit_values},
+            )
+            for line in drawn.cart.lines
+        ],
+    )
+    packages = tuple(
+        Package(
+            id=p.id,
+            owner=p.owner,
+            purchased_at=to_local(p.purchased_at, tz),
+            components=[Component(c.item, c.remaining, hourly=c.hourly) for c in p.components],
+            location=p.location,
+            beneficiary=p.beneficiary,
+            expires_on=p.expires_on,
+            days_to_expiration=p.days_to_expiration,
+            expiry_starts=p.expiry_starts,
+            first_used_at=None if p.first_used_at is None else to_local(p.first_used_at, tz),
+            pricing_rules=p.pricing_rules,
+        )
+        for p in drawn.packages
+    )
+    return {
+        "at": to_local(drawn.at, tz),
+        "timezone": tz,
+        "cart": cart,
+        "packages": packages,
+        "settings": Settings(**{name: getattr(drawn.settings, name) for name in _SETTING_NAMES}),
+        "policy": Policy(
+            line_order=drawn.policy.line_order.name,
+            package_order=drawn.policy.package_order.name,
+            valuation=drawn.policy.valuation.name,
+            expires_at=drawn.policy.expires_at,
+        ),
+        "rates": Rates(
+            tuple(
+                (loc, item, Money(str(m.amount), m.currency))
+                for loc, item, m in drawn.rates.entries
+            )
+        ),
+    }
+
+
+def same_value(got: Any, want: Any, where: str) -> None:
+    """Equal, of the same type, with the same repr, field by field down through attrs values."""
+    assert type(got) is type(want), where
+    assert got == want, where
+    assert repr(got) == repr(want), where
+    if isinstance(got, dt.datetime):
+        assert got.tzinfo is want.tzinfo, where
+        assert got.fold == want.fold, where
+    elif isinstance(got, Money):
+        assert got.amount.as_tuple() == want.amount.as_tuple(), where
+    elif isinstance(got, tuple):
+        assert len(got) == len(want), where
+        for i, (a, b) in enumerate(zip(got, want, strict=True)):
+            same_value(a, b, f"{where}[{i}]")
+    elif attrs.has(type(got)):
+        for field in attrs.fields(type(got)):
+            a, b = getattr(got, field.name), getattr(want, field.name)
+            if field.init:
+                same_value(a, b, f"{where}.{field.name}")
+            elif b is not None:  # a memo made with the value: of the same kind
+                assert type(a) is type(b), f"{where}.{field.name}"
+            # (A memo made on first use, such as the engine's compiled policy, may be filled:
+            # Policy values are shared between documents.)
+
+
+def same_scenario(got: sc.Scenario, want: dict[str, Any] | sc.Scenario) -> None:
+    for name in ("at", "timezone", "cart", "packages", "settings", "policy", "rates"):
+        expected = want[name] if isinstance(want, dict) else getattr(want, name)
+        if name == "timezone":
+            assert got.timezone is expected
+        else:
+            same_value(getattr(got, name), expected, name)
+
+
+def test_the_fast_builders_know_every_field_of_the_models() -> None:
+    # If a model gains or loses a field, the builders fall back to build_trusted: correct but
+    # slow. This says it is time to bring _new_line and the others up to date.
+    assert sc._SHAPES_KNOWN
+
+
+@given(drawn=scenarios(), sparse=st.booleans())
+def test_valid_documents_take_the_fast_path_and_build_what_the_constructors_build(
+    drawn: Drawn, sparse: bool
+) -> None:
+    doc = document(drawn, sparse=sparse)
+    fast = sc._parse_fast(copy.deepcopy(doc))
+    assert fast is not None, "a valid document of plain JSON values must take the fast path"
+    same_scenario(fast, expected_models(drawn))
+    same_scenario(fast, sc._parse_checked(copy.deepcopy(doc)))
+    # Read again (the interned Settings and Policy now shared): the same values.
+    same_scenario(sc.parse(copy.deepcopy(doc)), expected_models(drawn))
+
+
+def rendered_from_new_states(application: Application, tz: dt.tzinfo) -> list[dict[str, Any]]:
+    """The oracle of the ``packages`` part of the result: read off ``application.packages``,
+    the new states the engine builds (render works them out from the input packages)."""
+    return [
+        {
+            "id": p.id,
+            "remaining": {c.item: c.remaining for c in p.components},
+            "expires_on": (lambda day: None if day is None else day.isoformat())(
+                effective_expires_on(p, tz)
+            ),
+            "first_used_at": (
+                None if p.first_used_at is None else to_local(p.first_used_at, tz).isoformat()
+            ),
+        }
+        for p in application.packages
+    ]
+
+
+@given(drawn=scenarios(), sparse=st.booleans())
+def test_render_shows_the_new_states_of_the_packages(drawn: Drawn, sparse: bool) -> None:
+    scenario = sc.parse(document(drawn, sparse=sparse))
+    application = scenario.run()
+    rendered = sc.render(application, scenario.packages, scenario.timezone)
+    assert rendered["packages"] == rendered_from_new_states(application, scenario.timezone)
+    # Read from the engine's memo of expiry dates (as evaluate does): the same document.
+    delta = scenario.policy.expires_at_delta
+    assert sc.render(application, scenario.packages, scenario.timezone, expires_at=delta) == (
+        rendered
+    )
+    assert list(rendered) == [
+        "currency",
+        "total",
+        "covered",
+        "due",
+        "lines",
+        "redemptions",
+        "rejections",
+        "packages",
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(VECTORS), ids=sorted(VECTORS))
+def test_every_vector_reads_the_same_on_both_paths(name: str) -> None:
+    doc = VECTORS[name]
+    try:
+        checked = sc._parse_checked(copy.deepcopy(doc))
+    except ScenarioError:
+        assert sc._parse_fast(copy.deepcopy(doc)) is None
+        return
+    fast = sc._parse_fast(copy.deepcopy(doc))
+    assert fast is not None, f"{name}: a valid vector should take the fast path"
+    same_scenario(fast, checked)
+    application = fast.run()
+    delta = fast.policy.expires_at_delta
+    rendered = sc.render(application, fast.packages, fast.timezone, expires_at=delta)
+    assert rendered["packages"] == rendered_from_new_states(application, fast.timezone)
+
+
+class _Text(str):
+    """A str subclass: valid for the careful reader, never taken by the fast path."""
+
+
+# Look-alikes of valid values: each is refused, or read differently, by one rule or another.
+_LOOK_ALIKES: tuple[Any, ...] = (
+    None,
+    True,
+    False,
+    0,
+    1,
+    -1,
+    1.0,
+    2**70,
+    "",
+    " ",
+    "1",
+    "30",
+    "30.00",
+    "30.001",
+    "30.",
+    ".5",
+    "-1.00",
+    "1e3",
+    "\uff13\uff10",  # full-width digits
+    "2026-03-02T17:30:00",
+    "2026-03-08T02:30:00",  # skipped in New York
+    "2026-11-01T01:30:00-05:00",
+    "2026-03-02T17:30:00Z",
+    "2026-02-30T10:00:00",
+    "2026-03-31",
+    "2026-02-30",
+    "23:59",
+    "24:00",
+    "24:01",
+    "cheapest_first",
+    "optimal",
+    "earliest_expiry",
+    "default_rate",
+    "hour",
+    "first_use",
+    "USD",
+    "JPY",
+    "XYZ",
+    "America/New_York",
+    "Mars/Olympus",
+    _Text("daycare_full"),
+    "daycare_full",  # an item twice in a package
+    "l1",  # a line id twice
+    "p1",  # a package id twice
+    [],
+    {},
+    [{"item": "x", "remaining": 1}],
+    {"daycare_full": "24.00"},
+)
+
+
+def _places(value: Any, where: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [where] if where else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out.extend(_places(item, (*where, key)))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            out.extend(_places(item, (*where, i)))
+    return out
+
+
+def _replace(doc: Any, where: tuple[Any, ...], value: Any) -> Any:
+    out = copy.deepcopy(doc)
+    target = out
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = value
+    return out
+
+
+def outcome(read: Any, doc: Any) -> Any:
+    try:
+        scenario = read(copy.deepcopy(doc))
+    except ScenarioError as exc:
+        return ("error", exc.path, exc.message)
+    return scenario
+
+
+@given(
+    name=st.sampled_from(sorted(VECTORS)),
+    pick=st.integers(0, 10_000),
+    value=st.sampled_from(_LOOK_ALIKES),
+)
+def test_a_look_alike_anywhere_is_refused_or_read_alike_on_both_paths(
+    name: str, pick: int, value: Any
+) -> None:
+    base = VECTORS[name]
+    places = _places(base)
+    doc = _replace(base, places[pick % len(places)], value)
+    checked = outcome(sc._parse_checked, doc)
+    fast = sc._parse_fast(copy.deepcopy(doc))
+    if fast is not None:  # the fast path never accepts what the careful reader refuses
+        assert isinstance(checked, sc.Scenario), checked
+        same_scenario(fast, checked)
+    parsed = outcome(sc.parse, doc)
+    if isinstance(checked, sc.Scenario):
+        assert isinstance(parsed, sc.Scenario)
+        same_scenario(parsed, checked)
+    else:
+        assert parsed == checked  # the same first error: path and message
+
+
+def _every_field_document() -> dict[str, Any]:
+    """The input example of scenario-format.md with every optional field written out."""
+    return {
+        "version": 1,
+        "at": "2026-03-02T17:30:00",
+        "timezone": "America/New_York",
+        "currency": "USD",
+        "settings": dict.fromkeys(_SETTING_NAMES, False),
+        "policy": {
+            "line_order": "cheapest_first",
+            "package_order": "fifo",
+            "valuation": "line_price",
+            "expires_at": "23:59",
+        },
+        "rates": {"downtown": {"daycare_full": "30.00", "daycare_half": "18.00"}},
+        "cart": {
+            "owner": "smith",
+            "location": "downtown",
+            "lines": [
+                {
+                    "id": "l1",
+                    "item": "daycare_full",
+                    "for": "rex",
+                    "unit_price": "30.00",
+                    "units": 1,
+                    "charge_by": "each",
+                    "credit_values": {"daycare_half": "12.00", "boarding": "40.00"},
+                },
+                {"id": "l2", "item": "daycare_full", "for": "bella", "unit_price": "30.00"},
+            ],
+        },
+        "packages": [
+            {
+                "id": "p1",
+                "owner": "smith",
+                "location": "downtown",
+                "for": None,
+                "purchased_at": "2026-01-05T10:00:00",
+                "expires_on": "2026-03-31",
+                "days_to_expiration": None,
+                "expiry_starts": "sale",
+                "first_used_at": None,
+                "pricing_rules": False,
+                "credits": [
+                    {"item": "daycare_full", "remaining": 1, "hourly": False},
+                    {"item": "daycare_half", "remaining": 2, "hourly": False},
+                ],
+            },
+            {
+                "id": "p2",
+                "owner": "smith",
+                "purchased_at": "2026-01-06T10:00:00",
+                "days_to_expiration": 90,
+                "expiry_starts": "first_use",
+                "first_used_at": "2026-01-07T09:00:00-05:00",
+                "credits": [{"item": "daycare_full", "remaining": 1}],
+            },
+        ],
+    }
+
+
+def test_every_look_alike_at_every_place_is_refused_or_read_alike_on_both_paths() -> None:
+    base = _every_field_document()
+    assert sc._parse_fast(copy.deepcopy(base)) is not None
+    for where in _places(base):
+        for value in _LOOK_ALIKES:
+            doc = _replace(base, where, value)
+            checked = outcome(sc._parse_checked, doc)
+            fast = sc._parse_fast(copy.deepcopy(doc))
+            if fast is not None:
+                assert isinstance(checked, sc.Scenario), (where, value, checked)
+                same_scenario(fast, checked)
+            parsed = outcome(sc.parse, doc)
+            if isinstance(checked, sc.Scenario):
+                assert isinstance(parsed, sc.Scenario)
+                same_scenario(parsed, checked)
+            else:
+                assert parsed == checked, (where, value)
+
+
+def _one_package_document(purchased_at: str, timezone: str = "America/New_York") -> Any:
+    return {
+        "at": "2026-11-01T01:45:00-05:00",
+        "timezone": timezone,
+        "currency": "USD",
+        "cart": {
+            "owner": "smith",
+            "location": "downtown",
+            "lines": [{"id": "l1", "item": "daycare_full", "unit_price": "30.00"}],
+        },
+        "packages": [
+            {
+                "id": "p1",
+                "owner": "smith",
+                "purchased_at": purchased_at,
+                "credits": [{"item": "daycare_full", "remaining": 1}],
+            }
+        ],
+    }
+
+
+def test_the_two_occurrences_of_a_repeated_hour_are_told_apart() -> None:
+    # 01:50 happens twice in New York on 2026-11-01; as date-times of one zone the two compare
+    # equal, yet they are an hour apart: the first (-04:00) before the checkout at 01:45 -05:00,
+    # the second (-05:00) after it. A package read from one must not be reused for the other.
+    early = sc.evaluate(_one_package_document("2026-11-01T01:50:00-04:00"))
+    late = sc.evaluate(_one_package_document("2026-11-01T01:50:00-05:00"))
+    assert early["covered"] == "30.00"
+    assert early["rejections"] == []
+    assert late["covered"] == "0.00"
+    assert late["rejections"] == [{"line": "l1", "package": "p1", "reason": "not_yet_valid"}]
+    first = sc.parse(_one_package_document("2026-11-01T01:50:00-04:00")).packages[0]
+    second = sc.parse(_one_package_document("2026-11-01T01:50:00-05:00")).packages[0]
+    assert (first.purchased_at.fold, second.purchased_at.fold) == (0, 1)
+
+
+def test_zones_and_currencies_are_told_apart() -> None:
+    ny = sc.parse(_one_package_document("2026-01-05T10:00:00")).packages[0]
+    la = sc.parse(_one_package_document("2026-01-05T10:00:00", "America/Los_Angeles")).packages[0]
+    assert ny.purchased_at.tzinfo is zone("America/New_York")
+    assert la.purchased_at.tzinfo is zone("America/Los_Angeles")
+    usd = _one_package_document("2026-01-05T10:00:00")
+    bhd = {**copy.deepcopy(usd), "currency": "BHD"}
+    assert sc.parse(usd).cart.lines[0].unit_price == Money("30.00", "USD")
+    assert sc.parse(bhd).cart.lines[0].unit_price == Money("30.000", "BHD")
+    assert repr(sc.parse(bhd).cart.lines[0].unit_price) == "Money('30.000', 'BHD')"
+
+
+def test_a_document_read_twice_gives_the_same_answer_and_keeps_no_package_between_calls() -> None:
+    doc = VECTORS["e_2359_boundary_valid.json"]
+    first, second = sc.parse(copy.deepcopy(doc)), sc.parse(copy.deepcopy(doc))
+    assert first.packages == second.packages
+    assert not any(a is b for a, b in zip(first.packages, second.packages, strict=True))
+    assert first.policy is second.policy
+    assert first.settings is second.settings
+    assert sc.evaluate(copy.deepcopy(doc)) == sc.evaluate(copy.deepcopy(doc))
