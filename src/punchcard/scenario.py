@@ -1078,7 +1078,7 @@ def render(
     from .expiry import effective_expires_on
     from .rules.base import facts_key, package_facts
 
-    key = None if expires_at is None else facts_key(tz, expires_at)
+    memo_key = None if expires_at is None else facts_key(tz, expires_at)
 
     taken: dict[tuple[str, str], int] = {}
     for r in result.redemptions:
@@ -1090,8 +1090,8 @@ def render(
     for p in packages:
         first_used_at = None if p.first_used_at is None else to_local(p.first_used_at, tz)
         expires_on: dt.date | None
-        if key is not None and expires_at is not None:
-            expires_on = package_facts(p, tz, expires_at, key)[3]
+        if memo_key is not None and expires_at is not None:
+            expires_on = package_facts(p, tz, expires_at, memo_key)[3]
         else:
             expires_on = effective_expires_on(p, tz)
         if p.id in used:
