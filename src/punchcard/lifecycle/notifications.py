@@ -61,11 +61,12 @@ def notifications_due(
     expires_at = policy.expires_at
     # Per call: each zone and *as_of* in it; per (date, zone) whether a package expiring then is
     # expired; per (date, reminder days, zone) when the reminder falls due if that is by now
-    # (``None``: not yet). Each depends only on its key, so the notices are the same as computing
-    # them for every package; they are computed when first needed, in the same order.
+    # (``None``: not yet) and the date as text. Each depends only on its key, so the notices are
+    # the same as computing them for every package; they are computed when first needed, in the
+    # same order (so the same errors are raised at the same package).
     zones: dict[str, tuple[dt.tzinfo, dt.datetime]] = {}
     expired: dict[tuple[dt.date, str], bool] = {}
-    reminders: dict[tuple[dt.date, int, str], dt.datetime | None] = {}
+    reminders: dict[tuple[dt.date, int, str], tuple[dt.datetime, str] | None] = {}
     for package in packages:
         if package.status != "active":
             continue
@@ -79,7 +80,8 @@ def notifications_due(
             tz = package.tz
             local = zones[name] = (tz, to_local(as_of, tz, "as_of"))
         tz, now = local
-        if package.purchased_at > now:
+        purchased_at = package.purchased_at
+        if purchased_at > now:
             continue
         expires_on = package.expires_on
         #: The expiry date, unless there is none or it is a subscription's (which renews).
@@ -92,31 +94,37 @@ def notifications_due(
             if gone:
                 continue
         components = package.components
-        remaining = components[0].remaining if len(components) == 1 else package.total_remaining
+        if len(components) == 1:
+            remaining = components[0].remaining
+        else:
+            remaining = sum(c.remaining for c in components)
         if reminder_days is not None and lapses_on is not None and remaining > 0:
             reminder_key = (lapses_on, reminder_days, name)
             if reminder_key in reminders:
-                due_at = reminders[reminder_key]
+                due = reminders[reminder_key]
             else:
                 day = lapses_on - dt.timedelta(days=reminder_days)
                 due_at = dt.datetime.combine(day, dt.time()).replace(tzinfo=tz)
-                if not due_at <= now:
-                    due_at = None
-                reminders[reminder_key] = due_at
-            if due_at is not None:
-                key = f"expiry_reminder:{package.id}:{lapses_on.isoformat()}"
+                due = reminders[reminder_key] = (
+                    (due_at, lapses_on.isoformat()) if due_at <= now else None
+                )
+            if due is not None:
+                key = f"expiry_reminder:{package.id}:{due[1]}"
                 if key not in sent:
                     yield Notification(
                         "expiry_reminder",
                         package.id,
                         package.owner,
                         key,
-                        max(due_at, package.purchased_at),
+                        due[0] if due[0] >= purchased_at else purchased_at,
                         remaining,
                         lapses_on,
                     )
         if threshold is not None and remaining <= threshold:
-            granted = package.total_granted
+            if len(components) == 1:
+                granted = components[0].granted
+            else:
+                granted = sum(c.granted for c in components)
             if remaining < granted:
                 key = f"low_balance:{package.id}:{granted}"
                 if key not in sent:

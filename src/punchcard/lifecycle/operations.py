@@ -48,6 +48,7 @@ from .permissions import ASSIGN_CREDITS, DEDUCT_REFUND_CREDITS, Actor, require
 from .policy import LifecyclePolicy
 from .reports import refund_quote
 from .state import LedgerState, PackageState, RedemptionRecord, credits_of, fold
+from .values import ItemCredits
 
 __all__ = [
     "Outcome",
@@ -816,11 +817,13 @@ def expiries_due(
     moves the credits left to *expired*; held credits stay held. Subscriptions renew instead.
     """
     expires_at = policy.expires_at
-    # Per call: *as_of* in each zone, and per (date, zone) the expiry moment if it has passed
-    # (``None``: not yet). Both depend only on their key, so the results are the same as
-    # computing them for every package; they are computed when first needed, in the same order.
+    # Per call: *as_of* in each zone, per (date, zone) the expiry moment if it has passed
+    # (``None``: not yet), and the credits moved per balance. Each depends only on its key, so
+    # the events are the same as computing them for every package; they are computed when first
+    # needed, in the same order (so the same errors are raised at the same package).
     now_in: dict[str, dt.datetime] = {}
     passed: dict[tuple[dt.date, str], dt.datetime | None] = {}
+    moved: dict[tuple[tuple[str, int], ...], tuple[ItemCredits, ...]] = {}
     for package in packages:
         if package.status != "active" or package.subscription is not None:
             continue
@@ -831,20 +834,54 @@ def expiries_due(
         if key in passed:
             moment = passed[key]
         else:
-            moment = package.expiry_moment(expires_at)
-            now = now_in.get(package.timezone)
-            if now is None:
-                now = now_in[package.timezone] = _moment(as_of, package, "as_of")
-            if moment is not None and moment > now:
-                moment = None
-            passed[key] = moment
+            moment = passed[key] = _passed_moment(package, as_of, expires_at, now_in)
         if moment is None:
             continue
-        yield PackageExpired(
-            **_event_fields(package, max(moment, package.last_event_at), None),
-            expires_on=day,
-            credits=credits_of(package, "remaining"),
-        )
+        yield _expired_event(package, moment, day, moved)
+
+
+def _passed_moment(
+    package: PackageState,
+    as_of: dt.datetime,
+    expires_at: dt.timedelta,
+    now_in: dict[str, dt.datetime],
+) -> dt.datetime | None:
+    """The expiry moment of *package* if it is at or before *as_of*, else ``None``."""
+    moment = package.expiry_moment(expires_at)
+    now = now_in.get(package.timezone)
+    if now is None:
+        now = now_in[package.timezone] = _moment(as_of, package, "as_of")
+    if moment is not None and moment > now:
+        return None
+    return moment
+
+
+def _expired_event(
+    package: PackageState,
+    moment: dt.datetime,
+    day: dt.date,
+    moved: dict[tuple[tuple[str, int], ...], tuple[ItemCredits, ...]],
+) -> PackageExpired:
+    """The expiry event of *package* (*moved*: the credits already built, by balance)."""
+    components = package.components
+    if len(components) == 1:
+        balance: tuple[tuple[str, int], ...] = ((components[0].item, components[0].remaining),)
+    else:
+        balance = tuple((c.item, c.remaining) for c in components)
+    credits = moved.get(balance)
+    if credits is None:
+        credits = moved[balance] = credits_of(package, "remaining")
+    seq = package.version + 1
+    last = package.last_event_at
+    return PackageExpired(
+        event_id=ledger_event_id(package.id, seq),
+        package_id=package.id,
+        seq=seq,
+        at=moment if moment >= last else last,
+        actor=None,
+        expires_on=day,
+        credits=credits,
+    )
 
 
 def expire(

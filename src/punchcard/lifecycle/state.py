@@ -12,8 +12,9 @@ component, so for every component::
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 import attrs
 
@@ -215,7 +216,7 @@ class PackageState:
         """
         if self.expires_on is None:
             return None
-        return end_of_day(self.expires_on, self.tz, expires_at)
+        return _end_of_day(self.expires_on, self.timezone, expires_at)
 
     def expired_at(self, at: dt.datetime, expires_at: dt.timedelta) -> bool:
         """Whether the package is expired at *at*: its expiry was recorded, or its expiry moment
@@ -242,6 +243,13 @@ class PackageState:
             first_used_at=self.first_used_at,
             pricing_rules=self.pricing_rules,
         )
+
+
+@functools.lru_cache(maxsize=4096)
+def _end_of_day(day: dt.date, timezone: str, expires_at: dt.timedelta) -> dt.datetime:
+    """:func:`~punchcard.timeutil.end_of_day` in the zone called *timezone*, remembered: a
+    nightly sweep asks it for the same few hundred (date, zone) pairs over and over."""
+    return end_of_day(day, zone(timezone), expires_at)
 
 
 def _index(value: Iterable[PackageState]) -> tuple[PackageState, ...]:
@@ -291,9 +299,32 @@ class LedgerState:
 
 
 # -- the fold -------------------------------------------------------------------------------------
+#
+# The fold is the hot path of a replay (a host replays millions of events), so it is written for
+# speed, with the same checks, in the same order and with the same messages, as the plain event
+# handlers further down (``tests/lifecycle/test_lifecycle_fast_paths.py`` compares the two):
+#
+# - one loop over the events; the frequent ones (redemptions recorded, used and cancelled, credits
+#   assigned and deducted, expiry dates moved) are handled inline, and any event that fails a
+#   check goes to its handler, which raises the error;
+# - one mutable accumulator per package touched (plain ints, strings and tuples); the frozen
+#   public values (PackageState, ComponentBalance, RedemptionRecord) are built once, at the end,
+#   and only for the packages the events touched;
+# - a redemption is a tuple of strings, ints and dates while folding (its amount is an index
+#   into a list of the package's amounts), so that the garbage collector stops tracking it
+#   after its first collection: the collector's passes over a growing ledger cost no more than
+#   the packages it holds, not the redemptions.
+
+#: A redemption while folding: the arguments of :class:`RedemptionRecord`, in order, except the
+#: amount, which is an index into :attr:`_Acc.amounts`.
+_Rec = tuple[
+    str, str, BookingKind, str, str, int, int, RecordStatus, dt.datetime, dt.datetime, str | None
+]
 
 
 class _Comp:
+    """The balance of one component while folding."""
+
     __slots__ = (
         "deducted",
         "expired",
@@ -332,89 +363,222 @@ class _Comp:
 
 
 class _Acc:
-    """A package being folded: mutable, private to this module."""
+    """A package being folded: mutable, private to this module.
 
-    __slots__ = ("comps", "fields", "last", "records", "tz", "version")
+    ``fields`` holds the fields of :class:`PackageState` that events never change; the others
+    are attributes. ``records`` maps a redemption's id to its record: a :data:`_Rec`, or the
+    :class:`RedemptionRecord` of the starting state while it is unchanged.
+    """
 
-    def __init__(self, state: PackageState | None) -> None:
-        if state is None:  # filled in by _purchased_acc
-            return
-        self.fields = attrs.asdict(state, recurse=False)
-        self.comps = {b.item: _Comp(b) for b in state.components}
-        self.records = {r.id: r for r in state.redemptions}
-        self.tz = state.tz
-        #: The ``seq`` and the time of the last event folded (the time as the event gave it).
-        self.version = state.version
-        self.last = state.last_event_at
+    __slots__ = (
+        "amounts",
+        "comps",
+        "days",
+        "expires_on",
+        "expiry_starts",
+        "fields",
+        "first_used_at",
+        "id",
+        "last",
+        "new",
+        "paid",
+        "paid_credits",
+        "period",
+        "records",
+        "refunded_amount",
+        "status",
+        "subscription",
+        "tz",
+        "version",
+    )
 
-    def freeze(self) -> PackageState:
-        f = self.fields
-        f["components"] = tuple(c.freeze() for c in self.comps.values())
-        f["redemptions"] = tuple(self.records.values())
-        f["version"] = self.version
-        f["last_event_at"] = self.last.astimezone(self.tz)
-        return PackageState(**f)
+    id: str
+    fields: dict[str, Any]
+    comps: dict[str, _Comp]
+    records: dict[str, _Rec | RedemptionRecord]
+    #: The amounts of the redemptions recorded (one entry for a run of the same object).
+    amounts: list[Money]
+    status: PackageStatus
+    expires_on: dt.date | None
+    days: int | None
+    expiry_starts: Literal["sale", "first_use"]
+    first_used_at: dt.datetime | None
+    subscription: Period | None
+    period: int
+    paid: Money
+    paid_credits: int
+    refunded_amount: Money
+    tz: dt.tzinfo
+    #: The ``seq`` and the time of the last event folded (the time as the event gave it).
+    version: int
+    last: dt.datetime
+    #: Bought by these events (not in the starting state).
+    new: bool
 
     def comp(self, item: str) -> _Comp:
         found = self.comps.get(item)
         if found is None:
-            raise LedgerError("item", f"package {self.fields['id']!r} has no component {item!r}")
+            raise LedgerError("item", f"package {self.id!r} has no component {item!r}")
         return found
+
+    def amount_index(self, amount: Money) -> int:
+        """The index of *amount* in :attr:`amounts` (appended unless it is the last one)."""
+        amounts = self.amounts
+        if not amounts or amounts[-1] is not amount:
+            amounts.append(amount)
+        return len(amounts) - 1
+
+    def rec(self, found: _Rec | RedemptionRecord) -> _Rec:
+        """*found* (a value of :attr:`records`) as a :data:`_Rec`."""
+        if type(found) is tuple:
+            return found
+        assert isinstance(found, RedemptionRecord)
+        return (
+            found.id,
+            found.booking,
+            found.booking_kind,
+            found.line_id,
+            found.item,
+            found.credits,
+            self.amount_index(found.amount),
+            found.status,
+            found.scheduled_for,
+            found.recorded_at,
+            found.cart_id,
+        )
+
+    def freeze(self) -> PackageState:
+        """The package as a frozen value (the accumulator is spent afterwards)."""
+        build = RedemptionRecord
+        amounts = self.amounts
+        records = tuple(
+            r
+            if isinstance(r, RedemptionRecord)
+            else build(r[0], r[1], r[2], r[3], r[4], r[5], amounts[r[6]], r[7], r[8], r[9], r[10])
+            for r in self.records.values()
+        )
+        self.records = {}
+        self.amounts = []
+        return PackageState(
+            **self.fields,
+            id=self.id,
+            components=tuple(c.freeze() for c in self.comps.values()),
+            expires_on=self.expires_on,
+            days_to_expiration=self.days,
+            expiry_starts=self.expiry_starts,
+            first_used_at=self.first_used_at,
+            subscription=self.subscription,
+            period=self.period,
+            status=self.status,
+            paid=self.paid,
+            paid_credits=self.paid_credits,
+            refunded_amount=self.refunded_amount,
+            redemptions=records,
+            version=self.version,
+            last_event_at=self.last.astimezone(self.tz),
+        )
+
+
+#: The fields of :class:`PackageState` kept in :attr:`_Acc.fields`.
+_FIXED = (
+    "owner",
+    "type_id",
+    "name",
+    "timezone",
+    "location",
+    "beneficiary",
+    "purchased_at",
+    "channel",
+    "grants",
+    "price",
+    "pricing_rules",
+    "reminder_days",
+    "low_balance_threshold",
+    "taxed",
+    "account_code",
+    "commission_basis",
+)
+
+
+def _state_acc(state: PackageState) -> _Acc:
+    """The accumulator of a package of the starting state."""
+    acc = _Acc()
+    acc.id = state.id
+    acc.fields = {name: getattr(state, name) for name in _FIXED}
+    acc.comps = {b.item: _Comp(b) for b in state.components}
+    acc.records = {r.id: r for r in state.redemptions}
+    acc.amounts = []
+    acc.status = state.status
+    acc.expires_on = state.expires_on
+    acc.days = state.days_to_expiration
+    acc.expiry_starts = state.expiry_starts
+    acc.first_used_at = state.first_used_at
+    acc.subscription = state.subscription
+    acc.period = state.period
+    acc.paid = state.paid
+    acc.paid_credits = state.paid_credits
+    acc.refunded_amount = state.refunded_amount
+    acc.tz = state.tz
+    acc.version = state.version
+    acc.last = state.last_event_at
+    acc.new = False
+    return acc
 
 
 def _purchased_acc(ev: PackagePurchased, zeros: dict[str, Money]) -> _Acc:
-    """The package *ev* sells, as a builder (its fields hold every field of a
-    :class:`PackageState`; ``components`` is the one its balances start at). *zeros*: zero
-    amounts already made, by currency (values are immutable: packages can share them)."""
+    """The accumulator of the package *ev* sells. *zeros*: zero amounts already made, by
+    currency (values are immutable: packages can share them)."""
     tz = zone(ev.timezone)
     at = ev.at.astimezone(tz)
     currency = ev.price.currency
     zero = zeros.get(currency)
     if zero is None:
         zero = zeros[currency] = Money.zero(currency)
-    components = tuple(
-        ComponentBalance(c.item, c.hourly, c.quantity, c.quantity) for c in ev.components
-    )
-    acc = _Acc(None)
-    acc.fields = dict(
-        id=ev.package_id,
-        owner=ev.owner,
-        type_id=ev.type_id,
-        name=ev.name,
-        timezone=ev.timezone,
-        location=ev.location,
-        beneficiary=ev.beneficiary,
-        purchased_at=at,
-        channel=ev.channel,
-        components=components,
-        grants=ev.components,
-        price=ev.price,
-        paid=ev.price,
-        paid_credits=sum(c.quantity for c in ev.components),
-        expires_on=ev.expires_on,
-        days_to_expiration=ev.days_to_expiration,
-        expiry_starts=ev.expiry_starts,
-        first_used_at=None,
-        pricing_rules=ev.pricing_rules,
-        reminder_days=ev.reminder_days,
-        low_balance_threshold=ev.low_balance_threshold,
-        subscription=ev.subscription,
-        period=1,
-        status="active",
-        refunded_amount=zero,
-        redemptions=(),
-        taxed=ev.taxed,
-        account_code=ev.account_code,
-        commission_basis=ev.commission_basis,
-        version=1,
-        last_event_at=at,
-    )
-    acc.comps = {b.item: _Comp(b) for b in components}
+    acc = _Acc()
+    acc.id = ev.package_id
+    acc.fields = {
+        "owner": ev.owner,
+        "type_id": ev.type_id,
+        "name": ev.name,
+        "timezone": ev.timezone,
+        "location": ev.location,
+        "beneficiary": ev.beneficiary,
+        "purchased_at": at,
+        "channel": ev.channel,
+        "grants": ev.components,
+        "price": ev.price,
+        "pricing_rules": ev.pricing_rules,
+        "reminder_days": ev.reminder_days,
+        "low_balance_threshold": ev.low_balance_threshold,
+        "taxed": ev.taxed,
+        "account_code": ev.account_code,
+        "commission_basis": ev.commission_basis,
+    }
+    acc.comps = {
+        c.item: _Comp(ComponentBalance(c.item, c.hourly, c.quantity, c.quantity))
+        for c in ev.components
+    }
     acc.records = {}
+    acc.amounts = []
+    acc.status = "active"
+    acc.expires_on = ev.expires_on
+    acc.days = ev.days_to_expiration
+    acc.expiry_starts = ev.expiry_starts
+    acc.first_used_at = None
+    acc.subscription = ev.subscription
+    acc.period = 1
+    acc.paid = ev.price
+    acc.paid_credits = sum(c.quantity for c in ev.components)
+    acc.refunded_amount = zero
     acc.tz = tz
     acc.version = 1
     acc.last = at
+    acc.new = True
     return acc
+
+
+# The plain handlers: one per event type but the purchase. The fold handles the frequent events
+# inline and calls these for the others and for every event that fails a check.
 
 
 def _take(comp: _Comp, field: str, credits: int) -> None:
@@ -427,116 +591,93 @@ def _take(comp: _Comp, field: str, credits: int) -> None:
 
 
 def _require_active(acc: _Acc, what: str) -> None:
-    status = acc.fields["status"]
-    if status != "active":
-        raise LedgerError("type", f"{what} on package {acc.fields['id']!r} which is {status}")
+    if acc.status != "active":
+        raise LedgerError("type", f"{what} on package {acc.id!r} which is {acc.status}")
+
+
+def _first_use(acc: _Acc, scheduled: dt.datetime) -> None:
+    """Record the first use (at *scheduled*, in the package's zone)."""
+    acc.first_used_at = scheduled
+    days = acc.days
+    if (
+        acc.expires_on is None
+        and acc.expiry_starts == "first_use"
+        and days is not None
+        and acc.subscription is None
+    ):
+        acc.expires_on = local_date(scheduled, acc.tz) + dt.timedelta(days=days)
 
 
 def _on_redeemed(acc: _Acc, ev: RedemptionRecorded) -> None:
-    if acc.fields["status"] != "active":
-        _require_active(acc, "a redemption")
-    item = ev.item
+    _require_active(acc, "a redemption")
+    comp = acc.comp(ev.item)
     credits = ev.credits
-    comp = acc.comps.get(item)
-    if comp is None:
-        comp = acc.comp(item)  # raises
-    if credits > comp.remaining:
-        _take(comp, "remaining", credits)  # raises
-    comp.remaining -= credits
-    status = ev.status
-    if status == "held":
+    _take(comp, "remaining", credits)
+    if ev.status == "held":
         comp.held += credits
     else:
         comp.used += credits
-    event_id = ev.event_id
-    records = acc.records
-    if event_id in records:
-        raise LedgerError("event_id", f"redemption {event_id!r} recorded twice")
-    tz = acc.tz
-    scheduled = ev.scheduled_for.astimezone(tz)
-    records[event_id] = RedemptionRecord(
-        event_id,
+    if ev.event_id in acc.records:
+        raise LedgerError("event_id", f"redemption {ev.event_id!r} recorded twice")
+    scheduled = ev.scheduled_for.astimezone(acc.tz)
+    acc.records[ev.event_id] = (
+        ev.event_id,
         ev.booking,
         ev.booking_kind,
         ev.line_id,
-        item,
+        comp.item,
         credits,
-        ev.amount,
-        status,
+        acc.amount_index(ev.amount),
+        ev.status,
         scheduled,
-        ev.at.astimezone(tz),
+        ev.at.astimezone(acc.tz),
         ev.cart_id,
     )
-    f = acc.fields
-    if f["first_used_at"] is None:
-        f["first_used_at"] = scheduled
-        days = f["days_to_expiration"]
-        if (
-            f["expires_on"] is None
-            and f["expiry_starts"] == "first_use"
-            and days is not None
-            and f["subscription"] is None
-        ):
-            f["expires_on"] = local_date(scheduled, acc.tz) + dt.timedelta(days=days)
+    if acc.first_used_at is None:
+        _first_use(acc, scheduled)
 
 
-def _record(acc: _Acc, ev: RedemptionUsed | RedemptionCancelled) -> RedemptionRecord:
-    record = acc.records.get(ev.redemption_id)
-    if record is None:
+def _record(acc: _Acc, ev: RedemptionUsed | RedemptionCancelled) -> _Rec:
+    """The record *ev* changes, checked against it."""
+    found = acc.records.get(ev.redemption_id)
+    if found is None:
         raise LedgerError("redemption_id", f"no redemption {ev.redemption_id!r} to change")
+    record = acc.rec(found)
     if (
-        record.item != ev.item
-        or record.credits != ev.credits
-        or record.booking != ev.booking
-        or record.line_id != ev.line_id
+        record[4] != ev.item
+        or record[5] != ev.credits
+        or record[1] != ev.booking
+        or record[3] != ev.line_id
     ):
         raise LedgerError("redemption_id", f"does not match redemption {ev.redemption_id!r}")
     return record
 
 
-def _with_status(record: RedemptionRecord, status: RecordStatus) -> RedemptionRecord:
-    """*record* with another status (built directly: every other field is already checked)."""
-    return RedemptionRecord(
-        record.id,
-        record.booking,
-        record.booking_kind,
-        record.line_id,
-        record.item,
-        record.credits,
-        record.amount,
-        status,
-        record.scheduled_for,
-        record.recorded_at,
-        record.cart_id,
-    )
+def _with_status(r: _Rec, status: RecordStatus) -> _Rec:
+    return (r[0], r[1], r[2], r[3], r[4], r[5], r[6], status, r[8], r[9], r[10])
 
 
 def _on_used(acc: _Acc, ev: RedemptionUsed) -> None:
     record = _record(acc, ev)
-    if record.status != "held":
-        raise LedgerError("redemption_id", f"redemption {record.id!r} is {record.status}")
-    comp = acc.comps.get(ev.item)
-    if comp is None:
-        comp = acc.comp(ev.item)  # raises
-    credits = ev.credits
-    if credits > comp.held:
-        _take(comp, "held", credits)  # raises
-    comp.held -= credits
-    comp.used += credits
-    acc.records[record.id] = _with_status(record, "used")
+    if record[7] != "held":
+        raise LedgerError("redemption_id", f"redemption {record[0]!r} is {record[7]}")
+    comp = acc.comp(ev.item)
+    _take(comp, "held", ev.credits)
+    comp.used += ev.credits
+    acc.records[record[0]] = _with_status(record, "used")
 
 
 def _on_cancelled(acc: _Acc, ev: RedemptionCancelled) -> None:
     record = _record(acc, ev)
-    if record.status != ev.was:
-        raise LedgerError("was", f"redemption {record.id!r} is {record.status}, not {ev.was}")
+    if record[7] != ev.was:
+        raise LedgerError("was", f"redemption {record[0]!r} is {record[7]}, not {ev.was}")
     if ev.expired > ev.credits:
         raise LedgerError("expired", f"{ev.expired} expired of {ev.credits} credits")
     comp = acc.comp(ev.item)
     _take(comp, ev.was, ev.credits)
     comp.remaining += ev.credits - ev.expired
     comp.expired += ev.expired
-    acc.records[record.id] = _with_status(record, "cancelled")
+    acc.records[record[0]] = _with_status(record, "cancelled")
 
 
 def _on_refunded(acc: _Acc, ev: PackageRefunded) -> None:
@@ -545,40 +686,29 @@ def _on_refunded(acc: _Acc, ev: PackageRefunded) -> None:
         comp = acc.comp(moved.item)
         _take(comp, "remaining", moved.credits)
         comp.refunded += moved.credits
-    f = acc.fields
-    f["status"] = "refunded"
-    f["refunded_amount"] = f["refunded_amount"] + ev.amount
+    acc.status = "refunded"
+    acc.refunded_amount = acc.refunded_amount + ev.amount
 
 
 def _on_assigned(acc: _Acc, ev: CreditsAssigned) -> None:
-    if acc.fields["status"] != "active":
-        _require_active(acc, "an assignment")
-    comp = acc.comps.get(ev.item)
-    if comp is None:
-        comp = acc.comp(ev.item)  # raises
-    credits = ev.credits
-    comp.granted += credits
-    comp.remaining += credits
+    _require_active(acc, "an assignment")
+    comp = acc.comp(ev.item)
+    comp.granted += ev.credits
+    comp.remaining += ev.credits
 
 
 def _on_deducted(acc: _Acc, ev: CreditsDeducted) -> None:
-    if acc.fields["status"] != "active":
-        _require_active(acc, "a deduction")
-    comp = acc.comps.get(ev.item)
-    if comp is None:
-        comp = acc.comp(ev.item)  # raises
-    credits = ev.credits
-    if credits > comp.remaining:
-        _take(comp, "remaining", credits)  # raises
-    comp.remaining -= credits
-    comp.deducted += credits
+    _require_active(acc, "a deduction")
+    comp = acc.comp(ev.item)
+    _take(comp, "remaining", ev.credits)
+    comp.deducted += ev.credits
 
 
 def _on_expiry_changed(acc: _Acc, ev: ExpiryChanged) -> None:
     _require_active(acc, "an expiry change")
-    if acc.fields["expires_on"] != ev.old:
-        raise LedgerError("old", f"the expiry date was {acc.fields['expires_on']}, not {ev.old}")
-    acc.fields["expires_on"] = ev.new
+    if acc.expires_on != ev.old:
+        raise LedgerError("old", f"the expiry date was {acc.expires_on}, not {ev.old}")
+    acc.expires_on = ev.new
 
 
 def _on_expired(acc: _Acc, ev: PackageExpired) -> None:
@@ -587,16 +717,15 @@ def _on_expired(acc: _Acc, ev: PackageExpired) -> None:
         comp = acc.comp(moved.item)
         _take(comp, "remaining", moved.credits)
         comp.expired += moved.credits
-    acc.fields["status"] = "expired"
+    acc.status = "expired"
 
 
 def _on_renewed(acc: _Acc, ev: SubscriptionRenewed) -> None:
     _require_active(acc, "a renewal")
-    f = acc.fields
-    if f["subscription"] is None:
-        raise LedgerError("type", f"package {f['id']!r} is not a subscription")
-    if ev.period != f["period"] + 1:
-        raise LedgerError("period", f"renews period {ev.period} after period {f['period']}")
+    if acc.subscription is None:
+        raise LedgerError("type", f"package {acc.id!r} is not a subscription")
+    if ev.period != acc.period + 1:
+        raise LedgerError("period", f"renews period {ev.period} after period {acc.period}")
     for moved in ev.forfeited:
         comp = acc.comp(moved.item)
         _take(comp, "remaining", moved.credits)
@@ -607,16 +736,22 @@ def _on_renewed(acc: _Acc, ev: SubscriptionRenewed) -> None:
         comp.granted += moved.credits
         comp.remaining += moved.credits
         granted += moved.credits
-    f["period"] = ev.period
-    f["expires_on"] = ev.ends_on
-    f["paid"] = f["paid"] + ev.amount
-    f["paid_credits"] += granted
+    acc.period = ev.period
+    acc.expires_on = ev.ends_on
+    acc.paid = acc.paid + ev.amount
+    acc.paid_credits += granted
 
 
 def _on_deleted(acc: _Acc, ev: PackageDeleted) -> None:
-    if acc.fields["status"] == "deleted":
-        raise LedgerError("type", f"package {acc.fields['id']!r} deleted twice")
-    acc.fields["status"] = "deleted"
+    if acc.status == "deleted":
+        raise LedgerError("type", f"package {acc.id!r} deleted twice")
+    acc.status = "deleted"
+
+
+def _reject(acc: _Acc, ev: Any) -> NoReturn:
+    """Raise the error the handler of *ev* raises (for an event that failed a check)."""
+    _HANDLERS[type(ev)](acc, ev)
+    raise AssertionError(f"the handler accepted {ev!r}")  # pragma: no cover
 
 
 _HANDLERS: dict[type, Callable[[_Acc, Any], None]] = {
@@ -633,55 +768,154 @@ _HANDLERS: dict[type, Callable[[_Acc, Any], None]] = {
 }
 
 
-class Folder:
-    """Folds events one at a time; keeps mutable builders only for the packages touched."""
+def _fold(start: LedgerState | None, events: Iterable[Any], accs: dict[str, _Acc]) -> None:
+    """Fold *events* into *accs* (the accumulators of the packages touched, in the order first
+    touched). Raises :class:`LedgerError` with the position of the first inconsistent event.
 
-    __slots__ = ("accs", "order", "states", "zeros")
-
-    def __init__(self, start: LedgerState | None = None) -> None:
-        self.states: dict[str, PackageState] = {} if start is None else dict(start._by_id)
-        self.order: list[str] = [] if start is None else [p.id for p in start.packages]
-        self.accs: dict[str, _Acc] = {}
-        self.zeros: dict[str, Money] = {}
-
-    def add(self, ev: LedgerEvent) -> None:
-        """Fold *ev*; raises :class:`LedgerError` (path relative to the event) if inconsistent."""
-        package_id = ev.package_id
-        if type(ev) is PackagePurchased:
-            if package_id in self.states or package_id in self.accs:
-                raise LedgerError("package_id", f"package {package_id!r} purchased twice")
-            if ev.seq != 1:
-                raise LedgerError("seq", f"a purchase is event 1 of its package, got {ev.seq}")
-            self.accs[package_id] = _purchased_acc(ev, self.zeros)
-            self.order.append(package_id)
-            return
-        acc = self.accs.get(package_id)
-        if acc is None:
-            state = self.states.get(package_id)
-            if state is None:
-                raise LedgerError("package_id", f"no package {package_id!r} was purchased")
-            acc = self.accs[package_id] = _Acc(state)
-        seq = ev.seq
-        if seq != acc.version + 1:
-            raise LedgerError("seq", f"package {package_id!r} is at event {acc.version}, got {seq}")
-        at = ev.at
-        if at < acc.last:
-            raise LedgerError(
-                "at", f"{at.isoformat()} is before the previous event of {package_id!r}"
-            )
-        handler = _HANDLERS.get(type(ev))
-        if handler is None:
-            raise LedgerError("type", f"not a ledger event: {ev!r}")
-        handler(acc, ev)
-        acc.version = seq
-        acc.last = at
-
-    def result(self) -> LedgerState:
-        """The state after every event added so far."""
-        for package_id, acc in self.accs.items():
-            self.states[package_id] = acc.freeze()
-        self.accs.clear()
-        return LedgerState(self.states[i] for i in self.order)
+    Each inline branch below does what its handler does when every check passes, and calls
+    the handler (which raises) when one fails.
+    """
+    states: Mapping[str, PackageState] = {} if start is None else start._by_id
+    zeros: dict[str, Money] = {}
+    get_acc = accs.get
+    handlers = _HANDLERS
+    # Local names: the loop runs once per event.
+    purchased, recorded_, used_, cancelled_ = (
+        PackagePurchased,
+        RedemptionRecorded,
+        RedemptionUsed,
+        RedemptionCancelled,
+    )
+    assigned_, deducted_, changed_ = CreditsAssigned, CreditsDeducted, ExpiryChanged
+    for i, ev in enumerate(events):
+        try:
+            kind = type(ev)
+            package_id = ev.package_id
+            acc = get_acc(package_id)
+            if kind is purchased:
+                if acc is not None or package_id in states:
+                    raise LedgerError("package_id", f"package {package_id!r} purchased twice")
+                if ev.seq != 1:
+                    raise LedgerError("seq", f"a purchase is event 1 of its package, got {ev.seq}")
+                accs[package_id] = _purchased_acc(ev, zeros)
+                continue
+            if acc is None:
+                state = states.get(package_id)
+                if state is None:
+                    raise LedgerError("package_id", f"no package {package_id!r} was purchased")
+                acc = accs[package_id] = _state_acc(state)
+            seq = ev.seq
+            if seq != acc.version + 1:
+                raise LedgerError(
+                    "seq", f"package {package_id!r} is at event {acc.version}, got {seq}"
+                )
+            at = ev.at
+            if at < acc.last:
+                raise LedgerError(
+                    "at", f"{at.isoformat()} is before the previous event of {package_id!r}"
+                )
+            if kind is recorded_:
+                comp = acc.comps.get(ev.item)
+                credits = ev.credits
+                event_id = ev.event_id
+                records = acc.records
+                if (
+                    acc.status != "active"
+                    or comp is None
+                    or credits > comp.remaining
+                    or event_id in records
+                ):
+                    _reject(acc, ev)
+                comp.remaining -= credits
+                status = ev.status
+                if status == "held":
+                    comp.held += credits
+                else:
+                    comp.used += credits
+                # (astimezone to a value's own zone returns the value: the call is skipped)
+                tz = acc.tz
+                scheduled = ev.scheduled_for
+                if scheduled.tzinfo is not tz:
+                    scheduled = scheduled.astimezone(tz)
+                amount = ev.amount
+                amounts = acc.amounts
+                if not amounts or amounts[-1] is not amount:
+                    amounts.append(amount)
+                records[event_id] = (
+                    event_id,
+                    ev.booking,
+                    ev.booking_kind,
+                    ev.line_id,
+                    comp.item,
+                    credits,
+                    len(amounts) - 1,
+                    status,
+                    scheduled,
+                    at if at.tzinfo is tz else at.astimezone(tz),
+                    ev.cart_id,
+                )
+                if acc.first_used_at is None:
+                    _first_use(acc, scheduled)
+            elif kind is used_ or kind is cancelled_:
+                r = acc.records.get(ev.redemption_id)
+                comp = acc.comps.get(ev.item)
+                credits = ev.credits
+                if (
+                    type(r) is not tuple
+                    or comp is None
+                    or r[4] != ev.item
+                    or r[5] != credits
+                    or r[1] != ev.booking
+                    or r[3] != ev.line_id
+                ):
+                    # A record of the starting state (the handler takes it), or a mismatch.
+                    handlers[kind](acc, ev)
+                elif kind is used_:
+                    if r[7] != "held" or credits > comp.held:
+                        _reject(acc, ev)
+                    comp.held -= credits
+                    comp.used += credits
+                    acc.records[r[0]] = _with_status(r, "used")
+                elif ev.expired or r[7] != ev.was:
+                    handlers[kind](acc, ev)  # credits that expire at once, or a mismatch (raises)
+                else:
+                    if r[7] == "held":
+                        if credits > comp.held:
+                            _reject(acc, ev)
+                        comp.held -= credits
+                    else:
+                        if credits > comp.used:
+                            _reject(acc, ev)
+                        comp.used -= credits
+                    comp.remaining += credits
+                    acc.records[r[0]] = _with_status(r, "cancelled")
+            elif kind is assigned_:
+                comp = acc.comps.get(ev.item)
+                if acc.status != "active" or comp is None:
+                    _reject(acc, ev)
+                credits = ev.credits
+                comp.granted += credits
+                comp.remaining += credits
+            elif kind is deducted_:
+                comp = acc.comps.get(ev.item)
+                credits = ev.credits
+                if acc.status != "active" or comp is None or credits > comp.remaining:
+                    _reject(acc, ev)
+                comp.remaining -= credits
+                comp.deducted += credits
+            elif kind is changed_:
+                if acc.status != "active" or acc.expires_on != ev.old:
+                    _reject(acc, ev)
+                acc.expires_on = ev.new
+            else:
+                handler = handlers.get(kind)
+                if handler is None:
+                    raise LedgerError("type", f"not a ledger event: {ev!r}")
+                handler(acc, ev)
+            acc.version = seq
+            acc.last = at
+        except LedgerError as err:
+            raise LedgerError(f"events[{i}].{err.path}", err.message) from None
 
 
 def fold(state: LedgerState | None, events: Iterable[LedgerEvent]) -> LedgerState:
@@ -689,14 +923,17 @@ def fold(state: LedgerState | None, events: Iterable[LedgerEvent]) -> LedgerStat
 
     Raises :class:`LedgerError` with the position of the first inconsistent event.
     """
-    folder = Folder(state)
-    add = folder.add
-    for i, ev in enumerate(events):
-        try:
-            add(ev)
-        except LedgerError as err:
-            raise LedgerError(f"events[{i}].{err.path}", err.message) from None
-    return folder.result()
+    accs: dict[str, _Acc] = {}
+    _fold(state, events, accs)
+    if not accs:
+        return LedgerState() if state is None else state
+    packages: list[PackageState] = []
+    if state is not None:
+        for p in state.packages:
+            acc = accs.get(p.id)
+            packages.append(p if acc is None else acc.freeze())
+    packages.extend(acc.freeze() for acc in accs.values() if acc.new)
+    return LedgerState(packages)
 
 
 def credits_of(state: PackageState, field: str) -> tuple[ItemCredits, ...]:
