@@ -139,6 +139,17 @@ def _open(package: PackageState, at: dt.datetime, policy: LifecyclePolicy, what:
         )
 
 
+def _open_package(
+    state: LedgerState, package_id: str, at: dt.datetime, policy: LifecyclePolicy, what: str
+) -> tuple[PackageState, dt.datetime]:
+    """The package *package_id* and the time *at* in its zone, refused unless it is active and
+    not expired then (*what* ends the message of an expired one)."""
+    package = _state(state).package(package_id)
+    when = _moment(at, package)
+    _open(package, when, policy, what)
+    return package, when
+
+
 def _credits(value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidTypeError("credits", f"must be a whole number >= 1, got {value!r}")
@@ -708,9 +719,7 @@ def assign(
     """
     require(actor, ASSIGN_CREDITS)
     _credits(credits)
-    package = _state(state).package(package_id)
-    when = _moment(at, package)
-    _open(package, when, policy, "packages cannot be unexpired")
+    package, when = _open_package(state, package_id, at, policy, "packages cannot be unexpired")
     package.component(item)
     _in_order(package, when)
     event = CreditsAssigned(
@@ -740,9 +749,7 @@ def deduct(
     """
     require(actor, DEDUCT_REFUND_CREDITS)
     _credits(credits)
-    package = _state(state).package(package_id)
-    when = _moment(at, package)
-    _open(package, when, policy, "its credits have lapsed")
+    package, when = _open_package(state, package_id, at, policy, "its credits have lapsed")
     left = package.component(item).remaining
     if credits > left:
         raise OperationRefused(
@@ -777,9 +784,7 @@ def edit_expiry(
     """
     if isinstance(expires_on, dt.datetime) or not isinstance(expires_on, dt.date):
         raise InvalidTypeError("expires_on", f"must be a datetime.date, got {expires_on!r}")
-    package = _state(state).package(package_id)
-    when = _moment(at, package)
-    _open(package, when, policy, "packages cannot be unexpired")
+    package, when = _open_package(state, package_id, at, policy, "packages cannot be unexpired")
     if package.subscription is not None:
         raise OperationRefused(
             "subscription",
