@@ -98,6 +98,10 @@ def test_nonexistent_local_purchase_time_refused_naming_the_package() -> None:
     with pytest.raises(InvalidTimeError) as err:
         apply(cart(), [package("p0"), bad], at=AT, timezone=TZ)
     assert err.value.field == "packages[1].purchased_at"
+    used_in_gap = package(first_used_at=dt.datetime(2026, 3, 8, 2, 30))
+    with pytest.raises(InvalidTimeError, match="does not exist") as err:
+        apply(cart(), [package("p0"), used_in_gap], at=AT, timezone=TZ)
+    assert err.value.field == "packages[1].first_used_at"
 
 
 def test_rate_in_another_currency_at_the_cart_location_refused() -> None:

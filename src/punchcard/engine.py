@@ -10,7 +10,7 @@ import datetime as dt
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from .errors import CurrencyMismatchError, InvalidTypeError, InvalidValueError
+from .errors import CurrencyMismatchError, InvalidTimeError, InvalidTypeError, InvalidValueError
 from .models import Cart, Component, Line, Package, Rates, RatesInput, Settings
 from .money import Money
 from .policy import Policy
@@ -207,7 +207,10 @@ def _resolve_inputs(
             if package.id in seen:
                 raise InvalidValueError(f"packages[{i}].id", f"duplicate package id {package.id!r}")
             seen.add(package.id)
-            facts.append(package_facts(package, tz, expires_at, key, f"packages[{i}]."))
+            try:
+                facts.append(package_facts(package, tz, expires_at, key))
+            except InvalidTimeError as exc:  # the path is built only for an error
+                raise InvalidTimeError(f"packages[{i}].{exc.field}", exc.message) from None
     for location, item, money in rates.entries:
         if location == cart.location and money.currency != cart.currency:
             raise CurrencyMismatchError(cart.currency, money.currency, f"rates.{location}.{item}")

@@ -94,21 +94,21 @@ def package_facts(
     timezone: dt.tzinfo,
     expires_at: dt.timedelta,
     key: object,
-    path: str = "",
 ) -> PackageFacts:
     """The facts of *package* in *timezone*, worked out once per package value and zone.
 
     A package is an immutable value, so they are kept on it (a memo, not part of the value): a
-    till that applies the same packages on every keystroke converts their times once. *path*
-    (e.g. ``packages[3].``) prefixes the field named by an error.
+    till that applies the same packages on every keystroke converts their times once. A time
+    that does not exist in *timezone* raises :class:`~punchcard.errors.InvalidTimeError` naming
+    ``purchased_at`` or ``first_used_at``.
     """
     memo = package._facts
     found = memo.get(key) if key is not None else None
     if found is not None:
         return found
-    purchased = to_local(package.purchased_at, timezone, path + "purchased_at")
+    purchased = to_local(package.purchased_at, timezone, "purchased_at")
     if package.first_used_at is not None:
-        to_local(package.first_used_at, timezone, path + "first_used_at")
+        to_local(package.first_used_at, timezone, "first_used_at")
     day = effective_expires_on(package, timezone, purchased)
     try:
         moment = (
