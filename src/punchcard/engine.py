@@ -429,15 +429,16 @@ def apply(
             (li, c.package.id, c.component.item, count, per) for li, c, count, per in found
         ]
 
-    # Turn allocations (line position, candidate, credits, minor units per credit) into results.
+    # Turn allocations (line position, package id, item, credits, minor units per credit) into
+    # results.
     currency = cart.currency
     amounts: dict[int, Money] = {}  # equal amounts share one (immutable) Money value
 
     def money(minor: int) -> Money:
-        found = amounts.get(minor)
-        if found is None:
-            found = amounts[minor] = Money.from_minor(minor, currency)
-        return found
+        value = amounts.get(minor)
+        if value is None:
+            value = amounts[minor] = Money.from_minor(minor, currency)
+        return value
 
     covered_minor = [0] * len(lines)
     credits_taken = [0] * len(lines)
