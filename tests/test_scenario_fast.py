@@ -528,3 +528,41 @@ def test_a_document_read_twice_gives_the_same_answer_and_keeps_no_package_betwee
     assert first.policy is second.policy
     assert first.settings is second.settings
     assert sc.evaluate(copy.deepcopy(doc)) == sc.evaluate(copy.deepcopy(doc))
+
+
+def test_each_package_expiry_is_worked_out_once_per_evaluate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The engine works out each package's expiry once (rules.base.package_facts keeps it on the
+    # package) and render reads the date from there: ten packages, ten of each computation.
+    import punchcard.expiry
+    import punchcard.rules.base as base
+
+    calls: list[str] = []
+    real_end, real_expires = base.end_of_day, punchcard.expiry.effective_expires_on
+
+    def end_of_day(*args: Any) -> Any:
+        calls.append("end_of_day")
+        return real_end(*args)
+
+    def effective_expires_on(*args: Any) -> Any:
+        calls.append("expires_on")
+        return real_expires(*args)
+
+    monkeypatch.setattr(base, "end_of_day", end_of_day)
+    monkeypatch.setattr(base, "effective_expires_on", effective_expires_on)
+    monkeypatch.setattr(punchcard.expiry, "effective_expires_on", effective_expires_on)
+    packages = [
+        {
+            "id": f"p{j}",
+            "owner": "smith",
+            "purchased_at": f"2026-01-{j + 1:02d}T10:00:00",
+            "days_to_expiration": 90,
+            "credits": [{"item": "daycare_full", "remaining": 1}],
+        }
+        for j in range(10)
+    ]
+    doc = {**_one_package_document("2026-01-05T10:00:00"), "packages": packages}
+    result = sc.evaluate(doc)
+    assert sorted(calls) == ["end_of_day"] * 10 + ["expires_on"] * 10
+    assert [p["expires_on"] for p in result["packages"]][:2] == ["2026-04-01", "2026-04-02"]
