@@ -147,3 +147,41 @@ def test_a_duplicate_id_is_refused_also_when_the_packages_are_memoised() -> None
         punchcard.apply(
             cart, [package, package], at=dt.datetime(2026, 3, 9), timezone="America/New_York"
         )
+
+
+def test_a_second_checkout_of_the_same_packages_converts_no_time_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import punchcard.rules.base as base
+
+    calls: list[dt.datetime] = []
+    real = base.to_local
+
+    def counting(moment: dt.datetime, tz: dt.tzinfo, field: str = "at") -> dt.datetime:
+        calls.append(moment)
+        return real(moment, tz, field)
+
+    monkeypatch.setattr(base, "to_local", counting)
+    packages = [
+        Package(
+            id=f"p{j}",
+            owner="smith",
+            purchased_at=dt.datetime(2026, 1, 1 + j, 10),
+            components=[Component("daycare_full", 2)],
+            days_to_expiration=90,
+        )
+        for j in range(5)
+    ]
+    cart = punchcard.Cart(
+        "smith",
+        "downtown",
+        "USD",
+        [punchcard.Line("l1", "daycare_full", punchcard.Money("30", "USD"))],
+    )
+    first = punchcard.apply(cart, packages, at=dt.datetime(2026, 3, 2), timezone="America/New_York")
+    assert len(calls) == 5  # one purchase time per package
+    second = punchcard.apply(
+        cart, packages, at=dt.datetime(2026, 3, 3), timezone="America/New_York"
+    )
+    assert len(calls) == 5  # none again
+    assert first.redemptions[0].package_id == second.redemptions[0].package_id == "p0"
