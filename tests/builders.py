@@ -1,4 +1,4 @@
-"""Small builders of engine inputs shared by the example-based engine tests."""
+"""Small builders of engine inputs and scenario documents shared by the tests."""
 
 from __future__ import annotations
 
@@ -59,3 +59,95 @@ def run(
         policy=policy or Policy(),
         rates=rates,
     )
+
+
+def every_field_document() -> dict[str, Any]:
+    """A valid scenario document that uses every field of the format: three lines, three
+    packages (one of another owner), two locations (for the hostile-input and reader tests)."""
+    return {
+        "version": 1,
+        "at": "2026-03-02T17:30:00",
+        "timezone": "America/New_York",
+        "currency": "USD",
+        "settings": {
+            "any_type": True,
+            "any_location": False,
+            "greater_value": False,
+            "zero_price_items": False,
+            "refund_after_use": False,
+        },
+        "policy": {
+            "line_order": "cheapest_first",
+            "package_order": "fifo",
+            "valuation": "line_price",
+            "expires_at": "23:59",
+        },
+        "rates": {
+            "downtown": {"daycare_full": "30.00", "daycare_half": "18.00", "walk": "12.50"},
+            "uptown": {"daycare_full": "32.00"},
+        },
+        "cart": {
+            "owner": "smith",
+            "location": "downtown",
+            "lines": [
+                {
+                    "id": "l1",
+                    "item": "daycare_full",
+                    "for": "rex",
+                    "unit_price": "30.00",
+                    "units": 2,
+                    "charge_by": "day",
+                },
+                {
+                    "id": "l2",
+                    "item": "daycare_half",
+                    "for": "bella",
+                    "unit_price": "18.00",
+                    "credit_values": {"daycare_full": "24.00"},
+                },
+                {
+                    "id": "l3",
+                    "item": "walk",
+                    "unit_price": "12.50",
+                    "units": 3,
+                    "charge_by": "hour",
+                },
+            ],
+        },
+        "packages": [
+            {
+                "id": "p1",
+                "owner": "smith",
+                "location": "downtown",
+                "for": None,
+                "purchased_at": "2026-01-05T10:00:00",
+                "expires_on": "2026-03-31",
+                "days_to_expiration": None,
+                "expiry_starts": "sale",
+                "first_used_at": None,
+                "pricing_rules": False,
+                "credits": [
+                    {"item": "daycare_full", "remaining": 3, "hourly": False},
+                    {"item": "walk", "remaining": 2, "hourly": True},
+                ],
+            },
+            {
+                "id": "p2",
+                "owner": "smith",
+                "for": "bella",
+                "purchased_at": "2026-02-01T09:00:00-05:00",
+                "days_to_expiration": 90,
+                "expiry_starts": "first_use",
+                "first_used_at": "2026-02-10T12:00:00",
+                "pricing_rules": True,
+                "credits": [{"item": "daycare_half", "remaining": 5}],
+            },
+            {
+                "id": "p3",
+                "owner": "jones",
+                "location": "uptown",
+                "purchased_at": "2026-01-01T08:00:00",
+                "credits": [{"item": "daycare_full", "remaining": 1}],
+            },
+        ],
+    }

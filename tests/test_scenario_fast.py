@@ -26,6 +26,7 @@ from typing import Any
 
 import attrs
 import pytest
+from builders import every_field_document
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import Scenario as Drawn
@@ -392,69 +393,8 @@ def test_a_look_alike_anywhere_is_refused_or_read_alike_on_both_paths(
         assert parsed == checked  # the same first error: path and message
 
 
-def _every_field_document() -> dict[str, Any]:
-    """The input example of scenario-format.md with every optional field written out."""
-    return {
-        "version": 1,
-        "at": "2026-03-02T17:30:00",
-        "timezone": "America/New_York",
-        "currency": "USD",
-        "settings": dict.fromkeys(_SETTING_NAMES, False),
-        "policy": {
-            "line_order": "cheapest_first",
-            "package_order": "fifo",
-            "valuation": "line_price",
-            "expires_at": "23:59",
-        },
-        "rates": {"downtown": {"daycare_full": "30.00", "daycare_half": "18.00"}},
-        "cart": {
-            "owner": "smith",
-            "location": "downtown",
-            "lines": [
-                {
-                    "id": "l1",
-                    "item": "daycare_full",
-                    "for": "rex",
-                    "unit_price": "30.00",
-                    "units": 1,
-                    "charge_by": "each",
-                    "credit_values": {"daycare_half": "12.00", "boarding": "40.00"},
-                },
-                {"id": "l2", "item": "daycare_full", "for": "bella", "unit_price": "30.00"},
-            ],
-        },
-        "packages": [
-            {
-                "id": "p1",
-                "owner": "smith",
-                "location": "downtown",
-                "for": None,
-                "purchased_at": "2026-01-05T10:00:00",
-                "expires_on": "2026-03-31",
-                "days_to_expiration": None,
-                "expiry_starts": "sale",
-                "first_used_at": None,
-                "pricing_rules": False,
-                "credits": [
-                    {"item": "daycare_full", "remaining": 1, "hourly": False},
-                    {"item": "daycare_half", "remaining": 2, "hourly": False},
-                ],
-            },
-            {
-                "id": "p2",
-                "owner": "smith",
-                "purchased_at": "2026-01-06T10:00:00",
-                "days_to_expiration": 90,
-                "expiry_starts": "first_use",
-                "first_used_at": "2026-01-07T09:00:00-05:00",
-                "credits": [{"item": "daycare_full", "remaining": 1}],
-            },
-        ],
-    }
-
-
 def test_every_look_alike_at_every_place_is_refused_or_read_alike_on_both_paths() -> None:
-    base = _every_field_document()
+    base = every_field_document()
     assert sc._parse_fast(copy.deepcopy(base)) is not None
     for where in _places(base):
         for value in _LOOK_ALIKES:

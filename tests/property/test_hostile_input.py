@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import pytest
+from builders import every_field_document
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -83,97 +84,6 @@ _RESULT_KEYS: Final = [
 ]
 
 
-def valid_document() -> dict[str, Any]:
-    """A valid scenario that uses every field: three lines, three packages, two locations."""
-    return {
-        "version": 1,
-        "at": "2026-03-02T17:30:00",
-        "timezone": "America/New_York",
-        "currency": "USD",
-        "settings": {
-            "any_type": True,
-            "any_location": False,
-            "greater_value": False,
-            "zero_price_items": False,
-            "refund_after_use": False,
-        },
-        "policy": {
-            "line_order": "cheapest_first",
-            "package_order": "fifo",
-            "valuation": "line_price",
-            "expires_at": "23:59",
-        },
-        "rates": {
-            "downtown": {"daycare_full": "30.00", "daycare_half": "18.00", "walk": "12.50"},
-            "uptown": {"daycare_full": "32.00"},
-        },
-        "cart": {
-            "owner": "smith",
-            "location": "downtown",
-            "lines": [
-                {
-                    "id": "l1",
-                    "item": "daycare_full",
-                    "for": "rex",
-                    "unit_price": "30.00",
-                    "units": 2,
-                    "charge_by": "day",
-                },
-                {
-                    "id": "l2",
-                    "item": "daycare_half",
-                    "for": "bella",
-                    "unit_price": "18.00",
-                    "credit_values": {"daycare_full": "24.00"},
-                },
-                {
-                    "id": "l3",
-                    "item": "walk",
-                    "unit_price": "12.50",
-                    "units": 3,
-                    "charge_by": "hour",
-                },
-            ],
-        },
-        "packages": [
-            {
-                "id": "p1",
-                "owner": "smith",
-                "location": "downtown",
-                "for": None,
-                "purchased_at": "2026-01-05T10:00:00",
-                "expires_on": "2026-03-31",
-                "days_to_expiration": None,
-                "expiry_starts": "sale",
-                "first_used_at": None,
-                "pricing_rules": False,
-                "credits": [
-                    {"item": "daycare_full", "remaining": 3, "hourly": False},
-                    {"item": "walk", "remaining": 2, "hourly": True},
-                ],
-            },
-            {
-                "id": "p2",
-                "owner": "smith",
-                "for": "bella",
-                "purchased_at": "2026-02-01T09:00:00-05:00",
-                "days_to_expiration": 90,
-                "expiry_starts": "first_use",
-                "first_used_at": "2026-02-10T12:00:00",
-                "pricing_rules": True,
-                "credits": [{"item": "daycare_half", "remaining": 5}],
-            },
-            {
-                "id": "p3",
-                "owner": "jones",
-                "location": "uptown",
-                "purchased_at": "2026-01-01T08:00:00",
-                "credits": [{"item": "daycare_full", "remaining": 1}],
-            },
-        ],
-    }
-
-
 # --- walking a document ---------------------------------------------------------------------------
 
 
@@ -222,7 +132,7 @@ def strings_in(value: Any) -> set[str]:
     return set()
 
 
-VALID: Final = valid_document()
+VALID: Final = every_field_document()
 PLACES: Final = tuple(walk(VALID))
 
 
@@ -624,7 +534,7 @@ def test_several_mutations_at_once_get_a_result_or_a_scenario_error(document: An
 
 
 def test_100_000_lines_are_answered_in_bounded_time() -> None:
-    document = valid_document()
+    document = every_field_document()
     document["cart"]["lines"] = [
         {
             "id": f"line-{i}",
