@@ -560,21 +560,26 @@ def test_an_inconsistent_ledger_raises_the_same_error(
         )
 
 
+def _bought_p0(timezone: str, quantity: int) -> PackagePurchased:
+    """The purchase that starts the pinned ledgers below: package p0 of o1, *quantity* of a."""
+    return PackagePurchased(
+        event_id="p0:1",
+        package_id="p0",
+        seq=1,
+        at=START,
+        owner="o1",
+        type_id="t",
+        name="T",
+        timezone=timezone,
+        components=(TypeComponent("a", quantity),),
+        price=Money("10.00", USD),
+    )
+
+
 def test_a_corrupted_ledger_is_refused_where_the_reference_refuses_it() -> None:
     """The corruptions above do reach the errors (a check that the property is not vacuous)."""
     events = [
-        PackagePurchased(
-            event_id="p0:1",
-            package_id="p0",
-            seq=1,
-            at=START,
-            owner="o1",
-            type_id="t",
-            name="T",
-            timezone="America/New_York",
-            components=(TypeComponent("a", 2),),
-            price=Money("10.00", USD),
-        ),
+        _bought_p0("America/New_York", 2),
         RedemptionRecorded(
             event_id="p0:2",
             package_id="p0",
@@ -621,18 +626,7 @@ def test_a_redemption_keeps_the_event_values() -> None:
     zone (the fold builds it at the end from a compact tuple)."""
     sydney = zone("Australia/Sydney")
     events = [
-        PackagePurchased(
-            event_id="p0:1",
-            package_id="p0",
-            seq=1,
-            at=START,
-            owner="o1",
-            type_id="t",
-            name="T",
-            timezone="Australia/Sydney",
-            components=(TypeComponent("a", 5),),
-            price=Money("10.00", USD),
-        ),
+        _bought_p0("Australia/Sydney", 5),
         *(
             RedemptionRecorded(
                 event_id=f"p0:{seq}",
