@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -103,3 +103,29 @@ def moment(_inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
 def optional_moment(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
     if value is not None:
         moment(inst, attr, value)
+
+
+def unique_sequence(
+    value: Any, field: str, kind: type, key: Callable[[Any], str], label: str = "item"
+) -> tuple[Any, ...]:
+    """*value* as a tuple of *kind* values whose *key* (e.g. the item) is unique.
+
+    >>> unique_sequence(["a", "b"], "names", str, str.upper, "name")
+    ('a', 'b')
+    >>> unique_sequence(["a", "a"], "names", str, str.upper, "name")
+    Traceback (most recent call last):
+    ...
+    punchcard.errors.InvalidValueError: names: name 'A' appears twice
+    """
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise InvalidTypeError(field, f"must be a sequence of {kind.__name__}, got {value!r}")
+    out = tuple(value)
+    seen: set[str] = set()
+    for element in out:
+        if not isinstance(element, kind):
+            raise InvalidTypeError(field, f"must hold {kind.__name__} values, got {element!r}")
+        name = key(element)
+        if name in seen:
+            raise InvalidValueError(field, f"{label} {name!r} appears twice")
+        seen.add(name)
+    return out

@@ -89,13 +89,11 @@ def _components(value: Iterable[Component]) -> tuple[Component, ...]:
 def _check_components(_inst: object, _attr: object, value: tuple[Component, ...]) -> None:
     if not value:
         raise InvalidValueError("components", "a package needs at least one component")
-    seen: set[str] = set()
-    for c in value:
-        if not isinstance(c, Component):
-            raise InvalidTypeError("components", f"must hold Component values, got {c!r}")
-        if c.item in seen:
-            raise InvalidValueError("components", f"item {c.item!r} appears twice")
-        seen.add(c.item)
+    v.unique_sequence(value, "components", Component, _item)
+
+
+def _item(component: Component) -> str:
+    return component.item
 
 
 @attrs.frozen

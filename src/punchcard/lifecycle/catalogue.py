@@ -130,17 +130,11 @@ class PackageType:
 
 
 def _types(value: Iterable[PackageType]) -> tuple[PackageType, ...]:
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-        raise InvalidTypeError("types", f"must be a sequence of PackageType, got {value!r}")
-    out = tuple(value)
-    seen: set[str] = set()
-    for t in out:
-        if not isinstance(t, PackageType):
-            raise InvalidTypeError("types", f"must hold PackageType values, got {t!r}")
-        if t.id in seen:
-            raise InvalidValueError("types", f"type id {t.id!r} appears twice")
-        seen.add(t.id)
-    return out
+    return v.unique_sequence(value, "types", PackageType, _type_id, "type id")
+
+
+def _type_id(package_type: PackageType) -> str:
+    return package_type.id
 
 
 @attrs.frozen

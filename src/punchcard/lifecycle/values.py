@@ -55,14 +55,11 @@ def type_components(value: Iterable[TypeComponent]) -> tuple[TypeComponent, ...]
     out = tuple(value)
     if not out:
         raise InvalidValueError("components", "a package type needs at least one component")
-    seen: set[str] = set()
-    for c in out:
-        if not isinstance(c, TypeComponent):
-            raise InvalidTypeError("components", f"must hold TypeComponent values, got {c!r}")
-        if c.item in seen:
-            raise InvalidValueError("components", f"item {c.item!r} appears twice")
-        seen.add(c.item)
-    return out
+    return v.unique_sequence(out, "components", TypeComponent, _item)
+
+
+def _item(component: TypeComponent | ItemCredits) -> str:
+    return component.item
 
 
 @attrs.frozen
@@ -75,17 +72,7 @@ class ItemCredits:
 
 def credits_tuple(value: Iterable[ItemCredits]) -> tuple[ItemCredits, ...]:
     """Convert and check a sequence of :class:`ItemCredits` (items unique)."""
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-        raise InvalidTypeError("credits", f"must be a sequence of ItemCredits, got {value!r}")
-    out = tuple(value)
-    seen: set[str] = set()
-    for c in out:
-        if not isinstance(c, ItemCredits):
-            raise InvalidTypeError("credits", f"must hold ItemCredits values, got {c!r}")
-        if c.item in seen:
-            raise InvalidValueError("credits", f"item {c.item!r} appears twice")
-        seen.add(c.item)
-    return out
+    return v.unique_sequence(value, "credits", ItemCredits, _item)
 
 
 @attrs.frozen
