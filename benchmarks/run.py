@@ -222,21 +222,21 @@ def run(quick: bool, lifecycle: bool = True) -> dict[str, Any]:
 
     cart, pkgs = typical_cart()
     ours = median_seconds(
-        lambda: apply(cart, pkgs, at=AT, timezone=TZ), repeat=repeat, number=number(2000)
+        lambda: apply(cart, pkgs, as_of=AT, timezone=TZ), repeat=repeat, number=number(2000)
     )
     full = median_seconds(
-        lambda: apply(cart, pkgs, at=AT, timezone=TZ).events, repeat=repeat, number=number(2000)
+        lambda: apply(cart, pkgs, as_of=AT, timezone=TZ).events, repeat=repeat, number=number(2000)
     )
     base = median_seconds(
         lambda: hand_written_greedy(cart, pkgs), repeat=repeat, number=number(2000)
     )
-    assert hand_written_greedy(cart, pkgs) == apply(cart, pkgs, at=AT, timezone=TZ).covered.minor
+    assert hand_written_greedy(cart, pkgs) == apply(cart, pkgs, as_of=AT, timezone=TZ).covered.minor
     # Cold: new package values on every call (as a nightly job sees them, or a host that
     # rebuilds its packages for every keystroke), so that nothing derived from them is reused.
     cold_number = number(300)
     fresh = iter([[attrs.evolve(p) for p in pkgs] for _ in range(repeat * cold_number + 1)])
     cold = median_seconds(
-        lambda: apply(cart, next(fresh), at=AT, timezone=TZ), repeat=repeat, number=cold_number
+        lambda: apply(cart, next(fresh), as_of=AT, timezone=TZ), repeat=repeat, number=cold_number
     )
     figures["apply_typical_us"] = ours * 1e6
     figures["apply_typical_cold_us"] = cold * 1e6
@@ -247,27 +247,27 @@ def run(quick: bool, lifecycle: bool = True) -> dict[str, Any]:
 
     cart, pkgs = large_cart()
     figures["apply_large_ms"] = 1e3 * median_seconds(
-        lambda: apply(cart, pkgs, at=AT, timezone=TZ), repeat=repeat, number=number(50)
+        lambda: apply(cart, pkgs, as_of=AT, timezone=TZ), repeat=repeat, number=number(50)
     )
     cold_number = number(10)
     fresh = iter([[attrs.evolve(p) for p in pkgs] for _ in range(repeat * cold_number + 1)])
     figures["apply_large_cold_ms"] = 1e3 * median_seconds(
-        lambda: apply(cart, next(fresh), at=AT, timezone=TZ), repeat=repeat, number=cold_number
+        lambda: apply(cart, next(fresh), as_of=AT, timezone=TZ), repeat=repeat, number=cold_number
     )
     optimal = Policy(line_order="optimal")
     try:
-        apply(cart, pkgs, at=AT, timezone=TZ, policy=optimal)
+        apply(cart, pkgs, as_of=AT, timezone=TZ, policy=optimal)
     except ValueError as exc:
         figures["apply_optimal_large_ms"] = f"unavailable: {exc}"
     else:
         figures["apply_optimal_large_ms"] = 1e3 * median_seconds(
-            lambda: apply(cart, pkgs, at=AT, timezone=TZ, policy=optimal),
+            lambda: apply(cart, pkgs, as_of=AT, timezone=TZ, policy=optimal),
             repeat=repeat,
             number=number(20),
         )
         any_type = Settings(any_type=True)
         figures["apply_optimal_large_any_type_ms"] = 1e3 * median_seconds(
-            lambda: apply(cart, pkgs, at=AT, timezone=TZ, policy=optimal, settings=any_type),
+            lambda: apply(cart, pkgs, as_of=AT, timezone=TZ, policy=optimal, settings=any_type),
             repeat=repeat,
             number=number(5),
         )
@@ -296,10 +296,10 @@ def run(quick: bool, lifecycle: bool = True) -> dict[str, Any]:
         )
     ]
     figures["apply_one_unit_us"] = 1e6 * median_seconds(
-        lambda: apply(one, big, at=AT, timezone=TZ), repeat=repeat, number=number(2000)
+        lambda: apply(one, big, as_of=AT, timezone=TZ), repeat=repeat, number=number(2000)
     )
     figures["apply_million_units_us"] = 1e6 * median_seconds(
-        lambda: apply(bulk, big, at=AT, timezone=TZ), repeat=repeat, number=number(2000)
+        lambda: apply(bulk, big, as_of=AT, timezone=TZ), repeat=repeat, number=number(2000)
     )
 
     # Scaling: cart size and package count x1, x2, x4, x8 (nothing quadratic should hide).
@@ -309,7 +309,7 @@ def run(quick: bool, lifecycle: bool = True) -> dict[str, Any]:
         scaling["lines"].append(
             1e6
             * median_seconds(
-                lambda cart=cart, pkgs=pkgs: apply(cart, pkgs, at=AT, timezone=TZ),
+                lambda cart=cart, pkgs=pkgs: apply(cart, pkgs, as_of=AT, timezone=TZ),
                 repeat=repeat,
                 number=number(300),
             )
@@ -318,7 +318,7 @@ def run(quick: bool, lifecycle: bool = True) -> dict[str, Any]:
         scaling["packages"].append(
             1e6
             * median_seconds(
-                lambda cart=cart, pkgs=pkgs: apply(cart, pkgs, at=AT, timezone=TZ),
+                lambda cart=cart, pkgs=pkgs: apply(cart, pkgs, as_of=AT, timezone=TZ),
                 repeat=repeat,
                 number=number(300),
             )
@@ -337,7 +337,7 @@ def run(quick: bool, lifecycle: bool = True) -> dict[str, Any]:
         scaling["unrelated_packages"].append(
             1e6
             * median_seconds(
-                lambda cart=cart, mixed=mixed: apply(cart, mixed, at=AT, timezone=TZ),
+                lambda cart=cart, mixed=mixed: apply(cart, mixed, as_of=AT, timezone=TZ),
                 repeat=repeat,
                 number=number(300),
             )

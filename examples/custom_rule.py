@@ -155,7 +155,7 @@ def smith_cart(cart_id: str) -> Cart:
 
 def checkout(at: dt.datetime, policy: Policy) -> Application:
     cart = smith_cart(f"ticket-{at:%Y%m%d}")
-    return apply(cart, PACKAGES, at=at, timezone=TIMEZONE, policy=policy)
+    return apply(cart, PACKAGES, as_of=at, timezone=TIMEZONE, policy=policy)
 
 
 def report(title: str, result: Application) -> list[str]:

@@ -221,9 +221,9 @@ def main(argv: Sequence[str]) -> int:
     front_read = store.load_packages(owner)
     side_read = store.load_packages(owner)
     front = apply(
-        cart_from_ticket(TICKET_FRONT_DESK), front_read, at=CHECKOUT_AT, timezone=TIMEZONE
+        cart_from_ticket(TICKET_FRONT_DESK), front_read, as_of=CHECKOUT_AT, timezone=TIMEZONE
     )
-    side = apply(cart_from_ticket(TICKET_SIDE_TILL), side_read, at=CHECKOUT_AT, timezone=TIMEZONE)
+    side = apply(cart_from_ticket(TICKET_SIDE_TILL), side_read, as_of=CHECKOUT_AT, timezone=TIMEZONE)
     out.append(f"front desk read package 501 with {front_read[0].remaining('daycare_full')} left")
     out.append(f"side till read package 501 with {side_read[0].remaining('daycare_full')} left")
 

@@ -53,7 +53,7 @@ def run(
     return apply(
         the_cart,
         packages,
-        at=at,
+        as_of=at,
         timezone=timezone,
         settings=settings or Settings(),
         policy=policy or Policy(),

@@ -352,7 +352,7 @@ class Scenario:
     def kwargs(self) -> dict[str, Any]:
         """The keyword arguments of :func:`punchcard.apply`."""
         return {
-            "at": self.at,
+            "as_of": self.at,
             "timezone": self.timezone,
             "settings": self.settings,
             "policy": self.policy,

@@ -155,7 +155,7 @@ def test_holiday_rule_reads_the_local_date(at: dt.datetime, holiday: bool) -> No
     result = apply(
         cart(Line("l1", "daycare_full", usd("30"))),
         [package("p1", "daycare_full", 3)],
-        at=at,
+        as_of=at,
         timezone=NY,
         policy=Policy().with_rule(rule),
     )
@@ -174,7 +174,7 @@ def test_holiday_rule_is_reported_before_component_rules() -> None:
     result = apply(
         cart(Line("l1", "daycare_full", usd("30"))),
         [package("groom", "grooming", 3)],
-        at=dt.datetime(2026, 7, 4, 10),
+        as_of=dt.datetime(2026, 7, 4, 10),
         timezone=NY,
         policy=custom.happy_tails_policy(set()),
     )
@@ -183,7 +183,7 @@ def test_holiday_rule_is_reported_before_component_rules() -> None:
     result = apply(
         cart(Line("l1", "daycare_full", usd("30"))),
         [package("groom", "grooming", 3)],
-        at=dt.datetime(2026, 7, 6, 10),
+        as_of=dt.datetime(2026, 7, 6, 10),
         timezone=NY,
         policy=custom.happy_tails_policy(set()),
     )
@@ -200,7 +200,7 @@ def test_online_only_rule_restricts_only_its_items() -> None:
     )
     packages = [package("groom", "grooming", 5), package("pass", "daycare_full", 5)]
     result = apply(
-        cart(*lines), packages, at=dt.datetime(2026, 3, 2, 17), timezone=NY, policy=policy
+        cart(*lines), packages, as_of=dt.datetime(2026, 3, 2, 17), timezone=NY, policy=policy
     )
     assert sorted((r.line_id, r.package_id) for r in result.redemptions) == [
         ("desk-day", "pass"),
@@ -223,7 +223,7 @@ def test_online_only_rule_decides_eligibility_wherever_it_stands() -> None:
         result = apply(
             cart(Line("desk", "grooming", usd("50"))),
             [package("groom", "grooming", 5), package("empty", "grooming", 0)],
-            at=dt.datetime(2026, 3, 2, 17),
+            as_of=dt.datetime(2026, 3, 2, 17),
             timezone=NY,
             policy=policy,
         )
@@ -232,7 +232,7 @@ def test_online_only_rule_decides_eligibility_wherever_it_stands() -> None:
     appended = apply(
         cart(Line("desk", "grooming", usd("50"))),
         [package("empty", "grooming", 0)],
-        at=dt.datetime(2026, 3, 2, 17),
+        as_of=dt.datetime(2026, 3, 2, 17),
         timezone=NY,
         policy=Policy().with_rule(rule),
     )
@@ -250,16 +250,16 @@ def test_closest_to_running_out_order() -> None:
     few = package("few", "daycare_full", 2, purchased_at=dt.datetime(2026, 2, 1))
     lines = [Line(f"d{i}", "daycare_full", usd("30")) for i in range(3)]
     # FIFO would use the older package; this order the one with fewer credits left...
-    assert _served(apply(cart(lines[0]), [many, few], at=at, timezone=NY)) == [("d0", "many", 1)]
-    assert _served(apply(cart(lines[0]), [many, few], at=at, timezone=NY, policy=order)) == [
+    assert _served(apply(cart(lines[0]), [many, few], as_of=at, timezone=NY)) == [("d0", "many", 1)]
+    assert _served(apply(cart(lines[0]), [many, few], as_of=at, timezone=NY, policy=order)) == [
         ("d0", "few", 1)
     ]
     # ...following the balances as the cart is filled: 2 v 5, then 1 v 5, then 0 (gone) v 5.
-    result = apply(cart(*lines), [many, few], at=at, timezone=NY, policy=order)
+    result = apply(cart(*lines), [many, few], as_of=at, timezone=NY, policy=order)
     assert _served(result) == [("d0", "few", 1), ("d1", "few", 1), ("d2", "many", 1)]
     # Equal balances: the older purchase first.
     twin = package("twin", "daycare_full", 5, purchased_at=dt.datetime(2026, 2, 1))
-    assert _served(apply(cart(lines[0]), [twin, many], at=at, timezone=NY, policy=order)) == [
+    assert _served(apply(cart(lines[0]), [twin, many], as_of=at, timezone=NY, policy=order)) == [
         ("d0", "many", 1)
     ]
 
@@ -274,7 +274,7 @@ def test_closest_to_running_out_keeps_own_item_and_individual_first() -> None:
     result = apply(
         cart(rex),
         [cross, own],
-        at=at,
+        as_of=at,
         timezone=NY,
         policy=order,
         settings=Settings(any_type=True, greater_value=True),
@@ -284,7 +284,7 @@ def test_closest_to_running_out_keeps_own_item_and_individual_first() -> None:
     # Rex's own package (5 left) before the shared one (1 left).
     shared = package("shared", "daycare_full", 1)
     rexs = attrs.evolve(own, id="rexs", beneficiary="rex")
-    assert _served(apply(cart(rex), [shared, rexs], at=at, timezone=NY, policy=order)) == [
+    assert _served(apply(cart(rex), [shared, rexs], as_of=at, timezone=NY, policy=order)) == [
         ("rex", "rexs", 1)
     ]
 
@@ -450,10 +450,10 @@ def test_two_tills_would_overspend_without_the_guards(store: Any) -> None:
     # The premise of the example: each result alone is valid, together they spend 3 of 2 credits.
     packages = store.load_packages("customer-7")
     front = apply(
-        host.cart_from_ticket(host.TICKET_FRONT_DESK), packages, at=host.CHECKOUT_AT, timezone=NY
+        host.cart_from_ticket(host.TICKET_FRONT_DESK), packages, as_of=host.CHECKOUT_AT, timezone=NY
     )
     side = apply(
-        host.cart_from_ticket(host.TICKET_SIDE_TILL), packages, at=host.CHECKOUT_AT, timezone=NY
+        host.cart_from_ticket(host.TICKET_SIDE_TILL), packages, as_of=host.CHECKOUT_AT, timezone=NY
     )
     spent = sum(r.credits for r in (*front.redemptions, *side.redemptions) if r.package_id == "501")
     assert spent == 3

@@ -54,7 +54,7 @@ def run(
     return apply(
         the_cart,
         packages,
-        at=AT,
+        as_of=AT,
         timezone=TZ,
         settings=settings or Settings(),
         policy=Policy(line_order=order),

@@ -200,7 +200,7 @@ def test_V_several_packages_cover_one_line() -> None:
 
 def test_V_minor_units_jpy_bhd() -> None:
     jpy = Cart("smith", "tokyo", "JPY", [Line("l1", "daycare_full", Money("3000", "JPY"), units=2)])
-    result = apply(jpy, [package()], at=AT, timezone="Asia/Tokyo")
+    result = apply(jpy, [package()], as_of=AT, timezone="Asia/Tokyo")
     assert result.covered == Money("6000", "JPY")
     assert result.covered.amount.as_tuple().exponent == 0
     assert str(result.redemptions[0].amount) == "6000"
@@ -210,7 +210,7 @@ def test_V_minor_units_jpy_bhd() -> None:
     result = apply(
         bhd,
         [package("p1", Component("daycare_full", 2))],
-        at=AT,
+        as_of=AT,
         timezone="Asia/Bahrain",
         policy=Policy(valuation="default_rate"),
         rates={"manama": {"daycare_full": Money("12.345", "BHD")}},
@@ -460,7 +460,7 @@ def test_E_nonexistent_local_time_refused() -> None:
     skipped = dt.datetime(2026, 3, 8, 2, 30)  # clocks go from 02:00 to 03:00 in New York
     with pytest.raises(InvalidTimeError, match="does not exist in America/New_York") as info:
         run(cart(), [package()], at=skipped)
-    assert info.value.field == "at"
+    assert info.value.field == "as_of"
     with pytest.raises(InvalidTimeError) as info:
         run(cart(), [package(purchased_at=skipped)], at=dt.datetime(2026, 3, 9, 12))
     assert info.value.field == "packages[0].purchased_at"
@@ -625,7 +625,7 @@ def _busy_checkout() -> tuple[Cart, list[Package], dict[str, Any]]:
         package("p4", owner="jones"),
     ]
     kwargs: dict[str, Any] = {
-        "at": AT,
+        "as_of": AT,
         "timezone": TZ,
         "settings": Settings(any_type=True),
         "policy": Policy(valuation="default_rate"),
@@ -654,6 +654,6 @@ def test_engine_never_reads_the_clock() -> None:
     assert first == second
     assert repr(first) == repr(second)
     # Validity is judged at *at*, whatever today is: far in the future, p3 has expired.
-    later = apply(the_cart, packages, **{**kwargs, "at": dt.datetime(2031, 1, 1, 9)})
+    later = apply(the_cart, packages, **{**kwargs, "as_of": dt.datetime(2031, 1, 1, 9)})
     assert ("l1", "p3", "expired") in rejected(later)
     assert {e.at for e in later.events} == {dt.datetime(2031, 1, 1, 9, tzinfo=NY)}

@@ -186,8 +186,8 @@ def _resolve_inputs(
     if not isinstance(tz, dt.tzinfo):
         raise InvalidTypeError("timezone", f"must be an IANA name or a tzinfo, got {timezone!r}")
     if not isinstance(at, dt.datetime):
-        raise InvalidTypeError("at", f"must be a datetime.datetime, got {at!r}")
-    at_local = to_local(at, tz, "at")
+        raise InvalidTypeError("as_of", f"must be a datetime.datetime, got {at!r}")
+    at_local = to_local(at, tz, "as_of")
     key = facts_key(tz, expires_at)
     facts: list[PackageFacts] = []
     for package in packages:
@@ -355,15 +355,15 @@ def apply(
     cart: Cart,
     packages: Iterable[Package],
     *,
-    at: dt.datetime,
+    as_of: dt.datetime,
     timezone: str | dt.tzinfo,
     settings: Settings = _DEFAULT_SETTINGS,
     policy: Policy = _DEFAULT_POLICY,
     rates: RatesInput = None,
 ) -> Application:
-    """Apply the owner's *packages* to *cart* at time *at* and say what each credit paid for.
+    """Apply the owner's *packages* to *cart* at time *as_of* and say what each credit paid for.
 
-    *at* is the checkout time (naive = local time in *timezone*, the zone of the cart's
+    *as_of* is the checkout time (naive = local time in *timezone*, the zone of the cart's
     location). Nothing is mutated or written: persist the returned ``packages`` and ``events``.
 
     >>> import datetime as dt
@@ -374,7 +374,7 @@ def apply(
     ... ])
     >>> pass10 = Package(id="p1", owner="smith", purchased_at=dt.datetime(2026, 1, 5, 10),
     ...                  components=[Component("daycare_full", 1)])
-    >>> result = apply(cart, [pass10], at=dt.datetime(2026, 3, 2, 17, 30),
+    >>> result = apply(cart, [pass10], as_of=dt.datetime(2026, 3, 2, 17, 30),
     ...                timezone="America/New_York")
     >>> str(result.covered), str(result.due)
     ('30.00', '30.00')
@@ -393,7 +393,7 @@ def apply(
     rate_table = Rates.coerce(rates)
     compiled = _compile(policy)
     at_local, tz, facts = _resolve_inputs(
-        cart, packages, at, timezone, rate_table, compiled.expires_at
+        cart, packages, as_of, timezone, rate_table, compiled.expires_at
     )
     lines = cart.lines
     prices = [line.unit_price.minor for line in lines]

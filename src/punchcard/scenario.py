@@ -327,7 +327,7 @@ class Scenario:
         return apply(
             self.cart,
             self.packages,
-            at=self.at,
+            as_of=self.at,
             timezone=self.timezone,
             settings=self.settings,
             policy=self.policy,

@@ -49,7 +49,7 @@ def test_hold_records_held_credits_as_the_engine_decides() -> None:
     book = Book()
     book.buy(PASS10, "p1")
     cart = daycare_cart(5, 6, cart_id="cart-9")
-    engine = apply(cart, [book.state.package("p1").as_package()], at=at(3, 5, 8), timezone=NY)
+    engine = apply(cart, [book.state.package("p1").as_package()], as_of=at(3, 5, 8), timezone=NY)
     outcome = book(
         hold(
             book.state, cart, booking="appt-1", at=at(3, 2), scheduled_for=at(3, 5, 8), timezone=NY
@@ -130,7 +130,7 @@ def test_hold_ignores_packages_bought_after_the_booking() -> None:
     assert (
         len(
             apply(
-                daycare_cart(1), [book.state.package("p1").as_package()], at=at(3, 12), timezone=NY
+                daycare_cart(1), [book.state.package("p1").as_package()], as_of=at(3, 12), timezone=NY
             ).redemptions
         )
         == 1
@@ -155,7 +155,7 @@ def test_first_hold_starts_a_first_use_countdown_like_the_engine() -> None:
     book.buy(attrs.evolve(PASS10, expiry_starts="first_use"))
     before = book.state.package("p1").as_package()
     _hold(book, 5, scheduled=at(3, 5, 8))
-    engine = apply(daycare_cart(5), [before], at=at(3, 5, 8), timezone=NY).package("p1")
+    engine = apply(daycare_cart(5), [before], as_of=at(3, 5, 8), timezone=NY).package("p1")
     package = book.state.package("p1")
     assert package.expires_on == engine.expires_on == dt.date(2026, 4, 4)
     assert package.first_used_at == engine.first_used_at

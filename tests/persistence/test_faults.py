@@ -62,7 +62,7 @@ def test_an_exception_between_events_and_balances_leaves_the_database_as_before(
     store: SQLStore, observer: SQLStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = snapshot(observer)
-    application = apply(TICKET, store.load_packages("smith"), at=AT, timezone=NY)
+    application = apply(TICKET, store.load_packages("smith"), as_of=AT, timezone=NY)
     inside: dict[str, int] = {}
 
     def crash(_application: object) -> None:
@@ -85,7 +85,7 @@ def test_an_exception_after_the_first_balance_leaves_the_database_as_before(
     store: SQLStore, observer: SQLStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = snapshot(observer)
-    application = apply(TICKET, store.load_packages("smith"), at=AT, timezone=NY)
+    application = apply(TICKET, store.load_packages("smith"), as_of=AT, timezone=NY)
     set_remaining = store._set_remaining
     done: list[Guard] = []
 

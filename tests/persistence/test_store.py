@@ -142,7 +142,7 @@ def test_packages_round_trip_with_every_field(store: SQLStore) -> None:
 def test_commit_stores_balances_ledger_first_use_and_checkout(store: SQLStore) -> None:
     seed(store)
     ticket = cart("T-1", ("l1", "daycare_full", 1), ("l2", "grooming", 1), ("l3", "shampoo", 1))
-    application = apply(ticket, store.load_packages("smith"), at=AT, timezone=NY)
+    application = apply(ticket, store.load_packages("smith"), as_of=AT, timezone=NY)
     receipt = store.commit(application)
 
     assert not receipt.duplicate
@@ -179,7 +179,7 @@ def test_commit_stores_balances_ledger_first_use_and_checkout(store: SQLStore) -
 def test_the_same_application_committed_twice_is_stored_once(store: SQLStore) -> None:
     seed(store)
     application = apply(
-        cart("T-1", ("l1", "daycare_full", 2)), store.load_packages("smith"), at=AT, timezone=NY
+        cart("T-1", ("l1", "daycare_full", 2)), store.load_packages("smith"), as_of=AT, timezone=NY
     )
     first = store.commit(application)
     after_first = snapshot(store)
@@ -223,8 +223,8 @@ def test_a_retried_checkout_is_recognised_after_the_balances_moved(
 def test_a_stale_result_is_refused_and_nothing_is_written(store: SQLStore) -> None:
     seed(store)
     packages = store.load_packages("smith")
-    front = apply(cart("T-1", ("l1", "daycare_full", 1)), packages, at=AT, timezone=NY)
-    side = apply(cart("T-2", ("l1", "daycare_full", 2)), packages, at=AT, timezone=NY)
+    front = apply(cart("T-1", ("l1", "daycare_full", 1)), packages, as_of=AT, timezone=NY)
+    side = apply(cart("T-2", ("l1", "daycare_full", 2)), packages, as_of=AT, timezone=NY)
     # Each result alone is valid; together they would spend 3 of the 2 credits.
     assert front.covered == usd("30")
     assert side.covered == usd("60")
@@ -241,7 +241,7 @@ def test_a_stale_result_is_refused_and_nothing_is_written(store: SQLStore) -> No
         store.receipt(side.idempotency_key)
     retried = store.commit(
         apply(
-            cart("T-2", ("l1", "daycare_full", 2)), store.load_packages("smith"), at=AT, timezone=NY
+            cart("T-2", ("l1", "daycare_full", 2)), store.load_packages("smith"), as_of=AT, timezone=NY
         )
     )
     assert retried.key == side.idempotency_key
@@ -296,16 +296,16 @@ def test_checkout_gives_up_after_its_retries(
     # Only the other till's three checkouts were stored.
     assert store.balances() == {("p1", "daycare_full"): 7}
     with pytest.raises(UnknownCheckout):
-        store.receipt(apply(ticket, load("smith"), at=AT, timezone=NY).idempotency_key)
+        store.receipt(apply(ticket, load("smith"), as_of=AT, timezone=NY).idempotency_key)
 
 
 def test_a_first_use_recorded_meanwhile_is_a_conflict(store: SQLStore) -> None:
     store.add_package(bundle())
     packages = store.load_packages("smith")
     # Two tills use different components of the unused bundle, five minutes apart.
-    a = apply(cart("A", ("l1", "grooming", 1)), packages, at=AT, timezone=NY)
+    a = apply(cart("A", ("l1", "grooming", 1)), packages, as_of=AT, timezone=NY)
     later = AT + dt.timedelta(minutes=5)
-    b = apply(cart("B", ("l1", "shampoo", 1)), packages, at=later, timezone=NY)
+    b = apply(cart("B", ("l1", "shampoo", 1)), packages, as_of=later, timezone=NY)
     store.commit(a)
     after_a = snapshot(store)
     # Their balance guards both hold, but B assumed the bundle unused: its countdown is A's.
@@ -325,8 +325,8 @@ def test_a_first_use_recorded_meanwhile_is_a_conflict(store: SQLStore) -> None:
 def test_a_first_use_at_the_very_same_moment_is_no_conflict(store: SQLStore) -> None:
     store.add_package(bundle())
     packages = store.load_packages("smith")
-    a = apply(cart("A", ("l1", "grooming", 1)), packages, at=AT, timezone=NY)
-    b = apply(cart("B", ("l1", "shampoo", 1)), packages, at=AT, timezone=NY)
+    a = apply(cart("A", ("l1", "grooming", 1)), packages, as_of=AT, timezone=NY)
+    b = apply(cart("B", ("l1", "shampoo", 1)), packages, as_of=AT, timezone=NY)
     store.commit(a)
     assert not store.commit(b).duplicate
     (p2,) = store.load_packages("smith")
@@ -452,7 +452,7 @@ def test_postgres_serialization_failure_is_a_conflict(
 
     monkeypatch.setattr(store, "_append_events", append_then_the_other_till_commits)
     application = apply(
-        cart("T-1", ("l1", "daycare_full", 1)), store.load_packages("smith"), at=AT, timezone=NY
+        cart("T-1", ("l1", "daycare_full", 1)), store.load_packages("smith"), as_of=AT, timezone=NY
     )
     with pytest.raises(Conflict, match="the database refused the transaction") as caught:
         store.commit(application)

@@ -54,7 +54,7 @@ def _with_order(scenario: Scenario, policy: Policy) -> Application:
     return punchcard.apply(
         scenario.cart,
         scenario.packages,
-        at=scenario.at,
+        as_of=scenario.at,
         timezone=scenario.timezone,
         settings=scenario.settings,
         policy=policy,
@@ -126,12 +126,12 @@ def test_a_time_that_does_not_exist_is_refused_on_every_call() -> None:
     for _ in range(2):
         with pytest.raises(InvalidTimeError, match=r"packages\[0\]\.purchased_at"):
             punchcard.apply(
-                cart, [package], at=dt.datetime(2026, 3, 9), timezone="America/New_York"
+                cart, [package], as_of=dt.datetime(2026, 3, 9), timezone="America/New_York"
             )
     # In a zone where it exists, the same value is fine (and memoised for that zone only).
-    punchcard.apply(cart, [package], at=dt.datetime(2026, 3, 9), timezone="UTC")
+    punchcard.apply(cart, [package], as_of=dt.datetime(2026, 3, 9), timezone="UTC")
     with pytest.raises(InvalidTimeError):
-        punchcard.apply(cart, [package], at=dt.datetime(2026, 3, 9), timezone="America/New_York")
+        punchcard.apply(cart, [package], as_of=dt.datetime(2026, 3, 9), timezone="America/New_York")
 
 
 def test_a_duplicate_id_is_refused_also_when_the_packages_are_memoised() -> None:
@@ -142,10 +142,10 @@ def test_a_duplicate_id_is_refused_also_when_the_packages_are_memoised() -> None
         components=[Component("daycare_full", 1)],
     )
     cart = punchcard.Cart("smith", "downtown", "USD", [])
-    punchcard.apply(cart, [package], at=dt.datetime(2026, 3, 9), timezone="America/New_York")
+    punchcard.apply(cart, [package], as_of=dt.datetime(2026, 3, 9), timezone="America/New_York")
     with pytest.raises(punchcard.InvalidValueError, match=r"packages\[1\]\.id"):
         punchcard.apply(
-            cart, [package, package], at=dt.datetime(2026, 3, 9), timezone="America/New_York"
+            cart, [package, package], as_of=dt.datetime(2026, 3, 9), timezone="America/New_York"
         )
 
 
@@ -178,10 +178,10 @@ def test_a_second_checkout_of_the_same_packages_converts_no_time_again(
         "USD",
         [punchcard.Line("l1", "daycare_full", punchcard.Money("30", "USD"))],
     )
-    first = punchcard.apply(cart, packages, at=dt.datetime(2026, 3, 2), timezone="America/New_York")
+    first = punchcard.apply(cart, packages, as_of=dt.datetime(2026, 3, 2), timezone="America/New_York")
     assert len(calls) == 5  # one purchase time per package
     second = punchcard.apply(
-        cart, packages, at=dt.datetime(2026, 3, 3), timezone="America/New_York"
+        cart, packages, as_of=dt.datetime(2026, 3, 3), timezone="America/New_York"
     )
     assert len(calls) == 5  # none again
     assert first.redemptions[0].package_id == second.redemptions[0].package_id == "p0"

@@ -157,8 +157,8 @@ def _daycare(units: int = 1, location: str = "downtown") -> Cart:
 def test_another_owners_package_would_pay_if_it_were_the_cart_owners() -> None:
     """The property above is not vacuous: the same package, owned by the cart's owner, pays."""
     jones = _pass("p1", "jones")
-    assert apply(_daycare(), [jones], at=_AT, timezone=_NY).redemptions == ()
-    mine = apply(_daycare(), [attrs.evolve(jones, owner="smith")], at=_AT, timezone=_NY)
+    assert apply(_daycare(), [jones], as_of=_AT, timezone=_NY).redemptions == ()
+    mine = apply(_daycare(), [attrs.evolve(jones, owner="smith")], as_of=_AT, timezone=_NY)
     assert [(r.package_id, r.credits) for r in mine.redemptions] == [("p1", 1)]
 
 
@@ -197,8 +197,8 @@ def test_a_package_of_another_location_pays_with_any_location_on() -> None:
     ``any_location`` is on."""
     downtown = [_pass("p1", "smith")]
     cart = _daycare(location="uptown")
-    assert apply(cart, downtown, at=_AT, timezone=_NY).redemptions == ()
-    shared = apply(cart, downtown, at=_AT, timezone=_NY, settings=Settings(any_location=True))
+    assert apply(cart, downtown, as_of=_AT, timezone=_NY).redemptions == ()
+    shared = apply(cart, downtown, as_of=_AT, timezone=_NY, settings=Settings(any_location=True))
     assert [(r.package_id, r.credits) for r in shared.redemptions] == [("p1", 1)]
 
 

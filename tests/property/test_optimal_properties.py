@@ -144,7 +144,7 @@ def _pair_values(scenario: Scenario) -> dict[tuple[str, Supply], int]:
                 result = punchcard.apply(
                     single,
                     [probe],
-                    at=scenario.at,
+                    as_of=scenario.at,
                     timezone=scenario.timezone,
                     settings=scenario.settings,
                     policy=policy,

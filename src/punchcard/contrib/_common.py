@@ -524,7 +524,7 @@ class SQLStore(abc.ABC):
             application = apply(
                 cart,
                 packages,
-                at=at,
+                as_of=at,
                 timezone=timezone,
                 settings=settings,
                 policy=policy,

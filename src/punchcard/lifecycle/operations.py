@@ -347,7 +347,7 @@ def _redeem(
     application = apply(
         cart,
         [p.as_package() for p in live],
-        at=when,
+        as_of=when,
         timezone=tz,
         settings=settings,
         policy=policy.redemption,
