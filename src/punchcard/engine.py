@@ -540,12 +540,18 @@ def rejections_of(application: Application) -> tuple[Rejection, ...]:
                     best_rank, best = rank, candidate
             if best is not None and best_rank < len(plan.judge.rules):
                 verdict = plan.judge.verdict(best_rank, best, line)
+                hourly = line.charge_by == "hour"
                 rejections.append(
                     Rejection(
                         line.id,
                         package.id,
                         verdict.reason or plan.judge.rules[best_rank].code,
                         verdict.detail,
+                        item=best.component.item,
+                        matches_item=any(
+                            (c.item == line.item or ctx.settings.any_type) and c.hourly == hourly
+                            for c in package.components
+                        ),
                     )
                 )
     return tuple(rejections)

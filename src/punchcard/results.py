@@ -71,6 +71,12 @@ class Rejection:
     reason: str
     #: A human sentence from the rule.
     detail: str = attrs.field(default="", eq=False)
+    #: The item of the package's component that got furthest down the rule list.
+    item: str | None = attrs.field(default=None, eq=False, kw_only=True)
+    #: Whether the package has credits of a kind that may pay for this line (its item, or
+    #: another one the settings allow, in the line's unit): when false the package was never a
+    #: candidate for the line, whatever the first rule that failed.
+    matches_item: bool = attrs.field(default=True, eq=False, kw_only=True)
 
 
 @attrs.frozen
@@ -214,6 +220,29 @@ class Application:
             if result.line_id == line_id:
                 return result
         raise KeyError(line_id)
+
+    def expires_at(self, package_id: str) -> dt.datetime | None:
+        """The instant the package *package_id* stops being usable, as it stands after this cart
+        (aware, in the business's zone), or ``None`` when it never expires (or not yet).
+
+        >>> import datetime as dt
+        >>> from punchcard import Cart, Component, Line, Money, Package, apply
+        >>> p = Package(id="p1", owner="o", purchased_at=dt.datetime(2026, 1, 5, 10),
+        ...             components=[Component("x", 1)], days_to_expiration=30)
+        >>> r = apply(Cart("o", "here", "USD", [Line("l1", "x", Money("5", "USD"))]), [p],
+        ...           as_of=dt.datetime(2026, 1, 6, 9), timezone="America/New_York")
+        >>> r.expires_at("p1").isoformat()
+        '2026-02-04T23:59:00-05:00'
+        """
+        from .rules.base import facts_key, package_facts
+
+        tz = self.at.tzinfo
+        assert tz is not None
+        expires_at = self._policy.expires_at_delta
+        moment = package_facts(self.package(package_id), tz, expires_at, facts_key(tz, expires_at))[
+            2
+        ]
+        return None if moment is None else moment.astimezone(tz)
 
     def package(self, package_id: str) -> Package:
         """The new state of the package with id *package_id*."""
