@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import gettext
 import io
+import os
 import string
+import subprocess
+import sys
+import zipfile
 from importlib import resources
 from pathlib import Path
 
@@ -159,3 +163,60 @@ def test_fuzzy_entries_are_left_out_of_a_compiled_catalogue() -> None:
 def test_a_language_is_read_once() -> None:
     assert translations("fr") is translations("fr")
     assert resources.files(catalogues).joinpath("fr", "LC_MESSAGES", f"{DOMAIN}.po").is_file()
+
+
+def _same_translations(a: gettext.NullTranslations, b: gettext.NullTranslations) -> None:
+    for message in messages(template()):
+        if isinstance(message.id, tuple):
+            for n in COUNTS:
+                assert a.ngettext(*message.id, n) == b.ngettext(*message.id, n), message.id
+        else:
+            assert a.gettext(message.id) == b.gettext(message.id), message.id
+
+
+@pytest.mark.slow
+def test_the_built_wheel_ships_the_compiled_catalogues(tmp_path: Path) -> None:
+    out = tmp_path / "wheel"
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "-w", str(out), "--no-deps", "-q"],
+        capture_output=True,
+        timeout=600,
+        check=False,
+    )
+    assert build.returncode == 0, build.stderr.decode("utf-8", "replace")
+    (wheel,) = out.glob("punchcard-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        for language in LANGUAGES:
+            mo = f"punchcard/locale/{language}/LC_MESSAGES/{DOMAIN}.mo"
+            assert mo in names
+            assert f"punchcard/locale/{language}/LC_MESSAGES/{DOMAIN}.po" in names
+            shipped = gettext.GNUTranslations(io.BytesIO(archive.read(mo)))
+            _same_translations(shipped, translations(language))
+        archive.extractall(tmp_path / "site")
+    assert sorted(LOCALE.rglob("*.mo")) == [], "the build wrote into the source tree"
+
+    # The installed package reads its .mo files: babel's .po reader is never imported.
+    probe = (
+        "import sys, datetime as dt, punchcard, punchcard.explain as e\n"
+        "from punchcard import Cart, Component, Line, Money, Package, apply\n"
+        "cart = Cart('o', 'here', 'EUR', [Line('l1', 'x', Money('5', 'EUR'), units=2)])\n"
+        "p = Package(id='p1', owner='o', purchased_at=dt.datetime(2026, 1, 5),"
+        " components=[Component('x', 1)])\n"
+        "r = apply(cart, [p], as_of=dt.datetime(2026, 3, 2), timezone='Europe/Berlin')\n"
+        "print(punchcard.__file__)\n"
+        "print(e.explain(r, locale='de_DE')[0])\n"
+        "print('babel.messages.pofile' in sys.modules)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+    run = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, env=env, timeout=120, check=False
+    )
+    assert run.returncode == 0, run.stderr.decode("utf-8", "replace")
+    where, sentence, po_reader = run.stdout.decode("utf-8").splitlines()
+    assert Path(where).is_relative_to(tmp_path / "site")
+    assert sentence == (
+        "x (2 Stück): 5,00\N{NO-BREAK SPACE}€ bezahlt mit 1 Einheit von p1"
+        " (5,00\N{NO-BREAK SPACE}€); noch zu zahlen: 5,00\N{NO-BREAK SPACE}€."
+    )
+    assert po_reader == "False"
