@@ -8,6 +8,7 @@ language and for both audiences.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,9 +31,11 @@ from punchcard import (
     Settings,
     apply,
 )
+from punchcard.cli import main
 from punchcard.explain import AUDIENCES, Names, explain, explain_rejection
 from punchcard.locale import LANGUAGES
 from punchcard.rules import REASON_CODES, FunctionRule
+from punchcard.scenario import parse
 
 NBSP = "\N{NO-BREAK SPACE}"
 NNBSP = "\N{NARROW NO-BREAK SPACE}"
@@ -446,3 +449,43 @@ def test_bad_arguments_are_errors_naming_the_field() -> None:
         explain_rejection(result, "exhausted")  # type: ignore[arg-type]
     with pytest.raises(InvalidValueError, match="rejection: no line 'l9' in the cart"):
         explain_rejection(result, Rejection("l9", "p1", "exhausted"))
+
+
+# --- The command line ---------------------------------------------------------------------------
+
+
+def _document() -> dict[str, Any]:
+    return {
+        "at": "2026-03-02T17:30:00",
+        "timezone": ZONE,
+        "currency": "EUR",
+        "cart": {
+            "owner": "smith",
+            "location": "downtown",
+            "lines": [{"id": "l1", "item": "daycare", "for": "rex", "unit_price": "30.00"}],
+        },
+        "packages": [
+            {
+                "id": "p1",
+                "owner": "smith",
+                "purchased_at": "2026-01-05T10:00:00",
+                "expires_on": "2026-03-01",
+                "credits": [{"item": "daycare", "remaining": 3}],
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize("locale", ["en_US", "de_DE", "fr_FR", "es_ES"])
+def test_the_cli_explains_with_the_same_function_for_customers(
+    locale: str, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    path = tmp_path / "cart.json"
+    document = _document()
+    path.write_text(json.dumps(document), encoding="utf-8")
+    assert main(["apply", str(path), "--explain", "--locale", locale]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["explanation"] == explain(parse(document).run(), locale=locale)
+    assert len(out["explanation"]) == 1
+    assert "p1" in out["explanation"][0]
+    assert "[expired]" not in out["explanation"][0]
