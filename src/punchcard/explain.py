@@ -14,6 +14,7 @@ times and lists are formatted for the locale by babel, times in the business's t
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 from collections.abc import Mapping
 from typing import Final, Literal
@@ -136,6 +137,16 @@ class _Voice:
 
     def money(self, amount: Money) -> str:
         return amount.format(self.locale_name)
+
+    def date(self, day: dt.date) -> str:
+        return str(format_date(day, "long", locale=self.locale))
+
+    def when(self, moment: dt.datetime) -> dict[str, str]:
+        """The fields ``date`` and ``time`` of a local *moment*."""
+        return {
+            "date": self.date(moment.date()),
+            "time": str(format_time(moment.time(), "short", locale=self.locale)),
+        }
 
     def package(self, package_id: str) -> str:
         name = self.names.package(package_id)
@@ -389,10 +400,7 @@ def _builtin_reason(voice: _Voice, line: Line, rejection: Rejection) -> str | No
         case "not_yet_valid":
             start = to_local(state.purchased_at, tz, "purchased_at")
             return voice.gettext(
-                "{package} can be used from {date} at {time}.",
-                package=package,
-                date=format_date(start.date(), "long", locale=voice.locale),
-                time=format_time(start.time(), "short", locale=voice.locale),
+                "{package} can be used from {date} at {time}.", package=package, **voice.when(start)
             )
         case "expired":
             end = result.expires_at(state.id)
@@ -400,17 +408,12 @@ def _builtin_reason(voice: _Voice, line: Line, rejection: Rejection) -> str | No
                 return voice.gettext("{package} has expired.", package=package)
             # Translators: {date} and {time} are local ("3 March 2026", "23:59").
             return voice.gettext(
-                "{package} expired on {date} at {time}.",
-                package=package,
-                date=format_date(end.date(), "long", locale=voice.locale),
-                time=format_time(end.time(), "short", locale=voice.locale),
+                "{package} expired on {date} at {time}.", package=package, **voice.when(end)
             )
         case "paused":
             # Translators: the package is on hold (the customer paused it) on that date.
             return voice.gettext(
-                "{package} is paused on {date}.",
-                package=package,
-                date=format_date(result.at.date(), "long", locale=voice.locale),
+                "{package} is paused on {date}.", package=package, date=voice.date(result.at.date())
             )
         case "location_mismatch" if state.location is not None:
             return voice.gettext(
