@@ -607,7 +607,8 @@ def _field_names(cls: type) -> tuple[str, ...]:
 #: gains or loses one, they fall back to build_trusted (slower, and just as right) and
 #: tests/test_scenario_fast.py fails until they are brought up to date.
 _SHAPES_KNOWN: Final = (
-    _field_names(Component) == ("item", "remaining", "hourly")
+    _field_names(Component)
+    == ("item", "remaining", "hourly", "items", "substitutes", "overdraft")
     and _field_names(Line)
     == ("id", "item", "unit_price", "units", "beneficiary", "charge_by", "credit_values")
     and _field_names(Cart) == ("owner", "location", "currency", "lines", "id")
@@ -624,6 +625,13 @@ _SHAPES_KNOWN: Final = (
         "expiry_starts",
         "first_used_at",
         "pricing_rules",
+        "priority",
+        "valid_from",
+        "valid_for",
+        "pauses",
+        "balance",
+        "items",
+        "version",
         "_facts",
     )
 )
@@ -640,6 +648,9 @@ def _new_component(item: str, remaining: int, hourly: bool) -> Component:
     _set(component, "item", item)
     _set(component, "remaining", remaining)
     _set(component, "hourly", hourly)
+    _set(component, "items", ())
+    _set(component, "substitutes", ())
+    _set(component, "overdraft", 0)
     return component
 
 
@@ -726,6 +737,13 @@ def _new_package(
     _set(package, "expiry_starts", expiry_starts)
     _set(package, "first_used_at", first_used_at)
     _set(package, "pricing_rules", pricing_rules)
+    _set(package, "priority", 50)
+    _set(package, "valid_from", None)
+    _set(package, "valid_for", None)
+    _set(package, "pauses", ())
+    _set(package, "balance", None)
+    _set(package, "items", None)
+    _set(package, "version", 0)
     _set(package, "_facts", {})
     return package
 
