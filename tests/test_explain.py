@@ -34,6 +34,7 @@ from punchcard import (
 from punchcard.cli import main
 from punchcard.explain import AUDIENCES, Names, explain, explain_rejection
 from punchcard.locale import LANGUAGES
+from punchcard.models import Pause
 from punchcard.rules import REASON_CODES, FunctionRule
 from punchcard.scenario import parse
 
@@ -269,6 +270,40 @@ def test_not_yet_valid_says_from_when_in_local_time() -> None:
     )
 
 
+def test_not_yet_valid_says_the_later_of_purchase_and_valid_from() -> None:
+    # The engine of this branch does not judge valid_from yet (X6): the rejection is given.
+    later = package(valid_from=dt.datetime(2026, 3, 5, 9, 0))
+    result = run([line()], [later])
+    rejection = Rejection("l1", "p1", "not_yet_valid", item="daycare")
+    assert plain(explain_rejection(result, rejection, locale="fr_FR", names=NAMES)) == (
+        "10-day pass est utilisable à partir du 5 mars 2026 à 09:00."
+    )
+    earlier = package(valid_from=dt.datetime(2025, 12, 1), purchased_at=dt.datetime(2026, 3, 3, 8))
+    result = run([line()], [earlier])
+    assert plain(explain_rejection(result, rejection)) == (
+        "p1 can be used from March 3, 2026 at 8:00 AM."
+    )
+
+
+@pytest.mark.parametrize(
+    ("pauses", "expected"),
+    [
+        ([(dt.date(2026, 2, 20), dt.date(2026, 2, 25)), (dt.date(2026, 3, 1), dt.date(2026, 3, 10))],
+         "[paused] p1 ist vom 1. März 2026 bis zum 10. März 2026 pausiert."),
+        ([(dt.date(2026, 3, 2), dt.date(2026, 3, 2))], "[paused] p1 ist am 2. März 2026 pausiert."),
+        ([(dt.date(2026, 3, 3), dt.date(2026, 3, 4))], "[paused] p1 kann hierfür nicht verwendet werden."),
+    ],
+    ids=["the-pause-of-the-day", "one-day", "no-pause-that-day"],
+)  # fmt: skip
+def test_a_paused_package_says_which_pause(
+    pauses: list[tuple[dt.date, dt.date]], expected: str
+) -> None:
+    held = package(pauses=[Pause(start, end) for start, end in pauses])
+    result = run([line()], [held])
+    rejection = Rejection("l1", "p1", "paused", item="daycare")
+    assert explain_rejection(result, rejection, locale="de_DE", audience="staff") == expected
+
+
 def test_location_is_named_by_the_host() -> None:
     result = run([line()], [package(location="uptown")])
     assert explain(result, locale="es_MX", names=NAMES)[0].endswith(
@@ -329,8 +364,8 @@ def _rejected(code: str) -> tuple[Application, Rejection]:
         "exhausted": ([daycare], [package(remaining=0)], {}),
     }
     if code == "paused":  # R4a: the engine of this branch does not judge pauses yet
-        result = run([daycare], [package(remaining=0)])
-        return result, Rejection("l1", "p1", "paused", item="daycare")
+        paused = package(pauses=[Pause(dt.date(2026, 3, 1), dt.date(2026, 3, 10))], remaining=0)
+        return run([daycare], [paused]), Rejection("l1", "p1", "paused", item="daycare")
     lines, packages, options = scenarios[code]
     result = run(lines, packages, **options)
     (rejection,) = result.rejections

@@ -27,7 +27,7 @@ from babel.numbers import format_decimal
 
 from .errors import InvalidTypeError, InvalidValueError
 from .locale import LANGUAGES, translations
-from .models import Line
+from .models import Line, Package
 from .money import Money
 from .results import Application, LineResult, Redemption, Rejection
 from .rules import REASON_CODES
@@ -174,6 +174,15 @@ def _voice(result: object, locale: str, audience: object, names: Names | None) -
     return _Voice(found, parsed, locale, audience == "staff", names, result)
 
 
+def _usable_from(package: Package, tz: dt.tzinfo) -> dt.datetime:
+    """The local instant from which *package* may be used: its purchase, or its ``valid_from``
+    when that is later (semantics.md R3, X6)."""
+    purchased = to_local(package.purchased_at, tz, "purchased_at")
+    if package.valid_from is None:
+        return purchased
+    return max(purchased, to_local(package.valid_from, tz, "valid_from"))
+
+
 def _cart_lines(result: Application) -> tuple[Line, ...]:
     """The cart's lines, in cart order.
 
@@ -257,7 +266,7 @@ def explain_rejection(
     did not pay for that line (for staff, after the reason code in brackets).
 
     >>> import datetime as dt
-    >>> from punchcard import Cart, Component, Line, Money, Package, Rejection, apply
+    >>> from punchcard import Cart, Component, Line, Money, Package, apply
     >>> cart = Cart("smith", "downtown", "EUR", [Line("l1", "bath", Money("20", "EUR"))])
     >>> pack = Package(id="p1", owner="smith", purchased_at=dt.datetime(2026, 1, 5, 10),
     ...                beneficiary="bella", components=[Component("bath", 3)])
@@ -266,8 +275,8 @@ def explain_rejection(
     >>> explain_rejection(result, rejection, locale="fr_FR",
     ...                   names=Names(packages={"p1": "Forfait bain"}, beneficiaries={"bella": "Bella"}))
     'Forfait bain est réservé à Bella.'
-    >>> explain_rejection(result, Rejection("l1", "p1", "paused"), locale="es_ES", audience="staff")
-    '[paused] p1 está en pausa el 2 de marzo de 2026.'
+    >>> explain_rejection(result, rejection, locale="es_ES", audience="staff")
+    '[beneficiary_mismatch] p1 es solo para bella.'
     """
     voice = _voice(result, locale, audience, names)
     if not isinstance(rejection, Rejection):
@@ -388,6 +397,7 @@ def _builtin_reason(voice: _Voice, line: Line, rejection: Rejection) -> str | No
     tz = result.at.tzinfo
     assert tz is not None
     component = next((c for c in state.components if c.item == rejection.item), None)
+    pause = next((p for p in state.pauses if p.covers(result.at.date())), None)
     match rejection.reason:
         case "owner_mismatch":
             return voice.gettext("{package} belongs to another account.", package=package)
@@ -398,7 +408,7 @@ def _builtin_reason(voice: _Voice, line: Line, rejection: Rejection) -> str | No
                 beneficiary=voice.names.beneficiary(state.beneficiary),
             )
         case "not_yet_valid":
-            start = to_local(state.purchased_at, tz, "purchased_at")
+            start = _usable_from(state, tz)
             return voice.gettext(
                 "{package} can be used from {date} at {time}.", package=package, **voice.when(start)
             )
@@ -410,10 +420,18 @@ def _builtin_reason(voice: _Voice, line: Line, rejection: Rejection) -> str | No
             return voice.gettext(
                 "{package} expired on {date} at {time}.", package=package, **voice.when(end)
             )
-        case "paused":
-            # Translators: the package is on hold (the customer paused it) on that date.
+        case "paused" if pause is not None:
+            if pause.start == pause.end:
+                # Translators: the customer put the package on hold for that one day.
+                return voice.gettext(
+                    "{package} is paused on {date}.", package=package, date=voice.date(pause.start)
+                )
+            # Translators: the customer put the package on hold; both dates are paused.
             return voice.gettext(
-                "{package} is paused on {date}.", package=package, date=voice.date(result.at.date())
+                "{package} is paused from {start} to {end}.",
+                package=package,
+                start=voice.date(pause.start),
+                end=voice.date(pause.end),
             )
         case "location_mismatch" if state.location is not None:
             return voice.gettext(
