@@ -29,7 +29,7 @@ import punchcard
 from punchcard import cli
 from punchcard._demo import DEMO
 from punchcard.cli import main
-from punchcard.explain import explain
+from punchcard.explanations import explain
 from punchcard.scenario import dumps, evaluate, parse
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -118,7 +118,7 @@ def encoded(doc: Any) -> bytes:
 
 def expected_output(doc: Any, *, explain_in: str | None = None) -> bytes:
     """The document ``apply`` prints; with ``--explain --locale explain_in``, plus the customer
-    sentences of :func:`punchcard.explain.explain`."""
+    sentences of :func:`punchcard.explanations.explain`."""
     result = evaluate(doc)
     if explain_in is not None:
         result["explanation"] = explain(parse(doc).run(), locale=explain_in)

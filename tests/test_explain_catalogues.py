@@ -1,6 +1,6 @@
-"""The gettext catalogues of punchcard.explain (punchcard.locale): complete, up to date, shipped.
+"""The gettext catalogues of punchcard.explanations (punchcard.locale): complete, up to date, shipped.
 
-- the template ``punchcard.pot`` is what extracting the messages of ``explain.py`` gives now;
+- the template ``punchcard.pot`` is what extracting the messages of ``explanations.py`` gives now;
 - every ``.po`` has exactly the template's messages, each translated (every plural form), none
   fuzzy, with the placeholders of its source text and CLDR's plural rule for its language;
 - a checkout without ``.mo`` files compiles a ``.po`` in memory; a ``.mo`` wins when there is one;
@@ -61,12 +61,12 @@ def test_the_template_is_what_the_source_gives() -> None:
         (message, " ".join(comments))
         for _, message, comments, _ in extract_from_file(
             "python",
-            str(ROOT / "src" / "punchcard" / "explain.py"),
+            str(ROOT / "src" / "punchcard" / "explanations.py"),
             keywords=DEFAULT_KEYWORDS,
             comment_tags=("Translators:",),
         )
     ]
-    assert extracted, "no message found: the extraction keywords no longer match explain.py"
+    assert extracted, "no message found: the extraction keywords no longer match explanations.py"
     # (The template wraps long comments over several lines.)
     assert [(m.id, " ".join(m.auto_comments)) for m in messages(template())] == extracted
 
@@ -198,7 +198,7 @@ def test_the_built_wheel_ships_the_compiled_catalogues(tmp_path: Path) -> None:
 
     # The installed package reads its .mo files: babel's .po reader is never imported.
     probe = (
-        "import sys, datetime as dt, punchcard, punchcard.explain as e\n"
+        "import sys, datetime as dt, punchcard, punchcard.explanations as e\n"
         "from punchcard import Cart, Component, Line, Money, Package, apply\n"
         "cart = Cart('o', 'here', 'EUR', [Line('l1', 'x', Money('5', 'EUR'), units=2)])\n"
         "p = Package(id='p1', owner='o', purchased_at=dt.datetime(2026, 1, 5),"

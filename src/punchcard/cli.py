@@ -12,7 +12,7 @@ from typing import Any
 
 from . import __version__
 from .errors import InvalidValueError, ScenarioError
-from .explain import explain
+from .explanations import explain
 from .scenario import dumps, evaluate, loads, parse
 
 __all__ = ["main"]
@@ -54,7 +54,7 @@ def _read(path: str) -> Any:
 
 
 def _explanation(document: Any, locale: str) -> list[str]:
-    """The sentences of ``--explain``: :func:`punchcard.explain.explain` for customers."""
+    """The sentences of ``--explain``: :func:`punchcard.explanations.explain` for customers."""
     try:
         return explain(parse(document).run(), locale=locale)
     except InvalidValueError as exc:

@@ -667,8 +667,10 @@ class _Checkout:
                 if component is None:
                     matches = package.items is None or line.item in package.items or cross
                 else:
-                    matches = cross or any(
-                        c.pays_as_own(line.item) or line.item in c.substitutes
+                    hourly = line.charge_by == "hour"
+                    matches = any(
+                        (cross or c.pays_as_own(line.item) or line.item in c.substitutes)
+                        and c.hourly == hourly
                         for c in package.components
                     )
                 out.append(

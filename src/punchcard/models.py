@@ -333,9 +333,10 @@ class Package:
     owner: str = attrs.field(validator=v.identifier)
     #: When it was sold: naive = local time of the business.
     purchased_at: dt.datetime = attrs.field(validator=v.moment)
-    #: The components, each with its credits left. A bundle has several.
+    #: The components, each with its credits left. A bundle has several; a stored-value package
+    #: (``balance``) has none.
     components: tuple[Component, ...] = attrs.field(
-        converter=_components, validator=_check_components
+        default=(), converter=_components, validator=_check_components
     )
     #: The location it was sold at; ``None`` = a global package, usable everywhere.
     location: str | None = attrs.field(default=None, validator=v.optional_identifier)

@@ -130,6 +130,11 @@ class Application:
         repr=False, alias="explain", eq=False
     )
 
+    @property
+    def cart(self) -> Cart:
+        """The cart this result answers."""
+        return self._cart
+
     @functools.cached_property
     def lines(self) -> tuple[LineResult, ...]:
         """How much of each line was covered, in cart order."""

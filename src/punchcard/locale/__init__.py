@@ -1,7 +1,7 @@
 """The gettext catalogues of punchcard's explanations: which languages ship, and how one is loaded.
 
 The catalogues live beside this module: ``punchcard.pot`` (the messages, extracted from
-``punchcard/explain.py``) and ``<language>/LC_MESSAGES/punchcard.po`` per language. A wheel also
+``punchcard/explanations.py``) and ``<language>/LC_MESSAGES/punchcard.po`` per language. A wheel also
 holds the compiled ``punchcard.mo`` of each language (the build hook ``hatch_build.py`` at the
 root of the repository compiles them with :func:`compile_catalogue`); a source or editable checkout
 has no ``.mo`` files, so the ``.po`` is compiled in memory, with babel, the first time a language

@@ -27,11 +27,10 @@ from babel.numbers import format_decimal
 
 from .errors import InvalidTypeError, InvalidValueError
 from .locale import LANGUAGES, translations
-from .models import Line, Package
+from .models import Line
 from .money import Money
 from .results import Application, LineResult, Redemption, Rejection
 from .rules import REASON_CODES
-from .timeutil import to_local
 
 __all__ = ["AUDIENCES", "Audience", "Names", "explain", "explain_rejection"]
 
@@ -161,7 +160,7 @@ def _voice(result: object, locale: str, audience: object, names: Names | None) -
     if names is None:
         names = Names()
     elif not isinstance(names, Names):
-        raise InvalidTypeError("names", f"must be a punchcard.explain.Names, got {names!r}")
+        raise InvalidTypeError("names", f"must be a punchcard.Names, got {names!r}")
     try:
         parsed = Locale.parse(locale)
     except (UnknownLocaleError, ValueError, TypeError):
@@ -172,24 +171,6 @@ def _voice(result: object, locale: str, audience: object, names: Names | None) -
         else gettext.NullTranslations()
     )
     return _Voice(found, parsed, locale, audience == "staff", names, result)
-
-
-def _usable_from(package: Package, tz: dt.tzinfo) -> dt.datetime:
-    """The local instant from which *package* may be used: its purchase, or its ``valid_from``
-    when that is later (semantics.md R3, X6)."""
-    purchased = to_local(package.purchased_at, tz, "purchased_at")
-    if package.valid_from is None:
-        return purchased
-    return max(purchased, to_local(package.valid_from, tz, "valid_from"))
-
-
-def _cart_lines(result: Application) -> tuple[Line, ...]:
-    """The cart's lines, in cart order.
-
-    The one place that reads the result's private cart: :class:`~punchcard.Application` has no
-    public accessor for it yet.
-    """
-    return result._cart.lines
 
 
 def explain(
@@ -250,7 +231,7 @@ def explain(
                 *(_reason(voice, line, r) for r in refused.get(line.id, [])),
             ]
         )
-        for line, outcome in zip(_cart_lines(result), result.lines, strict=True)
+        for line, outcome in zip(result.cart.lines, result.lines, strict=True)
     ]
 
 
@@ -281,7 +262,7 @@ def explain_rejection(
     voice = _voice(result, locale, audience, names)
     if not isinstance(rejection, Rejection):
         raise InvalidTypeError("rejection", f"must be a punchcard.Rejection, got {rejection!r}")
-    for line in _cart_lines(voice.result):
+    for line in voice.result.cart.lines:
         if line.id == rejection.line_id:
             return _reason(voice, line, rejection)
     raise InvalidValueError("rejection", f"no line {rejection.line_id!r} in the cart")
@@ -341,6 +322,7 @@ def _paid_by(voice: _Voice, line: Line, redemption: Redemption) -> str:
             package=package,
             amount=amount,
         )
+    assert redemption.item is not None  # credits come from a component
     # Translators: a credit of another item (a full-day credit paying for a half day).
     return voice.ngettext(
         "{count} credit for {credit_item} from {package} ({amount})",
@@ -408,7 +390,7 @@ def _builtin_reason(voice: _Voice, line: Line, rejection: Rejection) -> str | No
                 beneficiary=voice.names.beneficiary(state.beneficiary),
             )
         case "not_yet_valid":
-            start = _usable_from(state, tz)
+            start = result.times(state.id).valid_utc.astimezone(tz)
             return voice.gettext(
                 "{package} can be used from {date} at {time}.", package=package, **voice.when(start)
             )
