@@ -2,6 +2,8 @@
 
 - the state codec is generated from the attrs fields, round-trips every field exactly (zones
   and the repeated hour included), and refuses unknown formats and malformed data;
+- events keep their zone (format 2); the previous formats (state with its redemptions inline,
+  events as ``event_to_dict`` alone) are read;
 - a request's digest changes with everything that decides the result (every line field of a
   checkout, the location, the currency, the time as an instant and its zone, the business), and
   has no separator ambiguity.
@@ -16,23 +18,27 @@ from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
-from databases import ADMIN, BUNDLE, MONTHLY, NY, PASS10, at, usd
+from databases import ADMIN, NY, at, ledger, usd
 
 from punchcard import Cart, Line, Policy, Settings
 from punchcard.lifecycle import (
+    ComponentBalance,
     LedgerError,
-    LedgerState,
     LifecyclePolicy,
     PackageState,
-    checkout,
-    hold,
-    purchase,
-    refund,
-    renew,
+    RedemptionRecord,
+    event_to_dict,
+    replay,
 )
 from punchcard.store import Business, Request
 from punchcard.store._codec import (
+    EVENT_FORMAT,
     STATE_FORMAT,
+    canonical,
+    event_from_row,
+    event_row,
+    record_from_row,
+    record_row,
     request_digest,
     state_from_row,
     state_row,
@@ -43,29 +49,16 @@ from punchcard.store._codec import (
 def states() -> list[PackageState]:
     """Packages with every kind of field filled: a bundle used, a subscription renewed with a
     hold, a refunded pass, sold in two zones."""
-    state = LedgerState()
-    for ptype, pid, zone in (
-        (BUNDLE, "b", NY),
-        (MONTHLY, "m", "Australia/Sydney"),
-        (PASS10, "r", NY),
-    ):
-        state = purchase(
-            state, ptype, package_id=pid, owner="smith", at=at(3, 1), timezone=zone
-        ).state
-    ticket = Cart("smith", "downtown", "USD", [Line("g", "grooming", usd("55"))])
-    state = checkout(state, ticket, booking="T-1", at=at(3, 2), timezone=NY).state
-    day = Cart("smith", "downtown", "USD", [Line("d", "daycare_full", usd("30"))])
-    state = renew(state, as_of=at(4, 5)).state
-    state = hold(state, day, booking="A-1", at=at(4, 6), timezone=NY, scheduled_for=at(4, 9)).state
-    state = refund(state, "r", at=at(4, 7), actor=ADMIN).state
-    return list(state.packages)
+    return list(replay(ledger()).packages)
 
 
 def test_a_package_state_round_trips_exactly() -> None:
     for state in states():
         fmt, text = state_row(state)
-        assert fmt == STATE_FORMAT
-        back = state_from_row(fmt, text)
+        assert fmt == STATE_FORMAT == 2
+        records = [record_from_row(*record_row(r)) for r in state.redemptions]
+        assert records == list(state.redemptions)
+        back = state_from_row(fmt, text, records)
         assert back == state
         assert back.last_event_at.tzinfo == state.last_event_at.tzinfo == ZoneInfo(state.timezone)
         assert state_row(back) == (fmt, text)  # one text per state
@@ -77,19 +70,45 @@ def test_a_package_state_round_trips_exactly() -> None:
 def test_the_state_codec_follows_the_attrs_fields() -> None:
     (state, *_rest) = states()
     data = json.loads(state_row(state)[1])
-    assert set(data) == {f.name for f in attrs.fields(PackageState)}
-    assert set(data["components"][0]) == {
-        "item",
-        "hourly",
-        "granted",
-        "remaining",
-        "held",
-        "used",
-        "deducted",
-        "expired",
-        "refunded",
-    }
+    # Every field, but the redemptions: they have rows of their own.
+    assert set(data) == {f.name for f in attrs.fields(PackageState)} - {"redemptions"}
+    assert set(data["components"][0]) == {f.name for f in attrs.fields(ComponentBalance)}
     assert data["price"] == {"amount": "200.00", "currency": "USD"}
+    (record,) = state.redemptions
+    assert set(json.loads(record_row(record)[1])) == {
+        f.name for f in attrs.fields(RedemptionRecord)
+    }
+
+
+def test_the_previous_formats_are_read() -> None:
+    # Format 1 of a package state held its redemptions inline; format 1 of an event was the dict
+    # of event_to_dict alone (times with their UTC offset).
+    for state in states():
+        assert state_from_row(1, canonical(to_json(state))) == state
+    events = ledger()
+    for event in events:
+        back = event_from_row(1, canonical(event_to_dict(event)))
+        assert back == event
+        assert back.at.utcoffset() == event.at.utcoffset()
+    with pytest.raises(LedgerError, match="unknown event format 3"):
+        event_from_row(3, canonical(event_to_dict(events[0])))
+    with pytest.raises(LedgerError, match="unknown redemption record format 2"):
+        record_from_row(2, "{}")
+
+
+def test_an_event_keeps_its_zone_in_the_repeated_hour() -> None:
+    tz = ZoneInfo(NY)
+    late = dt.datetime(2026, 11, 1, 1, 10, fold=1, tzinfo=tz)  # EST, after 01:30 EDT
+    (event, *_rest) = ledger()
+    event = attrs.evolve(event, at=late)
+    kind, fmt, text = event_row(event)
+    assert (kind, fmt) == ("package_purchased", EVENT_FORMAT)
+    assert json.loads(text)["zones"] == {"at": NY}
+    back = event_from_row(fmt, text)
+    assert back == event
+    assert (back.at.tzinfo, back.at.fold, back.at.utcoffset()) == (tz, 1, late.utcoffset())
+    for event in ledger():
+        assert event_from_row(*event_row(event)[1:]) == event
 
 
 def test_a_time_in_the_repeated_hour_keeps_its_zone_and_fold() -> None:
@@ -99,7 +118,7 @@ def test_a_time_in_the_repeated_hour_keeps_its_zone_and_fold() -> None:
     (state, *_rest) = states()
     for moment in (early, late):
         changed = attrs.evolve(state, last_event_at=moment)
-        back = state_from_row(*state_row(changed))
+        back = state_from_row(*state_row(changed), changed.redemptions)
         assert back.last_event_at == moment
         assert back.last_event_at.utcoffset() == moment.utcoffset()
     assert to_json(late) == "2026-11-01T01:10:00-05:00[America/New_York]"
@@ -129,6 +148,8 @@ def test_an_unknown_state_format_is_refused() -> None:
     (state, *_rest) = states()
     with pytest.raises(LedgerError, match="unknown package state format 99"):
         state_from_row(99, state_row(state)[1])
+    with pytest.raises(LedgerError, match="without redemptions"):
+        state_from_row(2, canonical(to_json(state)))
     with pytest.raises(LedgerError, match="not JSON"):
         state_from_row(STATE_FORMAT, "{")
 

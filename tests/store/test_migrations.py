@@ -3,7 +3,9 @@
 - from an empty database to the latest revision, and again without change;
 - from the previous schema, the tables of the retired ``punchcard.contrib`` stores, which are set
   aside (renamed, rows kept) so the new tables can take their names;
-- inside the host's transaction, which decides whether any of it stays.
+- inside the host's transaction, which decides whether any of it stays;
+- from revision 0001 with data: the redemptions move out of the package states into their own
+  rows, the projection still equals the ledger replayed, and back down and up again.
 """
 
 from __future__ import annotations
@@ -13,11 +15,24 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from databases import DATABASES, NY, PASS10, TABLES, Database, at, open_database, rows
+from databases import (
+    DATABASES,
+    NY,
+    PASS10,
+    TABLES,
+    Database,
+    at,
+    ledger,
+    open_database,
+    rows,
+    snapshot,
+)
 
-from punchcard.store import Store, current_revision, upgrade
+from punchcard.lifecycle import LedgerEvent, event_to_dict, replay
+from punchcard.store import Store, current_revision, downgrade, upgrade
+from punchcard.store._codec import canonical, to_json
 
-HEAD = "0001"
+HEAD = "0002"
 
 
 @pytest.fixture(params=DATABASES)
@@ -128,4 +143,84 @@ def test_upgrade_from_the_contrib_tables_sets_them_aside(empty: Database) -> Non
     with Store(engine) as store:  # the new tables work under the old names
         store.sell("smith", PASS10, key="s", package_id="p1", as_of=at(3, 1), timezone=NY)
         assert store.state("smith").package("p1").remaining("daycare_full") == 10
+    engine.dispose()
+
+
+def write_revision_1(database: Database, events: list[LedgerEvent]) -> None:
+    """The tables at revision 0001, with *events* and their projection as the store of that
+    revision wrote them: events as ``event_to_dict`` (format 1), package states with their
+    redemptions inline (format 1)."""
+    upgrade(database.url, "0001")
+    state = replay(events)
+    engine = database.engine()
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO punchcard_events (position, event_id, package_id, seq, owner, type,"
+                " format, body, operation_key) VALUES (:position, :event_id, :package_id, :seq,"
+                " 'smith', :type, 1, :body, :key)"
+            ),
+            [
+                {
+                    "position": position,
+                    "event_id": event.event_id,
+                    "package_id": event.package_id,
+                    "seq": event.seq,
+                    "type": event_to_dict(event)["type"],
+                    "body": canonical(event_to_dict(event)),
+                    "key": f"op-{position}",
+                }
+                for position, event in enumerate(events, start=1)
+            ],
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO punchcard_packages (package_id, owner, position, version, format,"
+                " state) VALUES (:package_id, 'smith', :position, :version, 1, :state)"
+            ),
+            [
+                {
+                    "package_id": p.id,
+                    "position": next(
+                        i for i, e in enumerate(events, start=1) if e.package_id == p.id
+                    ),
+                    "version": p.version,
+                    "state": canonical(to_json(p)),
+                }
+                for p in state.packages
+            ],
+        )
+        conn.execute(sa.text("UPDATE punchcard_ledger_head SET seq = :n"), {"n": len(events)})
+        conn.execute(sa.text("INSERT INTO punchcard_owners VALUES ('smith')"))
+    engine.dispose()
+
+
+def test_upgrade_from_revision_1_moves_the_redemptions_to_their_rows(empty: Database) -> None:
+    events = ledger()
+    write_revision_1(empty, events)
+    assert current_revision(empty.url) == "0001"
+    upgrade(empty.url)
+    assert current_revision(empty.url) == HEAD
+    expected = replay(events)
+    records = [r for p in expected.packages for r in p.redemptions]
+    assert len(records) == 2
+    assert sorted(
+        rows(empty, "SELECT redemption_id, booking, status FROM punchcard_redemptions")
+    ) == sorted((r.id, r.booking, r.status) for r in records)
+    assert {f for (f,) in rows(empty, "SELECT DISTINCT format FROM punchcard_packages")} == {2}
+    with Store(empty.url) as store:
+        # The projection after the migration is what the (format 1) ledger replays to...
+        assert store.state("smith") == store.replay("smith") == expected
+        # ...and the store carries on from it: the held booking is cancelled once.
+        cancelled = store.cancel("smith", "A-1", key="c", as_of=at(4, 8))
+        assert [type(e).__name__ for e in cancelled.events] == ["RedemptionCancelled"]
+        assert store.state("smith") == store.replay("smith")
+        assert store.state("smith").package("m").components[0].held == 0
+    # Back down to revision 1 and up again: the same rows.
+    engine = empty.engine()
+    before = snapshot(empty)
+    downgrade(engine, "0001")
+    assert {f for (f,) in rows(empty, "SELECT DISTINCT format FROM punchcard_packages")} == {1}
+    upgrade(engine)
+    assert snapshot(empty) == before
     engine.dispose()

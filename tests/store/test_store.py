@@ -42,12 +42,19 @@ from databases import (
 )
 
 from punchcard import Cart, Line
-from punchcard.lifecycle import OperationRefused, PackagePurchased, RedemptionRecorded
+from punchcard.lifecycle import (
+    LedgerState,
+    OperationRefused,
+    Outcome,
+    PackagePurchased,
+    RedemptionRecorded,
+)
 from punchcard.store import (
     Conflict,
     IdempotencyKeyReused,
     OwnerMismatch,
     Receipt,
+    Request,
     Store,
     StoreError,
     UnknownOperation,
@@ -104,8 +111,8 @@ def test_a_checkout_is_committed_once_and_a_retry_gets_the_stored_outcome(
     after = snapshot(database)
 
     again = store.checkout(ticket, key="T-1", booking="T-1", as_of=at(3, 2, 17), timezone=NY)
-    # The first outcome, read back from the database: the same events, the same charges, the
-    # same ledger positions; and nothing was written.
+    # The first outcome, read back from the database: the same events (in the same zone), the
+    # same charges, the same ledger positions; and nothing was written.
     assert again.replayed
     assert again.outcome is None
     assert (again.events, again.positions, again.charges) == (
@@ -113,6 +120,7 @@ def test_a_checkout_is_committed_once_and_a_retry_gets_the_stored_outcome(
         first.positions,
         first.charges,
     )
+    assert [e.at.tzinfo for e in again.events] == [e.at.tzinfo for e in first.events]
     assert snapshot(database) == after
     assert store.receipt("T-1") == attrs.evolve(again, attempts=1)
     with pytest.raises(UnknownOperation, match="'T-2'"):
@@ -605,3 +613,39 @@ def test_a_store_refuses_what_it_cannot_work_with(tmp_path: Path) -> None:
         Store(other)
     with pytest.raises(InvalidValueError, match="not a database URL"):
         Store("not a url")
+
+
+def test_an_operation_loads_the_held_redemptions_and_those_of_its_booking_only(
+    store: Store,
+) -> None:
+    sell(store, "smith", "p1")
+    for i in range(5):  # history: five tickets closed
+        store.checkout(
+            cart("smith", ("l1", "daycare_full", 1)),
+            key=f"T-{i}",
+            booking=f"T-{i}",
+            as_of=at(3, 2 + i),
+            timezone=NY,
+        )
+    store.hold(
+        cart("smith", ("l1", "daycare_full", 1)),
+        key="A-1",
+        booking="A-1",
+        as_of=at(3, 8),
+        scheduled_for=at(3, 20),
+        timezone=NY,
+    )
+    seen: list[LedgerState] = []
+
+    def look(state: LedgerState) -> Outcome:
+        seen.append(state)
+        return Outcome((), state)
+
+    store.run(Request("look", "smith", {}, look), key="look-1")
+    store.run(Request("look", "smith", {"b": "T-3"}, look, booking="T-3"), key="look-2")
+    assert [r.booking for r in seen[0].package("p1").redemptions] == ["A-1"]
+    assert [r.booking for r in seen[1].package("p1").redemptions] == ["T-3", "A-1"]
+    # The balances do not depend on what was loaded; the full state has the whole history.
+    assert seen[0].package("p1").components == store.state("smith").package("p1").components
+    assert len(store.state("smith").package("p1").redemptions) == 6
+    assert store.receipt("look-1").events == ()

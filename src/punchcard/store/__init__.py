@@ -29,7 +29,7 @@ updated in the same transaction. See ``docs/persistence.md``.
 
 from __future__ import annotations
 
-from ._migrate import current_revision, upgrade
+from ._migrate import current_revision, downgrade, upgrade
 from ._operations import Business
 from ._store import Store
 from ._types import Charges, LineCharge, Receipt, Request
@@ -48,5 +48,6 @@ __all__ = [
     "StoreError",
     "UnknownOperation",
     "current_revision",
+    "downgrade",
     "upgrade",
 ]

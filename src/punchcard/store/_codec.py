@@ -32,25 +32,35 @@ import json
 import re
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
 from ..errors import InvalidTypeError, InvalidValueError, PunchcardError
-from ..lifecycle import LedgerError, LedgerEvent, PackageState, event_from_dict, event_to_dict
+from ..lifecycle import (
+    LedgerError,
+    LedgerEvent,
+    PackageState,
+    RedemptionRecord,
+    event_from_dict,
+    event_to_dict,
+)
 from ..money import Money
 from ._types import Request
 
 __all__ = [
     "EVENT_FORMAT",
+    "RECORD_FORMAT",
     "STATE_FORMAT",
     "canonical",
     "event_from_row",
     "event_row",
     "from_json",
     "loads",
+    "record_from_row",
+    "record_row",
     "request_digest",
     "request_json",
     "state_from_row",
@@ -58,10 +68,14 @@ __all__ = [
     "to_json",
 ]
 
-#: The format of a stored event body: 1 = the dict of :func:`punchcard.lifecycle.event_to_dict`.
-EVENT_FORMAT: Final = 1
-#: The format of a stored package state: 1 = every field of PackageState by :func:`to_json`.
-STATE_FORMAT: Final = 1
+#: The format of a stored event body: 1 = the dict of :func:`punchcard.lifecycle.event_to_dict`;
+#: 2 = that dict and the zones of its date-times.
+EVENT_FORMAT: Final = 2
+#: The format of a stored package state: 1 = every field of PackageState by :func:`to_json`;
+#: 2 = every field but the redemptions (kept in rows of their own).
+STATE_FORMAT: Final = 2
+#: The format of a stored redemption record: 1 = every field by :func:`to_json`.
+RECORD_FORMAT: Final = 1
 
 _NONE = type(None)
 #: How :func:`to_json` writes an amount: no exponent, so the size of a number read back is the
@@ -271,35 +285,87 @@ def request_digest(request: Request, business: object) -> tuple[str, str]:
 
 
 def state_row(state: PackageState) -> tuple[int, str]:
-    """The format and the JSON text of a package state."""
-    return STATE_FORMAT, canonical(to_json(state))
+    """The format and the JSON text of a package state, without its redemptions (format 2: the
+    store keeps each redemption in a row of its own, :func:`record_row`)."""
+    data = to_json(state)
+    del data["redemptions"]
+    return STATE_FORMAT, canonical(data)
 
 
-def state_from_row(fmt: int, text: str) -> PackageState:
-    """The package state stored as (*fmt*, *text*)."""
-    if fmt != STATE_FORMAT:
+def state_from_row(
+    fmt: int, text: str, redemptions: Sequence[RedemptionRecord] = ()
+) -> PackageState:
+    """The package state stored as (*fmt*, *text*), with *redemptions* (format 2), or with the
+    redemptions its text holds (format 1, which kept them inline)."""
+    data = loads(text, "state")
+    if fmt == 2:
+        if not isinstance(data, dict) or "redemptions" in data:
+            raise _fail("state", "an object without redemptions (format 2)", data)
+        data["redemptions"] = []
+    elif fmt != 1:
         raise LedgerError("state.format", f"unknown package state format {fmt!r}")
-    state: PackageState = from_json(PackageState, loads(text, "state"), "state")
+    state: PackageState = from_json(PackageState, data, "state")
+    if fmt == 2 and redemptions:
+        state = attrs.evolve(state, redemptions=tuple(redemptions))
     return state
+
+
+def record_row(record: RedemptionRecord) -> tuple[int, str]:
+    """The format and the JSON text of a redemption record."""
+    return RECORD_FORMAT, canonical(to_json(record))
+
+
+def record_from_row(fmt: int, text: str) -> RedemptionRecord:
+    """The redemption record stored as (*fmt*, *text*)."""
+    if fmt != RECORD_FORMAT:
+        raise LedgerError("record.format", f"unknown redemption record format {fmt!r}")
+    record: RedemptionRecord = from_json(RedemptionRecord, loads(text, "record"), "record")
+    return record
 
 
 # -- events --------------------------------------------------------------------------------------
 
 
 def event_row(event: LedgerEvent) -> tuple[str, int, str]:
-    """The type, the format and the JSON text of a ledger event."""
+    """The type, the format and the JSON text of a ledger event: format 2 is the dict of
+    :func:`~punchcard.lifecycle.event_to_dict` with ``"zones"``, the IANA zone of each of its
+    date-times (which that dict writes with a UTC offset only), so the event read back is the
+    one written, zone included: a replayed receipt shows the same local times."""
     data = event_to_dict(event)
+    data["zones"] = {
+        f.name: value.tzinfo.key
+        for f in attrs.fields(type(event))
+        if isinstance(value := getattr(event, f.name), dt.datetime)
+        and isinstance(value.tzinfo, ZoneInfo)
+    }
     return data["type"], EVENT_FORMAT, canonical(data)
 
 
 def event_from_row(fmt: int, text: str) -> LedgerEvent:
-    """The ledger event stored as (*fmt*, *text*)."""
+    """The ledger event stored as (*fmt*, *text*): format 2, or format 1 (the dict of
+    :func:`~punchcard.lifecycle.event_to_dict` alone: its times come back with their UTC offset,
+    the same instants)."""
+    data = loads(text, "event")
+    if not isinstance(data, dict):
+        raise _fail("event", "an object", data)
+    if fmt == 1:
+        return event_from_dict(data)
     if fmt != EVENT_FORMAT:
         raise LedgerError("event.format", f"unknown event format {fmt!r}")
-    data = loads(text, "event")
-    if not isinstance(data, Mapping):
-        raise _fail("event", "an object", data)
-    return event_from_dict(data)
+    zones = data.pop("zones", None)
+    if not isinstance(zones, dict):
+        raise _fail("event.zones", "an object", zones)
+    event = event_from_dict(data)
+    moved: dict[str, Any] = {}
+    for name, key in zones.items():
+        value = getattr(event, name, None)
+        if not isinstance(value, dt.datetime) or not isinstance(key, str):
+            raise _fail(f"event.zones.{name}", "the zone of a date-time of the event", key)
+        moved[name] = _moment(f"{value.isoformat()}[{key}]", f"event.zones.{name}")
+    if not moved:
+        return event
+    changed: LedgerEvent = attrs.evolve(event, **moved)
+    return changed
 
 
 def _check_text(value: str, path: str) -> None:

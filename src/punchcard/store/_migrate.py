@@ -17,7 +17,7 @@ from ..errors import InvalidTypeError
 from ._schema import begin_sqlite
 from .errors import StoreError
 
-__all__ = ["SCRIPT_LOCATION", "VERSION_TABLE", "current_revision", "upgrade"]
+__all__ = ["SCRIPT_LOCATION", "VERSION_TABLE", "current_revision", "downgrade", "upgrade"]
 
 #: Where the migration scripts are (a package resource).
 SCRIPT_LOCATION: Final = "punchcard.store:migrations"
@@ -77,6 +77,18 @@ def upgrade(target: str | sa.Engine | sa.Connection, revision: str = "head") -> 
     try:
         with _connection(target) as conn:
             command.upgrade(_config(conn), revision)  # type: ignore[arg-type]
+    except sa.exc.SQLAlchemyError as exc:
+        raise StoreError(f"the migration failed: {exc}") from exc
+
+
+def downgrade(target: str | sa.Engine | sa.Connection, revision: str) -> None:
+    """Bring the store's tables in *target* back down to *revision* (``"base"``: drop them).
+    Data a later revision added a place for is folded back where the earlier one kept it."""
+    from alembic import command
+
+    try:
+        with _connection(target) as conn:
+            command.downgrade(_config(conn), revision)  # type: ignore[arg-type]
     except sa.exc.SQLAlchemyError as exc:
         raise StoreError(f"the migration failed: {exc}") from exc
 

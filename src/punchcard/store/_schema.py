@@ -19,6 +19,7 @@ __all__ = [
     "operations",
     "owners",
     "packages",
+    "redemptions",
 ]
 
 
@@ -88,6 +89,26 @@ packages = sa.Table(
     sa.Column("format", sa.Integer, nullable=False),
     sa.Column("state", sa.Text, nullable=False),
     sa.Index("punchcard_packages_owner", "owner", "position"),
+)
+
+#: One row per redemption (held, used or cancelled), so that an operation loads the owner's held
+#: ones and those of the booking it names, not the owner's whole history.
+redemptions = sa.Table(
+    "punchcard_redemptions",
+    metadata,
+    sa.Column("redemption_id", sa.String, primary_key=True),
+    sa.Column("owner", sa.String, nullable=False),
+    sa.Column("package_id", sa.String, nullable=False),
+    sa.Column("booking", sa.String, nullable=False),
+    sa.Column("line_id", sa.String, nullable=False),
+    sa.Column("status", sa.String, nullable=False),
+    sa.Column("credits", sa.Integer, nullable=False),
+    #: The position of the event that recorded it: records load in the order recorded.
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("format", sa.Integer, nullable=False),
+    sa.Column("record", sa.Text, nullable=False),
+    sa.Index("punchcard_redemptions_booking", "owner", "booking"),
+    sa.Index("punchcard_redemptions_status", "owner", "status"),
 )
 
 #: Idempotency: one row per key committed, with the request's digest and its outcome.

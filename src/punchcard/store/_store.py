@@ -14,7 +14,15 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..errors import InvalidTypeError, InvalidValueError
-from ..lifecycle import LedgerEvent, LedgerState, Outcome, replay, state_as_of
+from ..lifecycle import (
+    LedgerEvent,
+    LedgerState,
+    Outcome,
+    PackageState,
+    RedemptionRecord,
+    replay,
+    state_as_of,
+)
 from . import _codec, _schema
 from ._operations import Business, Operations
 from ._types import Charges, Receipt, Request
@@ -265,15 +273,35 @@ class Store(Operations):
             if stored_owner != owner:
                 raise OwnerMismatch(package_id, owner=owner, stored_owner=stored_owner)
 
-    def _load(self, conn: sa.Connection, owner: str, booking: str | None) -> LedgerState:
-        """The owner's packages as the projection holds them, in the order they were bought."""
+    def _load(
+        self, conn: sa.Connection, owner: str, booking: str | None, *, every: bool = False
+    ) -> LedgerState:
+        """The owner's packages as the projection holds them, in the order they were bought,
+        with their held redemptions and those of *booking* (with *every*: all of them).
+
+        Two indexed queries: the cost is the owner's packages and open bookings, not the
+        length of their history."""
         table = _schema.packages
+        records = _schema.redemptions
+        which = sa.true() if every else records.c.status == "held"
+        if booking is not None and not every:
+            which = sa.or_(which, records.c.booking == booking)
+        grouped: dict[str, list[RedemptionRecord]] = {}
+        for package_id, fmt, body in conn.execute(
+            sa.select(records.c.package_id, records.c.format, records.c.record)
+            .where(records.c.owner == owner, which)
+            .order_by(records.c.position)
+        ):
+            grouped.setdefault(package_id, []).append(_codec.record_from_row(fmt, body))
         rows = conn.execute(
-            sa.select(table.c.format, table.c.state)
+            sa.select(table.c.package_id, table.c.format, table.c.state)
             .where(table.c.owner == owner)
             .order_by(table.c.position)
         )
-        return LedgerState(_codec.state_from_row(fmt, body) for fmt, body in rows)
+        return LedgerState(
+            _codec.state_from_row(fmt, body, grouped.get(package_id, ()))
+            for package_id, fmt, body in rows
+        )
 
     def _append(
         self, conn: sa.Connection, owner: str, key: str, events: Sequence[LedgerEvent]
@@ -320,36 +348,72 @@ class Store(Operations):
         events: Sequence[LedgerEvent],
         positions: Sequence[int],
     ) -> None:
-        """Write the new state of every package *events* touched."""
+        """Write the new state of every package *events* touched, and of its redemptions."""
         table = _schema.packages
-        first_position: dict[str, int] = {}
-        for event, position in zip(events, positions, strict=True):
-            first_position.setdefault(event.package_id, position)
+        position_of = {e.event_id: p for e, p in zip(events, positions, strict=True)}
         for package_id in touched:
             new = after.package(package_id)
             fmt, body = _codec.state_row(new)
             old = before.get(package_id)
             if old is None:
+                purchase = next(e for e in events if e.package_id == package_id)
                 conn.execute(
                     sa.insert(table).values(
                         package_id=package_id,
                         owner=new.owner,
-                        position=first_position[package_id],
+                        position=position_of[purchase.event_id],
                         version=new.version,
                         format=fmt,
                         state=body,
                     )
                 )
+            else:
+                changed = conn.execute(
+                    sa.update(table)
+                    .where(table.c.package_id == package_id, table.c.version == old.version)
+                    .values(version=new.version, format=fmt, state=body)
+                ).rowcount
+                if changed != 1:
+                    raise StoreError(
+                        f"package {package_id!r} changed under its owner's guard (another"
+                        " writer that does not take it?)"
+                    )
+            self._project_records(conn, new, () if old is None else old.redemptions, position_of)
+
+    def _project_records(
+        self,
+        conn: sa.Connection,
+        package: PackageState,
+        loaded: Sequence[RedemptionRecord],
+        position_of: dict[str, int],
+    ) -> None:
+        table = _schema.redemptions
+        was = {r.id: r for r in loaded}
+        for record in package.redemptions:
+            old = was.get(record.id)
+            if old == record:
                 continue
-            changed = conn.execute(
-                sa.update(table)
-                .where(table.c.package_id == package_id, table.c.version == old.version)
-                .values(version=new.version, format=fmt, state=body)
-            ).rowcount
-            if changed != 1:
-                raise StoreError(
-                    f"package {package_id!r} changed under its owner's guard (another writer"
-                    " that does not take it?)"
+            fmt, body = _codec.record_row(record)
+            if old is None:
+                conn.execute(
+                    sa.insert(table).values(
+                        redemption_id=record.id,
+                        owner=package.owner,
+                        package_id=package.id,
+                        booking=record.booking,
+                        line_id=record.line_id,
+                        status=record.status,
+                        credits=record.credits,
+                        position=position_of[record.id],
+                        format=fmt,
+                        record=body,
+                    )
+                )
+            else:
+                conn.execute(
+                    sa.update(table)
+                    .where(table.c.redemption_id == record.id)
+                    .values(status=record.status, format=fmt, record=body)
                 )
 
     def _stored_receipt(self, conn: sa.Connection, key: str, stored: Any, attempt: int) -> Receipt:
@@ -389,9 +453,10 @@ class Store(Operations):
             return self._stored_receipt(conn, key, stored, 1)
 
     def state(self, owner: str) -> LedgerState:
-        """The owner's packages as they stand (the projection), in the order they were bought."""
+        """The owner's packages as they stand (the projection), in the order they were bought,
+        with every redemption they had."""
         with self._reading() as conn:
-            return self._load(conn, owner, None)
+            return self._load(conn, owner, None, every=True)
 
     def events(self, owner: str | None = None) -> list[LedgerEvent]:
         """The ledger (of one owner, or of all), in ledger order (the order of the commits)."""
