@@ -279,19 +279,24 @@ class Store(Operations):
         """The owner's packages as the projection holds them, in the order they were bought,
         with their held redemptions and those of *booking* (with *every*: all of them).
 
-        Two indexed queries: the cost is the owner's packages and open bookings, not the
-        length of their history."""
+        Index searches only: the cost is the owner's packages, holds and the booking's records,
+        not the length of their history."""
         table = _schema.packages
         records = _schema.redemptions
-        which = sa.true() if every else records.c.status == "held"
-        if booking is not None and not every:
-            which = sa.or_(which, records.c.booking == booking)
+        query = sa.select(
+            records.c.position, records.c.package_id, records.c.format, records.c.record
+        ).where(records.c.owner == owner)
+        if every:
+            found = list(conn.execute(query))
+        else:
+            # Two index searches (an OR would scan the owner's whole history on SQLite).
+            found = list(conn.execute(query.where(records.c.status == "held")))
+            if booking is not None:
+                found += conn.execute(
+                    query.where(records.c.booking == booking, records.c.status != "held")
+                )
         grouped: dict[str, list[RedemptionRecord]] = {}
-        for package_id, fmt, body in conn.execute(
-            sa.select(records.c.package_id, records.c.format, records.c.record)
-            .where(records.c.owner == owner, which)
-            .order_by(records.c.position)
-        ):
+        for _position, package_id, fmt, body in sorted(found, key=lambda row: row[0]):
             grouped.setdefault(package_id, []).append(_codec.record_from_row(fmt, body))
         rows = conn.execute(
             sa.select(table.c.package_id, table.c.format, table.c.state)
