@@ -649,3 +649,13 @@ def test_an_operation_loads_the_held_redemptions_and_those_of_its_booking_only(
     assert seen[0].package("p1").components == store.state("smith").package("p1").components
     assert len(store.state("smith").package("p1").redemptions) == 6
     assert store.receipt("look-1").events == ()
+
+
+def test_the_state_without_history_has_the_same_balances(store: Store) -> None:
+    sell(store, "smith", "p1")
+    store.checkout(
+        cart("smith", ("l1", "daycare_full", 1)), key="T", booking="T", as_of=at(3, 2), timezone=NY
+    )
+    light, full = store.state("smith", history=False), store.state("smith")
+    assert light.package("p1").components == full.package("p1").components
+    assert (len(light.package("p1").redemptions), len(full.package("p1").redemptions)) == (0, 1)

@@ -457,11 +457,12 @@ class Store(Operations):
                 raise UnknownOperation(key)
             return self._stored_receipt(conn, key, stored, 1)
 
-    def state(self, owner: str) -> LedgerState:
+    def state(self, owner: str, *, history: bool = True) -> LedgerState:
         """The owner's packages as they stand (the projection), in the order they were bought,
-        with every redemption they had."""
+        with every redemption they had; with ``history=False`` only with the held ones (what an
+        operation loads: enough for balances, at a cost that does not grow with the history)."""
         with self._reading() as conn:
-            return self._load(conn, owner, None, every=True)
+            return self._load(conn, owner, None, every=history)
 
     def events(self, owner: str | None = None) -> list[LedgerEvent]:
         """The ledger (of one owner, or of all), in ledger order (the order of the commits)."""
