@@ -659,3 +659,11 @@ def test_the_state_without_history_has_the_same_balances(store: Store) -> None:
     light, full = store.state("smith", history=False), store.state("smith")
     assert light.package("p1").components == full.package("p1").components
     assert (len(light.package("p1").redemptions), len(full.package("p1").redemptions)) == (0, 1)
+
+
+def test_a_postgresql_url_gets_psycopg_3() -> None:
+    store = Store("postgresql://someone@localhost/shop")
+    engine = store._engine
+    assert engine is not None
+    assert (engine.dialect.name, engine.dialect.driver) == ("postgresql", "psycopg")
+    store.close()

@@ -141,37 +141,17 @@ class Operations(abc.ABC):
     ) -> Receipt:
         """Hold the owner's credits for the lines of *cart*, booked as *booking*
         (:func:`punchcard.lifecycle.hold`); ``receipt.charges`` says what they cover."""
-        business = self.business
-
-        def plan(state: LedgerState) -> Outcome:
-            return lc.hold(
-                state,
-                cart,
-                booking=booking,
-                at=as_of,
-                timezone=timezone,
-                scheduled_for=scheduled_for,
-                booking_kind=booking_kind,
-                settings=business.settings,
-                policy=business.policy,
-                rates=business.rates,
-                actor=actor,
-            )
-
-        return self.run(
-            _request(
-                "hold",
-                cart.owner,
-                plan,
-                booking=booking,
-                cart=cart,
-                as_of=as_of,
-                timezone=timezone,
-                scheduled_for=scheduled_for,
-                booking_kind=booking_kind,
-                actor=actor,
-            ),
-            key=key,
+        return self._redeem(
+            "hold",
+            lc.hold,
+            cart,
+            key,
+            booking,
+            as_of,
+            timezone,
+            booking_kind,
+            actor,
+            scheduled_for=scheduled_for,
         )
 
     def checkout(
@@ -187,10 +167,27 @@ class Operations(abc.ABC):
     ) -> Receipt:
         """Redeem the owner's credits for *cart* and record them used at once (a ticket closed
         at the till: :func:`punchcard.lifecycle.checkout`)."""
+        return self._redeem(
+            "checkout", lc.checkout, cart, key, booking, as_of, timezone, booking_kind, actor
+        )
+
+    def _redeem(
+        self,
+        operation: str,
+        function: Any,
+        cart: Cart,
+        key: str,
+        booking: str,
+        as_of: dt.datetime,
+        timezone: str | dt.tzinfo,
+        booking_kind: BookingKind,
+        actor: Actor | None,
+        **scheduled: Any,
+    ) -> Receipt:
         business = self.business
 
         def plan(state: LedgerState) -> Outcome:
-            return lc.checkout(
+            outcome: Outcome = function(
                 state,
                 cart,
                 booking=booking,
@@ -201,11 +198,13 @@ class Operations(abc.ABC):
                 policy=business.policy,
                 rates=business.rates,
                 actor=actor,
+                **scheduled,
             )
+            return outcome
 
         return self.run(
             _request(
-                "checkout",
+                operation,
                 cart.owner,
                 plan,
                 booking=booking,
@@ -214,6 +213,7 @@ class Operations(abc.ABC):
                 timezone=timezone,
                 booking_kind=booking_kind,
                 actor=actor,
+                **scheduled,
             ),
             key=key,
         )
