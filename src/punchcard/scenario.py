@@ -32,7 +32,7 @@ from typing import Any, Final
 import attrs
 from dateutil.parser import isoparse
 
-from ._fast import build_trusted, evolve_trusted
+from ._fast import build_trusted
 from .engine import apply
 from .errors import InvalidTimeError, InvalidValueError, PunchcardError, ScenarioError
 from .models import CHARGE_BY, Cart, Component, Line, Package, Rates, Settings
@@ -394,7 +394,7 @@ def _parse_checked(document: Any) -> Scenario:
     rates = _rates(r, doc.get("rates", {}))
     cart = _cart(r, r.required(doc, "cart", ""), currency)
     if policy.line_order.name == "optimal":
-        from ._optimal import MAX_LINES
+        from .limits import MAX_OPTIMAL_LINES as MAX_LINES
 
         if len(cart.lines) > MAX_LINES:
             raise r.fail(
@@ -607,7 +607,7 @@ def _field_names(cls: type) -> tuple[str, ...]:
 #: gains or loses one, they fall back to build_trusted (slower, and just as right) and
 #: tests/test_scenario_fast.py fails until they are brought up to date.
 _SHAPES_KNOWN: Final = (
-    _field_names(Component) == ("item", "remaining", "hourly")
+    _field_names(Component) == ("item", "remaining", "hourly", "items", "substitutes", "overdraft")
     and _field_names(Line)
     == ("id", "item", "unit_price", "units", "beneficiary", "charge_by", "credit_values")
     and _field_names(Cart) == ("owner", "location", "currency", "lines", "id")
@@ -624,7 +624,13 @@ _SHAPES_KNOWN: Final = (
         "expiry_starts",
         "first_used_at",
         "pricing_rules",
-        "_facts",
+        "priority",
+        "valid_from",
+        "valid_for",
+        "pauses",
+        "balance",
+        "items",
+        "version",
     )
 )
 
@@ -640,6 +646,9 @@ def _new_component(item: str, remaining: int, hourly: bool) -> Component:
     _set(component, "item", item)
     _set(component, "remaining", remaining)
     _set(component, "hourly", hourly)
+    _set(component, "items", ())
+    _set(component, "substitutes", ())
+    _set(component, "overdraft", 0)
     return component
 
 
@@ -726,7 +735,13 @@ def _new_package(
     _set(package, "expiry_starts", expiry_starts)
     _set(package, "first_used_at", first_used_at)
     _set(package, "pricing_rules", pricing_rules)
-    _set(package, "_facts", {})
+    _set(package, "priority", 50)
+    _set(package, "valid_from", None)
+    _set(package, "valid_for", None)
+    _set(package, "pauses", ())
+    _set(package, "balance", None)
+    _set(package, "items", None)
+    _set(package, "version", 0)
     return package
 
 
@@ -900,7 +915,7 @@ def _parse_fast(document: Any) -> Scenario | None:
     if cart is None:
         return None
     if policy.line_order.name == "optimal":
-        from ._optimal import MAX_LINES
+        from .limits import MAX_OPTIMAL_LINES as MAX_LINES
 
         if len(cart.lines) > MAX_LINES:
             return None
@@ -1075,47 +1090,21 @@ def render(
     had none (the new states of ``result.packages``, without building them). With the policy's
     *expires_at*, expiry dates the engine already worked out are read from its memo.
     """
-    from .expiry import effective_expires_on
-    from .rules.base import facts_key, package_facts
-
-    memo_key = None if expires_at is None else facts_key(tz, expires_at)
-
-    taken: dict[tuple[str, str], int] = {}
-    for r in result.redemptions:
-        key = (r.package_id, r.item)
-        taken[key] = taken.get(key, 0) + r.credits
-    used = {package_id for package_id, _ in taken}
-    first_use: str | None = None
     rendered: list[dict[str, Any]] = []
-    for p in packages:
-        first_used_at = None if p.first_used_at is None else to_local(p.first_used_at, tz)
-        expires_on: dt.date | None
-        if memo_key is not None and expires_at is not None:
-            expires_on = package_facts(p, tz, expires_at, memo_key)[3]
+    first_uses = set(result.first_uses)
+    for p in result.packages:
+        first_used_at = p.first_used_at
+        first_text: str | None
+        if p.id in first_uses:
+            first_text = result.at.isoformat()
         else:
-            expires_on = effective_expires_on(p, tz)
-        if p.id in used:
-            remaining = {c.item: c.remaining - taken.get((p.id, c.item), 0) for c in p.components}
-            if first_used_at is None:
-                first_used_at = result.at
-                if p.expires_on is None and p.expiry_starts == "first_use":
-                    # The countdown starts with this very use.
-                    expires_on = effective_expires_on(
-                        evolve_trusted(p, first_used_at=result.at), tz
-                    )
-        else:
-            remaining = {c.item: c.remaining for c in p.components}
-        if first_used_at is result.at:
-            if first_use is None:
-                first_use = result.at.isoformat()
-            first_text: str | None = first_use
-        else:
-            first_text = None if first_used_at is None else first_used_at.isoformat()
+            first_text = None if first_used_at is None else to_local(first_used_at, tz).isoformat()
+        times = result.times(p.id)
         rendered.append(
             {
                 "id": p.id,
-                "remaining": remaining,
-                "expires_on": _iso_date(expires_on),
+                "remaining": {c.item: c.remaining for c in p.components},
+                "expires_on": _iso_date(times.expires_on),
                 "first_used_at": first_text,
             }
         )
