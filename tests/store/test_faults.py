@@ -99,6 +99,7 @@ def die_inside_the_transaction(database: Database, marker: str) -> None:
     os._exit(0)  # not reached
 
 
+@pytest.mark.slow  # a child process
 def test_a_process_killed_inside_the_transaction_leaves_the_database_as_before(
     database: Database, store: Store, tmp_path: Path
 ) -> None:
