@@ -32,7 +32,7 @@ from .errors import (
     PluginError,
 )
 from .expiry import ExpiryMode, PackageTimes, package_times
-from .limits import MAX_OPTIMAL_LINES, MAX_OPTIMAL_OFFERS, MAX_PAIRS
+from .limits import MAX_OPTIMAL_LINES, MAX_OPTIMAL_WORK, MAX_PAIRS
 from .models import Cart, Line, Package, Rates, RatesInput, Settings
 from .money import Money
 from .policy import Checks, CompiledPolicy, Policy
@@ -522,11 +522,12 @@ class _Checkout:
                 if per_credit is not None:
                     mine.append((slot, per_credit))
             count += len(mine)
-            if count > MAX_OPTIMAL_OFFERS:
+            if count * len(lines) > MAX_OPTIMAL_WORK:
                 raise InvalidValueError(
                     "line_order",
-                    f"'optimal' solves at most {MAX_OPTIMAL_OFFERS} (line, credit) offers at "
-                    "once; this cart has more (use another line order)",
+                    f"'optimal' takes on at most {MAX_OPTIMAL_WORK} lines x offers; this cart has "
+                    f"{len(lines)} lines and more than {count} (line, credit) offers (use another "
+                    "line order; see docs/limits.md)",
                 )
             offers.append(mine)
         capacities = [left if left > 0 else 0 for left in balances]
