@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import attrs
 
-from ._optimal import allocate_optimal
+from ._optimal import allocate_money, allocate_optimal
 from .context import Candidate, Context
 from .errors import (
     CurrencyMismatchError,
@@ -510,18 +510,27 @@ class _Checkout:
                 f"{len(lines)} (use another line order)",
             )
         balances = self.ctx._balances
+        floors = self.debt
+        n_slots = len(balances)
         offers: list[list[tuple[int, int]]] = []
+        debts: list[list[tuple[int, int]]] = []
         count = 0
         for li, line in enumerate(lines):
             price = self.prices[li]
             mine: list[tuple[int, int]] = []
+            owed: list[tuple[int, int]] = []
             for slot in (*self.ranking.own.get(line.item, ()), *self.others(line.item)):
-                if balances[slot] <= 0:
-                    continue  # nothing to give from credits left (overdraft comes after)
+                left = balances[slot]
+                if left <= -floors[slot]:
+                    continue  # nothing to give, credits nor debt
                 per_credit = self.offer(slot, line, price)
-                if per_credit is not None:
+                if per_credit is None:
+                    continue
+                if left > 0:
                     mine.append((slot, per_credit))
-            count += len(mine)
+                if floors[slot]:  # its credits below zero are a supply of their own
+                    owed.append((n_slots + slot, per_credit))
+            count += len(mine) + len(owed)
             if count * len(lines) > MAX_OPTIMAL_WORK:
                 raise InvalidValueError(
                     "line_order",
@@ -530,22 +539,24 @@ class _Checkout:
                     "line order; see docs/limits.md)",
                 )
             offers.append(mine)
+            debts.append(owed)
         capacities = [left if left > 0 else 0 for left in balances]
+        if self.has_debt:
+            capacities += [
+                floor + (left if left < 0 else 0)
+                for left, floor in zip(balances, floors, strict=True)
+            ]
         units = [line.units for line in lines]
-        found = allocate_optimal(units, order, offers, capacities)
-        taken = [0] * len(lines)
-        for li, slot, count, _per_credit in found:
-            balances[slot] -= count
-            taken[li] += count
-        self.allocations.extend(found)
-        if self.has_debt:  # overdraft is the last resort: after the optimal assignment
-            for li in order:
-                if taken[li] < lines[li].units:
-                    self._walk(li, lines[li].units - taken[li], debt=True)
+        found = allocate_optimal(units, order, offers, capacities, debts if self.has_debt else ())
+        for li, supply, taken, per_credit in found:
+            slot = supply - n_slots if supply >= n_slots else supply
+            balances[slot] -= taken
+            self.allocations.append((li, slot, taken, per_credit))
 
     def _stored_value(self, order: Sequence[int]) -> None:
         """Stored-value packages pay what is still due on each line (never a $0 line), lines in
-        the line order, packages in credit order (X9)."""
+        the line order, packages in credit order (X9); under ``optimal``, the most they can
+        pay (a max flow of money from the balances to the lines they may pay)."""
         due = [price * line.units for price, line in zip(self.prices, self.lines, strict=True)]
         for li, _slot, count, per_credit in self.allocations:
             due[li] -= count * per_credit
@@ -553,23 +564,43 @@ class _Checkout:
         ctx = self.ctx
         balance_fail = self.checks.balance_fail
         none = self.none
+        payers: list[list[int]] = []
+        for li, line in enumerate(self.lines):
+            mine: list[int] = []
+            if due[li] > 0:
+                for slot in self.ranking.stored:
+                    if (
+                        balances[slot] > 0
+                        and self.may_pay(slot)
+                        and balance_fail(self.candidate(slot), line, ctx) == none
+                    ):
+                        mine.append(slot)
+            payers.append(mine)
+        if self.compiled.solves_assignment:
+            owing = [li for li in order if payers[li]]
+            found = allocate_money(
+                [due[li] for li in owing],
+                range(len(owing)),
+                [payers[li] for li in owing],
+                [left if left > 0 else 0 for left in balances],
+            )
+            for row, slot, amount in found:
+                li = owing[row]
+                balances[slot] -= amount
+                self.allocations.append((li, slot, 0, amount))
+            return
         for li in order:
             owed = due[li]
-            if owed <= 0:
-                continue
-            line = self.lines[li]
-            for slot in self.ranking.stored:
+            for slot in payers[li]:
                 left = balances[slot]
-                if left <= 0 or not self.may_pay(slot):
+                if left <= 0:
                     continue
-                candidate = self.candidate(slot)
-                if balance_fail(candidate, line, ctx) == none:
-                    take = owed if owed < left else left
-                    balances[slot] = left - take
-                    owed -= take
-                    self.allocations.append((li, slot, 0, take))
-                    if not owed:
-                        break
+                take = owed if owed < left else left
+                balances[slot] = left - take
+                owed -= take
+                self.allocations.append((li, slot, 0, take))
+                if not owed:
+                    break
 
     def _application(self) -> Application:
         cart = self.cart
@@ -581,7 +612,7 @@ class _Checkout:
         redemptions: list[Redemption] = []
         packages = self.packages
         slot_package = self.slot_package
-        for li, slot, count, per_credit in self.allocations:
+        for li, slot, count, per_credit in _merged(self.allocations):
             package = packages[slot_package[slot]]
             if count:  # credits
                 amount = per_credit * count
@@ -682,6 +713,21 @@ class _Checkout:
 
 
 _NOTHING: list[int] = []
+
+
+def _merged(allocations: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """One row per (line, slot), in the order first taken: a line that took a component's
+    credits and then (X8) its debt took them in one redemption."""
+    rows: dict[tuple[int, int], tuple[int, int, int, int]] = {}
+    for li, slot, count, per_credit in allocations:
+        seen = rows.get((li, slot))
+        if seen is None:
+            rows[(li, slot)] = (li, slot, count, per_credit)
+        elif count:
+            rows[(li, slot)] = (li, slot, seen[2] + count, per_credit)
+        else:  # money of a stored-value package
+            rows[(li, slot)] = (li, slot, 0, seen[3] + per_credit)
+    return list(rows.values()) if len(rows) < len(allocations) else allocations
 
 
 def _first(row: tuple[tuple[object, ...], int]) -> tuple[object, ...]:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 from .errors import InvalidValueError
-from .expiry import advance
+from .expiry import ExpiryMode, advance
 from .models import Package
 from .money import Money
 
@@ -53,7 +53,11 @@ class CreditsRedeemed:
 
 
 def replay_redemptions(
-    packages: Sequence[Package], events: Iterable[CreditsRedeemed], tz: dt.tzinfo
+    packages: Sequence[Package],
+    events: Iterable[CreditsRedeemed],
+    tz: dt.tzinfo,
+    *,
+    mode: ExpiryMode = "end_of_day",
 ) -> list[Package]:
     """Apply *events* to *packages* (in order) and return the packages as they then stand.
 
@@ -77,7 +81,7 @@ def replay_redemptions(
             if package.balance is None or ev.amount > package.balance:
                 raise InvalidValueError("amount", f"event {ev.event_id} spends more than is left")
             state[ev.package_id] = advance(
-                package, (), balance=package.balance - ev.amount, at=ev.at, tz=tz
+                package, (), balance=package.balance - ev.amount, at=ev.at, tz=tz, mode=mode
             )
             continue
         balances = []
@@ -94,5 +98,5 @@ def replay_redemptions(
             balances.append(left)
         if not found:
             raise InvalidValueError("item", f"package {ev.package_id!r} has no {ev.item!r}")
-        state[ev.package_id] = advance(package, balances, at=ev.at, tz=tz)
+        state[ev.package_id] = advance(package, balances, at=ev.at, tz=tz, mode=mode)
     return [state[p.id] for p in packages]

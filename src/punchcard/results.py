@@ -184,7 +184,9 @@ class Application:
                 out.append(package)
             elif package.balance is not None:
                 left = Money.from_minor(balances[start], package.balance.currency)
-                out.append(advance(package, (), balance=left, at=self.at, tz=tz))
+                out.append(
+                    advance(package, (), balance=left, at=self.at, tz=tz, mode=self._policy.expiry)
+                )
             else:
                 end = start + len(package.components)
                 out.append(
