@@ -10,7 +10,9 @@ passes the compiled one.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable
+from types import CodeType
 from typing import Any
 
 import attrs
@@ -28,6 +30,20 @@ from .valuation.credit_value import VALUATIONS
 __all__ = ["Checks", "CompiledPolicy", "FirstFail", "Policy", "RuleCheck"]
 
 
+#: The members each plug-in protocol asks for (a structural check as fast as an attribute
+#: lookup; ``isinstance`` against a runtime-checkable Protocol takes tens of microseconds).
+_MEMBERS: dict[type, tuple[str, ...]] = {
+    LineOrder: ("name", "arrange"),
+    PackageOrder: ("name", "rank"),
+    CreditValuation: ("name", "credit_value"),
+    Rule: ("code", "scope", "check"),
+}
+
+
+def _conforms(value: object, protocol: type) -> bool:
+    return all(hasattr(value, member) for member in _MEMBERS[protocol])
+
+
 def _lookup(registry: dict[str, Any], field: str, protocol: type, value: Any) -> Any:
     if isinstance(value, str):
         try:
@@ -36,7 +52,7 @@ def _lookup(registry: dict[str, Any], field: str, protocol: type, value: Any) ->
             raise InvalidValueError(
                 field, f"must be one of {sorted(registry)!r}, got {value!r}"
             ) from None
-    if not isinstance(value, protocol):
+    if not _conforms(value, protocol):
         raise InvalidTypeError(
             field, f"must be a name or a {protocol.__name__} object, got {value!r}"
         )
@@ -66,7 +82,7 @@ def _rules(value: Iterable[Rule]) -> tuple[Rule, ...]:
     rules = tuple(value)
     codes: set[str] = set()
     for rule in rules:
-        if not isinstance(rule, Rule):
+        if not _conforms(rule, Rule):
             raise InvalidTypeError("rules", f"must hold Rule objects, got {rule!r}")
         if rule.scope not in SCOPES:
             raise InvalidValueError(
@@ -281,6 +297,14 @@ def _not_a_bool(rule: Rule, answer: object) -> None:
     raise PluginError(rule, f"a rule must answer True or False, got {answer!r}")
 
 
+@functools.lru_cache(maxsize=256)
+def _code(source: str, name: str) -> CodeType:
+    """The code of a generated checks function. The source holds only the rules' tests and
+    their ranks (never a caller's object: those are bound by name when the code is run), so
+    policies with the same rules share it, as attrs shares one ``__init__`` per class."""
+    return compile(source, f"<punchcard: {name}>", "exec")
+
+
 def _compile(name: str, checks: tuple[RuleCheck, ...], none: int, sources: list[str]) -> FirstFail:
     """One function that runs *checks* in order and returns the rank of the first that fails."""
     body = [
@@ -310,7 +334,7 @@ def _compile(name: str, checks: tuple[RuleCheck, ...], none: int, sources: list[
     body.append(f"    return {none}")
     source = "\n".join(body) + "\n"
     sources.append(source)
-    exec(compile(source, f"<punchcard: {name}>", "exec"), namespace)  # compiled once per settings
+    exec(_code(source, name), namespace)  # one function per scope, policy and settings
     function: FirstFail = namespace[name]  # type: ignore[assignment]
     return function
 
