@@ -270,6 +270,17 @@ def test_X5_a_first_use_countdown_ends_at_the_clock_time_of_the_first_use() -> N
     assert not paid(check(recorded, AT, ELAPSED))  # ended 2 March 12:00
 
 
+@pytest.mark.parametrize(("expiry", "payer"), [("elapsed", "nine"), ("end_of_day", "ten")])
+def test_X5_earliest_expiry_ranks_by_the_instant(expiry: str, payer: str) -> None:
+    # Both end on 9 March: "nine" at 09:00 and "ten" at 10:00 under elapsed; both at 23:59
+    # under end_of_day, and then the earlier purchase ("ten") comes first.
+    ten = package("ten", purchased_at=dt.datetime(2026, 3, 1, 10, 0), days_to_expiration=8)
+    nine = package("nine", purchased_at=dt.datetime(2026, 3, 2, 9, 0), days_to_expiration=7)
+    policy = Policy(package_order="earliest_expiry", expiry=expiry)
+    result = run(cart(line()), [ten, nine], policy=policy)
+    assert [r.package_id for r in result.redemptions] == [payer]
+
+
 @pytest.mark.parametrize("policy", [Policy(), ELAPSED], ids=["end_of_day", "elapsed"])
 def test_X5_expires_at_is_reported_for_every_package(policy: Policy) -> None:
     bought = dt.datetime(2026, 3, 1, 9, 45)

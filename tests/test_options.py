@@ -673,11 +673,19 @@ def test_X9_stored_value_pays_the_rest_of_a_unit_a_credit_left_due() -> None:
     assert result.due == usd("0")
 
 
-@pytest.mark.parametrize("zero_price_items", [False, True])
-def test_X9_stored_value_never_pays_a_zero_price_line(zero_price_items: bool) -> None:
+@pytest.mark.parametrize(
+    ("zero_price_items", "rejections"), [(False, {("l1", "card"): "zero_price"}), (True, {})]
+)
+def test_X9_stored_value_never_pays_a_zero_price_line(
+    zero_price_items: bool, rejections: dict[tuple[str, str], str]
+) -> None:
+    """Decision (X9 says R6-R10 do not apply, and never a $0 line): the $0 line is refused all
+    the same; with ``zero_price_items`` off the reason given is R8's ``zero_price``, with it on
+    no rule fails and the package is not listed."""
     settings = Settings(zero_price_items=zero_price_items)
     result = run(cart(line(price="0")), [gift("card", "50")], settings=settings)
     assert took(result) == []
+    assert why_not(result) == rejections
     assert result.package("card") == gift("card", "50")
 
 
