@@ -202,31 +202,26 @@ def test_X5_a_week_from_monday_midnight_ends_next_monday_midnight_across_spring_
     assert not paid(check(week, dt.datetime(2026, 3, 9, 0, 0), ELAPSED))
 
 
-def test_X5_a_week_across_fall_back_ends_at_the_same_clock_time() -> None:
-    week = sold(dt.datetime(2026, 10, 26, 0, 0), days_to_expiration=7)
-    result = check(week, dt.datetime(2026, 10, 27), ELAPSED)
-    assert end(result) == utc(2026, 11, 2, 5, 0)  # midnight EST: 7 days and an hour
-    assert paid(check(week, utc(2026, 11, 2, 4, 59, 59), ELAPSED))
-    assert not paid(check(week, utc(2026, 11, 2, 5, 0), ELAPSED))
-
-
-def test_X5_a_local_time_that_does_not_exist_moves_to_the_first_instant_after_the_gap() -> None:
-    # Sold 1 March 02:30 EST; a week later 02:30 does not exist (02:00 EST -> 03:00 EDT).
-    week = sold(dt.datetime(2026, 3, 1, 2, 30), days_to_expiration=7)
-    result = check(week, dt.datetime(2026, 3, 2), ELAPSED)
-    assert end(result) == utc(2026, 3, 8, 7, 0)
-    assert end(result) == ny(2026, 3, 8, 3, 0)
-    assert paid(check(week, utc(2026, 3, 8, 6, 59, 59), ELAPSED))
-    assert not paid(check(week, utc(2026, 3, 8, 7, 0), ELAPSED))
-
-
-def test_X5_a_local_time_that_occurs_twice_is_the_earlier() -> None:
-    # Sold 25 October 01:30 EDT; a week later 01:30 occurs twice: the EDT one (05:30 UTC).
-    week = sold(dt.datetime(2026, 10, 25, 1, 30), days_to_expiration=7)
-    result = check(week, dt.datetime(2026, 10, 26), ELAPSED)
-    assert end(result) == utc(2026, 11, 1, 5, 30)
-    assert paid(check(week, utc(2026, 11, 1, 5, 29, 59), ELAPSED))
-    assert not paid(check(week, utc(2026, 11, 1, 6, 10), ELAPSED))  # 01:10 EST, later
+@pytest.mark.parametrize(
+    ("bought", "ends"),
+    [
+        # Sold Monday 26 October 00:00 EDT: ends Monday 2 November 00:00 EST, 7 days and an hour.
+        (dt.datetime(2026, 10, 26, 0, 0), utc(2026, 11, 2, 5, 0)),
+        # Sold 1 March 02:30 EST: a week later 02:30 does not exist (02:00 EST -> 03:00 EDT), so
+        # it ends at the first instant after the gap, 03:00 EDT.
+        (dt.datetime(2026, 3, 1, 2, 30), utc(2026, 3, 8, 7, 0)),
+        # Sold 25 October 01:30 EDT: a week later 01:30 occurs twice; the earlier, 01:30 EDT.
+        (dt.datetime(2026, 10, 25, 1, 30), utc(2026, 11, 1, 5, 30)),
+    ],
+    ids=["fall-back", "skipped-time", "repeated-time"],
+)
+def test_X5_a_week_ends_at_the_same_local_clock_time_across_clock_changes(
+    bought: dt.datetime, ends: dt.datetime
+) -> None:
+    week = sold(bought, days_to_expiration=7)
+    assert end(check(week, bought + dt.timedelta(days=1), ELAPSED)) == ends
+    assert paid(check(week, ends - dt.timedelta(seconds=1), ELAPSED))
+    assert not paid(check(week, ends, ELAPSED))
 
 
 def test_X5_elapsed_months_clamp_the_month_end_and_keep_the_clock_time() -> None:
