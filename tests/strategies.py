@@ -24,7 +24,16 @@ from hypothesis import strategies as st
 
 import punchcard
 from punchcard import Cart, Component, Line, Money, Package, Policy, Rates, Settings
-from punchcard.models import CHARGE_BY, ChargeBy, ExpiryStarts
+from punchcard.expiry import EXPIRY_MODES
+from punchcard.models import (
+    CHARGE_BY,
+    DURATION_UNITS,
+    ChargeBy,
+    Duration,
+    DurationUnit,
+    ExpiryStarts,
+    Pause,
+)
 
 __all__ = [
     "BENEFICIARIES",
@@ -41,6 +50,8 @@ __all__ = [
     "currencies",
     "lines",
     "money",
+    "option_scenarios",
+    "optioned_packages",
     "packages",
     "policies",
     "rate_tables",
@@ -392,3 +403,120 @@ def scenarios(
         policy=draw(policies()),
         rates=draw(rate_tables(currency=currency, items=items)),
     )
+
+
+# The market options (docs/semantics.md, section X) ---------------------------------------------
+
+#: Items no cart line of the strategies above asks for: a pool's second item, a substitute.
+_OTHER_ITEMS: tuple[str, ...] = ("bath", "nails")
+_PRIORITIES = st.sampled_from((50, 50, 50, 0, 10, 49, 51, 90, 100))
+_UNITS: st.SearchStrategy[DurationUnit] = st.sampled_from(DURATION_UNITS)
+_ONE_IN_FOUR = st.integers(0, 3).map(lambda n: n == 0)
+
+
+@st.composite
+def _optioned_component(
+    draw: st.DrawFn, *, component: Component, taken: set[str], asked: Sequence[str]
+) -> Component:
+    """*component* with some of X2 (pool), X3 (substitutes) and X8 (overdraft); *taken* holds the
+    items the components of the package pay as their own (a pool's second item is added); pools
+    and substitutes take the items *asked* for by the cart more often than others."""
+    wanted = (*asked, *asked, *ITEMS, *_OTHER_ITEMS)
+    items: tuple[str, ...] = ()
+    if draw(_ONE_IN_FOUR):
+        free = [i for i in wanted if i not in taken]
+        if free:
+            items = (component.item, draw(st.sampled_from(free)))
+            taken.add(items[1])
+    own = set(items or (component.item,))
+    substitutes: list[str] = []
+    if draw(_ONE_IN_FOUR):
+        choices = [i for i in wanted if i not in own]
+        substitutes = draw(st.lists(st.sampled_from(choices), min_size=1, max_size=2, unique=True))
+    overdraft = draw(st.integers(1, 2)) if draw(_ONE_IN_FOUR) else 0
+    remaining = component.remaining
+    if overdraft and draw(_BOOLEANS):
+        remaining = draw(st.integers(-overdraft, 0))
+    return Component(
+        f"{component.item}-pool" if items else component.item,
+        remaining,
+        hourly=component.hourly,
+        items=items,
+        substitutes=substitutes,
+        overdraft=overdraft,
+    )
+
+
+@st.composite
+def optioned_packages(
+    draw: st.DrawFn,
+    *,
+    at: dt.datetime,
+    timezone: str,
+    base: Sequence[Package],
+    currency: str = "USD",
+    asked: Sequence[str] = ITEMS,
+    owner: str | None = None,
+) -> list[Package]:
+    """*base* packages given market options at random: priority (X1), pools (X2), substitutes
+    (X3), ``valid_for`` (X4), ``valid_from`` (X6), pauses around the checkout date (X7),
+    overdraft (X8); one in six becomes a stored-value package (X9), with or without ``items``.
+    Pools and substitutes lean towards the items *asked* for by the cart; given the cart's
+    *owner*, half of the packages become that owner's global, shared packages (so that the
+    options meet the lines often).
+    """
+    tz = ZoneInfo(timezone)
+    at_utc = _instant(at, tz)
+    today = at_utc.astimezone(tz).date()
+    out = []
+    for package in base:
+        changes: dict[str, Any] = {"priority": draw(_PRIORITIES)}
+        if owner is not None and draw(_BOOLEANS):
+            changes.update(owner=owner, location=None, beneficiary=None)
+        if draw(_ONE_IN_FOUR):
+            minutes = draw(st.integers(-3 * 24 * 60, 120))
+            changes["valid_from"] = at_utc + dt.timedelta(minutes=minutes)
+        if package.expires_on is None and draw(_ONE_IN_FOUR):
+            changes["days_to_expiration"] = None
+            changes["valid_for"] = Duration(draw(_UNITS), draw(st.integers(0, 3)))
+        if draw(_ONE_IN_FOUR):
+            start = today + dt.timedelta(days=draw(st.integers(-3, 1)))
+            changes["pauses"] = [Pause(start, start + dt.timedelta(days=draw(st.integers(0, 3))))]
+        if draw(st.integers(0, 5)) == 0:
+            changes["components"] = ()
+            changes["balance"] = draw(money(currency=currency, max_minor=6_000))
+            if draw(_BOOLEANS):
+                changes["items"] = draw(
+                    st.lists(st.sampled_from(ITEMS), min_size=1, max_size=2, unique=True)
+                )
+        else:
+            taken = {c.item for c in package.components}
+            changes["components"] = [
+                draw(_optioned_component(component=c, taken=taken, asked=asked))
+                for c in package.components
+            ]
+        out.append(attrs.evolve(package, **changes))
+    return out
+
+
+@st.composite
+def option_scenarios(
+    draw: st.DrawFn, *, max_lines: int = 4, max_packages: int = 5, optimal: bool = True
+) -> Scenario:
+    """A checkout of :func:`scenarios` whose packages carry market options, under either expiry
+    mode (X5); with *optimal*, the line order is ``optimal`` one time in five."""
+    base = draw(scenarios(max_lines=max_lines, max_packages=max_packages))
+    packages = draw(
+        optioned_packages(
+            at=base.at,
+            timezone=base.timezone,
+            base=base.packages,
+            currency=base.cart.currency,
+            asked=sorted({line.item for line in base.cart.lines}),
+            owner=base.cart.owner,
+        )
+    )
+    changes: dict[str, Any] = {"expiry": draw(st.sampled_from(EXPIRY_MODES))}
+    if optimal and draw(st.integers(0, 5)) == 0:
+        changes["line_order"] = "optimal"
+    return attrs.evolve(base, packages=tuple(packages), policy=attrs.evolve(base.policy, **changes))

@@ -23,7 +23,8 @@ __all__ = ["Candidate", "Context", "CreditValuation", "checked_value"]
 class Candidate(NamedTuple):
     """One component of one package, as offered to a line (an immutable value).
 
-    For a stored-value package (a money balance, semantics X9) ``component`` is ``None``.
+    For a stored-value package (a money balance, docs/semantics.md#x9-stored-value)
+    ``component`` is ``None``.
     """
 
     #: The package, as it stood when the checkout started.
@@ -58,7 +59,7 @@ class Candidate(NamedTuple):
 
 @runtime_checkable
 class CreditValuation(Protocol):
-    """What one credit of a candidate is worth on a line (section V)."""
+    """What one credit of a candidate is worth on a line (docs/semantics.md#v-valuation)."""
 
     @property
     def name(self) -> str:

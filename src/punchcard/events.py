@@ -1,7 +1,7 @@
 """Ledger events the engine returns for the host to persist.
 
 The ledger is the single source of truth: replaying the events over the packages as they stood
-gives the packages as they stand (invariant 8 of semantics.md).
+gives the packages as they stand (invariant 8 of docs/semantics.md#invariants).
 """
 
 from __future__ import annotations

@@ -309,7 +309,7 @@ def _paid_by(voice: _Voice, line: Line, redemption: Redemption) -> str:
     """What one redemption took off the line."""
     package = voice.package(redemption.package_id)
     amount = voice.money(redemption.amount)
-    if not redemption.credits:  # stored value (semantics.md X9): money, no credits
+    if not redemption.credits:  # stored value (docs/semantics.md#x9-stored-value): no credits
         # Translators: money taken from a prepaid balance (a gift card, say).
         return voice.gettext(
             "{amount} from the balance of {package}", amount=amount, package=package

@@ -97,7 +97,7 @@ def _substitutes(value: object) -> tuple[str, ...]:
 
 def _repr_omitting_defaults(inst: Any, omitted: tuple[str, ...]) -> str:
     """The attrs repr of *inst* without the fields of *omitted* that hold their default: the
-    options of semantics section X show only where they are used."""
+    options (docs/semantics.md#x-options) show only where they are used."""
     parts = []
     for field in attrs.fields(type(inst)):
         if not field.repr or field.name.startswith("_"):
@@ -125,9 +125,9 @@ class Component:
     ...
     punchcard.errors.InvalidValueError: remaining: must be a whole number >= 0, got -1
 
-    A *pool* is one balance for a set of items (semantics X2): its ``item`` is the pool's name.
-    A component may list *substitutes*, items its credit may also pay (X3), and an *overdraft*,
-    how far below zero its credits may go (X8):
+    A *pool* is one balance for a set of items (docs/semantics.md#x2-pools): its ``item`` is
+    the pool's name. A component may list *substitutes*, items its credit may also pay (X3),
+    and an *overdraft*, how far below zero its credits may go (X8):
 
     >>> grooming = Component("grooming", 5, items=["nails", "bath", "haircut"])
     >>> grooming.items, grooming.is_pool, grooming.pays_as_own("bath")

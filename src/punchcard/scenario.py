@@ -1,4 +1,4 @@
-"""The scenario contract: one JSON document in, one JSON document out (scenario-format.md).
+"""The scenario contract: one JSON document in, one JSON document out (docs/scenario-format.md).
 
 :func:`evaluate` validates a document strictly (unknown keys, wrong types, floats for money, bad
 dates and duplicate ids are :class:`~punchcard.errors.ScenarioError` with the offending ``.path``),
@@ -1083,7 +1083,7 @@ def render(
     *,
     expires_at: dt.timedelta | None = None,
 ) -> dict[str, Any]:
-    """The result document of scenario-format.md, keys in the documented order.
+    """The result document of docs/scenario-format.md, keys in the documented order.
 
     *packages* are the input packages of *result*. What a package shows after the cart is its
     input state less the credits redeemed from it, with the checkout time as its first use if it
@@ -1148,7 +1148,7 @@ def _iso_date(day: dt.date | None) -> str | None:
 def evaluate(
     document: Mapping[str, Any] | str | bytes, *, explain: bool = False, locale: str = "en_US"
 ) -> dict[str, Any]:
-    """Validate *document*, apply it and return the result document (scenario-format.md).
+    """Validate *document*, apply it and return the result document (docs/scenario-format.md).
 
     *document* is a parsed JSON object (or a JSON text). With *explain*, the result also holds
     ``"explanation"``: one sentence per line, money formatted for *locale* with babel.

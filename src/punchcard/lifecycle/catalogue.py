@@ -94,7 +94,7 @@ class PackageType:
     expiry_starts: Literal["sale", "first_use"] = attrs.field(
         default="sale", validator=v.one_of(("sale", "first_use"))
     )
-    #: A credit is worth the line's own pricing-rule value (see semantics V).
+    #: A credit is worth the line's own pricing-rule value (see docs/semantics.md#v-valuation).
     pricing_rules: bool = attrs.field(default=False, validator=v.boolean)
     #: Send an expiry reminder this many days before the expiry date; ``None`` = never.
     reminder_days: int | None = attrs.field(default=None, validator=v.optional_whole(0))

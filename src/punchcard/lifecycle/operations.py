@@ -511,8 +511,9 @@ def use(
 def uses_due(
     packages: Iterable[PackageState], as_of: dt.datetime
 ) -> Iterator[tuple[PackageState, RedemptionRecord]]:
-    """The held redemptions whose scheduled time has passed at *as_of*: by section L they are
-    used, and :func:`use_due` records it. Streams over *packages*."""
+    """The held redemptions whose scheduled time has passed at *as_of*: by
+    docs/semantics.md#l-lifecycle they are used, and :func:`use_due` records it. Streams over
+    *packages*."""
     for package in packages:
         if not any(r.status == "held" for r in package.redemptions):
             continue

@@ -1,4 +1,5 @@
-"""Who may do what: the actor a host passes in, and the three permissions of section L.
+"""Who may do what: the actor a host passes in, and the three permissions of
+docs/semantics.md#l-lifecycle.
 
 punchcard does not know users. The host builds an :class:`Actor` from its own user and groups and
 passes it to the operations that need a permission; a missing permission raises

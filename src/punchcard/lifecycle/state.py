@@ -107,8 +107,8 @@ class RedemptionRecord:
         return self.status != "cancelled"
 
     def status_at(self, at: dt.datetime) -> RecordStatus:
-        """The status at *at* by the rule of section L: a held redemption counts as used once
-        its scheduled time has passed (even before the host records it)."""
+        """The status at *at* by the rule of docs/semantics.md#l-lifecycle: a held redemption
+        counts as used once its scheduled time has passed (even before the host records it)."""
         if self.status == "held" and self.scheduled_for <= at:
             return "used"
         return self.status

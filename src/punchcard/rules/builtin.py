@@ -311,7 +311,7 @@ class CreditsLeft(_Builtin):
         return "no credit left"
 
 
-#: R1–R11 and R4a, in the order the semantics checks them.
+#: R1–R11 and R4a, in the order docs/semantics.md#r-rules checks them.
 DEFAULT_RULES: Final[tuple[Rule, ...]] = (
     OwnerMatches(),
     BeneficiaryMatches(),
