@@ -297,14 +297,6 @@ def test_X5_expires_at_is_reported_for_every_package(policy: Policy) -> None:
     assert result.times("days").expires_on == dt.date(2026, 3, 11)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "engine bug: Application.packages advances a stored-value package without the policy's "
-        "expiry mode, so under Policy(expiry='elapsed') its first use fixes expires_on by the "
-        "end-of-day rule and expires_at becomes 2026-03-09 23:59 instead of 17:30 (X5)"
-    ),
-)
 def test_X5_a_stored_value_first_use_countdown_ends_at_the_exact_instant() -> None:
     card = Package(
         id="card",
@@ -319,15 +311,7 @@ def test_X5_a_stored_value_first_use_countdown_ends_at_the_exact_instant() -> No
     assert end(result, "card") == ny(2026, 3, 9, 17, 30)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "engine bug: punchcard.events.replay_redemptions takes no expiry mode and advances with "
-        "the end-of-day rule, so under Policy(expiry='elapsed') a first-use countdown package "
-        "replayed gets expires_on=2026-03-09 while result.packages leaves it None (invariant 8)"
-    ),
-)
 def test_X5_replaying_the_events_under_elapsed_gives_the_returned_packages() -> None:
     pass_ = sold(dt.datetime(2026, 1, 5, 10), days_to_expiration=7, expiry_starts="first_use")
     result = check(pass_, AT, ELAPSED)
-    assert tuple(replay_redemptions([pass_], result.events, NY)) == result.packages
+    assert tuple(replay_redemptions([pass_], result.events, NY, mode="elapsed")) == result.packages

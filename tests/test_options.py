@@ -583,14 +583,6 @@ def test_X8_replaying_the_events_gives_the_debt() -> None:
     assert tuple(replay_redemptions(packages, result.events, NY)) == result.packages
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "engine bug: a line that takes a package's credits and then its debt (X8) gets two "
-        "Redemption rows for the same (line, package, item), and two CreditsRedeemed events "
-        "with the same event_id (scenario-format: one entry per (line, package, item))"
-    ),
-)
 def test_X8_credits_and_debt_of_one_component_on_one_line_are_one_redemption() -> None:
     packages = [owing("old", 1, 2), day("new", 2, purchased_at=FEB_1)]
     result = run(cart(line(units=4)), packages)
@@ -623,14 +615,6 @@ def test_X8_optimal_gives_credits_first_then_debt() -> None:
     assert result.package("debt").remaining("daycare_full") == -1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "engine bug: under line_order='optimal' debt (X8) is drawn line by line in cheapest-first "
-        "order after the flow, so optimal covers $20 where priciest_first covers $30 "
-        "(invariant 9: optimal covers at least as much as every other line order)"
-    ),
-)
 def test_X8_optimal_covers_at_least_as_much_as_every_line_order_with_debt() -> None:
     lines = (line("cheap", price="20"), line("dear", price="30"))
     covered = {
@@ -843,14 +827,6 @@ def test_X9_with_optimal_stored_value_pays_after_the_optimal_credits() -> None:
     assert result.package("card").balance == usd("5")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "engine bug: under line_order='optimal' stored value (X9) pays the lines greedily in "
-        "cheapest-first order, so it covers $30 where priciest_first covers $55 (invariant 9: "
-        "optimal covers at least as much as every other line order)"
-    ),
-)
 def test_X9_optimal_covers_at_least_as_much_as_every_line_order_with_stored_value() -> None:
     # The older card pays anything, the newer one only bath. Bath first (cheapest) spends the
     # older card on it, and the $30 day then finds only the bath card.
