@@ -63,11 +63,11 @@ NY = ZoneInfo("America/New_York")
 #: A modest number of examples per property (fewer under the ``fast`` profile): the fast suite
 #: must stay quick.
 FEW = hsettings(
-    max_examples=min(hsettings.default.max_examples, 20),
+    max_examples=min(hsettings.default.max_examples, 10),
     suppress_health_check=[HealthCheck.too_slow],
 )
-#: For the properties of whole checkouts.
-SOME = hsettings(FEW, max_examples=min(hsettings.default.max_examples, 30))
+#: For the invariants of whole checkouts.
+SOME = hsettings(FEW, max_examples=min(hsettings.default.max_examples, 20))
 #: For :func:`hypothesis.find`: the same search on every run, and the first value found (no
 #: shrinking: only whether one is reachable matters).
 SEARCH = hsettings(max_examples=2_000, derandomize=True, database=None, phases=[Phase.generate])
