@@ -5,6 +5,7 @@ apply, the invariant checks catch broken results and ledgers, the docs example r
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import re
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 import punchcard
-from punchcard import Application, Cart, Component, Line, Money, Package, Policy, Settings
+from punchcard import Application, Cart, Component, Line, Money, Package, Policy, Settings, testing
 from punchcard.lifecycle import (
     EVENT_TYPES,
     PackagePurchased,
@@ -758,3 +759,18 @@ def test_the_docs_example_runs() -> None:
                 value()
                 ran.append(name)
     assert ran
+
+
+def test_the_docs_table_lists_every_strategy_with_real_parameters() -> None:
+    """Each row of the strategies table of docs/testing.md names a strategy of punchcard.testing
+    and parameters it has; every strategy has a row."""
+    text = (ROOT / "docs" / "testing.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `(\w+)\(\)` \| [^|]+ \| ([^|]*) \|$", text, re.MULTILINE)
+    strategies = {
+        name for name in testing.__all__ if name.islower() and not name.startswith("assert_")
+    }
+    assert {name for name, _params in rows} == strategies
+    for name, params in rows:
+        listed = set(re.findall(r"`(\w+)`", params))
+        real = set(inspect.signature(getattr(testing, name)).parameters)
+        assert listed - {"True", "False", "None", "LINE_ORDERS", "optimal"} <= real, name
