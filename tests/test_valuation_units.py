@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import TIMEZONES
 
 from punchcard.errors import InvalidTimeError, InvalidTypeError, InvalidValueError
+from punchcard.testing import TIMEZONES
 from punchcard.valuation.units import reservation_units
 
 NY = "America/New_York"

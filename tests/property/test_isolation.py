@@ -22,7 +22,6 @@ import attrs
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
-from strategies import Scenario, policies, scenarios
 
 from punchcard import (
     Application,
@@ -62,6 +61,7 @@ from punchcard.lifecycle import (
     replay,
 )
 from punchcard.rules import DEFAULT_RULES
+from punchcard.testing import Scenario, policies, scenarios
 
 _ALL_LINE_ORDERS: Final = ("cheapest_first", "priciest_first", "cart", "optimal")
 #: The reasons of the rules that look at the package alone (R1-R5), in order.
@@ -170,7 +170,7 @@ def test_another_owners_package_would_pay_if_it_were_the_cart_owners() -> None:
     scenario=Scenario(
         cart=_daycare(units=3, location="uptown"),
         packages=(_pass("p1", "smith"), _pass("p2", "smith", None), _pass("p3", "jones")),
-        at=_AT,
+        as_of=_AT,
         timezone=_NY,
         settings=Settings(),
         policy=Policy(),

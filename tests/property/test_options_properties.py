@@ -25,11 +25,11 @@ import attrs
 from dateutil.relativedelta import relativedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import Scenario, option_scenarios, scenarios
 
 from punchcard import Application, Component, Money, Package, Policy
 from punchcard.events import replay_redemptions
 from punchcard.models import Duration, Pause
+from punchcard.testing import Scenario, scenarios
 
 _UTC = dt.timezone.utc
 # Modest counts: the fast suite has a time budget; CI's profile sets its own.
@@ -135,7 +135,7 @@ def _neutral(draw: st.DrawFn, scenario: Scenario) -> tuple[Scenario, str | None]
     """*scenario* with options set where they cannot change the answer; the id of a package
     added that can only add rejections of its own (else None)."""
     tz = ZoneInfo(scenario.timezone)
-    today = _instant(scenario.at, tz).astimezone(tz).date()
+    today = _instant(scenario.as_of, tz).astimezone(tz).date()
     priority = draw(st.integers(0, 100))
     # A pause of one or two days that misses the checkout date.
     away = draw(st.sampled_from((-30, -3, -2, 1, 5)))
@@ -262,7 +262,7 @@ def _check_eligible(scenario: Scenario, result: Application) -> None:
     """Invariant 4 with X1-X9: the owner's packages only, valid (purchase and valid_from), not
     expired, not paused, at the right location, for the right beneficiary, of the right item."""
     tz = ZoneInfo(scenario.timezone)
-    at = _instant(scenario.at, tz)
+    at = _instant(scenario.as_of, tz)
     today = at.astimezone(tz).date()
     packages = {p.id: p for p in scenario.packages}
     lines = {line.id: line for line in scenario.cart.lines}
@@ -289,7 +289,7 @@ def _check_eligible(scenario: Scenario, result: Application) -> None:
 
 
 @_EXAMPLES
-@given(scenario=option_scenarios())
+@given(scenario=scenarios(options=True))
 def test_invariants_hold_with_options_on(scenario: Scenario) -> None:
     result = scenario.apply()
     _check_balances(scenario, result)
@@ -306,7 +306,7 @@ def test_invariants_hold_with_options_on(scenario: Scenario) -> None:
 
 
 @_EXAMPLES
-@given(scenario=option_scenarios(), data=st.data())
+@given(scenario=scenarios(options=True), data=st.data())
 def test_options_do_not_make_the_order_of_the_packages_matter(
     scenario: Scenario, data: st.DataObject
 ) -> None:
