@@ -72,7 +72,8 @@ SPEC_OUTPUT = """
   ],
   "packages": [
     {"id": "p1", "remaining": {"daycare_full": 0},
-     "expires_on": "2026-03-31", "first_used_at": "2026-03-02T17:30:00-05:00"}
+     "expires_on": "2026-03-31", "expires_at": "2026-03-31T23:59:00-04:00",
+     "first_used_at": "2026-03-02T17:30:00-05:00"}
   ]
 }
 """
@@ -160,7 +161,7 @@ def test_output_key_order_at_every_level() -> None:
     ]
     assert [list(x) for x in result["rejections"]] == [["line", "package", "reason"]]
     assert [list(x) for x in result["packages"]] == [
-        ["id", "remaining", "expires_on", "first_used_at"]
+        ["id", "remaining", "expires_on", "expires_at", "first_used_at"]
     ]
     assert list(evaluate(doc, explain=True)) == [*result, "explanation"]
 
@@ -438,6 +439,7 @@ def test_unused_package_keeps_nulls() -> None:
         "id": "p2",
         "remaining": {"boarding": 1},
         "expires_on": None,
+        "expires_at": None,
         "first_used_at": None,
     }
 
