@@ -55,6 +55,8 @@ from .valuation.credit_value import VALUATIONS
 __all__ = [
     "DOCUMENT",
     "FORMAT_VERSION",
+    "MAX_PACKAGES",
+    "MAX_PAIRS",
     "RESULT",
     "Bad",
     "Context",
@@ -66,6 +68,14 @@ __all__ = [
 
 #: The scenario format version this module reads and writes.
 FORMAT_VERSION: Final = 1
+
+#: The most (line, package) pairs a document may hold: ``len(cart.lines) * len(packages)``.
+#: The result lists a rejection per uncovered line and package that took nothing off it, so its
+#: size, and the time to work it out, grow with this product (1,500 x 1,500 took 10 s).
+MAX_PAIRS: Final = 500_000
+#: The most packages a document may hold. (The result looks up each package's expiry by id, in
+#: time proportional to the number of packages: 10,000 packages take seconds.)
+MAX_PACKAGES: Final = 5_000
 
 SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 
@@ -1438,7 +1448,8 @@ OPTIMAL_LINES: Final = _Stated(
 
 
 def _cart_fits(values: dict[str, Any], raw: Mapping[str, Any], _ctx: Context) -> None:
-    """After the cart: what the allocation of its lines can take."""
+    """After the cart: what the allocation of its lines can take, and the size of the result
+    (checked before the packages are read, so that an oversized document is refused fast)."""
     lines = len(values["cart"].lines)
     policy, _expiry = values["policy"]
     if policy.line_order.name == "optimal" and lines > MAX_LINES:
@@ -1446,6 +1457,22 @@ def _cart_fits(values: dict[str, Any], raw: Mapping[str, Any], _ctx: Context) ->
             f"'optimal' allocates carts of at most {MAX_LINES} lines; this one has {lines}",
             "policy",
             "line_order",
+        )
+    packages = raw.get("packages")
+    if not isinstance(packages, list):
+        return
+    if len(packages) > MAX_PACKAGES:
+        raise Bad(
+            f"a document may hold at most {MAX_PACKAGES:,} packages; this one has "
+            f"{len(packages):,}",
+            "packages",
+        )
+    if lines * len(packages) > MAX_PAIRS:
+        raise Bad(
+            f"{lines:,} lines x {len(packages):,} packages is more than the {MAX_PAIRS:,} "
+            "(line, package) pairs a document may hold",
+            "cart",
+            "lines",
         )
 
 

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import _format
-from ._format import FORMAT_VERSION, Constant
+from ._format import FORMAT_VERSION, MAX_PACKAGES, MAX_PAIRS, Constant
 from .engine import apply
 from .errors import PunchcardError, ScenarioError
 from .expiry import effective_expires_on
@@ -39,6 +39,8 @@ from .timeutil import to_local
 
 __all__ = [
     "FORMAT_VERSION",
+    "MAX_PACKAGES",
+    "MAX_PAIRS",
     "Scenario",
     "dumps",
     "evaluate",
