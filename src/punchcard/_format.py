@@ -88,16 +88,20 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _UTC = dt.timezone.utc
 _ABSENT: Final[Any] = object()
 
-# The same shapes, written for JSON Schema (ECMA-262 regular expressions).
-_MONEY_PATTERN: Final = r"^[0-9]+(\.[0-9]+)?$"
-_DATE_PATTERN: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# The same shapes, written for JSON Schema (ECMA-262 regular expressions). Each ends in
+# "(?!\n)$" rather than "$": Python's re (which jsonschema for Python uses) also matches "$"
+# before a final newline; ECMA-262 does not, and the lookahead makes both refuse one.
+_MONEY_PATTERN: Final = r"^[0-9]+(\.[0-9]+)?(?!\n)$"
+_DATE_PATTERN: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?!\n)$"
 #: What the reader may take for a date-time: a date, ``T`` or a space, then at least five
 #: characters of a time and an offset (ISO 8601 as dateutil's ``isoparse`` reads it).
-_MOMENT_PATTERN: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}[0-9:.,+Zz-]{3,}$"
+_MOMENT_PATTERN: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}[0-9:.,+Zz-]{3,}(?!\n)$"
 _OFFSET_MOMENT_PATTERN: Final = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{6})?[+-][0-9]{2}:[0-9]{2}$"
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{6})?[+-][0-9]{2}:[0-9]{2}"
+    r"(?!\n)$"
 )
-_TIME_OF_DAY_PATTERN: Final = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
+_TIME_OF_DAY_PATTERN: Final = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)(?!\n)$"
+_CURRENCY_PATTERN: Final = r"^[A-Z]{3}(?!\n)$"
 
 
 # -- the JSON values a reader meets ----------------------------------------------------------
@@ -370,7 +374,7 @@ class Currency(Kind):
         return _read_currency
 
     def schema(self) -> Schema:
-        return {"type": "string", "pattern": "^[A-Z]{3}$"}
+        return {"type": "string", "pattern": _CURRENCY_PATTERN}
 
 
 def _read_currency(value: Any, ctx: Context) -> str:
@@ -548,6 +552,7 @@ class ListOf(_Composite):
         *,
         min_items: int = 0,
         too_few: str = "",
+        max_items: int | None = None,
         unique: str = "",
         finish: Callable[[list[Any]], Any] = tuple,
         notes: str = "",
@@ -555,6 +560,8 @@ class ListOf(_Composite):
         self.element = element
         self.min_items = min_items
         self.too_few = too_few
+        #: Stated in the schema only: the reader checks it elsewhere (see _cart_fits).
+        self.max_items = max_items
         self.unique = unique
         self.finish = finish
         self.notes = notes
@@ -597,6 +604,8 @@ class ListOf(_Composite):
         out: Schema = {"type": "array", "items": _ref(self.element, defs)}
         if self.min_items:
             out["minItems"] = self.min_items
+        if self.max_items is not None:
+            out["maxItems"] = self.max_items
         if self.unique:
             out["uniqueItems"] = True
         if self.notes:
@@ -1491,7 +1500,12 @@ DOCUMENT: Final = Obj(
         ),
         Field("rates", RATES, default=Rates(), default_shown={}),
         Field("cart", CART, required=True, then=(_cart_fits,)),
-        Field("packages", ListOf(PACKAGE), required=True, notes="the owner's packages"),
+        Field(
+            "packages",
+            ListOf(PACKAGE, max_items=MAX_PACKAGES),
+            required=True,
+            notes="the owner's packages",
+        ),
     ],
     lambda v, _ctx: v,
     rules=[OPTIMAL_LINES],

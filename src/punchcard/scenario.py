@@ -45,7 +45,9 @@ __all__ = [
     "dumps",
     "evaluate",
     "explain",
+    "input_schema",
     "loads",
+    "output_schema",
     "parse",
     "render",
 ]
@@ -296,6 +298,31 @@ def explain_lines(scenario: Scenario, application: Application, locale: str) -> 
     if not sentences:
         sentences.append("The cart is empty: nothing to pay for.")
     return sentences
+
+
+def input_schema() -> dict[str, Any]:
+    """The JSON Schema (2020-12) of a scenario document, as shipped in ``punchcard/schema/``.
+
+    It is made from the same description of the format as the reader, so the two cannot drift;
+    it states everything JSON Schema can (docs/scenario-format.md lists what it cannot, such as
+    unique ids and a currency's minor units).
+
+    >>> schema = input_schema()
+    >>> schema["$schema"], schema["required"]
+    ('https://json-schema.org/draft/2020-12/schema', ['at', 'timezone', 'currency', 'cart', 'packages'])
+
+    .. versionadded:: 0.1
+    """
+    return _format.input_schema()
+
+
+def output_schema() -> dict[str, Any]:
+    """The JSON Schema (2020-12) of a result document (what :func:`evaluate` returns).
+
+    >>> sorted(output_schema()["properties"]["packages"]["items"]["$ref"].split("/")[-1:])
+    ['package_result']
+    """
+    return _format.output_schema()
 
 
 def dumps(result: Mapping[str, Any]) -> str:
