@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from scenario_documents import document, every_option_document, with_options
 from strategies import Scenario as Drawn
 from strategies import scenarios
 
@@ -34,6 +36,7 @@ from punchcard import (
     Package,
     Policy,
     Rates,
+    ScenarioError,
     Settings,
 )
 from punchcard import scenario as sc
@@ -52,60 +55,6 @@ _SETTING_NAMES = (
     "zero_price_items",
     "refund_after_use",
 )
-
-
-def document(drawn: Drawn, *, sparse: bool) -> dict[str, Any]:
-    """The scenario document of a drawn checkout; *sparse* leaves out what has its default."""
-
-    def put(obj: dict[str, Any], key: str, value: Any, default: Any) -> None:
-        if not (sparse and value == default):
-            obj[key] = value
-
-    rates: dict[str, dict[str, str]] = {}
-    for location, item, money in drawn.rates.entries:
-        rates.setdefault(location, {})[item] = str(money)
-    lines = []
-    for line in drawn.cart.lines:
-        raw: dict[str, Any] = {"id": line.id, "item": line.item, "unit_price": str(line.unit_price)}
-        put(raw, "units", line.units, 1)
-        put(raw, "for", line.beneficiary, None)
-        put(raw, "charge_by", line.charge_by, "each")
-        # Items in reverse order: the reader must sort them as the Line converter does.
-        put(raw, "credit_values", {k: str(m) for k, m in reversed(line.credit_values)}, {})
-        lines.append(raw)
-    packages = []
-    for p in drawn.packages:
-        raw = {"id": p.id, "owner": p.owner, "purchased_at": p.purchased_at.isoformat()}
-        put(raw, "location", p.location, None)
-        put(raw, "for", p.beneficiary, None)
-        put(raw, "expires_on", None if p.expires_on is None else p.expires_on.isoformat(), None)
-        put(raw, "days_to_expiration", p.days_to_expiration, None)
-        put(raw, "expiry_starts", p.expiry_starts, "sale")
-        first = None if p.first_used_at is None else p.first_used_at.isoformat()
-        put(raw, "first_used_at", first, None)
-        put(raw, "pricing_rules", p.pricing_rules, False)
-        raw["credits"] = []
-        for c in p.components:
-            credit: dict[str, Any] = {"item": c.item, "remaining": c.remaining}
-            put(credit, "hourly", c.hourly, False)
-            raw["credits"].append(credit)
-        packages.append(raw)
-    doc: dict[str, Any] = {"at": drawn.at.isoformat(), "timezone": drawn.timezone}
-    put(doc, "version", 1, 1)
-    doc["currency"] = drawn.cart.currency
-    settings = {name: getattr(drawn.settings, name) for name in _SETTING_NAMES}
-    put(doc, "settings", settings, dict.fromkeys(_SETTING_NAMES, False))
-    policy = {
-        "line_order": drawn.policy.line_order.name,
-        "package_order": drawn.policy.package_order.name,
-        "valuation": drawn.policy.valuation.name,
-        "expires_at": drawn.policy.expires_at,
-    }
-    put(doc, "policy", policy, {})
-    put(doc, "rates", rates, {})
-    doc["cart"] = {"owner": drawn.cart.owner, "location": drawn.cart.location, "lines": lines}
-    doc["packages"] = packages
-    return doc
 
 
 def expected_models(drawn: Drawn) -> dict[str, Any]:
@@ -205,6 +154,56 @@ def test_valid_documents_build_what_the_constructors_build(drawn: Drawn, sparse:
     same_scenario(sc.parse(copy.deepcopy(doc)), expected_models(drawn))
     # Read again (the Settings and Policy values now shared): the same values.
     same_scenario(sc.parse(copy.deepcopy(doc)), expected_models(drawn))
+
+
+def rebuilt(value: Any) -> Any:
+    """*value* made again through the public constructors, all the way down (their validators
+    and converters run)."""
+    if isinstance(value, tuple):
+        return tuple(rebuilt(v) for v in value)
+    if isinstance(value, Money):
+        return Money(str(value.amount), value.currency)
+    if attrs.has(type(value)):
+        fields = attrs.fields(type(value))
+        return type(value)(**{f.alias: rebuilt(getattr(value, f.name)) for f in fields if f.init})
+    return value
+
+
+def check_rebuilt(scenario: sc.Scenario) -> None:
+    """Every value the reader built is one its constructor builds from the same fields."""
+    same_value(scenario.cart, rebuilt(scenario.cart), "cart")
+    same_value(scenario.packages, rebuilt(scenario.packages), "packages")
+
+
+VECTOR_INPUTS = {
+    str(path.relative_to(VECTOR_DIR)): json.loads(path.read_text(encoding="utf-8"))["input"]
+    for path in sorted(VECTOR_DIR.rglob("*.json"))
+}
+EXAMPLES = {
+    path.name: json.loads(path.read_text(encoding="utf-8"))
+    for path in sorted((VECTOR_DIR.parent.parent / "examples").glob("*.json"))
+}
+
+
+@pytest.mark.parametrize("name", sorted({**VECTOR_INPUTS, **EXAMPLES}))
+def test_every_value_read_is_what_its_constructor_builds(name: str) -> None:
+    document = {**VECTOR_INPUTS, **EXAMPLES}[name]
+    try:
+        scenario = sc.parse(copy.deepcopy(document))
+    except ScenarioError:
+        return  # a vector of bad input
+    check_rebuilt(scenario)
+
+
+def test_every_option_is_read_into_what_the_constructors_build() -> None:
+    check_rebuilt(sc.parse(every_option_document()))
+
+
+@given(document=with_options())
+def test_generated_documents_with_options_build_what_the_constructors_build(
+    document: dict[str, Any],
+) -> None:
+    check_rebuilt(sc.parse(document))
 
 
 def rendered_from_new_states(application: Application, tz: dt.tzinfo) -> list[dict[str, Any]]:

@@ -18,7 +18,6 @@ compiled from, so the tests check what generation cannot promise by itself:
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import importlib.resources
 import json
 import re
@@ -30,8 +29,9 @@ from builders import every_field_document
 from hypothesis import example, given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
+from scenario_documents import document as drawn_document
+from scenario_documents import every_option_document, with_options
 from strategies import scenarios
-from test_scenario_reader import document as drawn_document
 
 import punchcard.schema
 from punchcard import ScenarioError
@@ -92,45 +92,6 @@ def reader_outcome(document: Any) -> ScenarioError | None:
     except ScenarioError as error:
         return error
     return None
-
-
-def every_option_document() -> dict[str, Any]:
-    """A valid document using every field of the format, options included."""
-    doc = every_field_document()
-    doc["policy"]["expiry"] = "elapsed"
-    doc["packages"].append(
-        {
-            "id": "p4",
-            "owner": "smith",
-            "purchased_at": "2026-01-31T10:00:00",
-            "priority": 10,
-            "valid_from": "2026-02-01T00:00:00",
-            "valid_for": {"months": 3},
-            "pauses": [
-                {"from": "2026-02-10", "to": "2026-02-12"},
-                {"from": "2026-02-20", "to": "2026-02-20"},
-            ],
-            "credits": [
-                {"pool": "grooming", "items": ["bath", "nails"], "remaining": 4},
-                {
-                    "item": "daycare_full",
-                    "remaining": -1,
-                    "overdraft": 2,
-                    "substitutes": ["daycare_half"],
-                },
-            ],
-        }
-    )
-    doc["packages"].append(
-        {
-            "id": "p5",
-            "owner": "smith",
-            "purchased_at": "2026-01-05T10:00:00",
-            "balance": "40.00",
-            "items": ["bath", "walk"],
-        }
-    )
-    return doc
 
 
 BASE = every_option_document()
@@ -206,65 +167,6 @@ def test_generated_documents_validate_and_so_do_their_results(drawn: Any, sparse
     document = drawn_document(drawn, sparse=sparse)
     INPUT.validate(document)
     OUTPUT.validate(evaluate(document))
-
-
-@st.composite
-def with_options(draw: st.DrawFn) -> dict[str, Any]:
-    """A generated document whose packages use the options, each where it is allowed."""
-    document: dict[str, Any] = drawn_document(draw(scenarios()), sparse=draw(st.booleans()))
-    if draw(st.booleans()):
-        document.setdefault("policy", {})["expiry"] = draw(
-            st.sampled_from(["end_of_day", "elapsed"])
-        )
-    day = st.dates(dt.date(2025, 1, 1), dt.date(2027, 12, 31))
-    for package in document["packages"]:
-        if draw(st.booleans()):
-            package["priority"] = draw(st.integers(0, 100))
-        if draw(st.booleans()):
-            package["valid_from"] = (
-                draw(day).isoformat()
-                + "T"
-                + draw(st.sampled_from(["00:00", "09:30:00", "23:59:59"]))
-            )
-        if package.get("days_to_expiration") is None and draw(st.booleans()):
-            unit = draw(st.sampled_from(["days", "weeks", "months"]))
-            package["valid_for"] = {unit: draw(st.integers(0, 36))}
-        if draw(st.booleans()):
-            starts = sorted(draw(st.lists(day, max_size=3, unique=True)))
-            package["pauses"] = [
-                {
-                    "from": start.isoformat(),
-                    "to": (start + dt.timedelta(days=draw(st.integers(0, 2)))).isoformat(),
-                }
-                for start in starts
-                if all(start - other > dt.timedelta(days=2) for other in starts if other < start)
-            ]
-        if draw(st.booleans()):
-            del package["credits"]
-            package["balance"] = draw(st.sampled_from(["0", "25", "100"]))
-            if draw(st.booleans()):
-                package["items"] = draw(
-                    st.lists(st.sampled_from(["bath", "nails", "walk"]), unique=True)
-                )
-            continue
-        own = {c["item"] for c in package["credits"]}
-        for credit in package["credits"]:
-            if draw(st.booleans()):
-                credit["overdraft"] = overdraft = draw(st.integers(0, 3))
-                credit["remaining"] = draw(st.integers(-overdraft, 5))
-            if draw(st.booleans()):
-                credit["substitutes"] = draw(
-                    st.lists(st.sampled_from(["x_half", "x_walk", "x_bath"]), unique=True)
-                )
-        if draw(st.booleans()):
-            pool_items = draw(
-                st.lists(st.sampled_from(["p_bath", "p_nails", "p_cut"]), min_size=1, unique=True)
-            )
-            package["credits"].append(
-                {"pool": "grooming_pool", "items": pool_items, "remaining": 1}
-            )
-            assert "grooming_pool" not in own
-    return document
 
 
 @given(document=with_options())

@@ -25,8 +25,9 @@ import itertools
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
+import attrs
 from dateutil.parser import isoparse
 
 from ._optimal import MAX_LINES
@@ -86,6 +87,7 @@ _COMMON_MOMENT = re.compile(
 )
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _UTC = dt.timezone.utc
+_T = TypeVar("_T")
 _ABSENT: Final[Any] = object()
 
 # The same shapes, written for JSON Schema (ECMA-262 regular expressions). Each ends in
@@ -1005,6 +1007,87 @@ def _unknown(value: Mapping[str, Any], allowed: frozenset[str], allowed_text: st
             raise Bad(f"unknown key {key!r} (allowed: {allowed_text})", key)
 
 
+# -- building the engine's values -------------------------------------------------------------
+
+
+def maker(cls: type[_T], *names: str) -> Callable[..., _T]:
+    """A function making a *cls* from the values of its fields *names*, given in that order.
+
+    The one way the reader builds the engine's values. It does not run the class's validators
+    and converters again: every value it is given was checked by the reader as strictly as they
+    would check it, and is in its converted form (a sorted tuple where the converter sorts).
+    tests/test_scenario_reader.py rebuilds every value the reader makes through the public
+    constructor and requires an equal value. The fields not named take their defaults, and
+    ``init=False`` fields (memos) a fresh value of their factory, as the constructor gives them.
+    Made once per class at import: a field added to a model without a default fails here.
+    """
+    kind: Any = cls
+    fields = attrs.fields(kind)
+    init = {f.name: f for f in fields if f.init}
+    unknown = set(names) - set(init)
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no fields {sorted(unknown)}")
+    constant: list[tuple[str, Any]] = []
+    fresh: list[tuple[str, Callable[[], Any]]] = []
+    for f in fields:
+        if f.init and f.name in names:
+            continue
+        default = f.default
+        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            if default.takes_self:  # pragma: no cover - no model has one
+                raise TypeError(f"{cls.__name__}.{f.name}: a factory taking self")
+            fresh.append((f.name, default.factory))
+        elif default is attrs.NOTHING:
+            raise TypeError(f"{cls.__name__}.{f.name} has no default: the reader must give it")
+        else:
+            constant.append((f.name, default))
+    new = object.__new__
+    set_ = object.__setattr__
+    settings = tuple(constant)
+    factories = tuple(fresh)
+
+    def make(*values: Any) -> _T:
+        made: _T = new(cls)
+        for name, value in zip(names, values):  # noqa: B905 (the callers give every name)
+            set_(made, name, value)
+        for name, value in settings:
+            set_(made, name, value)
+        for name, factory in factories:
+            set_(made, name, factory())
+        return made
+
+    return make
+
+
+_new_line = maker(
+    Line, "id", "item", "unit_price", "units", "beneficiary", "charge_by", "credit_values"
+)
+_new_cart = maker(Cart, "owner", "location", "currency", "lines")
+_new_component = maker(
+    Component, "item", "remaining", "hourly", "items", "substitutes", "overdraft"
+)
+_new_package = maker(
+    Package,
+    "id",
+    "owner",
+    "purchased_at",
+    "components",
+    "location",
+    "beneficiary",
+    "expires_on",
+    "days_to_expiration",
+    "expiry_starts",
+    "first_used_at",
+    "pricing_rules",
+    "priority",
+    "valid_from",
+    "valid_for",
+    "pauses",
+    "balance",
+    "items",
+)
+
+
 # -- the input document ----------------------------------------------------------------------
 
 ID: Final = Id()
@@ -1154,14 +1237,14 @@ LINE: Final = Obj(
             notes="item -> money: the line's own price for a credit of that item (pricing rules)",
         ),
     ],
-    lambda v, _ctx: Line(
+    lambda v, _ctx: _new_line(
         v["id"],
         v["item"],
         v["unit_price"],
-        units=v["units"],
-        beneficiary=v["for"],
-        charge_by=v["charge_by"],
-        credit_values=v["credit_values"],
+        v["units"],
+        v["for"],
+        v["charge_by"],
+        v["credit_values"],
     ),
     name="line",
     order=("id", "item", "unit_price", "units", "for", "charge_by", "credit_values"),
@@ -1173,7 +1256,7 @@ CART: Final = Obj(
         Field("location", ID, required=True, notes="where: picks the rates and the local packages"),
         Field("lines", ListOf(LINE), required=True, notes="the cart's lines, in cart order"),
     ],
-    lambda v, ctx: Cart(v["owner"], v["location"], ctx.currency, v["lines"]),
+    lambda v, ctx: _new_cart(v["owner"], v["location"], ctx.currency, v["lines"]),
 )
 
 
@@ -1245,13 +1328,13 @@ CREDIT: Final = Obj(
             notes="how far below zero remaining may go",
         ),
     ],
-    lambda v, _ctx: Component(
+    lambda v, _ctx: _new_component(
         v["item"] if v["pool"] is None else v["pool"],
         v["remaining"],
-        hourly=v["hourly"],
-        items=v["items"],
-        substitutes=v["substitutes"],
-        overdraft=v["overdraft"],
+        v["hourly"],
+        v["items"],
+        v["substitutes"],
+        v["overdraft"],
     ),
     name="credit",
     order=("item", "pool", "items", "overdraft", "remaining", "hourly", "substitutes"),
@@ -1294,24 +1377,24 @@ def _pauses(pauses: list[Pause]) -> tuple[Pause, ...]:
 
 
 def _build_package(v: dict[str, Any], _ctx: Context) -> Package:
-    return Package(
-        id=v["id"],
-        owner=v["owner"],
-        purchased_at=v["purchased_at"],
-        components=v["credits"],
-        location=v["location"],
-        beneficiary=v["for"],
-        expires_on=v["expires_on"],
-        days_to_expiration=v["days_to_expiration"],
-        expiry_starts=v["expiry_starts"],
-        first_used_at=v["first_used_at"],
-        pricing_rules=v["pricing_rules"],
-        priority=v["priority"],
-        valid_from=v["valid_from"],
-        valid_for=v["valid_for"],
-        pauses=v["pauses"],
-        balance=v["balance"],
-        items=v["items"],
+    return _new_package(
+        v["id"],
+        v["owner"],
+        v["purchased_at"],
+        v["credits"],
+        v["location"],
+        v["for"],
+        v["expires_on"],
+        v["days_to_expiration"],
+        v["expiry_starts"],
+        v["first_used_at"],
+        v["pricing_rules"],
+        v["priority"],
+        v["valid_from"],
+        v["valid_for"],
+        v["pauses"],
+        v["balance"],
+        v["items"],
     )
 
 
