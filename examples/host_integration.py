@@ -223,7 +223,9 @@ def main(argv: Sequence[str]) -> int:
     front = apply(
         cart_from_ticket(TICKET_FRONT_DESK), front_read, as_of=CHECKOUT_AT, timezone=TIMEZONE
     )
-    side = apply(cart_from_ticket(TICKET_SIDE_TILL), side_read, as_of=CHECKOUT_AT, timezone=TIMEZONE)
+    side = apply(
+        cart_from_ticket(TICKET_SIDE_TILL), side_read, as_of=CHECKOUT_AT, timezone=TIMEZONE
+    )
     out.append(f"front desk read package 501 with {front_read[0].remaining('daycare_full')} left")
     out.append(f"side till read package 501 with {side_read[0].remaining('daycare_full')} left")
 

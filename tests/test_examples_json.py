@@ -79,7 +79,7 @@ def test_example_runs_with_explain(
     assert len(sentences) == max(1, len(lines))
     assert all(isinstance(s, str) and s for s in sentences)
     for line, sentence in zip(lines, sentences, strict=False):
-        assert sentence.startswith(f"Line {line['id']} ")
+        assert sentence.startswith(line["item"])  # the customer sentence of punchcard.explanations
 
 
 def _redemptions(result: Any, line: str) -> list[tuple[str, str, int, str]]:

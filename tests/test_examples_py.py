@@ -135,7 +135,7 @@ def test_custom_pieces_satisfy_the_protocols() -> None:
     assert isinstance(custom.ClosestToRunningOut(), PackageOrder)
     policy = custom.happy_tails_policy({"l1"})
     codes = [rule.code for rule in policy.rules]
-    assert codes[4:6] == ["location_mismatch", "public_holiday"]
+    assert codes[5:7] == ["location_mismatch", "public_holiday"]
     assert codes[-2:] == ["booked_offline", "exhausted"]
     assert policy.package_order.name == "closest_to_running_out"
 

@@ -71,7 +71,7 @@ def test_without_options_every_option_holds_its_default() -> None:
     )
     c = p.components[0]
     assert (c.items, c.substitutes, c.overdraft) == ((), (), 0)
-    assert parse(document()).expiry == "end_of_day"
+    assert parse(document()).policy.expiry == "end_of_day"
 
 
 def test_nullable_options_given_as_null_hold_their_default() -> None:
@@ -151,7 +151,7 @@ def test_X8_overdraft_lets_remaining_go_below_zero() -> None:
 def test_X5_policy_expiry_is_read(expiry: str) -> None:
     doc = document()
     doc["policy"] = {"expiry": expiry}
-    assert parse(doc).expiry == expiry
+    assert parse(doc).policy.expiry == expiry
 
 
 def test_every_option_at_once_is_read() -> None:
@@ -197,10 +197,16 @@ def test_every_package_reports_expires_at() -> None:
 
 
 def test_a_stored_value_package_reports_its_balance_instead_of_remaining() -> None:
-    doc = document(credits=_DROP, balance="50.00")
-    shown = evaluate(doc)["packages"][0]
+    # The $50 card pays the $30 day (X9): its redemption has no item and no credits, and the
+    # package reports the $20 left as its balance.
+    result = evaluate(document(credits=_DROP, balance="50.00"))
+    assert result["redemptions"] == [
+        {"line": "l1", "package": "p1", "item": None, "credits": 0, "amount": "30.00"}
+    ]
+    shown = result["packages"][0]
     assert list(shown) == ["id", "balance", "expires_on", "expires_at", "first_used_at"]
-    assert shown["balance"] == "50.00"
+    assert shown["balance"] == "20.00"
+    assert shown["first_used_at"] == "2026-03-02T17:30:00-05:00"
 
 
 def test_a_pool_reports_its_balance_under_the_pool_name() -> None:

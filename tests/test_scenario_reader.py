@@ -40,7 +40,7 @@ from punchcard import (
     Settings,
 )
 from punchcard import scenario as sc
-from punchcard.expiry import effective_expires_on
+from punchcard.expiry import package_times
 from punchcard.timeutil import to_local, zone
 
 VECTOR_DIR = Path(__file__).parent / "vectors"
@@ -206,18 +206,21 @@ def test_generated_documents_with_options_build_what_the_constructors_build(
     check_rebuilt(sc.parse(document))
 
 
-def rendered_from_new_states(application: Application, tz: dt.tzinfo) -> list[dict[str, Any]]:
+def rendered_from_new_states(
+    application: Application, scenario: sc.Scenario
+) -> list[dict[str, Any]]:
     """The oracle of the ``packages`` part of the result: read off ``application.packages``,
-    the new states the engine builds, and the instants it says they stop being usable."""
+    the new states the engine builds, and their times worked out again from those states."""
+    tz, policy = scenario.timezone, scenario.policy
     shown = []
     for p in application.packages:
-        expires_on = effective_expires_on(p, tz)
-        moment = application.expires_at(p.id)
+        times = package_times(p, tz, policy.expires_at_delta, policy.expiry)
+        moment = times.expires_local
         shown.append(
             {
                 "id": p.id,
                 "remaining": {c.item: c.remaining for c in p.components},
-                "expires_on": None if expires_on is None else expires_on.isoformat(),
+                "expires_on": None if times.expires_on is None else times.expires_on.isoformat(),
                 "expires_at": None if moment is None else moment.isoformat(),
                 "first_used_at": (
                     None if p.first_used_at is None else to_local(p.first_used_at, tz).isoformat()
@@ -232,7 +235,7 @@ def test_render_shows_the_new_states_of_the_packages(drawn: Drawn, sparse: bool)
     scenario = sc.parse(document(drawn, sparse=sparse))
     application = scenario.run()
     rendered = sc.render(application)
-    assert rendered["packages"] == rendered_from_new_states(application, scenario.timezone)
+    assert rendered["packages"] == rendered_from_new_states(application, scenario)
     assert list(rendered) == [
         "currency",
         "total",

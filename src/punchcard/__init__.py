@@ -19,6 +19,7 @@ from .errors import (
     SettingsError,
 )
 from .events import CreditsRedeemed
+from .explanations import Names, explain
 from .models import Cart, Component, Line, Package, Rates, Settings
 from .money import Money
 from .policy import Policy
@@ -37,6 +38,7 @@ __all__ = [
     "Line",
     "LineResult",
     "Money",
+    "Names",
     "Package",
     "Policy",
     "PunchcardError",
@@ -48,4 +50,5 @@ __all__ = [
     "SettingsError",
     "__version__",
     "apply",
+    "explain",
 ]

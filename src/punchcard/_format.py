@@ -30,8 +30,9 @@ from typing import Any, Final, TypeVar
 import attrs
 from dateutil.parser import isoparse
 
-from ._optimal import MAX_LINES
 from .errors import InvalidTimeError, InvalidValueError, PunchcardError
+from .expiry import EXPIRY_MODES
+from .limits import MAX_OPTIMAL_LINES, MAX_PAIRS
 from .models import (
     CHARGE_BY,
     DEFAULT_PRIORITY,
@@ -70,10 +71,6 @@ __all__ = [
 #: The scenario format version this module reads and writes.
 FORMAT_VERSION: Final = 1
 
-#: The most (line, package) pairs a document may hold: ``len(cart.lines) * len(packages)``.
-#: The result lists a rejection per uncovered line and package that took nothing off it, so its
-#: size, and the time to work it out, grow with this product (1,500 x 1,500 took 10 s).
-MAX_PAIRS: Final = 500_000
 #: The most packages a document may hold. (The result looks up each package's expiry by id, in
 #: time proportional to the number of packages: 10,000 packages take seconds.)
 MAX_PACKAGES: Final = 5_000
@@ -1103,14 +1100,16 @@ def _settings(*flags: bool) -> Settings:
 
 
 @functools.lru_cache(maxsize=256)
-def _policy(line_order: str, package_order: str, valuation: str, expires_at: str) -> Policy:
-    # A few values that every document of a business names again (the engine compiles a policy
-    # once per value).
+def _policy(
+    line_order: str, package_order: str, valuation: str, expires_at: str, expiry: str
+) -> Policy:
+    # A few values that every document of a business names again.
     return Policy(
         line_order=line_order,
         package_order=package_order,
         valuation=valuation,
         expires_at=expires_at,
+        expiry=expiry,  # type: ignore[arg-type]  # (one of EXPIRY_MODES: read by a Choice)
     )
 
 
@@ -1173,15 +1172,14 @@ POLICY: Final = Obj(
         ),
         Field(
             "expiry",
-            Choice(("end_of_day", "elapsed")),
+            Choice(EXPIRY_MODES),
             default="end_of_day",
             default_shown="end_of_day",
             notes="elapsed: a length of validity ends at the exact instant start + length",
         ),
     ],
-    lambda v, _ctx: (
-        _policy(v["line_order"], v["package_order"], v["valuation"], v["expires_at"]),
-        v["expiry"],
+    lambda v, _ctx: _policy(
+        v["line_order"], v["package_order"], v["valuation"], v["expires_at"], v["expiry"]
     ),
     notes="the business's pluggable choices",
 )
@@ -1534,7 +1532,9 @@ OPTIMAL_LINES: Final = _Stated(
             },
             "required": ["policy"],
         },
-        "then": {"properties": {"cart": {"properties": {"lines": {"maxItems": MAX_LINES}}}}},
+        "then": {
+            "properties": {"cart": {"properties": {"lines": {"maxItems": MAX_OPTIMAL_LINES}}}}
+        },
     }
 )
 
@@ -1543,10 +1543,10 @@ def _cart_fits(values: dict[str, Any], raw: Mapping[str, Any], _ctx: Context) ->
     """After the cart: what the allocation of its lines can take, and the size of the result
     (checked before the packages are read, so that an oversized document is refused fast)."""
     lines = len(values["cart"].lines)
-    policy, _expiry = values["policy"]
-    if policy.line_order.name == "optimal" and lines > MAX_LINES:
+    policy = values["policy"]
+    if policy.line_order.name == "optimal" and lines > MAX_OPTIMAL_LINES:
         raise Bad(
-            f"'optimal' allocates carts of at most {MAX_LINES} lines; this one has {lines}",
+            f"'optimal' allocates carts of at most {MAX_OPTIMAL_LINES} lines; this one has {lines}",
             "policy",
             "line_order",
         )
@@ -1578,7 +1578,7 @@ DOCUMENT: Final = Obj(
         Field(
             "policy",
             POLICY,
-            default=(_policy("cheapest_first", "fifo", "line_price", "23:59"), "end_of_day"),
+            default=_policy("cheapest_first", "fifo", "line_price", "23:59", "end_of_day"),
             default_shown={},
         ),
         Field("rates", RATES, default=Rates(), default_shown={}),

@@ -12,6 +12,7 @@ __all__ = [
     "InvalidTimeError",
     "InvalidTypeError",
     "InvalidValueError",
+    "PluginError",
     "PunchcardError",
     "ScenarioError",
     "SettingsError",
@@ -85,3 +86,23 @@ class ScenarioError(PunchcardError, ValueError):
         self.path = path
         #: What is wrong, without the path.
         self.message = message
+
+
+class PluginError(PunchcardError, TypeError):
+    """A plug-in (a rule, an ordering, a valuation) answered something that breaks the engine's
+    invariants: a line order that is not a permutation, a negative value, a verdict that is not
+    a :class:`~punchcard.rules.Verdict`... Nothing was applied.
+
+    >>> err = PluginError("MyOrder()", "arrange returned [0, 0] for 2 lines")
+    >>> err.plugin, str(err)
+    ('MyOrder()', "plug-in 'MyOrder()': arrange returned [0, 0] for 2 lines")
+    """
+
+    def __init__(self, plugin: object, message: str, *, cause: BaseException | None = None) -> None:
+        shown = plugin if isinstance(plugin, str) else repr(plugin)
+        super().__init__(f"plug-in {shown!r}: {message}")
+        #: The plug-in object (or its description) that misbehaved.
+        self.plugin = plugin
+        #: What it did wrong.
+        self.message = message
+        self.__cause__ = cause

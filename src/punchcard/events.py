@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 from .errors import InvalidValueError
-from .expiry import expires_on_after_first_use
+from .expiry import advance
 from .models import Package
 from .money import Money
 
@@ -41,8 +41,8 @@ class CreditsRedeemed:
     owner: str
     #: The cart line (ticket line, reservation...) paid for.
     line_id: str
-    #: The component's item.
-    item: str
+    #: The component's item (``None``: money of a stored-value package).
+    item: str | None
     credits: int
     #: What the credits took off.
     amount: Money
@@ -73,19 +73,26 @@ def replay_redemptions(
         package = state.get(ev.package_id)
         if package is None:
             raise InvalidValueError("package_id", f"no package {ev.package_id!r} to replay onto")
-        components = []
+        if ev.item is None:
+            if package.balance is None or ev.amount > package.balance:
+                raise InvalidValueError("amount", f"event {ev.event_id} spends more than is left")
+            state[ev.package_id] = advance(
+                package, (), balance=package.balance - ev.amount, at=ev.at, tz=tz
+            )
+            continue
+        balances = []
         found = False
         for c in package.components:
+            left = c.remaining
             if c.item == ev.item:
                 found = True
-                if ev.credits > c.remaining:
+                if ev.credits > c.remaining + c.overdraft:
                     raise InvalidValueError(
                         "credits", f"event {ev.event_id} takes {ev.credits}, {c.remaining} left"
                     )
-                c = attrs.evolve(c, remaining=c.remaining - ev.credits)
-            components.append(c)
+                left -= ev.credits
+            balances.append(left)
         if not found:
             raise InvalidValueError("item", f"package {ev.package_id!r} has no {ev.item!r}")
-        package = attrs.evolve(package, components=components)
-        state[ev.package_id] = expires_on_after_first_use(package, ev.at, tz)
+        state[ev.package_id] = advance(package, balances, at=ev.at, tz=tz)
     return [state[p.id] for p in packages]

@@ -222,11 +222,11 @@ class Duration:
     #: How many (0 = the same day).
     count: int = attrs.field(validator=v.whole(0))
 
-    def _delta(self) -> relativedelta:
+    def _delta(self) -> relativedelta | dt.timedelta:
         if self.unit == "days":
-            return relativedelta(days=self.count)
+            return dt.timedelta(days=self.count)
         if self.unit == "weeks":
-            return relativedelta(weeks=self.count)
+            return dt.timedelta(weeks=self.count)
         return relativedelta(months=self.count)
 
     def after(self, day: dt.date) -> dt.date:
@@ -333,9 +333,10 @@ class Package:
     owner: str = attrs.field(validator=v.identifier)
     #: When it was sold: naive = local time of the business.
     purchased_at: dt.datetime = attrs.field(validator=v.moment)
-    #: The components, each with its credits left. A bundle has several.
+    #: The components, each with its credits left. A bundle has several; a stored-value package
+    #: (``balance``) has none.
     components: tuple[Component, ...] = attrs.field(
-        converter=_components, validator=_check_components
+        default=(), converter=_components, validator=_check_components
     )
     #: The location it was sold at; ``None`` = a global package, usable everywhere.
     location: str | None = attrs.field(default=None, validator=v.optional_identifier)
@@ -374,13 +375,6 @@ class Package:
     #: The ledger position (``seq`` of its last event) of the state this value was taken from;
     #: the events a checkout returns continue from it. 0 for a package with no ledger.
     version: int = attrs.field(default=0, validator=v.whole(0), kw_only=True)
-    # A memo of facts derived from this (immutable) value in one time zone: its local purchase
-    # time, purchase instant, expiry instant and expiry date (rules.base.package_facts). A till
-    # applies the same packages on every keystroke of a cart; they are worked out once. Not part
-    # of the value (eq, hash, repr).
-    _facts: dict[object, tuple[dt.datetime, dt.datetime, dt.datetime | None, dt.date | None]] = (
-        attrs.field(init=False, factory=dict, eq=False, hash=False, repr=False)
-    )
 
     def __repr__(self) -> str:
         return _repr_omitting_defaults(self, _PACKAGE_OPTIONS)

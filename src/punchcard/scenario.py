@@ -28,10 +28,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import _format
-from ._format import FORMAT_VERSION, MAX_PACKAGES, MAX_PAIRS, Constant
+from ._format import FORMAT_VERSION, MAX_PACKAGES, Constant
 from .engine import apply
 from .errors import PunchcardError, ScenarioError
-from .expiry import effective_expires_on
+from .limits import MAX_PAIRS
 from .models import Cart, Package, Rates, Settings
 from .policy import Policy
 from .results import Application
@@ -78,7 +78,7 @@ def loads(text: str | bytes) -> Any:
 class Scenario:
     """A validated scenario: the arguments of :func:`punchcard.apply`, ready to run."""
 
-    __slots__ = ("at", "cart", "expiry", "packages", "policy", "rates", "settings", "timezone")
+    __slots__ = ("at", "cart", "packages", "policy", "rates", "settings", "timezone")
 
     def __init__(
         self,
@@ -90,7 +90,6 @@ class Scenario:
         settings: Settings,
         policy: Policy,
         rates: Rates,
-        expiry: str = "end_of_day",
     ) -> None:
         self.at = at
         self.timezone = timezone
@@ -99,11 +98,6 @@ class Scenario:
         self.settings = settings
         self.policy = policy
         self.rates = rates
-        #: ``policy.expiry`` of the document: ``end_of_day`` or ``elapsed`` (semantics X5).
-        # TODO(options): pass it on as Policy(expiry=...) once Policy has the field (the lead
-        # adds it with the engine's semantics of X5); until then it is read, validated and kept
-        # here, and render() uses it for the expiry dates it reports.
-        self.expiry = expiry
 
     def run(self) -> Application:
         """Apply the packages to the cart."""
@@ -140,51 +134,45 @@ def parse(document: Any) -> Scenario:
         values = _format.read_document(document)
     except _format.Bad as bad:
         raise ScenarioError(bad.path, bad.message) from None
-    policy, expiry = values["policy"]
     return Scenario(
         at=values["at"],
         timezone=values["timezone"],
         cart=values["cart"],
         packages=values["packages"],
         settings=values["settings"],
-        policy=policy,
+        policy=values["policy"],
         rates=values["rates"],
-        expiry=expiry,
     )
 
 
-def render(result: Application, *, expiry: str = "end_of_day") -> dict[str, Any]:
+def render(result: Application) -> dict[str, Any]:
     """The result document of scenario-format.md, keys in the documented order.
 
-    The packages are shown as they stand after the cart (``result.packages``), each with the
-    instant it stops being usable (``result.expires_at``). *expiry* is the document's
-    ``policy.expiry``: with ``elapsed``, a package whose expiry comes from a length reports the
-    local date of that instant as its ``expires_on`` (semantics X5).
+    The packages are shown as they stand after the cart (``result.packages``), with the times
+    the engine works out for them (``result.times``): the expiry date and the instant it stops
+    being usable.
     """
     tz = result.at.tzinfo
     assert tz is not None
+    first_uses = set(result.first_uses)
     at_text = result.at.isoformat()
     rendered: list[dict[str, Any]] = []
     for p in result.packages:
-        moment = result.expires_at(p.id)
+        times = result.times(p.id)
         shown: dict[str, Any] = {"id": p.id}
         if p.balance is not None:
             shown["balance"] = str(p.balance)
         else:
             shown["remaining"] = {c.item: c.remaining for c in p.components}
-        if expiry == "elapsed" and p.expires_on is None and moment is not None:
-            expires_on: dt.date | None = moment.date()
-        else:
-            expires_on = effective_expires_on(p, tz)
-        shown["expires_on"] = None if expires_on is None else expires_on.isoformat()
+        shown["expires_on"] = None if times.expires_on is None else times.expires_on.isoformat()
+        moment = times.expires_local
         shown["expires_at"] = None if moment is None else moment.isoformat()
-        first = p.first_used_at
-        if first is None:
-            shown["first_used_at"] = None
-        elif first is result.at:
+        if p.id in first_uses:
             shown["first_used_at"] = at_text
+        elif p.first_used_at is None:
+            shown["first_used_at"] = None
         else:
-            shown["first_used_at"] = to_local(first, tz).isoformat()
+            shown["first_used_at"] = to_local(p.first_used_at, tz).isoformat()
         rendered.append(shown)
     return {
         "currency": result.currency,
@@ -238,7 +226,7 @@ def evaluate(
         application = scenario.run()
     except PunchcardError as exc:  # pragma: no cover - parse() validates everything first
         raise ScenarioError("document", str(exc)) from exc
-    result = render(application, expiry=scenario.expiry)
+    result = render(application)
     if explain:
         result["explanation"] = explain_lines(scenario, application, locale)
     return result

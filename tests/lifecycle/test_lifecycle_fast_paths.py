@@ -667,7 +667,7 @@ def reference_expiries(
         if p.status != "active" or p.subscription is not None or p.expires_on is None:
             continue
         moment = end_of_day(p.expires_on, p.tz, policy.expires_at)
-        if moment > to_local(as_of, p.tz):
+        if moment > to_local(as_of, p.tz, "as_of"):
             continue
         seq = p.version + 1
         yield PackageExpired(
@@ -692,7 +692,7 @@ def reference_notifications(
             continue
         if p.reminder_days is None and p.low_balance_threshold is None:
             continue
-        now = to_local(as_of, p.tz)
+        now = to_local(as_of, p.tz, "as_of")
         if p.purchased_at > now:
             continue
         lapses_on = p.expires_on if p.subscription is None else None

@@ -130,7 +130,10 @@ def test_hold_ignores_packages_bought_after_the_booking() -> None:
     assert (
         len(
             apply(
-                daycare_cart(1), [book.state.package("p1").as_package()], as_of=at(3, 12), timezone=NY
+                daycare_cart(1),
+                [book.state.package("p1").as_package()],
+                as_of=at(3, 12),
+                timezone=NY,
             ).redemptions
         )
         == 1

@@ -241,7 +241,10 @@ def test_a_stale_result_is_refused_and_nothing_is_written(store: SQLStore) -> No
         store.receipt(side.idempotency_key)
     retried = store.commit(
         apply(
-            cart("T-2", ("l1", "daycare_full", 2)), store.load_packages("smith"), as_of=AT, timezone=NY
+            cart("T-2", ("l1", "daycare_full", 2)),
+            store.load_packages("smith"),
+            as_of=AT,
+            timezone=NY,
         )
     )
     assert retried.key == side.idempotency_key

@@ -153,6 +153,7 @@ class RedemptionRecorded(_Event):
         actor: str | None,
     ) -> RedemptionRecorded:
         """The ledger event for the engine's *ev*."""
+        assert ev.item is not None, "lifecycle packages hold credits"
         return cls(
             event_id=ledger_event_id(ev.package_id, seq),
             package_id=ev.package_id,

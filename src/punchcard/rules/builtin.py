@@ -1,7 +1,8 @@
-"""The eleven rules of semantics.md (R1-R11), in the order they are checked.
+"""The rules of ``docs/semantics.md`` (R1–R11 and R4a), in the order they are checked.
 
-Each is a small frozen object with a reason ``code``, a ``scope`` and a ``check`` method. The
-first rule that fails is the reason reported for a candidate.
+Each is a small frozen object with a reason ``code``, a ``scope``, a ``check`` method that explains
+a failure, and a ``predicate(settings)`` that gives the engine its fast form (or ``None`` where the
+settings mean it cannot fail). The first rule that fails is the reason reported for a candidate.
 """
 
 from __future__ import annotations
@@ -10,15 +11,34 @@ from typing import ClassVar, Final
 
 import attrs
 
-from ..models import Line
-from .base import ELIGIBLE, Candidate, Context, Rule, Scope, Verdict
+from ..context import Candidate, Context
+from ..models import Line, Settings
+from .base import ELIGIBLE, Predicate, Rule, Scope, Verdict
+
+__all__ = [
+    "DEFAULT_RULES",
+    "REASON_CODES",
+    "BeneficiaryMatches",
+    "CreditsLeft",
+    "LocationAllowed",
+    "NotExpired",
+    "NotPaused",
+    "OwnerMatches",
+    "PriceNotZero",
+    "TypeAllowed",
+    "UnitMatches",
+    "ValidAlready",
+    "ValueKnown",
+    "ValueWithinPrice",
+]
 
 
 class _Builtin:
-    """Built-in rules answer ``passes`` (a bool, cheap) and explain themselves only on failure."""
+    """A built-in rule: ``passes`` answers cheaply, ``detail`` explains a failure."""
 
     __slots__ = ()
     code: ClassVar[str]
+    rule_id: ClassVar[str]
 
     def passes(self, candidate: Candidate, line: Line, ctx: Context) -> bool:
         raise NotImplementedError
@@ -31,22 +51,17 @@ class _Builtin:
             return ELIGIBLE
         return Verdict.no(self.code, self.detail(candidate, line, ctx))
 
+    def predicate(self, settings: Settings) -> Predicate | None:
+        """The fast form under *settings* (``None``: the rule cannot fail under them)."""
+        return self.passes
 
-__all__ = [
-    "DEFAULT_RULES",
-    "REASON_CODES",
-    "BeneficiaryMatches",
-    "CreditsLeft",
-    "LocationAllowed",
-    "NotExpired",
-    "OwnerMatches",
-    "PriceNotZero",
-    "TypeAllowed",
-    "UnitMatches",
-    "ValidAlready",
-    "ValueKnown",
-    "ValueWithinPrice",
-]
+
+def _use(candidate: Candidate, item: str) -> int:
+    """0: the candidate pays *item* as its own; 1: as a listed substitute; 2: cross-item."""
+    component = candidate.component
+    if component is None or component.pays_as_own(item):
+        return 0
+    return 1 if item in component.substitutes else 2
 
 
 @attrs.frozen
@@ -70,7 +85,7 @@ class BeneficiaryMatches(_Builtin):
 
     rule_id: ClassVar[str] = "R2"
     code: ClassVar[str] = "beneficiary_mismatch"
-    scope: ClassVar[Scope] = "package"
+    scope: ClassVar[Scope] = "line"
 
     def passes(self, candidate: Candidate, line: Line, ctx: Context) -> bool:
         scoped = candidate.package.beneficiary
@@ -82,16 +97,19 @@ class BeneficiaryMatches(_Builtin):
 
 @attrs.frozen
 class ValidAlready(_Builtin):
-    """R3: the package was purchased no later than the checkout time."""
+    """R3: the package was purchased, and its ``valid_from`` reached, by the checkout time."""
 
     rule_id: ClassVar[str] = "R3"
     code: ClassVar[str] = "not_yet_valid"
     scope: ClassVar[Scope] = "package"
 
     def passes(self, candidate: Candidate, line: Line, ctx: Context) -> bool:
-        return ctx.purchased_utc(candidate.package) <= ctx.at_utc
+        return ctx.times(candidate.package).valid_utc <= ctx.at_utc
 
     def detail(self, candidate: Candidate, line: Line, ctx: Context) -> str:
+        times = ctx.times(candidate.package)
+        if times.valid_utc > times.purchased_utc:
+            return f"the package is valid from {times.valid_utc.astimezone(ctx.timezone)}"
         return "the package was purchased after the checkout time"
 
 
@@ -111,6 +129,24 @@ class NotExpired(_Builtin):
 
 
 @attrs.frozen
+class NotPaused(_Builtin):
+    """R4a: the checkout does not fall on a paused date of the package (X7)."""
+
+    rule_id: ClassVar[str] = "R4a"
+    code: ClassVar[str] = "paused"
+    scope: ClassVar[Scope] = "package"
+
+    def passes(self, candidate: Candidate, line: Line, ctx: Context) -> bool:
+        return not candidate.package.pauses or not ctx.is_paused(candidate.package)
+
+    def detail(self, candidate: Candidate, line: Line, ctx: Context) -> str:
+        for pause in candidate.package.pauses:
+            if pause.covers(ctx.date):
+                return f"the package is paused from {pause.start} to {pause.end}"
+        return "the package is paused"  # pragma: no cover - only called on a failure
+
+
+@attrs.frozen
 class LocationAllowed(_Builtin):
     """R5: a local package is used at its own location unless ``any_location`` is on."""
 
@@ -125,20 +161,43 @@ class LocationAllowed(_Builtin):
     def detail(self, candidate: Candidate, line: Line, ctx: Context) -> str:
         return f"the package belongs to location {candidate.package.location!r}"
 
+    def predicate(self, settings: Settings) -> Predicate | None:
+        return None if settings.any_location else self.passes
+
 
 @attrs.frozen
 class TypeAllowed(_Builtin):
-    """R6: a credit pays for its own item unless ``any_type`` is on."""
+    """R6: a credit pays for its own item (or an item of its pool, or a listed substitute)
+    unless ``any_type`` is on. A stored-value package that lists ``items`` pays only those."""
 
     rule_id: ClassVar[str] = "R6"
     code: ClassVar[str] = "type_mismatch"
     scope: ClassVar[Scope] = "component"
+    applies_to_balance: ClassVar[bool] = True
 
     def passes(self, candidate: Candidate, line: Line, ctx: Context) -> bool:
-        return candidate.component.item == line.item or ctx.settings.any_type
+        if ctx.settings.any_type:
+            return True
+        component = candidate.component
+        if component is None:
+            items = candidate.package.items
+            return items is None or line.item in items
+        return component.pays_as_own(line.item) or line.item in component.substitutes
 
     def detail(self, candidate: Candidate, line: Line, ctx: Context) -> str:
-        return f"the credits are for {candidate.component.item!r}"
+        component = candidate.component
+        if component is None:
+            return f"the balance pays only for {list(candidate.package.items or ())!r}"
+        if component.is_pool:
+            return f"the credits are for {list(component.items)!r}"
+        return f"the credits are for {component.item!r}"
+
+    def predicate(self, settings: Settings) -> Predicate | None:
+        return None if settings.any_type else self.passes
+
+    def admits_cross_item(self, settings: Settings) -> bool:
+        """Cross-item candidates that are not substitutes pass only with ``any_type``."""
+        return settings.any_type
 
 
 @attrs.frozen
@@ -150,10 +209,11 @@ class UnitMatches(_Builtin):
     scope: ClassVar[Scope] = "component"
 
     def passes(self, candidate: Candidate, line: Line, ctx: Context) -> bool:
-        return candidate.component.hourly == (line.charge_by == "hour")
+        component = candidate.component
+        return component is None or component.hourly == (line.charge_by == "hour")
 
     def detail(self, candidate: Candidate, line: Line, ctx: Context) -> str:
-        if candidate.component.hourly:
+        if candidate.component is not None and candidate.component.hourly:
             return "hourly credits pay only for lines charged by the hour"
         return "the line is charged by the hour; the credits are not hourly"
 
@@ -164,7 +224,7 @@ class PriceNotZero(_Builtin):
 
     rule_id: ClassVar[str] = "R8"
     code: ClassVar[str] = "zero_price"
-    scope: ClassVar[Scope] = "component"
+    scope: ClassVar[Scope] = "line"
 
     def passes(self, candidate: Candidate, line: Line, ctx: Context) -> bool:
         return bool(line.unit_price.amount) or ctx.settings.zero_price_items
@@ -172,32 +232,38 @@ class PriceNotZero(_Builtin):
     def detail(self, candidate: Candidate, line: Line, ctx: Context) -> str:
         return "the line costs nothing"
 
+    def predicate(self, settings: Settings) -> Predicate | None:
+        return None if settings.zero_price_items else self.passes
+
 
 @attrs.frozen
 class ValueKnown(_Builtin):
-    """R9: a credit's value must be known (cross-item use needs a default rate)."""
+    """R9: a credit's value must be known (a cross-item use needs a default rate). A listed
+    substitute never fails it (X3)."""
 
     rule_id: ClassVar[str] = "R9"
     code: ClassVar[str] = "no_rate"
     scope: ClassVar[Scope] = "component"
 
     def passes(self, candidate: Candidate, line: Line, ctx: Context) -> bool:
-        return ctx.credit_value(candidate, line) is not None
+        return _use(candidate, line.item) == 1 or ctx.credit_value(candidate, line) is not None
 
     def detail(self, candidate: Candidate, line: Line, ctx: Context) -> str:
-        return f"no default rate for {candidate.component.item!r} at {ctx.cart.location!r}"
+        item = candidate.component.item if candidate.component else candidate.package.id
+        return f"no default rate for {item!r} at {ctx.cart.location!r}"
 
 
 @attrs.frozen
 class ValueWithinPrice(_Builtin):
-    """R10: a cross-item credit worth more than the unit price needs ``greater_value``."""
+    """R10: a cross-item credit worth more than the unit price needs ``greater_value`` (a listed
+    substitute never fails it: listing it is the business's consent, X3)."""
 
     rule_id: ClassVar[str] = "R10"
     code: ClassVar[str] = "value_exceeds_price"
     scope: ClassVar[Scope] = "component"
 
     def passes(self, candidate: Candidate, line: Line, ctx: Context) -> bool:
-        if candidate.component.item == line.item or ctx.settings.greater_value:
+        if _use(candidate, line.item) != 2 or ctx.settings.greater_value:
             return True
         value = ctx.credit_value(candidate, line)
         return value is None or value.amount <= line.unit_price.amount
@@ -205,28 +271,38 @@ class ValueWithinPrice(_Builtin):
     def detail(self, candidate: Candidate, line: Line, ctx: Context) -> str:
         return f"a credit is worth {ctx.credit_value(candidate, line)}, more than {line.unit_price}"
 
+    def predicate(self, settings: Settings) -> Predicate | None:
+        return None if settings.greater_value else self.passes
+
 
 @attrs.frozen
 class CreditsLeft(_Builtin):
-    """R11: a credit of the component is left (after the earlier lines of this cart)."""
+    """R11: a credit of the component is left, after the earlier lines of this cart (down to
+    ``-overdraft``, X8); a stored-value package has money left."""
 
     rule_id: ClassVar[str] = "R11"
     code: ClassVar[str] = "exhausted"
     scope: ClassVar[Scope] = "component"
+    applies_to_balance: ClassVar[bool] = True
 
     def passes(self, candidate: Candidate, line: Line, ctx: Context) -> bool:
-        return ctx.remaining(candidate) > 0
+        component = candidate.component
+        floor = 0 if component is None else -component.overdraft
+        return ctx.remaining(candidate) > floor
 
     def detail(self, candidate: Candidate, line: Line, ctx: Context) -> str:
+        if candidate.component is None:
+            return "no balance left"
         return "no credit left"
 
 
-#: R1-R11 in the order semantics.md checks them.
+#: R1–R11 and R4a, in the order the semantics checks them.
 DEFAULT_RULES: Final[tuple[Rule, ...]] = (
     OwnerMatches(),
     BeneficiaryMatches(),
     ValidAlready(),
     NotExpired(),
+    NotPaused(),
     LocationAllowed(),
     TypeAllowed(),
     UnitMatches(),

@@ -1,0 +1,23 @@
+"""The documented bounds on what one checkout may ask of the engine.
+
+A till never comes near them; they keep a hostile or broken input from holding a CPU or memory
+for long (``docs/limits.md``). Past one, the engine refuses the input at once with an
+:class:`~punchcard.errors.InvalidValueError` naming the field.
+
+>>> MAX_OPTIMAL_LINES, MAX_PAIRS
+(1000, 500000)
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = ["MAX_OPTIMAL_LINES", "MAX_OPTIMAL_OFFERS", "MAX_PAIRS"]
+
+#: The most lines ``line_order="optimal"`` allocates: the flow grows with lines x candidates.
+MAX_OPTIMAL_LINES: Final = 1000
+#: The most (line, candidate) offers ``optimal`` solves at once (the edges of its flow).
+MAX_OPTIMAL_OFFERS: Final = 20000
+#: The most (line, package) pairs of one checkout: the rejections are one entry per pair of a
+#: line that wants more credits and a package that took nothing off it.
+MAX_PAIRS: Final = 500000
