@@ -4,9 +4,9 @@ A vector is a scenario document with the result worked out by hand from semantic
 scenario-format.md (see tests/vectors/README.md). The CLI part runs ``python -m punchcard apply -``
 for every vector, all in one interpreter, and a few vectors again each in a process of its own.
 
-The vectors of the market options (tests/vectors/options/, semantics X) are read and checked for
-form now; their answers are compared once the engine implements the options: until then those
-tests are skipped, with the reason shown (set ``ENGINE_SUPPORTS_OPTIONS`` to compare them).
+The vectors of the market options (tests/vectors/options/, semantics X) are compared like the
+others; ``ENGINE_SUPPORTS_OPTIONS`` skips those comparisons, with the reason shown, for an engine
+without the options.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ VECTOR_FILES = sorted(VECTOR_DIR.glob("*.json"))
 NAMES = [path.name for path in VECTOR_FILES]
 #: The vectors of semantics X, by path under tests/vectors/.
 OPTION_NAMES = [f"options/{path.name}" for path in sorted((VECTOR_DIR / "options").glob("*.json"))]
-#: Whether the engine implements the market options (semantics X): until it does, the answers of
-#: the option vectors are not compared (the lead sets this with the engine's options).
-ENGINE_SUPPORTS_OPTIONS = False
+#: Whether the engine implements the market options (semantics X): while it does not, the answers
+#: of the option vectors are not compared (it does since the engine of main 0d773b6).
+ENGINE_SUPPORTS_OPTIONS = True
 _NOT_YET = pytest.mark.skip(
     reason="semantics X (market options) not implemented by the engine yet; "
     "set ENGINE_SUPPORTS_OPTIONS in tests/test_vectors.py to compare"
@@ -95,11 +95,10 @@ def test_vector_file_is_well_formed(name: str) -> None:
 def test_vectors_cover_every_reason_code_and_bad_input() -> None:
     reasons = {
         rejection["reason"]
-        for vector in VECTORS.values()
+        for vector in ALL_VECTORS.values()
         for rejection in vector.get("expected", {}).get("rejections", ())
     }
-    # (R4a 'paused' gets its vector with the option vectors of the scenario reader.)
-    assert reasons == set(REASON_CODES) - {"paused"}
+    assert reasons == set(REASON_CODES)  # ('paused', R4a, from the option vectors)
     assert sum("expected_error" in vector for vector in VECTORS.values()) >= 4
 
 
