@@ -719,6 +719,9 @@ class Field:
             or needs[0]
             or then
         )
+        #: Whether, when absent, it simply takes its default (nothing requires it).
+        self.optional = not (required or required_unless or required_with or then)
+        self._is_list = isinstance(kind, ListOf)
 
     def read_linked(
         self,
@@ -763,7 +766,7 @@ class Field:
 
     def check_unique(self, value: Any, raw: Any, scope: Scope) -> None:
         """Refuse *value* (each of its names, for a list) if its list already holds it."""
-        is_list = isinstance(self.kind, ListOf)
+        is_list = self._is_list
         names = raw if is_list else (value,)
         for index, name in enumerate(names):
             for group, message in self.unique:
@@ -850,15 +853,18 @@ class ExactlyOne(Rule):
 
 
 class Check(Rule):
-    """A rule JSON Schema cannot state: ``check(values)`` raises :class:`Bad`."""
+    """A rule JSON Schema cannot state: ``check(values)`` raises :class:`Bad`; only when the key
+    *when* is given, if it names one."""
 
-    def __init__(self, check: Callable[[dict[str, Any]], None]) -> None:
+    def __init__(self, check: Callable[[dict[str, Any]], None], when: str = "") -> None:
         self.function = check
+        self.when = when
 
     def check(
         self, raw: Mapping[str, Any], values: dict[str, Any], nullable: frozenset[str]
     ) -> None:
-        self.function(values)
+        if not self.when or self.when in raw:
+            self.function(values)
 
 
 def _merge(*schemas: Schema) -> Schema:
@@ -903,9 +909,7 @@ class Obj(_Composite):
         allowed = frozenset(f.key for f in self.fields)
         allowed_text = ", ".join(f.key for f in self.fields)
         nullable = frozenset(f.key for f in self.fields if f.nullable)
-        # One entry per field, in reading order; the last item is the field itself when it is
-        # linked to others (required unless / with another, unique in its list, a lowered
-        # minimum, checks to run after it), else None: most fields stand alone.
+        # One entry per field, in reading order.
         plan = tuple(
             (f.key, f.kind.reader(), f.default, f.nullable, f.required, f if f.linked else None)
             for f in self.order
@@ -918,14 +922,19 @@ class Obj(_Composite):
                 _check_mapping(value)
             if not value.keys() <= allowed:
                 _unknown(value, allowed, allowed_text)
+            # Every field in reading order: the first error found is the first in that order.
+            # Most fields stand alone (field is None); the others are linked to other fields.
             values: dict[str, Any] = {}
             get = value.get
-            for key, reader, default, is_nullable, required, linked in plan:
+            for key, reader, default, is_nullable, needed, field in plan:
                 raw = get(key, _ABSENT)
-                if linked is not None:
-                    linked.read_linked(reader, raw, value, values, ctx, scope, nullable)
+                if field is not None:
+                    if raw is _ABSENT and field.optional:
+                        values[key] = default
+                    else:
+                        field.read_linked(reader, raw, value, values, ctx, scope, nullable)
                 elif raw is _ABSENT or (raw is None and is_nullable):
-                    if required and raw is _ABSENT:
+                    if needed and raw is _ABSENT:
                         raise Bad("is required", key)
                     values[key] = default
                 else:
@@ -1038,19 +1047,21 @@ def maker(cls: type[_T], *names: str) -> Callable[..., _T]:
             raise TypeError(f"{cls.__name__}.{f.name} has no default: the reader must give it")
         else:
             constant.append((f.name, default))
+    # The models are slotted: each field's slot descriptor sets it (as object.__setattr__
+    # would, a little faster).
+    setters = tuple(vars(cls)[name].__set__ for name in names)
+    settings = tuple((vars(cls)[name].__set__, value) for name, value in constant)
+    factories = tuple((vars(cls)[name].__set__, factory) for name, factory in fresh)
     new = object.__new__
-    set_ = object.__setattr__
-    settings = tuple(constant)
-    factories = tuple(fresh)
 
     def make(*values: Any) -> _T:
         made: _T = new(cls)
-        for name, value in zip(names, values):  # noqa: B905 (the callers give every name)
-            set_(made, name, value)
-        for name, value in settings:
-            set_(made, name, value)
-        for name, factory in factories:
-            set_(made, name, factory())
+        for set_field, value in zip(setters, values):  # noqa: B905 (callers give every name)
+            set_field(made, value)
+        for set_field, value in settings:
+            set_field(made, value)
+        for set_field, factory in factories:
+            set_field(made, factory())
         return made
 
     return make
@@ -1336,7 +1347,7 @@ CREDIT: Final = Obj(
     ),
     name="credit",
     order=("item", "pool", "items", "overdraft", "remaining", "hourly", "substitutes"),
-    rules=[Check(_substitutes_are_other_items)],
+    rules=[Check(_substitutes_are_other_items, when="substitutes")],
 )
 
 VALID_FOR: Final = Obj(
