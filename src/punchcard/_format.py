@@ -215,6 +215,8 @@ class Context:
 
 
 Reader = Callable[[Any, Context], Any]
+#: A linked field's reader: ``(raw, obj, values, ctx, scope)``, puts the value in *values*.
+LinkedReader = Callable[[Any, Mapping[str, Any], dict[str, Any], Context, Any], None]
 #: The sets of values seen so far in one list, by uniqueness group (ids unique in a list).
 Scope = dict[str, set[Any]]
 Schema = dict[str, Any]
@@ -723,59 +725,45 @@ class Field:
         self.optional = not (required or required_unless or required_with or then)
         self._is_list = isinstance(kind, ListOf)
 
-    def read_linked(
-        self,
-        reader: Reader,
-        raw: Any,
-        obj: Mapping[str, Any],
-        values: dict[str, Any],
-        ctx: Context,
-        scope: Scope | None,
-        nullable: frozenset[str],
-    ) -> None:
-        """Read *raw*, the value of this linked field in *obj*, into *values*."""
-        key = self.key
-        if raw is _ABSENT or (raw is None and self.nullable):
-            unless, with_ = self.required_unless, self.required_with
-            if raw is _ABSENT and (
-                self.required
-                or (unless and not _present(obj, unless, unless in nullable))
-                or (with_ and _present(obj, with_, with_ in nullable))
-            ):
-                raise Bad("is required", key)
-            values[key] = self.default
-        else:
-            other, message = self.excludes
-            if other and _present(obj, other, other in nullable):
-                raise Bad(message, key)
-            other, message = self.needs
-            if other and not _present(obj, other, other in nullable):
-                raise Bad(message, key)
-            lowered_by = self.lowered_by
-            if lowered_by and values[lowered_by]:
-                assert isinstance(self.kind, Whole)
-                reader = self.kind.bounded(self.kind.minimum - values[lowered_by])
-            try:
-                values[key] = reader(raw, ctx)
-            except Bad as bad:
-                raise bad.at(_Key(key)) from None
-            if self.unique and scope is not None:
-                self.check_unique(values[key], raw, scope)
-        for check in self.then:
-            check(values, obj, ctx)
+    def linked_reader(self, reader: Reader, nullable: frozenset[str]) -> LinkedReader:
+        """The reader of this linked field in an object whose nullable keys are *nullable*:
+        ``read(raw, obj, values, ctx, scope)`` puts its value in *values* or raises."""
+        key, default, nullable_self = self.key, self.default, self.nullable
+        required, unless, with_ = self.required, self.required_unless, self.required_with
+        (excluded, excluded_message), (needed, needed_message) = self.excludes, self.needs
+        lowered_by, unique, then, is_list = self.lowered_by, self.unique, self.then, self._is_list
+        kind = self.kind
 
-    def check_unique(self, value: Any, raw: Any, scope: Scope) -> None:
-        """Refuse *value* (each of its names, for a list) if its list already holds it."""
-        is_list = self._is_list
-        names = raw if is_list else (value,)
-        for index, name in enumerate(names):
-            for group, message in self.unique:
-                if name in scope[group]:
-                    steps = (self.key, index) if is_list else (self.key,)
-                    raise Bad(message.format(name), *steps)
-        for name in names:
-            for group, _ in self.unique:
-                scope[group].add(name)
+        def read(
+            raw: Any, obj: Mapping[str, Any], values: dict[str, Any], ctx: Context, scope: Any
+        ) -> None:
+            if raw is _ABSENT or (raw is None and nullable_self):
+                if raw is _ABSENT and (
+                    required
+                    or (unless and not _present(obj, unless, unless in nullable))
+                    or (with_ and _present(obj, with_, with_ in nullable))
+                ):
+                    raise Bad("is required", key)
+                values[key] = default
+            else:
+                if excluded and _present(obj, excluded, excluded in nullable):
+                    raise Bad(excluded_message, key)
+                if needed and not _present(obj, needed, needed in nullable):
+                    raise Bad(needed_message, key)
+                read_value = reader
+                if lowered_by and values[lowered_by]:
+                    assert isinstance(kind, Whole)
+                    read_value = kind.bounded(kind.minimum - values[lowered_by])
+                try:
+                    value = values[key] = read_value(raw, ctx)
+                except Bad as bad:
+                    raise bad.at(_Key(key)) from None
+                if unique and scope is not None:
+                    _check_unique(key, value, raw, is_list, unique, scope)
+            for check in then:
+                check(values, obj, ctx)
+
+        return read
 
     def schema(self, defs: dict[str, Schema]) -> Schema:
         out = _ref(self.kind, defs)
@@ -787,6 +775,31 @@ class Field:
         if self.notes:
             out["description"] = self.notes
         return out
+
+
+def _check_unique(
+    key: str,
+    value: Any,
+    raw: Any,
+    is_list: bool,
+    unique: tuple[tuple[str, str], ...],
+    scope: Scope,
+) -> None:
+    """Refuse *value* (each of its names, for a list) if its list already holds it."""
+    if not is_list:
+        for group, message in unique:
+            if value in scope[group]:
+                raise Bad(message.format(value), key)
+        for group, _ in unique:
+            scope[group].add(value)
+        return
+    for index, name in enumerate(raw):
+        for group, message in unique:
+            if name in scope[group]:
+                raise Bad(message.format(name), key, index)
+    for name in raw:
+        for group, _ in unique:
+            scope[group].add(name)
 
 
 def _present(raw: Mapping[str, Any], key: str, nullable: bool) -> bool:
@@ -911,7 +924,15 @@ class Obj(_Composite):
         nullable = frozenset(f.key for f in self.fields if f.nullable)
         # One entry per field, in reading order.
         plan = tuple(
-            (f.key, f.kind.reader(), f.default, f.nullable, f.required, f if f.linked else None)
+            (
+                f.key,
+                f.kind.reader(),
+                f.default,
+                f.nullable,
+                f.required,
+                f.optional,
+                f.linked_reader(f.kind.reader(), nullable) if f.linked else None,
+            )
             for f in self.order
         )
         rules = self.rules
@@ -923,16 +944,16 @@ class Obj(_Composite):
             if not value.keys() <= allowed:
                 _unknown(value, allowed, allowed_text)
             # Every field in reading order: the first error found is the first in that order.
-            # Most fields stand alone (field is None); the others are linked to other fields.
+            # Most fields stand alone (linked is None); the others have a reader of their own.
             values: dict[str, Any] = {}
             get = value.get
-            for key, reader, default, is_nullable, needed, field in plan:
+            for key, reader, default, is_nullable, needed, optional, linked in plan:
                 raw = get(key, _ABSENT)
-                if field is not None:
-                    if raw is _ABSENT and field.optional:
+                if linked is not None:
+                    if raw is _ABSENT and optional:
                         values[key] = default
                     else:
-                        field.read_linked(reader, raw, value, values, ctx, scope, nullable)
+                        linked(raw, value, values, ctx, scope)
                 elif raw is _ABSENT or (raw is None and is_nullable):
                     if needed and raw is _ABSENT:
                         raise Bad("is required", key)
