@@ -1,8 +1,10 @@
-"""Scenario documents for the reader's tests: from drawn checkouts, with every option, and a
-Hypothesis strategy of valid documents that use the options."""
+"""Scenario documents for the reader's tests: a checkout of smith's to build on, documents from
+drawn checkouts, one with every option, and a Hypothesis strategy of valid documents that use
+the options."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Any
 
@@ -11,7 +13,18 @@ from hypothesis import strategies as st
 from strategies import Scenario as Drawn
 from strategies import scenarios
 
-_SETTING_NAMES = (
+#: The keys of a result document, in the documented order (scenario-format.md, Output).
+RESULT_KEYS = [
+    "currency",
+    "total",
+    "covered",
+    "due",
+    "lines",
+    "redemptions",
+    "rejections",
+    "packages",
+]
+SETTING_NAMES = (
     "any_type",
     "any_location",
     "greater_value",
@@ -20,10 +33,46 @@ _SETTING_NAMES = (
 )
 
 
-def document(drawn: Drawn, *, sparse: bool) -> dict[str, Any]:
+def checkout(
+    lines: list[dict[str, Any]], packages: list[dict[str, Any]], **top: Any
+) -> dict[str, Any]:
+    """A document of smith's checkout at downtown, New York, in USD, on 2 March 2026 at 17:30,
+    with *lines* and *packages*; *top* adds or replaces top-level keys."""
+    doc: dict[str, Any] = {
+        "at": "2026-03-02T17:30:00",
+        "timezone": "America/New_York",
+        "currency": "USD",
+        "cart": {"owner": "smith", "location": "downtown", "lines": lines},
+        "packages": packages,
+    }
+    doc.update(top)
+    return doc
+
+
+def put(document: Any, where: tuple[Any, ...], value: Any) -> Any:
+    """A copy of *document* with *value* at *where* (keys and indexes)."""
+    out = copy.deepcopy(document)
+    parent = out
+    for key in where[:-1]:
+        parent = parent[key]
+    parent[where[-1]] = value
+    return out
+
+
+def drop(document: Any, where: tuple[Any, ...]) -> Any:
+    """A copy of *document* without the key at *where*."""
+    out = copy.deepcopy(document)
+    parent = out
+    for key in where[:-1]:
+        parent = parent[key]
+    del parent[where[-1]]
+    return out
+
+
+def from_drawn(drawn: Drawn, *, sparse: bool) -> dict[str, Any]:
     """The scenario document of a drawn checkout; *sparse* leaves out what has its default."""
 
-    def put(obj: dict[str, Any], key: str, value: Any, default: Any) -> None:
+    def give(obj: dict[str, Any], key: str, value: Any, default: Any) -> None:
         if not (sparse and value == default):
             obj[key] = value
 
@@ -33,42 +82,42 @@ def document(drawn: Drawn, *, sparse: bool) -> dict[str, Any]:
     lines = []
     for line in drawn.cart.lines:
         raw: dict[str, Any] = {"id": line.id, "item": line.item, "unit_price": str(line.unit_price)}
-        put(raw, "units", line.units, 1)
-        put(raw, "for", line.beneficiary, None)
-        put(raw, "charge_by", line.charge_by, "each")
+        give(raw, "units", line.units, 1)
+        give(raw, "for", line.beneficiary, None)
+        give(raw, "charge_by", line.charge_by, "each")
         # Items in reverse order: the reader must sort them as the Line converter does.
-        put(raw, "credit_values", {k: str(m) for k, m in reversed(line.credit_values)}, {})
+        give(raw, "credit_values", {k: str(m) for k, m in reversed(line.credit_values)}, {})
         lines.append(raw)
     packages = []
     for p in drawn.packages:
         raw = {"id": p.id, "owner": p.owner, "purchased_at": p.purchased_at.isoformat()}
-        put(raw, "location", p.location, None)
-        put(raw, "for", p.beneficiary, None)
-        put(raw, "expires_on", None if p.expires_on is None else p.expires_on.isoformat(), None)
-        put(raw, "days_to_expiration", p.days_to_expiration, None)
-        put(raw, "expiry_starts", p.expiry_starts, "sale")
+        give(raw, "location", p.location, None)
+        give(raw, "for", p.beneficiary, None)
+        give(raw, "expires_on", None if p.expires_on is None else p.expires_on.isoformat(), None)
+        give(raw, "days_to_expiration", p.days_to_expiration, None)
+        give(raw, "expiry_starts", p.expiry_starts, "sale")
         first = None if p.first_used_at is None else p.first_used_at.isoformat()
-        put(raw, "first_used_at", first, None)
-        put(raw, "pricing_rules", p.pricing_rules, False)
+        give(raw, "first_used_at", first, None)
+        give(raw, "pricing_rules", p.pricing_rules, False)
         raw["credits"] = []
         for c in p.components:
             credit: dict[str, Any] = {"item": c.item, "remaining": c.remaining}
-            put(credit, "hourly", c.hourly, False)
+            give(credit, "hourly", c.hourly, False)
             raw["credits"].append(credit)
         packages.append(raw)
     doc: dict[str, Any] = {"at": drawn.at.isoformat(), "timezone": drawn.timezone}
-    put(doc, "version", 1, 1)
+    give(doc, "version", 1, 1)
     doc["currency"] = drawn.cart.currency
-    settings = {name: getattr(drawn.settings, name) for name in _SETTING_NAMES}
-    put(doc, "settings", settings, dict.fromkeys(_SETTING_NAMES, False))
+    settings = {name: getattr(drawn.settings, name) for name in SETTING_NAMES}
+    give(doc, "settings", settings, dict.fromkeys(SETTING_NAMES, False))
     policy = {
         "line_order": drawn.policy.line_order.name,
         "package_order": drawn.policy.package_order.name,
         "valuation": drawn.policy.valuation.name,
         "expires_at": drawn.policy.expires_at,
     }
-    put(doc, "policy", policy, {})
-    put(doc, "rates", rates, {})
+    give(doc, "policy", policy, {})
+    give(doc, "rates", rates, {})
     doc["cart"] = {"owner": drawn.cart.owner, "location": drawn.cart.location, "lines": lines}
     doc["packages"] = packages
     return doc
@@ -116,7 +165,7 @@ def every_option_document() -> dict[str, Any]:
 @st.composite
 def with_options(draw: st.DrawFn) -> dict[str, Any]:
     """A generated document whose packages use the options, each where it is allowed."""
-    doc: dict[str, Any] = document(draw(scenarios()), sparse=draw(st.booleans()))
+    doc: dict[str, Any] = from_drawn(draw(scenarios()), sparse=draw(st.booleans()))
     if draw(st.booleans()):
         doc.setdefault("policy", {})["expiry"] = draw(st.sampled_from(["end_of_day", "elapsed"]))
     day = st.dates(dt.date(2025, 1, 1), dt.date(2027, 12, 31))

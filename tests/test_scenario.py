@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from babel.numbers import format_currency
+from scenario_documents import RESULT_KEYS, checkout
 
 from punchcard import ScenarioError
 from punchcard.scenario import FORMAT_VERSION, dumps, evaluate, explain, loads
@@ -85,16 +86,9 @@ def spec_input() -> Document:
 
 def minimal(**top: Any) -> Document:
     """The smallest valid document: only required keys; *top* replaces top-level keys."""
-    doc: Document = {
-        "at": "2026-03-02T17:30:00",
-        "timezone": "America/New_York",
-        "currency": "USD",
-        "cart": {
-            "owner": "smith",
-            "location": "downtown",
-            "lines": [{"id": "l1", "item": "daycare_full", "unit_price": "30.00"}],
-        },
-        "packages": [
+    doc = checkout(
+        [{"id": "l1", "item": "daycare_full", "unit_price": "30.00"}],
+        [
             {
                 "id": "p1",
                 "owner": "smith",
@@ -102,7 +96,7 @@ def minimal(**top: Any) -> Document:
                 "credits": [{"item": "daycare_full", "remaining": 3}],
             }
         ],
-    }
+    )
     doc.update(top)
     return doc
 
@@ -145,16 +139,7 @@ def test_output_key_order_at_every_level() -> None:
     doc = minimal()
     doc["cart"]["lines"].append(line("l2", "boarding", "50.00"))
     result = evaluate(doc)
-    assert list(result) == [
-        "currency",
-        "total",
-        "covered",
-        "due",
-        "lines",
-        "redemptions",
-        "rejections",
-        "packages",
-    ]
+    assert list(result) == RESULT_KEYS
     assert [list(x) for x in result["lines"]] == [["id", "total", "covered", "due", "credits"]] * 2
     assert [list(x) for x in result["redemptions"]] == [
         ["line", "package", "item", "credits", "amount"]

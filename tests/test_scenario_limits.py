@@ -13,22 +13,16 @@ import time
 from typing import Any
 
 import pytest
+from scenario_documents import checkout
 
 from punchcard import ScenarioError
 from punchcard.scenario import MAX_PACKAGES, MAX_PAIRS, evaluate, parse
 
 
 def document(lines: int, packages: int) -> dict[str, Any]:
-    return {
-        "at": "2026-03-02T17:30:00",
-        "timezone": "America/New_York",
-        "currency": "USD",
-        "cart": {
-            "owner": "smith",
-            "location": "downtown",
-            "lines": [{"id": f"l{i}", "item": "walk", "unit_price": "12.50"} for i in range(lines)],
-        },
-        "packages": [
+    return checkout(
+        [{"id": f"l{i}", "item": "walk", "unit_price": "12.50"} for i in range(lines)],
+        [
             {
                 "id": f"p{j}",
                 "owner": "smith",
@@ -37,7 +31,7 @@ def document(lines: int, packages: int) -> dict[str, Any]:
             }
             for j in range(packages)
         ],
-    }
+    )
 
 
 @pytest.mark.parametrize(("lines", "packages"), [(200, 1_000), (100_000, 3), (1, 2_000)])

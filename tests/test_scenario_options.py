@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from scenario_documents import checkout
 
 from punchcard import Component, Money, ScenarioError
 from punchcard.models import Duration, Pause
@@ -22,7 +23,8 @@ NY = zone("America/New_York")
 
 
 def document(**package: Any) -> dict[str, Any]:
-    """A valid document with one package of smith's, whose fields *package* sets or adds."""
+    """A valid document with one package of smith's, whose fields *package* sets or adds
+    (:data:`_DROP` removes one)."""
     base: dict[str, Any] = {
         "id": "p1",
         "owner": "smith",
@@ -30,17 +32,8 @@ def document(**package: Any) -> dict[str, Any]:
         "credits": [{"item": "daycare_full", "remaining": 3}],
     }
     base.update(package)
-    return {
-        "at": "2026-03-02T17:30:00",
-        "timezone": "America/New_York",
-        "currency": "USD",
-        "cart": {
-            "owner": "smith",
-            "location": "downtown",
-            "lines": [{"id": "l1", "item": "daycare_full", "unit_price": "30.00"}],
-        },
-        "packages": [{k: v for k, v in base.items() if v is not _DROP}],
-    }
+    line = {"id": "l1", "item": "daycare_full", "unit_price": "30.00"}
+    return checkout([line], [{k: v for k, v in base.items() if v is not _DROP}])
 
 
 _DROP: Any = object()
@@ -226,6 +219,244 @@ C0 = "packages[0].credits[0]"
 C1 = "packages[0].credits[1]"
 PRIORITY = "must be a whole number from 0 to 100"
 
+#: (id, the package's fields, the path below packages[0], fragments of the message)
+BAD_OPTIONS: list[tuple[Any, ...]] = [
+    # X6 valid_from
+    ("valid_from=soon", {"valid_from": "soon"}, "valid_from", "ISO 8601 date-time", "'soon'"),
+    (
+        "valid_from-in-a-DST-gap",
+        {"valid_from": "2026-03-08T02:30:00"},
+        "valid_from",
+        "does not exist in America/New_York",
+    ),
+    # X4 valid_for
+    ("valid_for=30", {"valid_for": 30}, "valid_for", "must be an object", "got 30"),
+    (
+        "valid_for={}",
+        {"valid_for": {}},
+        "valid_for",
+        "exactly one of days, weeks, months",
+        "got {}",
+    ),
+    (
+        "valid_for-two-units",
+        {"valid_for": {"days": 1, "weeks": 1}},
+        "valid_for",
+        "exactly one of days, weeks, months",
+    ),
+    (
+        "valid_for.years",
+        {"valid_for": {"years": 1}},
+        "valid_for.years",
+        "unknown key 'years'",
+        "days, weeks, months",
+    ),
+    (
+        "valid_for.months=-1",
+        {"valid_for": {"months": -1}},
+        "valid_for.months",
+        "must be a whole number >= 0",
+        "got -1",
+    ),
+    (
+        "valid_for.days=null",
+        {"valid_for": {"days": None}},
+        "valid_for.days",
+        "must be a whole number >= 0",
+        "got null",
+    ),
+    (
+        "valid_for-and-days_to_expiration",
+        {"valid_for": {"days": 30}, "days_to_expiration": 30},
+        "valid_for",
+        "valid_for or days_to_expiration, not both",
+    ),
+    # X7 pauses
+    ("pauses={}", {"pauses": {}}, "pauses", "must be a list", "got {}"),
+    ("pause-without-to", {"pauses": [{"from": "2026-03-01"}]}, "pauses[0].to", "is required"),
+    (
+        "pause-unknown-key",
+        {"pauses": [{"from": "2026-03-01", "to": "2026-03-01", "days": 1}]},
+        "pauses[0].days",
+        "unknown key 'days'",
+        "from, to",
+    ),
+    (
+        "pause-bad-date",
+        {"pauses": [{"from": "2026-3-1", "to": "2026-03-02"}]},
+        "pauses[0].from",
+        "ISO 8601 date",
+        '"2026-3-1"',
+    ),
+    (
+        "pause-ends-before-it-starts",
+        {"pauses": [{"from": "2026-03-10", "to": "2026-03-01"}]},
+        "pauses[0].to",
+        "ends (2026-03-01) before it starts (2026-03-10)",
+    ),
+    (
+        "pauses-overlap",
+        {
+            "pauses": [
+                {"from": "2026-03-05", "to": "2026-03-10"},
+                {"from": "2026-03-01", "to": "2026-03-05"},
+            ]
+        },
+        "pauses[1]",
+        "overlaps another pause",
+        "2026-03-01..2026-03-05",
+        "2026-03-05..2026-03-10",
+    ),
+    # X9 stored value
+    ("balance=50", {"credits": _DROP, "balance": 50}, "balance", "numbers are refused", "got 50"),
+    (
+        "balance=5.001",
+        {"credits": _DROP, "balance": "5.001"},
+        "balance",
+        "more decimals than USD's 2 minor units",
+    ),
+    (
+        "balance=-5",
+        {"credits": _DROP, "balance": "-5"},
+        "balance",
+        "digits with an optional decimal part",
+    ),
+    ("balance-and-credits", {"balance": "50.00"}, "balance", "credits or a balance, not both"),
+    ("neither-balance-nor-credits", {"credits": _DROP}, "credits", "is required"),
+    ("balance-null-and-no-credits", {"credits": _DROP, "balance": None}, "credits", "is required"),
+    ("items-without-balance", {"items": ["bath"]}, "items", "only a stored-value package"),
+    (
+        "items-twice",
+        {"credits": _DROP, "balance": "5", "items": ["bath", "bath"]},
+        "items[1]",
+        "item 'bath' appears twice",
+    ),
+    (
+        "items-empty-name",
+        {"credits": _DROP, "balance": "5", "items": ["bath", ""]},
+        "items[1]",
+        "must be a non-empty string",
+        'got ""',
+    ),
+    # X2 pools
+    (
+        "pool-without-items",
+        {"credits": [{"pool": "grooming", "remaining": 1}]},
+        "credits[0].items",
+        "is required",
+    ),
+    (
+        "items-without-pool",
+        {"credits": [{"item": "bath", "items": ["bath"], "remaining": 1}]},
+        "credits[0].items",
+        "only a pool",
+    ),
+    (
+        "item-and-pool",
+        {"credits": [{"item": "bath", "pool": "grooming", "items": ["bath"], "remaining": 1}]},
+        "credits[0].pool",
+        "give item or pool, not both",
+    ),
+    (
+        "pool-of-no-items",
+        {"credits": [{"pool": "grooming", "items": [], "remaining": 1}]},
+        "credits[0].items",
+        "at least one item",
+    ),
+    (
+        "pool-item-twice",
+        {"credits": [{"pool": "grooming", "items": ["bath", "bath"], "remaining": 1}]},
+        "credits[0].items[1]",
+        "item 'bath' appears twice",
+    ),
+    (
+        "pool-empty-name",
+        {"credits": [{"pool": "", "items": ["bath"], "remaining": 1}]},
+        "credits[0].pool",
+        "must be a non-empty string",
+    ),
+    (
+        "pool-item-also-a-plain-component",
+        {
+            "credits": [
+                {"item": "bath", "remaining": 1},
+                {"pool": "grooming", "items": ["nails", "bath"], "remaining": 1},
+            ]
+        },
+        "credits[1].items[1]",
+        "item 'bath' is paid by two components of the package",
+    ),
+    (
+        "plain-component-also-in-a-pool",
+        {
+            "credits": [
+                {"pool": "grooming", "items": ["nails", "bath"], "remaining": 1},
+                {"item": "bath", "remaining": 1},
+            ]
+        },
+        "credits[1].item",
+        "item 'bath' is paid by two components of the package",
+    ),
+    (
+        "pool-named-like-an-item",
+        {
+            "credits": [
+                {"item": "grooming", "remaining": 1},
+                {"pool": "grooming", "items": ["nails"], "remaining": 1},
+            ]
+        },
+        "credits[1].pool",
+        "'grooming' is named like another component",
+    ),
+    # X3 substitutes
+    (
+        "substitutes-not-a-list",
+        {"credits": [{"item": "daycare_full", "remaining": 1, "substitutes": "daycare_half"}]},
+        "credits[0].substitutes",
+        "must be a list",
+    ),
+    (
+        "substitute-twice",
+        {"credits": [{"item": "daycare_full", "remaining": 1, "substitutes": ["x", "x"]}]},
+        "credits[0].substitutes[1]",
+        "item 'x' appears twice",
+    ),
+    (
+        "substitute-of-itself",
+        {"credits": [{"item": "daycare_full", "remaining": 1, "substitutes": ["daycare_full"]}]},
+        "credits[0].substitutes[0]",
+        "'daycare_full' is an item of this credit itself",
+    ),
+    (
+        "substitute-of-its-pool",
+        {"credits": [{"pool": "g", "items": ["bath"], "remaining": 1, "substitutes": ["bath"]}]},
+        "credits[0].substitutes[0]",
+        "'bath' is an item of this credit itself",
+    ),
+    # X8 overdraft
+    (
+        "overdraft=-1",
+        {"credits": [{"item": "daycare_full", "remaining": 1, "overdraft": -1}]},
+        "credits[0].overdraft",
+        "must be a whole number >= 0",
+        "got -1",
+    ),
+    (
+        "remaining-beyond-the-overdraft",
+        {"credits": [{"item": "daycare_full", "remaining": -3, "overdraft": 2}]},
+        "credits[0].remaining",
+        "must be a whole number >= -2",
+        "got -3",
+    ),
+    (
+        "remaining-not-a-number-with-an-overdraft",
+        {"credits": [{"item": "daycare_full", "remaining": "x", "overdraft": 2}]},
+        "credits[0].remaining",
+        "must be a whole number >= -2",
+        'got "x"',
+    ),
+]
+
 ERRORS = [
     # X1 priority
     *[
@@ -241,268 +472,9 @@ ERRORS = [
             (None, "got null"),
         )
     ],
-    # X6 valid_from
-    pytest.param(
-        document(valid_from="soon"),
-        f"{P0}.valid_from",
-        ("ISO 8601 date-time", "'soon'"),
-        id="valid_from=soon",
-    ),
-    pytest.param(
-        document(valid_from="2026-03-08T02:30:00"),
-        f"{P0}.valid_from",
-        ("does not exist in America/New_York",),
-        id="valid_from-in-a-DST-gap",
-    ),
-    # X4 valid_for
-    pytest.param(
-        document(valid_for=30),
-        f"{P0}.valid_for",
-        ("must be an object", "got 30"),
-        id="valid_for=30",
-    ),
-    pytest.param(
-        document(valid_for={}),
-        f"{P0}.valid_for",
-        ("exactly one of days, weeks, months", "got {}"),
-        id="valid_for={}",
-    ),
-    pytest.param(
-        document(valid_for={"days": 1, "weeks": 1}),
-        f"{P0}.valid_for",
-        ("exactly one of days, weeks, months",),
-        id="valid_for-two-units",
-    ),
-    pytest.param(
-        document(valid_for={"years": 1}),
-        f"{P0}.valid_for.years",
-        ("unknown key 'years'", "days, weeks, months"),
-        id="valid_for.years",
-    ),
-    pytest.param(
-        document(valid_for={"months": -1}),
-        f"{P0}.valid_for.months",
-        ("must be a whole number >= 0", "got -1"),
-        id="valid_for.months=-1",
-    ),
-    pytest.param(
-        document(valid_for={"days": None}),
-        f"{P0}.valid_for.days",
-        ("must be a whole number >= 0", "got null"),
-        id="valid_for.days=null",
-    ),
-    pytest.param(
-        document(valid_for={"days": 30}, days_to_expiration=30),
-        f"{P0}.valid_for",
-        ("valid_for or days_to_expiration, not both",),
-        id="valid_for-and-days_to_expiration",
-    ),
-    # X7 pauses
-    pytest.param(document(pauses={}), f"{P0}.pauses", ("must be a list", "got {}"), id="pauses={}"),
-    pytest.param(
-        document(pauses=[{"from": "2026-03-01"}]),
-        f"{P0}.pauses[0].to",
-        ("is required",),
-        id="pause-without-to",
-    ),
-    pytest.param(
-        document(pauses=[{"from": "2026-03-01", "to": "2026-03-01", "days": 1}]),
-        f"{P0}.pauses[0].days",
-        ("unknown key 'days'", "from, to"),
-        id="pause-unknown-key",
-    ),
-    pytest.param(
-        document(pauses=[{"from": "2026-3-1", "to": "2026-03-02"}]),
-        f"{P0}.pauses[0].from",
-        ("ISO 8601 date", '"2026-3-1"'),
-        id="pause-bad-date",
-    ),
-    pytest.param(
-        document(pauses=[{"from": "2026-03-10", "to": "2026-03-01"}]),
-        f"{P0}.pauses[0].to",
-        ("ends (2026-03-01) before it starts (2026-03-10)",),
-        id="pause-ends-before-it-starts",
-    ),
-    pytest.param(
-        document(
-            pauses=[
-                {"from": "2026-03-05", "to": "2026-03-10"},
-                {"from": "2026-03-01", "to": "2026-03-05"},
-            ]
-        ),
-        f"{P0}.pauses[1]",
-        ("overlaps another pause", "2026-03-01..2026-03-05", "2026-03-05..2026-03-10"),
-        id="pauses-overlap",
-    ),
-    # X9 stored value
-    pytest.param(
-        document(credits=_DROP, balance=50),
-        f"{P0}.balance",
-        ("numbers are refused", "got 50"),
-        id="balance=50",
-    ),
-    pytest.param(
-        document(credits=_DROP, balance="5.001"),
-        f"{P0}.balance",
-        ("more decimals than USD's 2 minor units",),
-        id="balance=5.001",
-    ),
-    pytest.param(
-        document(credits=_DROP, balance="-5"),
-        f"{P0}.balance",
-        ("digits with an optional decimal part",),
-        id="balance=-5",
-    ),
-    pytest.param(
-        document(balance="50.00"),
-        f"{P0}.balance",
-        ("credits or a balance, not both",),
-        id="balance-and-credits",
-    ),
-    pytest.param(
-        document(credits=_DROP), f"{P0}.credits", ("is required",), id="neither-balance-nor-credits"
-    ),
-    pytest.param(
-        document(credits=_DROP, balance=None),
-        f"{P0}.credits",
-        ("is required",),
-        id="balance-null-and-no-credits",
-    ),
-    pytest.param(
-        document(items=["bath"]),
-        f"{P0}.items",
-        ("only a stored-value package",),
-        id="items-without-balance",
-    ),
-    pytest.param(
-        document(credits=_DROP, balance="5", items=["bath", "bath"]),
-        f"{P0}.items[1]",
-        ("item 'bath' appears twice",),
-        id="items-twice",
-    ),
-    pytest.param(
-        document(credits=_DROP, balance="5", items=["bath", ""]),
-        f"{P0}.items[1]",
-        ("must be a non-empty string", 'got ""'),
-        id="items-empty-name",
-    ),
-    # X2 pools
-    pytest.param(
-        document(credits=[{"pool": "grooming", "remaining": 1}]),
-        f"{C0}.items",
-        ("is required",),
-        id="pool-without-items",
-    ),
-    pytest.param(
-        document(credits=[{"item": "bath", "items": ["bath"], "remaining": 1}]),
-        f"{C0}.items",
-        ("only a pool",),
-        id="items-without-pool",
-    ),
-    pytest.param(
-        document(credits=[{"item": "bath", "pool": "grooming", "items": ["bath"], "remaining": 1}]),
-        f"{C0}.pool",
-        ("give item or pool, not both",),
-        id="item-and-pool",
-    ),
-    pytest.param(
-        document(credits=[{"pool": "grooming", "items": [], "remaining": 1}]),
-        f"{C0}.items",
-        ("at least one item",),
-        id="pool-of-no-items",
-    ),
-    pytest.param(
-        document(credits=[{"pool": "grooming", "items": ["bath", "bath"], "remaining": 1}]),
-        f"{C0}.items[1]",
-        ("item 'bath' appears twice",),
-        id="pool-item-twice",
-    ),
-    pytest.param(
-        document(credits=[{"pool": "", "items": ["bath"], "remaining": 1}]),
-        f"{C0}.pool",
-        ("must be a non-empty string",),
-        id="pool-empty-name",
-    ),
-    pytest.param(
-        document(
-            credits=[
-                {"item": "bath", "remaining": 1},
-                {"pool": "grooming", "items": ["nails", "bath"], "remaining": 1},
-            ]
-        ),
-        f"{C1}.items[1]",
-        ("item 'bath' is paid by two components of the package",),
-        id="pool-item-also-a-plain-component",
-    ),
-    pytest.param(
-        document(
-            credits=[
-                {"pool": "grooming", "items": ["nails", "bath"], "remaining": 1},
-                {"item": "bath", "remaining": 1},
-            ]
-        ),
-        f"{C1}.item",
-        ("item 'bath' is paid by two components of the package",),
-        id="plain-component-also-in-a-pool",
-    ),
-    pytest.param(
-        document(
-            credits=[
-                {"item": "grooming", "remaining": 1},
-                {"pool": "grooming", "items": ["nails"], "remaining": 1},
-            ]
-        ),
-        f"{C1}.pool",
-        ("'grooming' is named like another component",),
-        id="pool-named-like-an-item",
-    ),
-    # X3 substitutes
-    pytest.param(
-        document(credits=[{"item": "daycare_full", "remaining": 1, "substitutes": "daycare_half"}]),
-        f"{C0}.substitutes",
-        ("must be a list",),
-        id="substitutes-not-a-list",
-    ),
-    pytest.param(
-        document(credits=[{"item": "daycare_full", "remaining": 1, "substitutes": ["x", "x"]}]),
-        f"{C0}.substitutes[1]",
-        ("item 'x' appears twice",),
-        id="substitute-twice",
-    ),
-    pytest.param(
-        document(
-            credits=[{"item": "daycare_full", "remaining": 1, "substitutes": ["daycare_full"]}]
-        ),
-        f"{C0}.substitutes[0]",
-        ("'daycare_full' is an item of this credit itself",),
-        id="substitute-of-itself",
-    ),
-    pytest.param(
-        document(
-            credits=[{"pool": "g", "items": ["bath"], "remaining": 1, "substitutes": ["bath"]}]
-        ),
-        f"{C0}.substitutes[0]",
-        ("'bath' is an item of this credit itself",),
-        id="substitute-of-its-pool",
-    ),
-    # X8 overdraft
-    pytest.param(
-        document(credits=[{"item": "daycare_full", "remaining": 1, "overdraft": -1}]),
-        f"{C0}.overdraft",
-        ("must be a whole number >= 0", "got -1"),
-        id="overdraft=-1",
-    ),
-    pytest.param(
-        document(credits=[{"item": "daycare_full", "remaining": -3, "overdraft": 2}]),
-        f"{C0}.remaining",
-        ("must be a whole number >= -2", "got -3"),
-        id="remaining-beyond-the-overdraft",
-    ),
-    pytest.param(
-        document(credits=[{"item": "daycare_full", "remaining": "x", "overdraft": 2}]),
-        f"{C0}.remaining",
-        ("must be a whole number >= -2", 'got "x"'),
-        id="remaining-not-a-number-with-an-overdraft",
+    *(
+        pytest.param(document(**fields), f"{P0}.{path}", fragments, id=name)
+        for name, fields, path, *fragments in BAD_OPTIONS
     ),
 ]
 

@@ -29,8 +29,7 @@ from builders import every_field_document
 from hypothesis import example, given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
-from scenario_documents import document as drawn_document
-from scenario_documents import every_option_document, with_options
+from scenario_documents import drop, every_option_document, from_drawn, put, with_options
 from strategies import scenarios
 
 import punchcard.schema
@@ -164,7 +163,7 @@ def test_every_vector_validates_or_is_refused_by_both(name: str) -> None:
 
 @given(drawn=scenarios(), sparse=st.booleans())
 def test_generated_documents_validate_and_so_do_their_results(drawn: Any, sparse: bool) -> None:
-    document = drawn_document(drawn, sparse=sparse)
+    document = from_drawn(drawn, sparse=sparse)
     INPUT.validate(document)
     OUTPUT.validate(evaluate(document))
 
@@ -177,24 +176,6 @@ def test_generated_documents_with_options_are_read_and_validate(document: dict[s
 
 
 # --- what the reader refuses for a reason the schema states, the schema refuses ------------------
-
-
-def put(document: Any, where: tuple[Any, ...], value: Any) -> Any:
-    out = copy.deepcopy(document)
-    parent = out
-    for key in where[:-1]:
-        parent = parent[key]
-    parent[where[-1]] = value
-    return out
-
-
-def drop(document: Any, where: tuple[Any, ...]) -> Any:
-    out = copy.deepcopy(document)
-    parent = out
-    for key in where[:-1]:
-        parent = parent[key]
-    del parent[where[-1]]
-    return out
 
 
 P4 = ("packages", 3)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from scenario_documents import RESULT_KEYS
 
 from punchcard.errors import ScenarioError
 from punchcard.rules.builtin import REASON_CODES
@@ -80,16 +81,7 @@ def test_vector_file_is_well_formed(name: str) -> None:
     else:
         # The documented key order (scenario-format.md, Output), so that the byte comparison
         # with the CLI below also checks the order the CLI prints.
-        assert list(vector["expected"]) == [
-            "currency",
-            "total",
-            "covered",
-            "due",
-            "lines",
-            "redemptions",
-            "rejections",
-            "packages",
-        ]
+        assert list(vector["expected"]) == RESULT_KEYS
 
 
 def test_vectors_cover_every_reason_code_and_bad_input() -> None:

@@ -231,60 +231,40 @@ class Kind:
     def reader(self) -> Reader:
         raise NotImplementedError
 
-    def schema(self) -> Schema:
+    def schema(self, defs: dict[str, Schema]) -> Schema:
+        """Its JSON Schema; named kinds it holds go into *defs* (the schema's ``$defs``)."""
         raise NotImplementedError
 
 
 def _ref(kind: Kind, defs: dict[str, Schema]) -> Schema:
     """The schema of *kind*: a ``$ref`` to ``$defs`` for a named kind."""
     if kind.name is None:
-        return _schema_of(kind, defs)
+        return kind.schema(defs)
     if kind.name not in defs:
         defs[kind.name] = {}  # (reserved first: a kind may refer to itself)
-        defs[kind.name] = _schema_of(kind, defs)
+        defs[kind.name] = kind.schema(defs)
     return {"$ref": f"#/$defs/{kind.name}"}
 
 
-def _schema_of(kind: Kind, defs: dict[str, Schema]) -> Schema:
-    if isinstance(kind, _Composite):
-        return kind.composite_schema(defs)
-    return kind.schema()
+class Scalar(Kind):
+    """A kind of single value: its *read* function and its *schema* (a JSON Schema object)."""
 
-
-class _Composite(Kind):
-    """A kind made of other kinds (a list, an object, a map)."""
-
-    def schema(self) -> Schema:
-        return self.composite_schema({})
-
-    def composite_schema(self, defs: dict[str, Schema]) -> Schema:
-        raise NotImplementedError
-
-
-class Id(Kind):
-    """A non-empty string: an id, an item, a location."""
+    def __init__(self, read: Reader, schema: Schema, name: str | None = None) -> None:
+        self.read = read
+        self.stated = schema
+        self.name = name
 
     def reader(self) -> Reader:
-        return _read_id
+        return self.read
 
-    def schema(self) -> Schema:
-        return {"type": "string", "minLength": 1}
+    def schema(self, defs: dict[str, Schema]) -> Schema:
+        return dict(self.stated)
 
 
 def _read_id(value: Any, _ctx: Context) -> str:
     if value and isinstance(value, str):
         return value
     raise Bad(f"must be a non-empty string, got {describe(value)}")
-
-
-class Bool(Kind):
-    """true or false."""
-
-    def reader(self) -> Reader:
-        return _read_bool
-
-    def schema(self) -> Schema:
-        return {"type": "boolean"}
 
 
 def _read_bool(value: Any, _ctx: Context) -> bool:
@@ -322,7 +302,7 @@ class Whole(Kind):
 
         return read
 
-    def schema(self) -> Schema:
+    def schema(self, defs: dict[str, Schema]) -> Schema:
         out: Schema = {"type": "integer", "minimum": self.minimum}
         if self.maximum is not None:
             out["maximum"] = self.maximum
@@ -346,18 +326,8 @@ class Choice(Kind):
 
         return read
 
-    def schema(self) -> Schema:
+    def schema(self, defs: dict[str, Schema]) -> Schema:
         return {"enum": list(self.options)}
-
-
-class Version(Kind):
-    """The integer 1."""
-
-    def reader(self) -> Reader:
-        return _read_version
-
-    def schema(self) -> Schema:
-        return {"const": FORMAT_VERSION}
 
 
 def _read_version(value: Any, _ctx: Context) -> int:
@@ -366,16 +336,6 @@ def _read_version(value: Any, _ctx: Context) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value == FORMAT_VERSION:
         return FORMAT_VERSION
     raise Bad(f"must be the integer 1, got {describe(value)}")
-
-
-class Currency(Kind):
-    """An ISO 4217 code known to CLDR; every amount of the document is read in it."""
-
-    def reader(self) -> Reader:
-        return _read_currency
-
-    def schema(self) -> Schema:
-        return {"type": "string", "pattern": _CURRENCY_PATTERN}
 
 
 def _read_currency(value: Any, ctx: Context) -> str:
@@ -389,16 +349,6 @@ def _read_currency(value: Any, ctx: Context) -> str:
     return value
 
 
-class TimeZone(Kind):
-    """An IANA time zone name; every date-time of the document is read in it."""
-
-    def reader(self) -> Reader:
-        return _read_zone
-
-    def schema(self) -> Schema:
-        return {"type": "string", "minLength": 1}
-
-
 def _read_zone(value: Any, ctx: Context) -> dt.tzinfo:
     if not isinstance(value, str):
         raise Bad(f"must be an IANA time zone name, got {describe(value)}")
@@ -409,16 +359,6 @@ def _read_zone(value: Any, ctx: Context) -> dt.tzinfo:
     return ctx.tz
 
 
-class TimeOfDay(Kind):
-    """A local time of day ``HH:MM``, ``24:00`` included."""
-
-    def reader(self) -> Reader:
-        return _read_time_of_day
-
-    def schema(self) -> Schema:
-        return {"type": "string", "pattern": _TIME_OF_DAY_PATTERN}
-
-
 def _read_time_of_day(value: Any, _ctx: Context) -> str:
     if not isinstance(value, str):
         raise Bad(f"must be a string 'HH:MM', got {describe(value)}")
@@ -427,23 +367,6 @@ def _read_time_of_day(value: Any, _ctx: Context) -> str:
     except InvalidValueError as exc:
         raise Bad(exc.message) from None
     return value
-
-
-class MoneyKind(Kind):
-    """An amount of the document's currency, as a string of digits."""
-
-    name = "money"
-
-    def reader(self) -> Reader:
-        return _read_money
-
-    def schema(self) -> Schema:
-        return {
-            "type": "string",
-            "pattern": _MONEY_PATTERN,
-            "description": "digits with an optional decimal part, no more decimals than the "
-            "currency has minor units",
-        }
 
 
 def _read_money(value: Any, ctx: Context) -> Money:
@@ -478,22 +401,6 @@ def _read_money(value: Any, ctx: Context) -> Money:
     return money
 
 
-class Moment(Kind):
-    """An ISO 8601 date-time; without an offset, local time in the document's zone."""
-
-    name = "moment"
-
-    def reader(self) -> Reader:
-        return _read_moment
-
-    def schema(self) -> Schema:
-        return {
-            "type": "string",
-            "pattern": _MOMENT_PATTERN,
-            "description": "ISO 8601 date-time; without an offset, local time in `timezone`",
-        }
-
-
 def _read_moment(value: Any, ctx: Context) -> dt.datetime:
     if not isinstance(value, str):
         raise Bad(f"must be an ISO 8601 date-time string, got {describe(value)}")
@@ -518,18 +425,6 @@ def _read_moment(value: Any, ctx: Context) -> dt.datetime:
     return local
 
 
-class Date(Kind):
-    """A local date ``YYYY-MM-DD``."""
-
-    name = "date"
-
-    def reader(self) -> Reader:
-        return _read_date
-
-    def schema(self) -> Schema:
-        return {"type": "string", "pattern": _DATE_PATTERN}
-
-
 def _read_date(value: Any, _ctx: Context) -> dt.date:
     if not isinstance(value, str) or _DATE.fullmatch(value) is None:
         raise Bad(f"must be an ISO 8601 date like 2026-03-31, got {describe(value)}")
@@ -539,7 +434,44 @@ def _read_date(value: Any, _ctx: Context) -> dt.date:
         raise Bad(f"not a valid date {value!r}: {exc}") from None
 
 
-class ListOf(_Composite):
+#: A non-empty string: an id, an item, a location.
+ID: Final = Scalar(_read_id, {"type": "string", "minLength": 1})
+#: true or false.
+BOOL: Final = Scalar(_read_bool, {"type": "boolean"})
+#: The integer 1.
+VERSION: Final = Scalar(_read_version, {"const": FORMAT_VERSION})
+#: An ISO 4217 code known to CLDR; every amount of the document is read in it.
+CURRENCY: Final = Scalar(_read_currency, {"type": "string", "pattern": _CURRENCY_PATTERN})
+#: An IANA time zone name; every date-time of the document is read in it.
+TIME_ZONE: Final = Scalar(_read_zone, {"type": "string", "minLength": 1})
+#: A local time of day ``HH:MM``, ``24:00`` included.
+TIME_OF_DAY: Final = Scalar(_read_time_of_day, {"type": "string", "pattern": _TIME_OF_DAY_PATTERN})
+#: An amount of the document's currency, as a string of digits.
+MONEY: Final = Scalar(
+    _read_money,
+    {
+        "type": "string",
+        "pattern": _MONEY_PATTERN,
+        "description": "digits with an optional decimal part, no more decimals than the "
+        "currency has minor units",
+    },
+    "money",
+)
+#: An ISO 8601 date-time; without an offset, local time in the document's zone.
+MOMENT: Final = Scalar(
+    _read_moment,
+    {
+        "type": "string",
+        "pattern": _MOMENT_PATTERN,
+        "description": "ISO 8601 date-time; without an offset, local time in `timezone`",
+    },
+    "moment",
+)
+#: A local date ``YYYY-MM-DD``.
+DATE: Final = Scalar(_read_date, {"type": "string", "pattern": _DATE_PATTERN}, "date")
+
+
+class ListOf(Kind):
     """A list of values of one kind.
 
     *min_items* with its *too_few* message; *unique* refuses a value given twice (for lists of
@@ -601,7 +533,7 @@ class ListOf(_Composite):
 
         return read
 
-    def composite_schema(self, defs: dict[str, Schema]) -> Schema:
+    def schema(self, defs: dict[str, Schema]) -> Schema:
         out: Schema = {"type": "array", "items": _ref(self.element, defs)}
         if self.min_items:
             out["minItems"] = self.min_items
@@ -614,7 +546,7 @@ class ListOf(_Composite):
         return out
 
 
-class MapOf(_Composite):
+class MapOf(Kind):
     """An object whose keys are names the host chooses (locations, items), of one kind of
     value; *finish* turns the ``(name, value)`` pairs read into what the model holds."""
 
@@ -649,7 +581,7 @@ class MapOf(_Composite):
 
         return read
 
-    def composite_schema(self, defs: dict[str, Schema]) -> Schema:
+    def schema(self, defs: dict[str, Schema]) -> Schema:
         out: Schema = {
             "type": "object",
             "propertyNames": {"minLength": 1},
@@ -694,7 +626,7 @@ class Field:
         needs: tuple[str, str] = ("", ""),
         then: tuple[Callable[[dict[str, Any], Mapping[str, Any], Context], None], ...] = (),
         notes: str = "",
-        default_shown: Any = _ABSENT,
+        shown: Any = _ABSENT,
     ) -> None:
         self.key = key
         self.kind = kind
@@ -709,8 +641,13 @@ class Field:
         self.needs = needs
         self.then = then
         self.notes = notes
-        #: The default as the JSON document writes it (for the schema), when it has one.
-        self.default_shown = default_shown
+        #: The default as a JSON document writes it (for the schema), when it has one: the
+        #: default itself where it is a JSON scalar (a name, a number, true/false; null for a
+        #: nullable field).
+        scalar = isinstance(default, (str, int, bool)) or (default is None and nullable)
+        if shown is _ABSENT and not required and scalar:
+            shown = default
+        self.shown = shown
         #: Whether reading it involves more than its own value.
         self.linked = bool(
             required_unless
@@ -767,11 +704,11 @@ class Field:
 
     def schema(self, defs: dict[str, Schema]) -> Schema:
         out = _ref(self.kind, defs)
-        if self.lowered_by:  # (its minimum depends on another field: see Obj.composite_schema)
+        if self.lowered_by:  # (its minimum depends on another field: see Obj.schema)
             out = {k: v for k, v in out.items() if k != "minimum"}
         out = {"anyOf": [out, {"type": "null"}]} if self.nullable else dict(out)
-        if self.default_shown is not _ABSENT:
-            out["default"] = self.default_shown
+        if self.shown is not _ABSENT:
+            out["default"] = self.shown
         if self.notes:
             out["description"] = self.notes
         return out
@@ -889,7 +826,7 @@ def _merge(*schemas: Schema) -> Schema:
     return out
 
 
-class Obj(_Composite):
+class Obj(Kind):
     """An object of known fields, read in *order* (default: as listed) and built by *build*.
 
     *fields* are listed in the order the documentation, the schema and the "allowed:" part of an
@@ -969,7 +906,7 @@ class Obj(_Composite):
 
         return read
 
-    def composite_schema(self, defs: dict[str, Schema]) -> Schema:
+    def schema(self, defs: dict[str, Schema]) -> Schema:
         nullable = frozenset(f.key for f in self.fields if f.nullable)
         out: Schema = {"type": "object"}
         if self.notes:
@@ -1119,11 +1056,6 @@ _new_package = maker(
 
 # -- the input document ----------------------------------------------------------------------
 
-ID: Final = Id()
-MONEY: Final = MoneyKind()
-MOMENT: Final = Moment()
-DATE: Final = Date()
-
 
 @functools.lru_cache(maxsize=64)
 def _settings(*flags: bool) -> Settings:
@@ -1161,10 +1093,7 @@ _SETTING_NOTES: Final = {
 }
 
 SETTINGS: Final = Obj(
-    [
-        Field(name, Bool(), default=False, default_shown=False, notes=_SETTING_NOTES[name])
-        for name in _SETTING_NAMES
-    ],
+    [Field(name, BOOL, default=False, notes=_SETTING_NOTES[name]) for name in _SETTING_NAMES],
     lambda v, _ctx: _settings(*(v[name] for name in _SETTING_NAMES)),
     rules=[
         Implies("greater_value", "any_type", "requires settings.any_type to be true"),
@@ -1178,35 +1107,30 @@ POLICY: Final = Obj(
             "line_order",
             Choice(tuple(LINE_ORDERS)),
             default="cheapest_first",
-            default_shown="cheapest_first",
             notes="which line is served first",
         ),
         Field(
             "package_order",
             Choice(tuple(PACKAGE_ORDERS)),
             default="fifo",
-            default_shown="fifo",
             notes="which credit pays first",
         ),
         Field(
             "valuation",
             Choice(tuple(VALUATIONS)),
             default="line_price",
-            default_shown="line_price",
             notes="what a same-item credit takes off",
         ),
         Field(
             "expires_at",
-            TimeOfDay(),
+            TIME_OF_DAY,
             default="23:59",
-            default_shown="23:59",
             notes="local time of day at which an expiry date ends; 24:00 = the whole day",
         ),
         Field(
             "expiry",
             Choice(EXPIRY_MODES),
             default="end_of_day",
-            default_shown="end_of_day",
             notes="elapsed: a length of validity ends at the exact instant start + length",
         ),
     ],
@@ -1253,17 +1177,16 @@ LINE: Final = Obj(
             "for",
             ID,
             nullable=True,
-            default_shown=None,
             notes="the beneficiary (pet, family member)",
         ),
         Field("unit_price", MONEY, required=True),
-        Field("units", Whole(1), default=1, default_shown=1),
-        Field("charge_by", Choice(CHARGE_BY), default="each", default_shown="each"),
+        Field("units", Whole(1), default=1),
+        Field("charge_by", Choice(CHARGE_BY), default="each"),
         Field(
             "credit_values",
             MapOf(MONEY, finish=_sorted_pairs),
             default=(),
-            default_shown={},
+            shown={},
             notes="item -> money: the line's own price for a credit of that item (pricing rules)",
         ),
     ],
@@ -1318,9 +1241,7 @@ CREDIT: Final = Obj(
         Field(
             "remaining", Whole(0), required=True, lowered_by="overdraft", notes="whole credits left"
         ),
-        Field(
-            "hourly", Bool(), default=False, default_shown=False, notes="a credit pays for one hour"
-        ),
+        Field("hourly", BOOL, default=False, notes="a credit pays for one hour"),
         Field(
             "pool",
             ID,
@@ -1347,14 +1268,13 @@ CREDIT: Final = Obj(
             "substitutes",
             ListOf(ID, unique="item {!r} appears twice", finish=_names),
             default=(),
-            default_shown=[],
+            shown=[],
             notes="items a credit may also pay with any_type off (a cross-item use)",
         ),
         Field(
             "overdraft",
             Whole(0),
             default=0,
-            default_shown=0,
             notes="how far below zero remaining may go",
         ),
     ],
@@ -1434,12 +1354,11 @@ PACKAGE: Final = Obj(
             "id", ID, required=True, unique=(("id", "duplicate package id {!r}"),), notes="unique"
         ),
         Field("owner", ID, required=True, notes="the customer account that owns it"),
-        Field("location", ID, nullable=True, default_shown=None, notes="null = usable everywhere"),
+        Field("location", ID, nullable=True, notes="null = usable everywhere"),
         Field(
             "for",
             ID,
             nullable=True,
-            default_shown=None,
             notes="null = every beneficiary of the owner",
         ),
         Field("purchased_at", MOMENT, required=True),
@@ -1447,25 +1366,22 @@ PACKAGE: Final = Obj(
             "expires_on",
             DATE,
             nullable=True,
-            default_shown=None,
             notes="local date; wins over days_to_expiration and valid_for",
         ),
         Field(
             "days_to_expiration",
             Whole(0),
             nullable=True,
-            default_shown=None,
             notes="null (and no expires_on, no valid_for) = never expires",
         ),
         Field(
             "expiry_starts",
             Choice(("sale", "first_use")),
             default="sale",
-            default_shown="sale",
             notes="when the countdown starts",
         ),
-        Field("first_used_at", MOMENT, nullable=True, default_shown=None),
-        Field("pricing_rules", Bool(), default=False, default_shown=False),
+        Field("first_used_at", MOMENT, nullable=True),
+        Field("pricing_rules", BOOL, default=False),
         Field(
             "credits",
             ListOf(CREDIT, min_items=1, too_few="must hold at least one credit component"),
@@ -1477,15 +1393,13 @@ PACKAGE: Final = Obj(
             "priority",
             Whole(*PRIORITY_RANGE),
             default=DEFAULT_PRIORITY,
-            default_shown=DEFAULT_PRIORITY,
             notes="lower is consumed first",
         ),
-        Field("valid_from", MOMENT, nullable=True, default_shown=None, notes="not valid before"),
+        Field("valid_from", MOMENT, nullable=True, notes="not valid before"),
         Field(
             "valid_for",
             VALID_FOR,
             nullable=True,
-            default_shown=None,
             excludes=("days_to_expiration", "give valid_for or days_to_expiration, not both"),
             notes="a calendar length of validity instead of days_to_expiration",
         ),
@@ -1493,14 +1407,13 @@ PACKAGE: Final = Obj(
             "pauses",
             ListOf(PAUSE, finish=_pauses),
             default=(),
-            default_shown=[],
+            shown=[],
             notes="local dates on which it is paused; pauses do not overlap",
         ),
         Field(
             "balance",
             MONEY,
             nullable=True,
-            default_shown=None,
             excludes=("credits", "a package holds credits or a balance, not both"),
             notes="stored value: a money balance instead of credits",
         ),
@@ -1508,7 +1421,6 @@ PACKAGE: Final = Obj(
             "items",
             ListOf(ID, unique="item {!r} appears twice", finish=_names),
             nullable=True,
-            default_shown=None,
             needs=("balance", "only a stored-value package (with balance) lists items"),
             notes="with balance only: the items it may pay (null: every item)",
         ),
@@ -1602,18 +1514,18 @@ def _cart_fits(values: dict[str, Any], raw: Mapping[str, Any], _ctx: Context) ->
 
 DOCUMENT: Final = Obj(
     [
-        Field("version", Version(), default=FORMAT_VERSION, default_shown=FORMAT_VERSION),
+        Field("version", VERSION, default=FORMAT_VERSION),
         Field("at", MOMENT, required=True, notes="the checkout time"),
-        Field("timezone", TimeZone(), required=True, notes="IANA name of the cart location's zone"),
-        Field("currency", Currency(), required=True, notes="ISO 4217 code known to CLDR"),
-        Field("settings", SETTINGS, default=_settings(*(False,) * 5), default_shown={}),
+        Field("timezone", TIME_ZONE, required=True, notes="IANA name of the cart location's zone"),
+        Field("currency", CURRENCY, required=True, notes="ISO 4217 code known to CLDR"),
+        Field("settings", SETTINGS, default=_settings(*(False,) * 5), shown={}),
         Field(
             "policy",
             POLICY,
             default=_policy("cheapest_first", "fifo", "line_price", "23:59", "end_of_day"),
-            default_shown={},
+            shown={},
         ),
-        Field("rates", RATES, default=Rates(), default_shown={}),
+        Field("rates", RATES, default=Rates(), shown={}),
         Field("cart", CART, required=True, then=(_cart_fits,)),
         Field(
             "packages",
@@ -1652,39 +1564,19 @@ def read_document(document: Any) -> dict[str, Any]:
 # -- the result document (for its schema: render writes it) -----------------------------------
 
 
-class Text(Kind):
-    """Any string (an explanation)."""
-
-    def reader(self) -> Reader:  # pragma: no cover - results are written, not read
-        raise NotImplementedError
-
-    def schema(self) -> Schema:
-        return {"type": "string"}
+def _written(_value: Any, _ctx: Context) -> Any:  # pragma: no cover - never called
+    raise NotImplementedError("the result document is written by punchcard.scenario.render")
 
 
-class Count(Kind):
-    """A whole number, of any sign (a balance may be overdrawn)."""
-
-    def reader(self) -> Reader:  # pragma: no cover - results are written, not read
-        raise NotImplementedError
-
-    def schema(self) -> Schema:
-        return {"type": "integer"}
+#: Any string (an explanation).
+TEXT: Final = Scalar(_written, {"type": "string"})
+#: A whole number of any sign (a balance may be overdrawn).
+COUNT: Final = Scalar(_written, {"type": "integer"})
+#: An ISO 8601 date-time with the local offset, as the result writes it.
+INSTANT: Final = Scalar(_written, {"type": "string", "pattern": _OFFSET_MOMENT_PATTERN}, "instant")
 
 
-class Instant(Kind):
-    """An ISO 8601 date-time with the local offset, as the result writes it."""
-
-    name = "instant"
-
-    def reader(self) -> Reader:  # pragma: no cover - results are written, not read
-        raise NotImplementedError
-
-    def schema(self) -> Schema:
-        return {"type": "string", "pattern": _OFFSET_MOMENT_PATTERN}
-
-
-def _written(_values: dict[str, Any], _ctx: Context) -> Any:  # pragma: no cover
+def _unread(_values: dict[str, Any], _ctx: Context) -> Any:  # pragma: no cover
     raise NotImplementedError("the result document is written by punchcard.scenario.render")
 
 
@@ -1697,7 +1589,7 @@ RESULT_REASONS: Final = tuple(sorted({*REASON_CODES, "paused"}))
 
 RESULT: Final = Obj(
     [
-        _out("currency", Currency()),
+        _out("currency", CURRENCY),
         _out("total", MONEY, "the cart's total"),
         _out("covered", MONEY, "what the credits took off"),
         _out("due", MONEY, "what is left to pay"),
@@ -1712,7 +1604,7 @@ RESULT: Final = Obj(
                         _out("due", MONEY),
                         _out("credits", Whole(0), "the credits it took"),
                     ],
-                    _written,
+                    _unread,
                     name="line_result",
                 )
             ),
@@ -1729,7 +1621,7 @@ RESULT: Final = Obj(
                         _out("credits", Whole(0), "0 for stored value"),
                         _out("amount", MONEY, "what they took off"),
                     ],
-                    _written,
+                    _unread,
                     name="redemption",
                 )
             ),
@@ -1744,7 +1636,7 @@ RESULT: Final = Obj(
                         _out("package", ID),
                         _out("reason", Choice(RESULT_REASONS), "the first rule that failed"),
                     ],
-                    _written,
+                    _unread,
                     name="rejection",
                 )
             ),
@@ -1756,29 +1648,29 @@ RESULT: Final = Obj(
                 Obj(
                     [
                         _out("id", ID),
-                        Field("remaining", MapOf(Count()), notes="item (or pool) -> credits left"),
+                        Field("remaining", MapOf(COUNT), notes="item (or pool) -> credits left"),
                         Field("balance", MONEY, notes="stored value: the money left"),
                         _out("expires_on", DATE, nullable=True),
-                        _out("expires_at", Instant(), "when it stops being usable", nullable=True),
-                        _out("first_used_at", Instant(), nullable=True),
+                        _out("expires_at", INSTANT, "when it stops being usable", nullable=True),
+                        _out("first_used_at", INSTANT, nullable=True),
                     ],
-                    _written,
+                    _unread,
                     name="package_result",
                     rules=[ExactlyOne(("remaining", "balance"))],
                 )
             ),
             "every input package, in input order, after this cart",
         ),
-        Field("explanation", ListOf(Text()), notes="with --explain: one sentence per line"),
+        Field("explanation", ListOf(TEXT), notes="with --explain: one sentence per line"),
     ],
-    _written,
+    _unread,
     notes="the answer of punchcard to a scenario, as scenario-format.md describes it",
 )
 
 
 def _schema(obj: Obj, title: str) -> Schema:
     defs: dict[str, Schema] = {}
-    body = obj.composite_schema(defs)
+    body = obj.schema(defs)
     return {"$schema": SCHEMA_DIALECT, "title": title, **body, "$defs": dict(sorted(defs.items()))}
 
 
