@@ -59,6 +59,17 @@ def put(document: Any, where: tuple[Any, ...], value: Any) -> Any:
     return out
 
 
+def path_of(where: tuple[Any, ...]) -> str:
+    """*where* as an error's path writes it: ``cart.lines[0].units``."""
+    text = ""
+    for key in where:
+        if isinstance(key, int):
+            text += f"[{key}]"
+        else:
+            text += f".{key}" if text else key
+    return text
+
+
 def drop(document: Any, where: tuple[Any, ...]) -> Any:
     """A copy of *document* without the key at *where*."""
     out = copy.deepcopy(document)

@@ -29,7 +29,7 @@ from builders import every_field_document
 from hypothesis import example, given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
-from scenario_documents import drop, every_option_document, from_drawn, put, with_options
+from scenario_documents import drop, every_option_document, from_drawn, path_of, put, with_options
 from strategies import scenarios
 
 import punchcard.schema
@@ -182,112 +182,59 @@ P4 = ("packages", 3)
 C4 = (*P4, "credits", 0)
 P5 = ("packages", 4)
 
-STRUCTURAL = [
+#: (id, where, value): the document with *value* at *where* is refused there.
+REPLACED: list[tuple[str, tuple[Any, ...], Any]] = [
     # unknown keys
-    pytest.param(put(BASE, ("verison",), 1), "verison", id="unknown-top-level-key"),
-    pytest.param(
-        put(BASE, ("cart", "lines", 0, "qty"), 2), "cart.lines[0].qty", id="unknown-line-key"
-    ),
-    pytest.param(
-        put(BASE, (*P4, "valid_for", "years"), 1), "packages[3].valid_for.years", id="unknown-unit"
-    ),
-    pytest.param(
-        put(BASE, (*C4, "overdraf"), 1), "packages[3].credits[0].overdraf", id="unknown-credit-key"
-    ),
-    # missing required keys
-    pytest.param(drop(BASE, ("at",)), "at", id="missing-at"),
-    pytest.param(
-        drop(BASE, ("cart", "lines", 0, "unit_price")),
-        "cart.lines[0].unit_price",
-        id="missing-unit_price",
-    ),
-    pytest.param(
-        drop(BASE, ("packages", 0, "credits")), "packages[0].credits", id="missing-credits"
-    ),
-    pytest.param(
-        drop(BASE, (*C4, "items")), "packages[3].credits[0].items", id="pool-missing-items"
-    ),
-    pytest.param(
-        drop(BASE, (*P4, "pauses", 0, "to")), "packages[3].pauses[0].to", id="pause-missing-to"
-    ),
+    ("unknown-top-level-key", ("verison",), 1),
+    ("unknown-line-key", ("cart", "lines", 0, "qty"), 2),
+    ("unknown-unit", (*P4, "valid_for", "years"), 1),
+    ("unknown-credit-key", (*C4, "overdraf"), 1),
     # wrong JSON types
-    pytest.param(put(BASE, ("cart", "lines"), {}), "cart.lines", id="lines-an-object"),
-    pytest.param(
-        put(BASE, ("cart", "lines", 0, "units"), "2"), "cart.lines[0].units", id="units-a-string"
-    ),
-    pytest.param(
-        put(BASE, ("cart", "lines", 0, "units"), 1.5), "cart.lines[0].units", id="units-a-fraction"
-    ),
-    pytest.param(put(BASE, ("settings", "any_type"), 1), "settings.any_type", id="flag-a-number"),
-    pytest.param(put(BASE, ("cart", "owner"), None), "cart.owner", id="owner-null"),
-    pytest.param(put(BASE, ("cart", "owner"), ""), "cart.owner", id="owner-empty"),
-    pytest.param(
-        put(BASE, (*P4, "priority"), "10"), "packages[3].priority", id="priority-a-string"
-    ),
-    pytest.param(put(BASE, (*P4, "pauses"), {}), "packages[3].pauses", id="pauses-an-object"),
-    pytest.param(put(BASE, ("version",), True), "version", id="version-true"),
+    ("lines-an-object", ("cart", "lines"), {}),
+    ("units-a-string", ("cart", "lines", 0, "units"), "2"),
+    ("units-a-fraction", ("cart", "lines", 0, "units"), 1.5),
+    ("flag-a-number", ("settings", "any_type"), 1),
+    ("owner-null", ("cart", "owner"), None),
+    ("owner-empty", ("cart", "owner"), ""),
+    ("priority-a-string", (*P4, "priority"), "10"),
+    ("pauses-an-object", (*P4, "pauses"), {}),
+    ("version-true", ("version",), True),
     # names not in the list, numbers out of range
-    pytest.param(
-        put(BASE, ("policy", "line_order"), "random"), "policy.line_order", id="bad-line-order"
-    ),
-    pytest.param(put(BASE, ("policy", "expiry"), "midnight"), "policy.expiry", id="bad-expiry"),
-    pytest.param(
-        put(BASE, ("cart", "lines", 0, "charge_by"), "week"),
-        "cart.lines[0].charge_by",
-        id="bad-charge-by",
-    ),
-    pytest.param(put(BASE, ("cart", "lines", 0, "units"), 0), "cart.lines[0].units", id="units-0"),
-    pytest.param(put(BASE, (*P4, "priority"), 101), "packages[3].priority", id="priority-101"),
-    pytest.param(
-        put(BASE, ("packages", 0, "credits", 0, "remaining"), -1),
-        "packages[0].credits[0].remaining",
-        id="remaining-below-0",
-    ),
-    pytest.param(put(BASE, ("version",), 2), "version", id="version-2"),
+    ("bad-line-order", ("policy", "line_order"), "random"),
+    ("bad-expiry", ("policy", "expiry"), "midnight"),
+    ("bad-charge-by", ("cart", "lines", 0, "charge_by"), "week"),
+    ("units-0", ("cart", "lines", 0, "units"), 0),
+    ("priority-101", (*P4, "priority"), 101),
+    ("remaining-below-0", ("packages", 0, "credits", 0, "remaining"), -1),
+    ("version-2", ("version",), 2),
     # the shape of money, dates, date-times, times of day, currencies
-    pytest.param(
-        put(BASE, ("cart", "lines", 0, "unit_price"), 30),
-        "cart.lines[0].unit_price",
-        id="money-a-number",
-    ),
-    pytest.param(
-        put(BASE, ("cart", "lines", 0, "unit_price"), "-30.00"),
-        "cart.lines[0].unit_price",
-        id="money-negative",
-    ),
-    pytest.param(
-        put(BASE, ("cart", "lines", 0, "unit_price"), "3e1"),
-        "cart.lines[0].unit_price",
-        id="money-exponent",
-    ),
-    pytest.param(
-        put(BASE, ("cart", "lines", 0, "unit_price"), "30.00\n"),
-        "cart.lines[0].unit_price",
-        id="money-newline",
-    ),
-    pytest.param(
-        put(BASE, ("rates", "downtown", "walk"), "1,000"), "rates.downtown.walk", id="rate-comma"
-    ),
-    pytest.param(
-        put(BASE, (*P5, "balance"), "40.0.0"), "packages[4].balance", id="balance-two-dots"
-    ),
-    pytest.param(
-        put(BASE, ("packages", 0, "expires_on"), "2026-3-31"),
-        "packages[0].expires_on",
-        id="date-unpadded",
-    ),
-    pytest.param(
-        put(BASE, (*P4, "pauses", 0, "from"), "2026-02-10T00:00"),
-        "packages[3].pauses[0].from",
-        id="date-with-a-time",
-    ),
-    pytest.param(put(BASE, ("at",), "2026-03-02"), "at", id="date-time-a-date"),
-    pytest.param(put(BASE, ("at",), "yesterday"), "at", id="date-time-a-word"),
-    pytest.param(
-        put(BASE, ("policy", "expires_at"), "25:00"), "policy.expires_at", id="time-of-day-25"
-    ),
-    pytest.param(put(BASE, ("currency",), "usd"), "currency", id="currency-lowercase"),
-    # rules between fields
+    ("money-a-number", ("cart", "lines", 0, "unit_price"), 30),
+    ("money-negative", ("cart", "lines", 0, "unit_price"), "-30.00"),
+    ("money-exponent", ("cart", "lines", 0, "unit_price"), "3e1"),
+    ("money-newline", ("cart", "lines", 0, "unit_price"), "30.00\n"),
+    ("rate-comma", ("rates", "downtown", "walk"), "1,000"),
+    ("balance-two-dots", (*P5, "balance"), "40.0.0"),
+    ("date-unpadded", ("packages", 0, "expires_on"), "2026-3-31"),
+    ("date-with-a-time", (*P4, "pauses", 0, "from"), "2026-02-10T00:00"),
+    ("date-time-a-date", ("at",), "2026-03-02"),
+    ("date-time-a-word", ("at",), "yesterday"),
+    ("time-of-day-25", ("policy", "expires_at"), "25:00"),
+    ("currency-lowercase", ("currency",), "usd"),
+    ("valid_for-empty", (*P4, "valid_for"), {}),
+    ("valid_for-two-units", (*P4, "valid_for"), {"days": 1, "months": 1}),
+    ("no-credit", ("packages", 0, "credits"), []),
+    ("pool-of-nothing", (*C4, "items"), []),
+]
+#: (id, where): the document without the key at *where* is refused there.
+DROPPED: list[tuple[str, tuple[Any, ...]]] = [
+    ("missing-at", ("at",)),
+    ("missing-unit_price", ("cart", "lines", 0, "unit_price")),
+    ("missing-credits", ("packages", 0, "credits")),
+    ("pool-missing-items", (*C4, "items")),
+    ("pause-missing-to", (*P4, "pauses", 0, "to")),
+]
+#: Documents refused elsewhere than where they were changed: the rules between fields.
+ELSEWHERE = [
     pytest.param(
         put(put(BASE, ("settings", "any_type"), False), ("settings", "greater_value"), True),
         "settings.greater_value",
@@ -305,16 +252,6 @@ STRUCTURAL = [
     pytest.param(
         put(BASE, (*P4, "days_to_expiration"), 30), "packages[3].valid_for", id="valid_for-and-days"
     ),
-    pytest.param(put(BASE, (*P4, "valid_for"), {}), "packages[3].valid_for", id="valid_for-empty"),
-    pytest.param(
-        put(BASE, (*P4, "valid_for"), {"days": 1, "months": 1}),
-        "packages[3].valid_for",
-        id="valid_for-two-units",
-    ),
-    pytest.param(put(BASE, ("packages", 0, "credits"), []), "packages[0].credits", id="no-credit"),
-    pytest.param(
-        put(BASE, (*C4, "items"), []), "packages[3].credits[0].items", id="pool-of-nothing"
-    ),
     pytest.param(
         put(BASE, (*C4, "items"), ["bath", "bath"]),
         "packages[3].credits[0].items[1]",
@@ -329,6 +266,14 @@ STRUCTURAL = [
         "policy.line_order",
         id="optimal-beyond-1000-lines",
     ),
+]
+STRUCTURAL = [
+    *(
+        pytest.param(put(BASE, where, value), path_of(where), id=name)
+        for name, where, value in REPLACED
+    ),
+    *(pytest.param(drop(BASE, where), path_of(where), id=name) for name, where in DROPPED),
+    *ELSEWHERE,
 ]
 
 

@@ -627,8 +627,11 @@ class Field:
         then: tuple[Callable[[dict[str, Any], Mapping[str, Any], Context], None], ...] = (),
         notes: str = "",
         shown: Any = _ABSENT,
+        attr: str = "",
     ) -> None:
         self.key = key
+        #: The attribute of the model that holds it (default: the key).
+        self.attr = attr or key
         self.kind = kind
         self.required = required
         self.default = default
@@ -826,6 +829,60 @@ def _merge(*schemas: Schema) -> Schema:
     return out
 
 
+# -- building the engine's values -------------------------------------------------------------
+
+
+def maker(cls: type[_T], *names: str) -> Callable[..., _T]:
+    """A function making a *cls* from the values of its fields *names*, given in that order.
+
+    The one way the reader builds the engine's values. It does not run the class's validators
+    and converters again: every value it is given was checked by the reader as strictly as they
+    would check it, and is in its converted form (a sorted tuple where the converter sorts).
+    tests/test_scenario_reader.py rebuilds every value the reader makes through the public
+    constructor and requires an equal value. The fields not named take their defaults, and
+    ``init=False`` fields (memos) a fresh value of their factory, as the constructor gives them.
+    Made once per class at import: a field added to a model without a default fails here.
+    """
+    kind: Any = cls
+    fields = attrs.fields(kind)
+    init = {f.name: f for f in fields if f.init}
+    unknown = set(names) - set(init)
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no fields {sorted(unknown)}")
+    constant: list[tuple[str, Any]] = []
+    fresh: list[tuple[str, Callable[[], Any]]] = []
+    for f in fields:
+        if f.init and f.name in names:
+            continue
+        default = f.default
+        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            if default.takes_self:  # pragma: no cover - no model has one
+                raise TypeError(f"{cls.__name__}.{f.name}: a factory taking self")
+            fresh.append((f.name, default.factory))
+        elif default is attrs.NOTHING:
+            raise TypeError(f"{cls.__name__}.{f.name} has no default: the reader must give it")
+        else:
+            constant.append((f.name, default))
+    # The models are slotted: each field's slot descriptor sets it (as object.__setattr__
+    # would, a little faster).
+    setters = tuple(vars(cls)[name].__set__ for name in names)
+    settings = tuple((vars(cls)[name].__set__, value) for name, value in constant)
+    factories = tuple((vars(cls)[name].__set__, factory) for name, factory in fresh)
+    new = object.__new__
+
+    def make(*values: Any) -> _T:
+        made: _T = new(cls)
+        for set_field, value in zip(setters, values):  # noqa: B905 (callers give every name)
+            set_field(made, value)
+        for set_field, value in settings:
+            set_field(made, value)
+        for set_field, factory in factories:
+            set_field(made, factory())
+        return made
+
+    return make
+
+
 class Obj(Kind):
     """An object of known fields, read in *order* (default: as listed) and built by *build*.
 
@@ -837,7 +894,7 @@ class Obj(Kind):
     def __init__(
         self,
         fields: Sequence[Field],
-        build: Callable[[dict[str, Any], Context], Any],
+        build: Callable[[dict[str, Any], Context], Any] | type,
         *,
         name: str | None = None,
         order: Sequence[str] = (),
@@ -845,6 +902,14 @@ class Obj(Kind):
         notes: str = "",
     ) -> None:
         self.fields = tuple(fields)
+        if isinstance(build, type):  # a model: each field is the attribute its attr names
+            make: Callable[..., Any] = maker(build, *(f.attr for f in self.fields))
+            keys = tuple(f.key for f in self.fields)
+
+            def build_model(values: dict[str, Any], _ctx: Context) -> Any:
+                return make(*map(values.__getitem__, keys))
+
+            build = build_model
         self.build = build
         self.name = name
         by_key = {f.key: f for f in self.fields}
@@ -971,89 +1036,10 @@ def _unknown(value: Mapping[str, Any], allowed: frozenset[str], allowed_text: st
             raise Bad(f"unknown key {key!r} (allowed: {allowed_text})", key)
 
 
-# -- building the engine's values -------------------------------------------------------------
-
-
-def maker(cls: type[_T], *names: str) -> Callable[..., _T]:
-    """A function making a *cls* from the values of its fields *names*, given in that order.
-
-    The one way the reader builds the engine's values. It does not run the class's validators
-    and converters again: every value it is given was checked by the reader as strictly as they
-    would check it, and is in its converted form (a sorted tuple where the converter sorts).
-    tests/test_scenario_reader.py rebuilds every value the reader makes through the public
-    constructor and requires an equal value. The fields not named take their defaults, and
-    ``init=False`` fields (memos) a fresh value of their factory, as the constructor gives them.
-    Made once per class at import: a field added to a model without a default fails here.
-    """
-    kind: Any = cls
-    fields = attrs.fields(kind)
-    init = {f.name: f for f in fields if f.init}
-    unknown = set(names) - set(init)
-    if unknown:
-        raise TypeError(f"{cls.__name__} has no fields {sorted(unknown)}")
-    constant: list[tuple[str, Any]] = []
-    fresh: list[tuple[str, Callable[[], Any]]] = []
-    for f in fields:
-        if f.init and f.name in names:
-            continue
-        default = f.default
-        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-            if default.takes_self:  # pragma: no cover - no model has one
-                raise TypeError(f"{cls.__name__}.{f.name}: a factory taking self")
-            fresh.append((f.name, default.factory))
-        elif default is attrs.NOTHING:
-            raise TypeError(f"{cls.__name__}.{f.name} has no default: the reader must give it")
-        else:
-            constant.append((f.name, default))
-    # The models are slotted: each field's slot descriptor sets it (as object.__setattr__
-    # would, a little faster).
-    setters = tuple(vars(cls)[name].__set__ for name in names)
-    settings = tuple((vars(cls)[name].__set__, value) for name, value in constant)
-    factories = tuple((vars(cls)[name].__set__, factory) for name, factory in fresh)
-    new = object.__new__
-
-    def make(*values: Any) -> _T:
-        made: _T = new(cls)
-        for set_field, value in zip(setters, values):  # noqa: B905 (callers give every name)
-            set_field(made, value)
-        for set_field, value in settings:
-            set_field(made, value)
-        for set_field, factory in factories:
-            set_field(made, factory())
-        return made
-
-    return make
-
-
-_new_line = maker(
-    Line, "id", "item", "unit_price", "units", "beneficiary", "charge_by", "credit_values"
-)
 _new_cart = maker(Cart, "owner", "location", "currency", "lines")
 _new_component = maker(
     Component, "item", "remaining", "hourly", "items", "substitutes", "overdraft"
 )
-_new_package = maker(
-    Package,
-    "id",
-    "owner",
-    "purchased_at",
-    "components",
-    "location",
-    "beneficiary",
-    "expires_on",
-    "days_to_expiration",
-    "expiry_starts",
-    "first_used_at",
-    "pricing_rules",
-    "priority",
-    "valid_from",
-    "valid_for",
-    "pauses",
-    "balance",
-    "items",
-)
-
-
 # -- the input document ----------------------------------------------------------------------
 
 
@@ -1173,12 +1159,7 @@ LINE: Final = Obj(
             notes="unique within the cart",
         ),
         Field("item", ID, required=True, notes="what is sold on this line"),
-        Field(
-            "for",
-            ID,
-            nullable=True,
-            notes="the beneficiary (pet, family member)",
-        ),
+        Field("for", ID, nullable=True, attr="beneficiary", notes="the beneficiary"),
         Field("unit_price", MONEY, required=True),
         Field("units", Whole(1), default=1),
         Field("charge_by", Choice(CHARGE_BY), default="each"),
@@ -1190,15 +1171,7 @@ LINE: Final = Obj(
             notes="item -> money: the line's own price for a credit of that item (pricing rules)",
         ),
     ],
-    lambda v, _ctx: _new_line(
-        v["id"],
-        v["item"],
-        v["unit_price"],
-        v["units"],
-        v["for"],
-        v["charge_by"],
-        v["credit_values"],
-    ),
+    Line,
     name="line",
     order=("id", "item", "unit_price", "units", "for", "charge_by", "credit_values"),
 )
@@ -1239,10 +1212,6 @@ CREDIT: Final = Obj(
             notes="what a credit pays for (or give pool and items)",
         ),
         Field(
-            "remaining", Whole(0), required=True, lowered_by="overdraft", notes="whole credits left"
-        ),
-        Field("hourly", BOOL, default=False, notes="a credit pays for one hour"),
-        Field(
             "pool",
             ID,
             unique=(("name", "pool {!r} is named like another component of the package"),),
@@ -1265,17 +1234,21 @@ CREDIT: Final = Obj(
             notes="with pool: the items its credits pay for as their own",
         ),
         Field(
+            "overdraft",
+            Whole(0),
+            default=0,
+            notes="how far below zero remaining may go",
+        ),
+        Field(
+            "remaining", Whole(0), required=True, lowered_by="overdraft", notes="whole credits left"
+        ),
+        Field("hourly", BOOL, default=False, notes="a credit pays for one hour"),
+        Field(
             "substitutes",
             ListOf(ID, unique="item {!r} appears twice", finish=_names),
             default=(),
             shown=[],
             notes="items a credit may also pay with any_type off (a cross-item use)",
-        ),
-        Field(
-            "overdraft",
-            Whole(0),
-            default=0,
-            notes="how far below zero remaining may go",
         ),
     ],
     lambda v, _ctx: _new_component(
@@ -1287,7 +1260,6 @@ CREDIT: Final = Obj(
         v["overdraft"],
     ),
     name="credit",
-    order=("item", "pool", "items", "overdraft", "remaining", "hourly", "substitutes"),
     rules=[Check(_substitutes_are_other_items, when="substitutes")],
 )
 
@@ -1326,28 +1298,6 @@ def _pauses(pauses: list[Pause]) -> tuple[Pause, ...]:
     return tuple(pauses[i] for i in ordered)
 
 
-def _build_package(v: dict[str, Any], _ctx: Context) -> Package:
-    return _new_package(
-        v["id"],
-        v["owner"],
-        v["purchased_at"],
-        v["credits"],
-        v["location"],
-        v["for"],
-        v["expires_on"],
-        v["days_to_expiration"],
-        v["expiry_starts"],
-        v["first_used_at"],
-        v["pricing_rules"],
-        v["priority"],
-        v["valid_from"],
-        v["valid_for"],
-        v["pauses"],
-        v["balance"],
-        v["items"],
-    )
-
-
 PACKAGE: Final = Obj(
     [
         Field(
@@ -1355,12 +1305,7 @@ PACKAGE: Final = Obj(
         ),
         Field("owner", ID, required=True, notes="the customer account that owns it"),
         Field("location", ID, nullable=True, notes="null = usable everywhere"),
-        Field(
-            "for",
-            ID,
-            nullable=True,
-            notes="null = every beneficiary of the owner",
-        ),
+        Field("for", ID, nullable=True, attr="beneficiary", notes="null = every beneficiary"),
         Field("purchased_at", MOMENT, required=True),
         Field(
             "expires_on",
@@ -1382,13 +1327,6 @@ PACKAGE: Final = Obj(
         ),
         Field("first_used_at", MOMENT, nullable=True),
         Field("pricing_rules", BOOL, default=False),
-        Field(
-            "credits",
-            ListOf(CREDIT, min_items=1, too_few="must hold at least one credit component"),
-            required_unless="balance",
-            default=(),
-            notes="the components (exactly one of credits and balance)",
-        ),
         Field(
             "priority",
             Whole(*PRIORITY_RANGE),
@@ -1424,28 +1362,17 @@ PACKAGE: Final = Obj(
             needs=("balance", "only a stored-value package (with balance) lists items"),
             notes="with balance only: the items it may pay (null: every item)",
         ),
+        Field(
+            "credits",
+            ListOf(CREDIT, min_items=1, too_few="must hold at least one credit component"),
+            required_unless="balance",
+            attr="components",
+            default=(),
+            notes="the components (exactly one of credits and balance)",
+        ),
     ],
-    _build_package,
+    Package,
     name="package",
-    order=(
-        "id",
-        "owner",
-        "location",
-        "for",
-        "purchased_at",
-        "expires_on",
-        "days_to_expiration",
-        "expiry_starts",
-        "first_used_at",
-        "pricing_rules",
-        "priority",
-        "valid_from",
-        "valid_for",
-        "pauses",
-        "balance",
-        "items",
-        "credits",
-    ),
 )
 
 
