@@ -8,12 +8,13 @@ Money('30.00', 'USD')
 from __future__ import annotations
 
 from ._version import __version__
-from .engine import apply
+from .engine import PreparedPackages, apply, prepare
 from .errors import (
     CurrencyMismatchError,
     InvalidTimeError,
     InvalidTypeError,
     InvalidValueError,
+    PluginError,
     PunchcardError,
     ScenarioError,
     SettingsError,
@@ -40,7 +41,9 @@ __all__ = [
     "Money",
     "Names",
     "Package",
+    "PluginError",
     "Policy",
+    "PreparedPackages",
     "PunchcardError",
     "Rates",
     "Redemption",
@@ -51,4 +54,5 @@ __all__ = [
     "__version__",
     "apply",
     "explain",
+    "prepare",
 ]

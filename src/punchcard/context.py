@@ -80,7 +80,8 @@ class Context:
         "_balances",
         "_times",
         "_value",
-        "_value_key",
+        "_value_line",
+        "_value_slot",
         "at",
         "at_utc",
         "cart",
@@ -121,7 +122,8 @@ class Context:
         self.valuation = valuation
         self._balances = balances
         self._times = times
-        self._value_key: tuple[int, int] | None = None
+        self._value_slot = -1
+        self._value_line: Line | None = None
         self._value: Money | None = None
 
     def remaining(self, candidate: Candidate) -> int:
@@ -159,11 +161,11 @@ class Context:
     def credit_value(self, candidate: Candidate, line: Line) -> Money | None:
         """What one credit of *candidate* is worth on *line* (``None``: cannot be determined),
         as the policy's valuation says; asked once per candidate and line."""
-        key = (candidate.slot, id(line))
-        if self._value_key == key:
+        if self._value_slot == candidate.slot and self._value_line is line:
             return self._value
         value = checked_value(self.valuation, candidate, line, self)
-        self._value_key = key
+        self._value_slot = candidate.slot
+        self._value_line = line
         self._value = value
         return value
 

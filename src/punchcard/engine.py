@@ -32,7 +32,7 @@ from .errors import (
     PluginError,
 )
 from .expiry import ExpiryMode, PackageTimes, package_times
-from .limits import MAX_OPTIMAL_LINES, MAX_OPTIMAL_OFFERS, MAX_PAIRS
+from .limits import MAX_OPTIMAL_LINES, MAX_OPTIMAL_WORK, MAX_PAIRS
 from .models import Cart, Line, Package, Rates, RatesInput, Settings
 from .money import Money
 from .policy import Checks, CompiledPolicy, Policy
@@ -80,6 +80,12 @@ class PreparedPackages:
     #: Rankings of these packages by the package orders that rank by the package alone
     #: (made by the first checkout that uses one).
     _rankings: dict[object, _Ranking] = attrs.field(repr=False, init=False, factory=dict, eq=False)
+    #: The candidate of each slot (immutable values, made by the first checkout that offers it).
+    _candidates: list[Candidate | None] = attrs.field(repr=False, init=False, eq=False)
+
+    @_candidates.default
+    def _no_candidates(self) -> list[Candidate | None]:
+        return [None] * len(self._layout.balances)
 
 
 class _Layout(NamedTuple):
@@ -313,7 +319,7 @@ class _Checkout:
         self.slot_index = layout.slot_index
         self.debt = layout.floors
         self.has_debt = any(layout.floors)
-        self.candidates: list[Candidate | None] = [None] * len(balances)
+        self.candidates = prepared._candidates
         self.none = len(compiled.rules)
         #: Per package: the rank of the first package rule it fails (``none``: none), and
         #: whether it may pay at all; ``None`` until it is first offered.
@@ -348,18 +354,8 @@ class _Checkout:
         *position* fails, or the number of rules when none does; checked once per checkout."""
         failed = self.fails[position]
         if failed is None:
-            failed = self.none
-            ctx = self.ctx
-            line = self.lines[0]
             candidate = self.candidate(self.first_slot[position])
-            for rank, rule, predicate, _ in self.checks.package:
-                answer = predicate(candidate, line, ctx)
-                if answer is True:
-                    continue
-                if answer is not False:
-                    _answer(rule, answer)  # raises
-                failed = rank
-                break
+            failed = self.checks.package_fail(candidate, self.lines[0], self.ctx)
             self.fails[position] = failed
             # Owner isolation holds whatever the rules: another owner's credits never pay, even
             # under a policy that leaves R1 out (R1 then only stops being reported).
@@ -431,18 +427,19 @@ class _Checkout:
 
     def offer(self, slot: int, line: Line, price: int) -> int | None:
         """What one credit of *slot* takes off *line* (minor units), or ``None`` when a rule
-        refuses it. Credits left are the caller's business."""
-        if not self.may_pay(slot):
+        refuses it (the package rules, then the line and component rules, in rank order).
+        Credits left are the caller's business."""
+        position = self.slot_package[slot]
+        usable = self.usable[position]
+        if usable is None:
+            self.package_fail(position)
+            usable = self.usable[position]
+        if not usable:
             return None
         candidate = self.candidates[slot] or self.candidate(slot)
         ctx = self.ctx
-        for _rank, rule, predicate, _ in self.checks.item:
-            answer = predicate(candidate, line, ctx)
-            if answer is True:
-                continue
-            if answer is False:
-                return None
-            _answer(rule, answer)  # raises
+        if self.checks.item_fail(candidate, line, ctx) != self.none:
+            return None
         value = ctx.credit_value(candidate, line)
         if value is None:
             return None  # no value, nothing to take off (even under a policy without R9)
@@ -519,15 +516,18 @@ class _Checkout:
             price = self.prices[li]
             mine: list[tuple[int, int]] = []
             for slot in (*self.ranking.own.get(line.item, ()), *self.others(line.item)):
+                if balances[slot] <= 0:
+                    continue  # nothing to give from credits left (overdraft comes after)
                 per_credit = self.offer(slot, line, price)
                 if per_credit is not None:
                     mine.append((slot, per_credit))
             count += len(mine)
-            if count > MAX_OPTIMAL_OFFERS:
+            if count * len(lines) > MAX_OPTIMAL_WORK:
                 raise InvalidValueError(
                     "line_order",
-                    f"'optimal' solves at most {MAX_OPTIMAL_OFFERS} (line, credit) offers at "
-                    "once; this cart has more (use another line order)",
+                    f"'optimal' takes on at most {MAX_OPTIMAL_WORK} lines x offers; this cart has "
+                    f"{len(lines)} lines and more than {count} (line, credit) offers (use another "
+                    "line order; see docs/limits.md)",
                 )
             offers.append(mine)
         capacities = [left if left > 0 else 0 for left in balances]
@@ -551,7 +551,8 @@ class _Checkout:
             due[li] -= count * per_credit
         balances = self.ctx._balances
         ctx = self.ctx
-        checks = [c for c in self.checks.item if c[3]]
+        balance_fail = self.checks.balance_fail
+        none = self.none
         for li in order:
             owed = due[li]
             if owed <= 0:
@@ -562,7 +563,7 @@ class _Checkout:
                 if left <= 0 or not self.may_pay(slot):
                     continue
                 candidate = self.candidate(slot)
-                if all(_answer(r, p(candidate, line, ctx)) for _k, r, p, _b in checks):
+                if balance_fail(candidate, line, ctx) == none:
                     take = owed if owed < left else left
                     balances[slot] = left - take
                     owed -= take
@@ -622,16 +623,10 @@ class _Checkout:
         order), on the balances as they stand; the number of rules when none fails."""
         candidate = self.candidate(slot)
         failed = self.package_fail(self.slot_package[slot])
-        stored = candidate.component is None
-        ctx = self.ctx
-        for rank, rule, predicate, on_balance in self.checks.item:
-            if rank >= failed:
-                break
-            if stored and not on_balance:
-                continue
-            if not _answer(rule, predicate(candidate, line, ctx)):
-                return rank
-        return failed
+        judge = (
+            self.checks.item_fail if candidate.component is not None else self.checks.balance_fail
+        )
+        return min(failed, judge(candidate, line, self.ctx))
 
     def rejections(self, credits_taken: list[int]) -> tuple[Rejection, ...]:
         """Why each package took nothing off each line that wanted more credits, on the final

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["MAX_OPTIMAL_LINES", "MAX_OPTIMAL_OFFERS", "MAX_PAIRS"]
+__all__ = ["MAX_OPTIMAL_LINES", "MAX_OPTIMAL_WORK", "MAX_PAIRS"]
 
 #: The most lines ``line_order="optimal"`` allocates: the flow grows with lines x candidates.
 MAX_OPTIMAL_LINES: Final = 1000
-#: The most (line, candidate) offers ``optimal`` solves at once (the edges of its flow).
-MAX_OPTIMAL_OFFERS: Final = 20000
+#: The most work ``optimal`` takes on: lines x (line, credit) offers. Its min-cost flow may need
+#: a phase per line, each over every offer: at this bound the worst carts measured (1,000 lines
+#: competing for 950 credits of 5 packages) took under a second on a loaded 2-core machine;
+#: ten times more took 3 s, and the review's 1,000-line document 40 s.
+MAX_OPTIMAL_WORK: Final = 5_000_000
 #: The most (line, package) pairs of one checkout: the rejections are one entry per pair of a
 #: line that wants more credits and a package that took nothing off it.
 MAX_PAIRS: Final = 500000

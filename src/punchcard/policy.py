@@ -25,7 +25,7 @@ from .rules.ordering import LINE_ORDERS, PACKAGE_ORDERS, LineOrder, PackageOrder
 from .timeutil import parse_time_of_day
 from .valuation.credit_value import VALUATIONS
 
-__all__ = ["Checks", "CompiledPolicy", "Policy", "RuleCheck"]
+__all__ = ["Checks", "CompiledPolicy", "FirstFail", "Policy", "RuleCheck"]
 
 
 def _lookup(registry: dict[str, Any], field: str, protocol: type, value: Any) -> Any:
@@ -220,9 +220,24 @@ class CompiledPolicy:
 
 
 class Checks:
-    """The rules of a policy under one :class:`Settings`, as the engine runs them."""
+    """The rules of a policy under one :class:`Settings`, as the engine runs them.
 
-    __slots__ = ("cross_item_admitted", "item", "package")
+    The rules of each scope are compiled into one function ``(candidate, line, ctx) -> int``
+    that returns the rank (in the policy's rules) of the first rule the candidate fails, or the
+    number of rules when none fails. A rule that gives its ``test`` (a Python expression, as the
+    built-in rules do) is written into that function as it is; any other rule is called through
+    its fast form and its answer checked to be a bool. The source is kept in ``source``.
+    """
+
+    __slots__ = (
+        "balance_fail",
+        "cross_item_admitted",
+        "item",
+        "item_fail",
+        "package",
+        "package_fail",
+        "source",
+    )
 
     def __init__(self, rules: tuple[Rule, ...], settings: Settings) -> None:
         package: list[RuleCheck] = []
@@ -248,6 +263,56 @@ class Checks:
         #: Whether a candidate that neither pays the line's item as its own nor lists it as a
         #: substitute may pass every rule.
         self.cross_item_admitted = cross
+        none = len(rules)
+        sources: list[str] = []
+        self.package_fail = _compile("package_fail", self.package, none, sources)
+        self.item_fail = _compile("item_fail", self.item, none, sources)
+        self.balance_fail = _compile(
+            "balance_fail", tuple(c for c in self.item if c[3]), none, sources
+        )
+        #: The Python source of the three functions.
+        self.source = "\n".join(sources)
+
+
+FirstFail = Callable[[Candidate, Line, Context], int]
+
+
+def _not_a_bool(rule: Rule, answer: object) -> None:
+    raise PluginError(rule, f"a rule must answer True or False, got {answer!r}")
+
+
+def _compile(name: str, checks: tuple[RuleCheck, ...], none: int, sources: list[str]) -> FirstFail:
+    """One function that runs *checks* in order and returns the rank of the first that fails."""
+    body = [
+        f"def {name}(candidate, line, ctx):",
+        "    package = candidate[0]",
+        "    component = candidate[1]",
+    ]
+    namespace: dict[str, object] = {"_not_a_bool": _not_a_bool}
+    for rank, rule, predicate, _ in checks:
+        test = getattr(rule, "test", None)
+        if isinstance(test, str) and predicate == getattr(rule, "passes", None):
+            names: dict[str, object] = getattr(rule, "test_names", {})
+            for key, value in names.items():
+                if namespace.setdefault(key, value) is not value:
+                    raise PluginError(rule, f"its test names {key!r}, which another rule uses")
+            body += [f"    if not ({test}):", f"        return {rank}"]
+        else:
+            namespace[f"_predicate_{rank}"] = predicate
+            namespace[f"_rule_{rank}"] = rule
+            body += [
+                f"    answer = _predicate_{rank}(candidate, line, ctx)",
+                "    if answer is not True:",
+                "        if answer is False:",
+                f"            return {rank}",
+                f"        _not_a_bool(_rule_{rank}, answer)",
+            ]
+    body.append(f"    return {none}")
+    source = "\n".join(body) + "\n"
+    sources.append(source)
+    exec(compile(source, f"<punchcard: {name}>", "exec"), namespace)  # compiled once per settings
+    function: FirstFail = namespace[name]  # type: ignore[assignment]
+    return function
 
 
 def _fast_form(rule: Rule, settings: Settings) -> Predicate | None:

@@ -33,18 +33,67 @@ __all__ = [
 ]
 
 
+#: The helpers the tests of the built-in rules call (the engine compiles tests with them).
+def _use(candidate: Candidate, item: str) -> int:
+    """0: the candidate pays *item* as its own; 1: as a listed substitute; 2: cross-item."""
+    component = candidate.component
+    if component is None or component.pays_as_own(item):
+        return 0
+    return 1 if item in component.substitutes else 2
+
+
+def _value_within_price(candidate: Candidate, line: Line, ctx: Context) -> bool:
+    value = ctx.credit_value(candidate, line)
+    return value is None or value.amount <= line.unit_price.amount
+
+
+def _balance_pays(candidate: Candidate, line: Line) -> bool:
+    items = candidate.package.items
+    return items is None or line.item in items
+
+
+#: The names a built-in rule's ``test`` may use besides ``candidate``, ``package``,
+#: ``component``, ``line`` and ``ctx``.
+TEST_NAMES: Final[dict[str, object]] = {
+    "_use": _use,
+    "_value_within_price": _value_within_price,
+    "_balance_pays": _balance_pays,
+}
+
+_PASSES = """
+def passes(self, candidate, line, ctx):
+    package = candidate[0]
+    component = candidate[1]
+    return True if ({test}) else False
+"""
+
+
 class _Builtin:
-    """A built-in rule: ``passes`` answers cheaply, ``detail`` explains a failure."""
+    """A built-in rule. Its ``test`` is the one statement of what it checks: a Python
+    expression over ``candidate``, ``package``, ``component``, ``line`` and ``ctx`` that is true
+    when the rule passes. ``passes`` is made from it, and the engine compiles the tests of a
+    policy's rules into one function (as attrs writes ``__init__`` once per class);
+    ``detail`` explains a failure."""
 
     __slots__ = ()
     code: ClassVar[str]
     rule_id: ClassVar[str]
+    test: ClassVar[str]
+    test_names: ClassVar[dict[str, object]] = TEST_NAMES
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        test = cls.__dict__.get("test")
+        if isinstance(test, str):
+            namespace = dict(TEST_NAMES)
+            exec(_PASSES.format(test=test), namespace)  # the rule's one test, compiled once
+            cls.passes = namespace["passes"]  # type: ignore[method-assign,assignment]
 
     def passes(self, candidate: Candidate, line: Line, ctx: Context) -> bool:
-        raise NotImplementedError
+        raise NotImplementedError  # pragma: no cover - made from ``test``
 
     def detail(self, candidate: Candidate, line: Line, ctx: Context) -> str:
-        raise NotImplementedError
+        raise NotImplementedError  # pragma: no cover
 
     def check(self, candidate: Candidate, line: Line, ctx: Context) -> Verdict:
         if self.passes(candidate, line, ctx):
@@ -56,14 +105,6 @@ class _Builtin:
         return self.passes
 
 
-def _use(candidate: Candidate, item: str) -> int:
-    """0: the candidate pays *item* as its own; 1: as a listed substitute; 2: cross-item."""
-    component = candidate.component
-    if component is None or component.pays_as_own(item):
-        return 0
-    return 1 if item in component.substitutes else 2
-
-
 @attrs.frozen
 class OwnerMatches(_Builtin):
     """R1: the package belongs to the cart's owner."""
@@ -71,9 +112,7 @@ class OwnerMatches(_Builtin):
     rule_id: ClassVar[str] = "R1"
     code: ClassVar[str] = "owner_mismatch"
     scope: ClassVar[Scope] = "package"
-
-    def passes(self, candidate: Candidate, line: Line, ctx: Context) -> bool:
-        return candidate.package.owner == ctx.cart.owner
+    test: ClassVar[str] = "package.owner == ctx.cart.owner"
 
     def detail(self, candidate: Candidate, line: Line, ctx: Context) -> str:
         return "the package belongs to another owner"
@@ -86,10 +125,7 @@ class BeneficiaryMatches(_Builtin):
     rule_id: ClassVar[str] = "R2"
     code: ClassVar[str] = "beneficiary_mismatch"
     scope: ClassVar[Scope] = "line"
-
-    def passes(self, candidate: Candidate, line: Line, ctx: Context) -> bool:
-        scoped = candidate.package.beneficiary
-        return scoped is None or scoped == line.beneficiary
+    test: ClassVar[str] = "package.beneficiary is None or package.beneficiary == line.beneficiary"
 
     def detail(self, candidate: Candidate, line: Line, ctx: Context) -> str:
         return f"the package is for {candidate.package.beneficiary!r} only"
@@ -102,9 +138,7 @@ class ValidAlready(_Builtin):
     rule_id: ClassVar[str] = "R3"
     code: ClassVar[str] = "not_yet_valid"
     scope: ClassVar[Scope] = "package"
-
-    def passes(self, candidate: Candidate, line: Line, ctx: Context) -> bool:
-        return ctx.times(candidate.package).valid_utc <= ctx.at_utc
+    test: ClassVar[str] = "ctx._times[package.id].valid_utc <= ctx.at_utc"
 
     def detail(self, candidate: Candidate, line: Line, ctx: Context) -> str:
         times = ctx.times(candidate.package)
@@ -120,9 +154,9 @@ class NotExpired(_Builtin):
     rule_id: ClassVar[str] = "R4"
     code: ClassVar[str] = "expired"
     scope: ClassVar[Scope] = "package"
-
-    def passes(self, candidate: Candidate, line: Line, ctx: Context) -> bool:
-        return not ctx.is_expired(candidate.package)
+    test: ClassVar[str] = (
+        "(_end := ctx._times[package.id].expires_utc) is None or ctx.at_utc < _end"
+    )
 
     def detail(self, candidate: Candidate, line: Line, ctx: Context) -> str:
         return "the package has expired"
@@ -135,9 +169,7 @@ class NotPaused(_Builtin):
     rule_id: ClassVar[str] = "R4a"
     code: ClassVar[str] = "paused"
     scope: ClassVar[Scope] = "package"
-
-    def passes(self, candidate: Candidate, line: Line, ctx: Context) -> bool:
-        return not candidate.package.pauses or not ctx.is_paused(candidate.package)
+    test: ClassVar[str] = "not package.pauses or not ctx.is_paused(package)"
 
     def detail(self, candidate: Candidate, line: Line, ctx: Context) -> str:
         for pause in candidate.package.pauses:
@@ -153,10 +185,9 @@ class LocationAllowed(_Builtin):
     rule_id: ClassVar[str] = "R5"
     code: ClassVar[str] = "location_mismatch"
     scope: ClassVar[Scope] = "package"
-
-    def passes(self, candidate: Candidate, line: Line, ctx: Context) -> bool:
-        location = candidate.package.location
-        return location is None or location == ctx.cart.location or ctx.settings.any_location
+    test: ClassVar[str] = (
+        "package.location is None or package.location == ctx.cart.location or ctx.settings.any_location"
+    )
 
     def detail(self, candidate: Candidate, line: Line, ctx: Context) -> str:
         return f"the package belongs to location {candidate.package.location!r}"
@@ -174,15 +205,9 @@ class TypeAllowed(_Builtin):
     code: ClassVar[str] = "type_mismatch"
     scope: ClassVar[Scope] = "component"
     applies_to_balance: ClassVar[bool] = True
-
-    def passes(self, candidate: Candidate, line: Line, ctx: Context) -> bool:
-        if ctx.settings.any_type:
-            return True
-        component = candidate.component
-        if component is None:
-            items = candidate.package.items
-            return items is None or line.item in items
-        return component.pays_as_own(line.item) or line.item in component.substitutes
+    test: ClassVar[str] = (
+        "ctx.settings.any_type or (_balance_pays(candidate, line) if component is None else (component.pays_as_own(line.item) or line.item in component.substitutes))"
+    )
 
     def detail(self, candidate: Candidate, line: Line, ctx: Context) -> str:
         component = candidate.component
@@ -207,10 +232,7 @@ class UnitMatches(_Builtin):
     rule_id: ClassVar[str] = "R7"
     code: ClassVar[str] = "unit_mismatch"
     scope: ClassVar[Scope] = "component"
-
-    def passes(self, candidate: Candidate, line: Line, ctx: Context) -> bool:
-        component = candidate.component
-        return component is None or component.hourly == (line.charge_by == "hour")
+    test: ClassVar[str] = 'component is None or component.hourly == (line.charge_by == "hour")'
 
     def detail(self, candidate: Candidate, line: Line, ctx: Context) -> str:
         if candidate.component is not None and candidate.component.hourly:
@@ -225,9 +247,7 @@ class PriceNotZero(_Builtin):
     rule_id: ClassVar[str] = "R8"
     code: ClassVar[str] = "zero_price"
     scope: ClassVar[Scope] = "line"
-
-    def passes(self, candidate: Candidate, line: Line, ctx: Context) -> bool:
-        return bool(line.unit_price.amount) or ctx.settings.zero_price_items
+    test: ClassVar[str] = "line.unit_price.amount or ctx.settings.zero_price_items"
 
     def detail(self, candidate: Candidate, line: Line, ctx: Context) -> str:
         return "the line costs nothing"
@@ -244,9 +264,9 @@ class ValueKnown(_Builtin):
     rule_id: ClassVar[str] = "R9"
     code: ClassVar[str] = "no_rate"
     scope: ClassVar[Scope] = "component"
-
-    def passes(self, candidate: Candidate, line: Line, ctx: Context) -> bool:
-        return _use(candidate, line.item) == 1 or ctx.credit_value(candidate, line) is not None
+    test: ClassVar[str] = (
+        "_use(candidate, line.item) == 1 or ctx.credit_value(candidate, line) is not None"
+    )
 
     def detail(self, candidate: Candidate, line: Line, ctx: Context) -> str:
         item = candidate.component.item if candidate.component else candidate.package.id
@@ -261,12 +281,9 @@ class ValueWithinPrice(_Builtin):
     rule_id: ClassVar[str] = "R10"
     code: ClassVar[str] = "value_exceeds_price"
     scope: ClassVar[Scope] = "component"
-
-    def passes(self, candidate: Candidate, line: Line, ctx: Context) -> bool:
-        if _use(candidate, line.item) != 2 or ctx.settings.greater_value:
-            return True
-        value = ctx.credit_value(candidate, line)
-        return value is None or value.amount <= line.unit_price.amount
+    test: ClassVar[str] = (
+        "_use(candidate, line.item) != 2 or ctx.settings.greater_value or _value_within_price(candidate, line, ctx)"
+    )
 
     def detail(self, candidate: Candidate, line: Line, ctx: Context) -> str:
         return f"a credit is worth {ctx.credit_value(candidate, line)}, more than {line.unit_price}"
@@ -284,11 +301,9 @@ class CreditsLeft(_Builtin):
     code: ClassVar[str] = "exhausted"
     scope: ClassVar[Scope] = "component"
     applies_to_balance: ClassVar[bool] = True
-
-    def passes(self, candidate: Candidate, line: Line, ctx: Context) -> bool:
-        component = candidate.component
-        floor = 0 if component is None else -component.overdraft
-        return ctx.remaining(candidate) > floor
+    test: ClassVar[str] = (
+        "ctx._balances[candidate[3]] > (0 if component is None else -component.overdraft)"
+    )
 
     def detail(self, candidate: Candidate, line: Line, ctx: Context) -> str:
         if candidate.component is None:

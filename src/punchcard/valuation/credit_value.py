@@ -60,9 +60,13 @@ class LinePrice:
     name: ClassVar[str] = "line_price"
 
     def credit_value(self, candidate: Candidate, line: Line, ctx: Context) -> Money | None:
-        if candidate.pays_as_own(line.item):
-            own = _pricing_rule(candidate, line, line.item)
-            return line.unit_price if own is None else own
+        component = candidate.component
+        if component is None or component.pays_as_own(line.item):
+            if candidate.package.pricing_rules:
+                own = line.credit_value(line.item)
+                if own is not None:
+                    return own
+            return line.unit_price
         return _other_item_value(candidate, line, ctx)
 
 
@@ -77,7 +81,8 @@ class DefaultRate:
     name: ClassVar[str] = "default_rate"
 
     def credit_value(self, candidate: Candidate, line: Line, ctx: Context) -> Money | None:
-        if candidate.pays_as_own(line.item):
+        component = candidate.component
+        if component is None or component.pays_as_own(line.item):
             own = _pricing_rule(candidate, line, line.item)
             if own is not None:
                 return own
