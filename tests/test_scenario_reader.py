@@ -288,6 +288,9 @@ def test_a_document_read_twice_gives_the_same_answer_and_keeps_no_package_betwee
     assert not any(a is b for a, b in zip(first.packages, second.packages, strict=True))
     assert first.policy is second.policy
     assert first.settings is second.settings
+    # ... and the policy is compiled once for both (Policy.compile: the engine's rules written
+    # into functions per settings, which costs more than the checkout itself).
+    assert sc._compiled(first.policy) is sc._compiled(second.policy)
     assert sc.evaluate(copy.deepcopy(doc)) == sc.evaluate(copy.deepcopy(doc))
 
 

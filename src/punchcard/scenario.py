@@ -23,6 +23,7 @@ punchcard.errors.ScenarioError: currency: must be an ISO 4217 currency code (a s
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -33,7 +34,7 @@ from .engine import apply
 from .errors import PunchcardError, ScenarioError
 from .limits import MAX_PAIRS
 from .models import Cart, Package, Rates, Settings
-from .policy import Policy
+from .policy import CompiledPolicy, Policy
 from .results import Application
 from .timeutil import to_local
 
@@ -107,9 +108,16 @@ class Scenario:
             as_of=self.at,
             timezone=self.timezone,
             settings=self.settings,
-            policy=self.policy,
+            policy=_compiled(self.policy),
             rates=self.rates,
         )
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(policy: Policy) -> CompiledPolicy:
+    # The documents of a business name the same few policies (the reader gives equal names one
+    # Policy value): each is compiled once, and keeps its forms per settings (Policy.compile).
+    return policy.compile()
 
 
 def parse(document: Any) -> Scenario:
