@@ -338,35 +338,31 @@ def _read_version(value: Any, _ctx: Context) -> int:
     raise Bad(f"must be the integer 1, got {describe(value)}")
 
 
-def _read_currency(value: Any, ctx: Context) -> str:
+def _checked_text(value: Any, expected: str, check: Callable[[str], _T]) -> _T:
+    """What *check* (which refuses with an InvalidValueError) makes of *value*, a string."""
     if not isinstance(value, str):
-        raise Bad(f"must be an ISO 4217 currency code (a string), got {describe(value)}")
+        raise Bad(f"{expected}, got {describe(value)}")
     try:
-        ctx.digits = currency_precision(value)
+        return check(value)
     except InvalidValueError as exc:
         raise Bad(exc.message) from None
+
+
+def _read_currency(value: Any, ctx: Context) -> str:
+    expected = "must be an ISO 4217 currency code (a string)"
+    ctx.digits = _checked_text(value, expected, currency_precision)
     ctx.currency = value
-    return value
+    return ctx.currency
 
 
 def _read_zone(value: Any, ctx: Context) -> dt.tzinfo:
-    if not isinstance(value, str):
-        raise Bad(f"must be an IANA time zone name, got {describe(value)}")
-    try:
-        ctx.tz = zone(value)
-    except InvalidValueError as exc:
-        raise Bad(exc.message) from None
+    ctx.tz = _checked_text(value, "must be an IANA time zone name", zone)
     return ctx.tz
 
 
 def _read_time_of_day(value: Any, _ctx: Context) -> str:
-    if not isinstance(value, str):
-        raise Bad(f"must be a string 'HH:MM', got {describe(value)}")
-    try:
-        parse_time_of_day(value)
-    except InvalidValueError as exc:
-        raise Bad(exc.message) from None
-    return value
+    _checked_text(value, "must be a string 'HH:MM'", parse_time_of_day)
+    return str(value)
 
 
 def _read_money(value: Any, ctx: Context) -> Money:
