@@ -11,9 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import __version__
-from .errors import InvalidValueError, ScenarioError
-from .explanations import explain
-from .scenario import dumps, evaluate, loads, parse
+from .errors import ScenarioError
+from .scenario import dumps, evaluate, loads
 
 __all__ = ["main"]
 
@@ -53,16 +52,6 @@ def _read(path: str) -> Any:
     return loads(decoded)
 
 
-def _explanation(document: Any, locale: str) -> list[str]:
-    """The sentences of ``--explain``: :func:`punchcard.explanations.explain` for customers."""
-    try:
-        return explain(parse(document).run(), locale=locale)
-    except InvalidValueError as exc:
-        if exc.field != "locale":  # pragma: no cover - evaluate() accepted the document
-            raise
-        raise ScenarioError("--locale", exc.message) from None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (0 done, 2 bad input)."""
     args = _parser().parse_args(argv)
@@ -73,9 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             document = DEMO
         else:
             document = _read(args.file)
-        result = evaluate(document)
-        if args.explain:
-            result["explanation"] = _explanation(document, args.locale)
+        result = evaluate(document, explain=args.explain, locale=args.locale)
     except ScenarioError as exc:
         print(f"punchcard: error: {exc.path}: {exc.message}", file=sys.stderr)
         return 2

@@ -646,6 +646,7 @@ class _Checkout:
             settings=self.settings,
             policy=self.compiled.policy,
             rates=self.ctx.rates,
+            expires_at=self.compiled.expires_at,
             explain=lambda: self.rejections(credits_taken),
         )
 

@@ -4,15 +4,15 @@ A till never comes near them; they keep a hostile or broken input from holding a
 for long (``docs/limits.md``). Past one, the engine refuses the input at once with an
 :class:`~punchcard.errors.InvalidValueError` naming the field.
 
->>> MAX_OPTIMAL_LINES, MAX_PAIRS
-(1000, 500000)
+>>> MAX_OPTIMAL_LINES, MAX_PAIRS, MAX_PACKAGES
+(1000, 500000, 5000)
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["MAX_OPTIMAL_LINES", "MAX_OPTIMAL_WORK", "MAX_PAIRS"]
+__all__ = ["MAX_OPTIMAL_LINES", "MAX_OPTIMAL_WORK", "MAX_PACKAGES", "MAX_PAIRS"]
 
 #: The most lines ``line_order="optimal"`` allocates: the flow grows with lines x candidates.
 MAX_OPTIMAL_LINES: Final = 1000
@@ -24,3 +24,6 @@ MAX_OPTIMAL_WORK: Final = 5_000_000
 #: The most (line, package) pairs of one checkout: the rejections are one entry per pair of a
 #: line that wants more credits and a package that took nothing off it.
 MAX_PAIRS: Final = 500000
+#: The most packages a scenario document may hold: an owner's packages on file, with room to
+#: spare (a document of more is refused before its packages are read).
+MAX_PACKAGES: Final = 5000

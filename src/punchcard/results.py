@@ -126,6 +126,8 @@ class Application:
     _settings: Settings = attrs.field(repr=False, alias="settings")
     _policy: Policy = attrs.field(repr=False, alias="policy")
     _rates: Rates = attrs.field(repr=False, alias="rates")
+    #: The policy's expiry time of day, as a time after local midnight.
+    _expires_at: dt.timedelta = attrs.field(repr=False, alias="expires_at", eq=False)
     _explain: Callable[[], tuple[Rejection, ...]] = attrs.field(
         repr=False, alias="explain", eq=False
     )
@@ -223,7 +225,7 @@ class Application:
         tz = self.at.tzinfo
         assert tz is not None
         policy = self._policy
-        return package_times(self.package(package_id), tz, policy.expires_at_delta, policy.expiry)
+        return package_times(self.packages[position], tz, self._expires_at, policy.expiry)
 
     @functools.cached_property
     def events(self) -> tuple[CreditsRedeemed, ...]:
@@ -338,7 +340,7 @@ class Application:
 
     def package(self, package_id: str) -> Package:
         """The new state of the package with id *package_id*."""
-        for package in self.packages:
-            if package.id == package_id:
-                return package
-        raise KeyError(package_id)
+        position = self._positions.get(package_id)
+        if position is None:
+            raise KeyError(package_id)
+        return self.packages[position]
