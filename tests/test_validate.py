@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 
 from punchcard import Cart, Component, Line, Money, Package, Rates, apply
-from punchcard._validate import MAX_COUNT, MAX_ID_LENGTH, check_count, check_identifier, show
+from punchcard._validate import (
+    MAX_COUNT,
+    MAX_ID_LENGTH,
+    check_count,
+    check_identifier,
+    is_identifier,
+    show,
+)
 from punchcard.errors import InvalidTypeError, InvalidValueError, PunchcardError
 from punchcard.lifecycle import Actor, PackageType, TypeComponent
 
@@ -298,3 +305,25 @@ def test_issue10_item10_apply_with_rates_d_5_is_a_type_error_naming_the_location
             rates={"d": 5},  # type: ignore[dict-item]
         )
     assert str(info.value) == "rates.d: must be a mapping item -> Money, got 5"
+
+
+def test_issue10_item9_a_line_whose_total_leaves_the_money_bound_is_refused_naming_units() -> None:
+    """unit_price x units is a Money too: a line whose total would have more than 38 digits is
+    refused when it is built, not in the middle of a checkout."""
+    price = Money("9" * 36, "USD")
+    assert line(unit_price=price).total == price
+    with pytest.raises(InvalidValueError) as info:
+        line(unit_price=price, units=2)
+    assert info.value.field == "units"
+    assert info.value.message.startswith("unit_price x units must stay within Money's 38 digits")
+    assert line(unit_price=Money("9" * 21 + ".99", "USD"), units=MAX_COUNT).total.minor < 10**38
+
+
+@pytest.mark.parametrize("value", ["p1", "🐶", "p" * MAX_ID_LENGTH, *NOT_IDS.values(), None, 1])
+def test_is_identifier_agrees_with_check_identifier(value: Any) -> None:
+    try:
+        check_identifier(value, "id")
+    except PunchcardError:
+        assert not is_identifier(value)
+    else:
+        assert is_identifier(value)

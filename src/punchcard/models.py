@@ -13,7 +13,7 @@ import attrs
 
 from . import _validate as v
 from .errors import CurrencyMismatchError, InvalidTypeError, InvalidValueError, SettingsError
-from .money import Money
+from .money import MAX_DIGITS, MAX_MINOR, Money
 
 __all__ = [
     "CHARGE_BY",
@@ -218,6 +218,12 @@ class Line:
     def __attrs_post_init__(self) -> None:
         if self.unit_price.amount < 0:
             raise InvalidValueError("unit_price", f"must not be negative, got {self.unit_price}")
+        if self.unit_price.minor * self.units >= MAX_MINOR:
+            raise InvalidValueError(
+                "units",
+                f"unit_price x units must stay within Money's {MAX_DIGITS} digits, got "
+                f"{self.unit_price} x {self.units}",
+            )
         for _item, money in self.credit_values:
             if money.currency != self.unit_price.currency:
                 raise CurrencyMismatchError(

@@ -24,14 +24,14 @@ import attrs
 from ._validate import show
 from .errors import CurrencyMismatchError, InvalidTypeError, InvalidValueError
 
-__all__ = ["MAX_DIGITS", "Money", "currency_precision", "split_exact", "sum_money"]
+__all__ = ["MAX_DIGITS", "MAX_MINOR", "Money", "currency_precision", "split_exact", "sum_money"]
 
 #: The most digits an amount may have once written at its currency's minor units:
 #: ``|amount| < 10**(38 - minor units)`` (below 10**36 dollars, 10**38 yen, 10**35 dinars).
 #: 38 is the largest ``DECIMAL`` precision of SQL Server, Oracle, Snowflake and Redshift.
 MAX_DIGITS: Final = 38
-#: The bound on the amount in minor units (exclusive).
-_LIMIT: Final = 10**MAX_DIGITS
+#: The bound on an amount in minor units (exclusive): ``|amount.minor| < MAX_MINOR``.
+MAX_MINOR: Final = 10**MAX_DIGITS
 #: Amounts written as text: ASCII digits ([0-9] is ASCII only, unlike \d), an optional "-" and
 #: an optional decimal part. What the ledger codec writes and reads.
 _PLAIN = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
@@ -129,7 +129,7 @@ def _to_decimal(value: object) -> Decimal:
         # -0 comes out of plain arithmetic (Decimal(-1) * 0): it is zero.
         return value.copy_abs() if value.is_zero() else value
     if isinstance(value, int):
-        if not -_LIMIT < value < _LIMIT:
+        if not -MAX_MINOR < value < MAX_MINOR:
             raise InvalidValueError("amount", _too_large(show(value)))
         return Decimal(value)
     if isinstance(value, str):
@@ -218,7 +218,7 @@ class Money:
         digits = _KNOWN.get(currency) if type(currency) is str else None
         if digits is None:
             digits = currency_precision(currency)
-        if not -_LIMIT < minor < _LIMIT:
+        if not -MAX_MINOR < minor < MAX_MINOR:
             raise InvalidValueError(
                 "minor", f"must have at most {MAX_DIGITS} digits, got {show(minor)}"
             )
@@ -259,7 +259,7 @@ class Money:
     def __mul__(self, other: object) -> Money:
         if isinstance(other, bool) or not isinstance(other, int):
             return NotImplemented
-        if not -_LIMIT < other < _LIMIT:  # beyond the bound whatever the amount, but 0
+        if not -MAX_MINOR < other < MAX_MINOR:  # beyond the bound whatever the amount, but 0
             if self.amount:
                 raise InvalidValueError("amount", _too_large(f"{self} * {show(other)}"))
             return self
