@@ -126,8 +126,11 @@ def _to_decimal(value: object) -> Decimal:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise InvalidValueError("amount", f"must be finite, got {value!r}")
-        # -0 comes out of plain arithmetic (Decimal(-1) * 0): it is zero.
-        return value.copy_abs() if value.is_zero() else value
+        if value.is_zero():  # -0 comes out of plain arithmetic (Decimal(-1) * 0): it is zero
+            return value.copy_abs()
+        if value.adjusted() >= MAX_DIGITS:  # beyond the bound of every currency
+            raise InvalidValueError("amount", _too_large(show(value)))
+        return value
     if isinstance(value, int):
         if not -MAX_MINOR < value < MAX_MINOR:
             raise InvalidValueError("amount", _too_large(show(value)))
@@ -185,7 +188,7 @@ class Money:
         amount = self.amount
         # Checked before quantize, which would write out every digit of 1E+999999999.
         if amount and amount.adjusted() >= MAX_DIGITS - digits:
-            raise InvalidValueError("amount", _too_large(show(amount), digits, self.currency))
+            raise InvalidValueError("amount", _too_large(repr(str(amount)), digits, self.currency))
         try:
             quantized = amount.quantize(Decimal(1).scaleb(-digits), context=_EXACT)
         except decimal.InvalidOperation:  # pragma: no cover - bounded above
