@@ -238,7 +238,13 @@ def is_expired(
     True
     >>> is_expired(None, dt.datetime(2099, 1, 1), ny, eod)
     False
+    >>> is_expired(dt.date.max, dt.datetime(9999, 12, 31, 18), ny, parse_time_of_day("24:00"))
+    False
     """
     if expires_on is None:
         return False
-    return to_local(at, tz) >= end_of_day(expires_on, tz, time_of_day)
+    try:
+        end = end_of_day(expires_on, tz, time_of_day)
+    except TimeOutOfRangeError:  # the end of 9999-12-31 is never reached
+        return False
+    return to_local(at, tz) >= end
