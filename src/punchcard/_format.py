@@ -30,6 +30,7 @@ from typing import Any, Final, TypeVar
 import attrs
 from dateutil.parser import isoparse
 
+from ._validate import MAX_COUNT, MAX_ID_LENGTH, check_identifier, is_identifier
 from .errors import InvalidTimeError, InvalidValueError, PunchcardError
 from .expiry import EXPIRY_MODES
 from .limits import MAX_OPTIMAL_LINES, MAX_PACKAGES, MAX_PAIRS
@@ -47,7 +48,7 @@ from .models import (
     Rates,
     Settings,
 )
-from .money import Money, currency_precision
+from .money import MAX_DIGITS, MAX_MINOR, Money, currency_precision
 from .policy import Policy
 from .rules.builtin import REASON_CODES
 from .rules.ordering import LINE_ORDERS, PACKAGE_ORDERS
@@ -259,8 +260,13 @@ class Scalar(Kind):
 
 
 def _read_id(value: Any, _ctx: Context) -> str:
-    if value and isinstance(value, str):
+    if is_identifier(value):
         return value
+    if value and isinstance(value, str):  # a string the models refuse as an id: say why
+        try:
+            check_identifier(value, "id")
+        except PunchcardError as exc:
+            raise Bad(getattr(exc, "message", str(exc))) from None
     raise Bad(f"must be a non-empty string, got {describe(value)}")
 
 
@@ -290,20 +296,30 @@ class Whole(Kind):
         maximum = self.maximum
         expected = self.expected(minimum)
 
+        highest = MAX_COUNT if maximum is None else maximum
+
         def read(value: Any, _ctx: Context) -> int:
             if (
                 type(value) is int or (isinstance(value, int) and not isinstance(value, bool))
-            ) and (minimum <= value and (maximum is None or value <= maximum)):
+            ) and minimum <= value <= highest:
                 return value
+            if (
+                maximum is None
+                and isinstance(value, int)
+                and not isinstance(value, bool)
+                and value > MAX_COUNT  # the models' bound of counts (docs/limits.md)
+            ):
+                raise Bad(
+                    "must be a whole number <= 10**15 (punchcard's limit for counts), "
+                    f"got {describe(value)}"
+                )
             raise Bad(f"{expected}, got {describe(value)}")
 
         return read
 
     def schema(self, defs: dict[str, Schema]) -> Schema:
-        out: Schema = {"type": "integer", "minimum": self.minimum}
-        if self.maximum is not None:
-            out["maximum"] = self.maximum
-        return out
+        maximum = MAX_COUNT if self.maximum is None else self.maximum
+        return {"type": "integer", "minimum": self.minimum, "maximum": maximum}
 
 
 class Choice(Kind):
@@ -384,10 +400,13 @@ def _read_money(value: Any, ctx: Context) -> Money:
     else:
         text = value[: match.start(1) - 1] + decimals + "0" * (digits - len(decimals))
     try:
-        try:
-            money = Money.from_minor(int(text), ctx.currency)
-        except ValueError:  # more digits than int() reads from a string: Decimal reads them
-            money = Money(value, ctx.currency)
+        minor = int(text)
+    except ValueError:  # more digits than int() reads from a string: Decimal reads them
+        minor = None
+    try:
+        money = (
+            Money(value, ctx.currency) if minor is None else Money.from_minor(minor, ctx.currency)
+        )
     except PunchcardError as exc:
         raise Bad(getattr(exc, "message", str(exc))) from None
     ctx.amounts[value] = money
@@ -428,7 +447,16 @@ def _read_date(value: Any, _ctx: Context) -> dt.date:
 
 
 #: A non-empty string: an id, an item, a location.
-ID: Final = Scalar(_read_id, {"type": "string", "minLength": 1})
+ID: Final = Scalar(
+    _read_id,
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_ID_LENGTH,
+        # No control character, line or paragraph separator, nor lone surrogate (docs/limits.md).
+        "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\ud800-\\udfff]*$",
+    },
+)
 #: true or false.
 BOOL: Final = Scalar(_read_bool, {"type": "boolean"})
 #: The integer 1.
@@ -565,7 +593,8 @@ class MapOf(Kind):
             key: Any = None
             try:
                 for key, raw in value.items():
-                    if not key or not isinstance(key, str):
+                    if not is_identifier(key):
+                        _read_id(key, ctx)  # raises, saying why
                         raise Bad(f"must be a non-empty string, got {describe(key)}")
                     out.append((key, element(raw, ctx)))
             except Bad as bad:
@@ -1142,6 +1171,16 @@ def _first(pair: tuple[str, Any]) -> str:
     return pair[0]
 
 
+def _line_total_within_bounds(values: dict[str, Any]) -> None:
+    """unit price x units stays within Money's digits, as :class:`punchcard.Line` requires."""
+    if values["unit_price"].minor * values["units"] >= MAX_MINOR:
+        raise Bad(
+            f"unit_price x units must stay within Money's {MAX_DIGITS} digits, got "
+            f"{values['unit_price']} x {values['units']}",
+            "units",
+        )
+
+
 LINE: Final = Obj(
     [
         Field(
@@ -1167,6 +1206,7 @@ LINE: Final = Obj(
     Line,
     name="line",
     order=("id", "item", "unit_price", "units", "for", "charge_by", "credit_values"),
+    rules=(Check(_line_total_within_bounds),),
 )
 
 CART: Final = Obj(

@@ -16,6 +16,7 @@ __all__ = [
     "PunchcardError",
     "ScenarioError",
     "SettingsError",
+    "TimeOutOfRangeError",
 ]
 
 
@@ -54,6 +55,19 @@ class SettingsError(InvalidValueError):
 
 class InvalidTimeError(InvalidValueError):
     """A local time that does not exist in the business's time zone (the hour skipped at DST)."""
+
+
+class TimeOutOfRangeError(InvalidTimeError, OverflowError):
+    """A date-time that leaves Python's calendar (years 1 to 9999) once read in UTC or in the
+    business's zone, such as ``datetime.max`` in New York.
+
+    It is an :class:`InvalidTimeError` naming the field, and an :class:`OverflowError` like the
+    error Python's own conversion raises, so code written for either keeps working.
+
+    >>> err = TimeOutOfRangeError("as_of", "must stay within years 1 to 9999, got '9999-12-31'")
+    >>> isinstance(err, InvalidTimeError), isinstance(err, OverflowError), err.field
+    (True, True, 'as_of')
+    """
 
 
 class CurrencyMismatchError(PunchcardError, ValueError):

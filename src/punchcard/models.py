@@ -15,7 +15,7 @@ from dateutil.relativedelta import relativedelta
 
 from . import _validate as v
 from .errors import CurrencyMismatchError, InvalidTypeError, InvalidValueError, SettingsError
-from .money import Money
+from .money import MAX_DIGITS, MAX_MINOR, Money
 
 __all__ = [
     "CHARGE_BY",
@@ -154,10 +154,8 @@ class Component:
         return _repr_omitting_defaults(self, ("items", "substitutes", "overdraft"))
 
     def __attrs_post_init__(self) -> None:
-        if self.remaining < -self.overdraft:
-            raise InvalidValueError(
-                "remaining", f"must be a whole number >= {-self.overdraft}, got {self.remaining}"
-            )
+        # remaining may go below zero down to the overdraft (X8); the bound of counts holds.
+        v.check_count(self.remaining, "remaining", -self.overdraft)
         if self.pays_as_own_any(self.substitutes):
             raise InvalidValueError(
                 "substitutes", f"{self.item!r} pays for its own items; they are not substitutes"
@@ -183,7 +181,9 @@ class Component:
 
 def _components(value: Iterable[Component]) -> tuple[Component, ...]:
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-        raise InvalidTypeError("components", f"must be a sequence of Component, got {value!r}")
+        raise InvalidTypeError(
+            "components", f"must be a sequence of Component, got {v.show(value)}"
+        )
     return tuple(value)
 
 
@@ -424,16 +424,17 @@ def _credit_values(value: object) -> tuple[tuple[str, Money], ...]:
     elif isinstance(value, (tuple, list)):
         pairs = list(value)
     else:
-        raise InvalidTypeError("credit_values", f"must be a mapping item -> Money, got {value!r}")
+        raise InvalidTypeError(
+            "credit_values", f"must be a mapping item -> Money, got {v.show(value)}"
+        )
     out: list[tuple[str, Money]] = []
     for pair in pairs:
         if not (isinstance(pair, tuple) and len(pair) == 2):
-            raise InvalidTypeError("credit_values", f"must map item -> Money, got {pair!r}")
+            raise InvalidTypeError("credit_values", f"must map item -> Money, got {v.show(pair)}")
         item, money = pair
-        if not isinstance(item, str) or not item:
-            raise InvalidValueError("credit_values", f"item must be a non-empty string: {item!r}")
+        v.check_identifier(item, "credit_values", "item")
         if not isinstance(money, Money):
-            raise InvalidTypeError("credit_values", f"{item!r} must be Money, got {money!r}")
+            raise InvalidTypeError("credit_values", f"{item!r} must be Money, got {v.show(money)}")
         if money.amount < 0:
             raise InvalidValueError("credit_values", f"{item!r} must not be negative")
         out.append((item, money))
@@ -475,6 +476,12 @@ class Line:
     def __attrs_post_init__(self) -> None:
         if self.unit_price.amount < 0:
             raise InvalidValueError("unit_price", f"must not be negative, got {self.unit_price}")
+        if self.unit_price.minor * self.units >= MAX_MINOR:
+            raise InvalidValueError(
+                "units",
+                f"unit_price x units must stay within Money's {MAX_DIGITS} digits, got "
+                f"{self.unit_price} x {self.units}",
+            )
         for _item, money in self.credit_values:
             if money.currency != self.unit_price.currency:
                 raise CurrencyMismatchError(
@@ -496,7 +503,7 @@ class Line:
 
 def _lines(value: Iterable[Line]) -> tuple[Line, ...]:
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-        raise InvalidTypeError("lines", f"must be a sequence of Line, got {value!r}")
+        raise InvalidTypeError("lines", f"must be a sequence of Line, got {v.show(value)}")
     return tuple(value)
 
 
@@ -529,7 +536,7 @@ class Cart:
         seen: set[str] = set()
         for i, line in enumerate(self.lines):
             if not isinstance(line, Line):
-                raise InvalidTypeError(f"lines[{i}]", f"must be a Line, got {line!r}")
+                raise InvalidTypeError(f"lines[{i}]", f"must be a Line, got {v.show(line)}")
             if line.id in seen:
                 raise InvalidValueError(f"lines[{i}].id", f"duplicate line id {line.id!r}")
             seen.add(line.id)
@@ -564,20 +571,23 @@ class Rates:
 
     def __attrs_post_init__(self) -> None:
         index: dict[tuple[str, str], Money] = {}
+        if not isinstance(self.entries, (tuple, list)):
+            raise InvalidTypeError(
+                "rates",
+                f"entries must be a tuple of (location, item, Money), got {v.show(self.entries)}",
+            )
         for entry in self.entries:
             if not (isinstance(entry, tuple) and len(entry) == 3):
                 raise InvalidTypeError(
-                    "rates", f"entries are (location, item, Money), got {entry!r}"
+                    "rates", f"entries are (location, item, Money), got {v.show(entry)}"
                 )
             location, item, money = entry
-            if not isinstance(location, str) or not location:
-                raise InvalidValueError(
-                    "rates", f"location must be a non-empty string: {location!r}"
-                )
-            if not isinstance(item, str) or not item:
-                raise InvalidValueError("rates", f"item must be a non-empty string: {item!r}")
+            v.check_identifier(location, "rates", "location")
+            v.check_identifier(item, f"rates.{location}", "item")
             if not isinstance(money, Money):
-                raise InvalidTypeError(f"rates.{location}.{item}", f"must be Money, got {money!r}")
+                raise InvalidTypeError(
+                    f"rates.{location}.{item}", f"must be Money, got {v.show(money)}"
+                )
             if money.amount < 0:
                 raise InvalidValueError(f"rates.{location}.{item}", "must not be negative")
             if (location, item) in index:
@@ -589,13 +599,19 @@ class Rates:
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Mapping[str, Money]]) -> Rates:
         """Build from ``{location: {item: Money}}``."""
-        return cls(
-            tuple(
-                (location, item, money)
-                for location, items in mapping.items()
-                for item, money in items.items()
+        if not isinstance(mapping, Mapping):
+            raise InvalidTypeError(
+                "rates", f"must be a mapping location -> item -> Money, got {v.show(mapping)}"
             )
-        )
+        entries: list[tuple[str, str, Money]] = []
+        for location, items in mapping.items():
+            v.check_identifier(location, "rates", "location")
+            if not isinstance(items, Mapping):
+                raise InvalidTypeError(
+                    f"rates.{location}", f"must be a mapping item -> Money, got {v.show(items)}"
+                )
+            entries.extend((location, item, money) for item, money in items.items())
+        return cls(tuple(entries))
 
     @classmethod
     def coerce(cls, value: RatesInput) -> Rates:
@@ -606,7 +622,7 @@ class Rates:
             return value
         if isinstance(value, Mapping):
             return cls.from_mapping(value)
-        raise InvalidTypeError("rates", f"must be Rates or a mapping, got {value!r}")
+        raise InvalidTypeError("rates", f"must be Rates or a mapping, got {v.show(value)}")
 
     def get(self, location: str, item: str) -> Money | None:
         """The default rate of *item* at *location*, or ``None``."""
