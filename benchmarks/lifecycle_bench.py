@@ -366,7 +366,6 @@ class LedgerStream:
                 tzinfo=p.tz
             ),
             cart_id=None,
-            source_event_id=f"engine-{fields['event_id']}",
         )
 
     def _hold(self, p: _Package, when: dt.datetime) -> LedgerEvent:

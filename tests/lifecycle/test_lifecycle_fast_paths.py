@@ -400,7 +400,6 @@ def ledgers(draw: Any, *, max_steps: int = 40) -> list[LedgerEvent]:
                 status=status,
                 scheduled_for=scheduled,
                 cart_id=draw(st.sampled_from([None, "cart-1"])),
-                source_event_id=f"engine-{step}",
             )
         elif op in (4, 5) and open_:
             rid, booking, line, r_item, credits, status = draw(st.sampled_from(open_))
@@ -593,7 +592,6 @@ def test_a_corrupted_ledger_is_refused_where_the_reference_refuses_it() -> None:
             amount=AMOUNTS[0],
             status="held",
             scheduled_for=START,
-            source_event_id="e",
         ),
     ]
     use = RedemptionUsed(
@@ -641,7 +639,6 @@ def test_a_redemption_keeps_the_event_values() -> None:
                 amount=amount,
                 status="used",
                 scheduled_for=START,
-                source_event_id="e",
             )
             for seq, amount in zip(
                 (2, 3, 4), (AMOUNTS[0], Money("25.00", USD), AMOUNTS[0]), strict=True

@@ -13,6 +13,7 @@ from lifecycle_kit import ADMIN, MONTHLY, NY, PASS10, THREE, Book, at, daycare_c
 from punchcard import Money, Settings
 from punchcard.lifecycle import (
     EVENT_TYPES,
+    FORMAT_VERSION,
     CreditsDeducted,
     LedgerError,
     LedgerState,
@@ -35,6 +36,7 @@ from punchcard.lifecycle import (
     state_as_of,
     use,
 )
+from punchcard.timeutil import zone
 
 
 def _every_kind() -> tuple[Book, list[tuple[dt.datetime, LedgerState]]]:
@@ -281,5 +283,117 @@ def test_purchase_event_keeps_the_price_and_zone() -> None:
     data = event_to_dict(event)
     assert data["price"] == {"amount": "250.00", "currency": "USD"}
     assert data["timezone"] == NY
-    assert data["at"] == "2026-03-01T10:00:00-05:00"
+    assert data["at"] == "2026-03-01T10:00:00-05:00[America/New_York]"
     assert Money(data["price"]["amount"], "USD") == event.price
+
+
+# -- the stored format: version and zones --------------------------------------------------------
+
+
+def test_issue9_item7_every_stored_event_carries_the_format_version() -> None:
+    book, _ = _every_kind()
+    assert FORMAT_VERSION == 1
+    assert {event_to_dict(e)["v"] for e in book.events} == {FORMAT_VERSION}
+
+
+def _previous_format(data: dict[str, object]) -> dict[str, object]:
+    """*data* as format version 0 wrote it: no "v", times without a zone name, a purchase without
+    ``defined_at``, a redemption with the engine event id it mirrored."""
+    old = {k: v for k, v in data.items() if k != "v"}
+    for key in ("at", "scheduled_for"):
+        if isinstance(old.get(key), str):
+            old[key] = str(old[key]).split("[")[0]
+    if old["type"] == "package_purchased":
+        del old["defined_at"]
+    if old["type"] == "credits_redeemed":
+        old["source_event_id"] = "ev-0123456789abcdef01234567"
+    return old
+
+
+def test_issue9_item7_the_previous_format_without_a_version_is_read() -> None:
+    book, _ = _every_kind()
+    old = [_previous_format(event_to_dict(e)) for e in book.events]
+    assert all("v" not in d and "[" not in str(d["at"]) for d in old)
+    assert any("source_event_id" in d for d in old)
+    read = [event_from_dict(json.loads(json.dumps(d))) for d in old]
+    # the same events (their times come back with their offsets, the same instants)
+    assert [e.at.utcoffset() for e in read] == [e.at.utcoffset() for e in book.events]
+    assert replay(read) == book.state
+    # and written again in the current format
+    assert all(event_to_dict(e)["v"] == 1 for e in read)
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "message"),
+    [
+        ({"v": 2}, "event.v", "unknown format version 2"),
+        ({"v": "1"}, "event.v", "unknown format version '1'"),
+        (
+            {"source_event_id": "ev-1"},
+            "event",
+            "unknown keys ['source_event_id'] for 'package_purchased'",
+        ),
+    ],
+)
+def test_issue9_item7_an_unknown_version_or_key_is_refused(
+    change: dict[str, object], path: str, message: str
+) -> None:
+    with pytest.raises(LedgerError) as info:
+        event_from_dict({**_purchase_dict(), **change})
+    assert (info.value.path, info.value.message) == (path, message)
+
+
+def test_issue9_item7_the_previous_format_never_had_zone_names_or_new_keys() -> None:
+    data = _purchase_dict()
+    del data["v"]  # a current dict without its version is not the previous format
+    with pytest.raises(LedgerError, match=r"unknown keys \['defined_at'\]"):
+        event_from_dict(data)
+    del data["defined_at"]
+    with pytest.raises(LedgerError, match=r"^event\.at: .*no \[zone\] before format version 1"):
+        event_from_dict(data)
+
+
+def test_issue10_item2_json_round_trip_is_exact_in_the_repeated_hour() -> None:
+    """01:10 EST on 1 Nov 2026 (the second 01:10 of the day, fold=1) comes back as 01:10 EST in
+    New York, not as a fixed offset and not as 01:10 EDT."""
+    ny = zone(NY)
+    est = dt.datetime(2026, 11, 1, 1, 10, tzinfo=ny, fold=1)
+    edt = est.replace(fold=0)
+    assert est.utcoffset() == -dt.timedelta(hours=5)
+    assert edt.utcoffset() == -dt.timedelta(hours=4)
+    for moment in (edt, est):
+        ev = CreditsDeducted(
+            event_id="x", package_id="p1", seq=2, at=moment, item="daycare_full", credits=1
+        )
+        data = json.loads(json.dumps(event_to_dict(ev)))
+        back = event_from_dict(data)
+        assert back == ev
+        assert back.at.tzinfo is ny
+        assert (back.at.fold, back.at.utcoffset()) == (moment.fold, moment.utcoffset())
+        assert back.at.astimezone(dt.timezone.utc) == moment.astimezone(dt.timezone.utc)
+    # two events 40 minutes apart are not equal, although their wall clocks are
+    one, other = (
+        CreditsDeducted(event_id="x", package_id="p1", seq=2, at=m, item="a", credits=1)
+        for m in (edt, est)
+    )
+    assert one != other
+    assert event_to_dict(one)["at"] == "2026-11-01T01:10:00-04:00[America/New_York]"
+    assert event_to_dict(other)["at"] == "2026-11-01T01:10:00-05:00[America/New_York]"
+
+
+def test_issue10_item2_a_stored_time_whose_offset_is_not_its_zone_is_refused() -> None:
+    data = _purchase_dict()
+    data["at"] = "2026-03-01T10:00:00-04:00[America/New_York]"  # New York is at -05:00 then
+    with pytest.raises(LedgerError, match=r"^event\.at: the offset of .* is not the offset"):
+        event_from_dict(data)
+    data["at"] = "2026-03-01T10:00:00-05:00[Mars/Olympus]"
+    with pytest.raises(LedgerError, match=r"^event\.at: must be a known IANA zone"):
+        event_from_dict(data)
+
+
+def test_events_refuse_a_local_time_that_does_not_exist() -> None:
+    from punchcard.errors import InvalidValueError
+
+    skipped = dt.datetime(2026, 3, 8, 2, 30, tzinfo=zone(NY))  # clocks go from 02:00 to 03:00
+    with pytest.raises(InvalidValueError, match="at: 2026-03-08T02:30:00 does not exist"):
+        CreditsDeducted(event_id="x", package_id="p", seq=2, at=skipped, item="a", credits=1)

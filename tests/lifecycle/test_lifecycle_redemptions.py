@@ -66,7 +66,10 @@ def test_hold_records_held_credits_as_the_engine_decides() -> None:
         "held",
         "cart-9",
     )
-    assert first.source_event_id == engine.events[0].event_id
+    # one event per redemption of the engine, with its line, package, item, credits and amount
+    assert [(e.line_id, e.package_id, e.item, e.credits, e.amount) for e in outcome.events] == [
+        (r.line_id, r.package_id, r.item, r.credits, r.amount) for r in engine.redemptions
+    ]
     assert first.amount == Money("30", "USD")
     assert first.at.isoformat() == "2026-03-02T09:00:00-05:00"
     assert first.scheduled_for.isoformat() == "2026-03-05T08:00:00-05:00"
@@ -130,7 +133,10 @@ def test_hold_ignores_packages_bought_after_the_booking() -> None:
     assert (
         len(
             apply(
-                daycare_cart(1), [book.state.package("p1").as_package()], as_of=at(3, 12), timezone=NY
+                daycare_cart(1),
+                [book.state.package("p1").as_package()],
+                as_of=at(3, 12),
+                timezone=NY,
             ).redemptions
         )
         == 1

@@ -9,6 +9,30 @@ changes nothing. See ``docs/lifecycle.md``.
 
 from __future__ import annotations
 
+from ..events import (
+    EVENT_TYPES,
+    FORMAT_VERSION,
+    BookingKind,
+    CreditsAssigned,
+    CreditsDeducted,
+    ExpiryChanged,
+    ItemCredits,
+    LedgerEvent,
+    PackageDeleted,
+    PackageExpired,
+    PackagePurchased,
+    PackageRefunded,
+    Period,
+    RedemptionCancelled,
+    RedemptionRecorded,
+    RedemptionUsed,
+    SubscriptionRenewed,
+    TypeComponent,
+    UseReason,
+    event_from_dict,
+    event_to_dict,
+    ledger_event_id,
+)
 from .catalogue import (
     Catalogue,
     PackageType,
@@ -19,26 +43,8 @@ from .catalogue import (
     portal_listing,
 )
 from .errors import REFUSAL_CODES, LedgerError, OperationRefused, PermissionDenied, RefusalCode
-from .events import (
-    EVENT_TYPES,
-    BookingKind,
-    CreditsAssigned,
-    CreditsDeducted,
-    ExpiryChanged,
-    LedgerEvent,
-    PackageDeleted,
-    PackageExpired,
-    PackagePurchased,
-    PackageRefunded,
-    RedemptionCancelled,
-    RedemptionRecorded,
-    RedemptionUsed,
-    SubscriptionRenewed,
-    UseReason,
-    ledger_event_id,
-)
 from .franchise import Franchise
-from .ledger import event_from_dict, event_to_dict, replay, state_as_of
+from .ledger import replay, state_as_of
 from .notifications import Notification, notifications_due
 from .operations import (
     Outcome,
@@ -81,12 +87,12 @@ from .reports import (
 )
 from .state import ComponentBalance, LedgerState, PackageState, RedemptionRecord
 from .subscriptions import renew, renewal_moment, renewals_due
-from .values import ItemCredits, Period, TypeComponent
 
 __all__ = [
     "ASSIGN_CREDITS",
     "DEDUCT_REFUND_CREDITS",
     "EVENT_TYPES",
+    "FORMAT_VERSION",
     "MANAGE_PACKAGES",
     "PERMISSIONS",
     "REFUSAL_CODES",

@@ -25,11 +25,11 @@ import attrs
 
 from .. import _validate as v
 from ..errors import InvalidTypeError, InvalidValueError
+from ..events import Period, TypeComponent, type_components
 from ..money import Money
 from ..valuation.revenue import CommissionMode
 from .errors import OperationRefused
 from .permissions import MANAGE_PACKAGES, Actor, require
-from .values import Period, TypeComponent, type_components
 
 if TYPE_CHECKING:
     from .franchise import Franchise

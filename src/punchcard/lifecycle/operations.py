@@ -21,18 +21,14 @@ import attrs
 
 from ..engine import apply
 from ..errors import InvalidTypeError, InvalidValueError
-from ..models import Cart, RatesInput, Settings
-from ..results import Application
-from ..timeutil import to_local, zone
-from .catalogue import PackageType
-from .errors import OperationRefused
-from .events import (
+from ..events import (
     BOOKING_KINDS,
     USE_REASONS,
     BookingKind,
     CreditsAssigned,
     CreditsDeducted,
     ExpiryChanged,
+    ItemCredits,
     LedgerEvent,
     PackageDeleted,
     PackageExpired,
@@ -44,11 +40,15 @@ from .events import (
     UseReason,
     ledger_event_id,
 )
+from ..models import Cart, RatesInput, Settings
+from ..results import Application
+from ..timeutil import to_local, zone
+from .catalogue import PackageType
+from .errors import OperationRefused
 from .permissions import ASSIGN_CREDITS, DEDUCT_REFUND_CREDITS, Actor, require
 from .policy import LifecyclePolicy
 from .reports import refund_quote
 from .state import LedgerState, PackageState, RedemptionRecord, credits_of, fold
-from .values import ItemCredits
 
 __all__ = [
     "Outcome",
@@ -356,20 +356,27 @@ def _redeem(
     events: list[LedgerEvent] = []
     taken: dict[str, int] = {}
     actor_id = _actor_id(actor)
-    for ev in application.events:
-        package = state.package(ev.package_id)
+    for red in application.redemptions:
+        package = state.package(red.package_id)
         _in_order(package, at_local)
         taken[package.id] = taken.get(package.id, 0) + 1
+        seq = package.version + taken[package.id]
         events.append(
-            RedemptionRecorded.from_engine(
-                ev,
-                seq=package.version + taken[package.id],
-                booking=booking,
-                booking_kind=booking_kind,
-                status=status,
-                scheduled_for=when,
+            RedemptionRecorded(
+                event_id=ledger_event_id(package.id, seq),
+                package_id=package.id,
+                seq=seq,
                 at=at_local,
                 actor=actor_id,
+                booking=booking,
+                booking_kind=booking_kind,
+                line_id=red.line_id,
+                item=red.item,
+                credits=red.credits,
+                amount=red.amount,
+                status=status,
+                scheduled_for=when,
+                cart_id=application.cart_id,
             )
         )
     return _finish(state, events, application)

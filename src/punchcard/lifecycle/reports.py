@@ -17,13 +17,11 @@ from collections.abc import Iterable
 import attrs
 
 from ..errors import InvalidTypeError, InvalidValueError
-from ..money import Money
-from ..timeutil import to_local
-from ..valuation.revenue import RevenueSplit, bundle_split
-from .events import (
+from ..events import (
     CreditsAssigned,
     CreditsDeducted,
     ExpiryChanged,
+    ItemCredits,
     LedgerEvent,
     PackageDeleted,
     PackageExpired,
@@ -33,10 +31,13 @@ from .events import (
     RedemptionRecorded,
     RedemptionUsed,
     SubscriptionRenewed,
+    TypeComponent,
 )
+from ..money import Money
+from ..timeutil import to_local
+from ..valuation.revenue import RevenueSplit, bundle_split
 from .policy import LifecyclePolicy
 from .state import PackageState
-from .values import ItemCredits, TypeComponent
 
 __all__ = [
     "BUCKETS",

@@ -18,27 +18,29 @@ from typing import Any, Literal, NoReturn
 
 import attrs
 
-from ..models import Component, Package
-from ..money import Money
-from ..timeutil import end_of_day, local_date, zone
-from ..valuation.revenue import CommissionMode
-from .errors import LedgerError, OperationRefused
-from .events import (
+from ..events import (
     BookingKind,
     CreditsAssigned,
     CreditsDeducted,
     ExpiryChanged,
+    ItemCredits,
     LedgerEvent,
     PackageDeleted,
     PackageExpired,
     PackagePurchased,
     PackageRefunded,
+    Period,
     RedemptionCancelled,
     RedemptionRecorded,
     RedemptionUsed,
     SubscriptionRenewed,
+    TypeComponent,
 )
-from .values import ItemCredits, Period, TypeComponent
+from ..models import Component, Package
+from ..money import Money
+from ..timeutil import end_of_day, local_date, zone
+from ..valuation.revenue import CommissionMode
+from .errors import LedgerError, OperationRefused
 
 __all__ = [
     "ComponentBalance",

@@ -14,12 +14,11 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 
 from ..errors import InvalidTypeError
+from ..events import ItemCredits, LedgerEvent, SubscriptionRenewed, ledger_event_id
 from ..timeutil import end_of_day, local_date, to_local
-from .events import LedgerEvent, SubscriptionRenewed, ledger_event_id
 from .operations import Outcome
 from .policy import LifecyclePolicy
 from .state import LedgerState, PackageState, fold
-from .values import ItemCredits
 
 __all__ = ["renew", "renewal_moment", "renewals_due"]
 
