@@ -137,8 +137,23 @@ TYPES: tuple[tuple[str, str, tuple[TypeComponent, ...], Money, int], ...] = (
 )
 LINE_AMOUNT = Money("25.00", USD)
 REFUND_AMOUNT = Money("10.00", USD)
+#: The generator's clock: naive UTC (each event's time is this instant in its package's zone, so
+#: it always exists there, and a package's events are in the order of their instants).
 START = dt.datetime(2026, 1, 1, 8)
 END_OF_DAY = dt.time(23, 59)
+UTC = dt.timezone.utc
+
+
+def _local(when: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+    """The generator's instant *when* (naive UTC) in the zone *tz*."""
+    return when.replace(tzinfo=UTC).astimezone(tz)
+
+
+def _ends_at(day: dt.date, tz: ZoneInfo) -> dt.datetime:
+    """23:59 local on *day*, as the generator's naive UTC clock."""
+    return dt.datetime.combine(day, END_OF_DAY, tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
+
+
 NEVER = dt.date(2030, 1, 1)  # expiry dates of packages that must not expire during the ledger
 
 Record = tuple[str, str, str, int]  # (redemption event id, booking, item, credits)
@@ -281,7 +296,7 @@ class LedgerStream:
             "event_id": f"{p.id}:{p.seq}",
             "package_id": p.id,
             "seq": p.seq,
-            "at": when.replace(tzinfo=p.tz),
+            "at": _local(when, p.tz),
         }
 
     def _purchase(self, pool: list[_Package], when: dt.datetime) -> PackagePurchased:
@@ -292,14 +307,14 @@ class LedgerStream:
         p = _Package(f"pkg-{number:07d}", tz, {c.item: c.quantity for c in components})
         p.last = when
         if self.lifetimes:
-            p.expires_on = when.date() + dt.timedelta(days=days)
-            p.ends_at = dt.datetime.combine(p.expires_on, END_OF_DAY)
+            p.expires_on = _local(when, tz).date() + dt.timedelta(days=days)
+            p.ends_at = _ends_at(p.expires_on, tz)
         pool.append(p)
         return PackagePurchased(
             event_id=f"{p.id}:1",
             package_id=p.id,
             seq=1,
-            at=when.replace(tzinfo=tz),
+            at=_local(when, tz),
             actor="till-1",
             owner=f"owner-{number // 2:07d}",
             type_id=type_id,
@@ -335,7 +350,7 @@ class LedgerStream:
         old = p.expires_on
         p.expires_on = (old or NEVER) + dt.timedelta(days=7)
         if p.ends_at is not None:
-            p.ends_at = dt.datetime.combine(p.expires_on, END_OF_DAY)
+            p.ends_at = _ends_at(p.expires_on, p.tz)
         return ExpiryChanged(**self._next(p, when), actor="ann", old=old, new=p.expires_on)
 
     def _redeem(self, p: _Package, when: dt.datetime, status: Literal["held", "used"]) -> Any:
@@ -362,9 +377,7 @@ class LedgerStream:
             credits=credits,
             amount=LINE_AMOUNT,
             status=status,
-            scheduled_for=(when + dt.timedelta(days=2) if status == "held" else when).replace(
-                tzinfo=p.tz
-            ),
+            scheduled_for=_local(when + dt.timedelta(days=2) if status == "held" else when, p.tz),
             cart_id=None,
         )
 
@@ -445,28 +458,23 @@ def package_states(
     """
     rng = random.Random(seed)
     price = Money("250", USD)
-    common: dict[str, Any] = {
+    terms: dict[str, Any] = {
         "type_id": "daycare-10",
         "name": "10 Day Daycare",
         "location": "downtown",
-        "beneficiary": None,
-        "channel": "pos",
-        "grants": (TypeComponent("daycare_full", 10),),
+        "components": (TypeComponent("daycare_full", 10),),
         "price": price,
-        "paid": price,
-        "paid_credits": 10,
         "days_to_expiration": 90,
-        "expiry_starts": "sale",
-        "first_used_at": None,
-        "pricing_rules": False,
         "reminder_days": 7,
         "low_balance_threshold": 2,
+    }
+    common: dict[str, Any] = {
+        "paid": price,
+        "paid_credits": 10,
+        "first_used_at": None,
         "period": 1,
         "refunded_amount": Money.zero(USD),
-        "redemptions": (),
-        "taxed": False,
-        "account_code": None,
-        "commission_basis": "retail",
+        "records": (),
         "version": 3,
     }
     balances = [
@@ -497,15 +505,25 @@ def package_states(
             elif 0.15 <= roll < 0.16:
                 status = "deleted"
             when = bought[(name, i)]
-            out.append(
-                PackageState(
-                    id=f"pkg-{k:07d}",
+            expires_on = None if roll < 0.08 else dates[i]
+            with attrs.validators.disabled():  # (not timed: only the generator is cheaper)
+                purchase = PackagePurchased(
+                    event_id=f"pkg-{k:07d}:1",
+                    package_id=f"pkg-{k:07d}",
+                    seq=1,
+                    at=when,
                     owner=f"owner-{k // 2:07d}",
                     timezone=name,
+                    expires_on=expires_on,
+                    subscription=monthly if 0.16 <= roll < 0.18 else None,
+                    **terms,
+                )
+            out.append(
+                PackageState(
+                    purchase=purchase,
                     purchased_at=when,
                     components=balances[int(rng.random() * 11)],
-                    expires_on=None if roll < 0.08 else dates[i],
-                    subscription=monthly if 0.16 <= roll < 0.18 else None,
+                    expires_on=expires_on,
                     status=status,  # type: ignore[arg-type]
                     last_event_at=when,
                     **common,

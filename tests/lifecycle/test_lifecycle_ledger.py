@@ -19,6 +19,9 @@ from punchcard.lifecycle import (
     LedgerState,
     PackagePurchased,
     RedemptionCancelled,
+    RedemptionRecorded,
+    RedemptionUsed,
+    TypeComponent,
     assign,
     cancel,
     checkout,
@@ -397,3 +400,103 @@ def test_events_refuse_a_local_time_that_does_not_exist() -> None:
     skipped = dt.datetime(2026, 3, 8, 2, 30, tzinfo=zone(NY))  # clocks go from 02:00 to 03:00
     with pytest.raises(InvalidValueError, match="at: 2026-03-08T02:30:00 does not exist"):
         CreditsDeducted(event_id="x", package_id="p", seq=2, at=skipped, item="a", credits=1)
+
+
+# -- what a replayed state keeps -----------------------------------------------------------------
+
+_START = dt.datetime(2026, 3, 1, 9, tzinfo=dt.timezone.utc)
+
+
+def _bought_p0(timezone: str, quantity: int) -> PackagePurchased:
+    """The purchase that starts the pinned ledgers below: package p0 of o1, *quantity* of a."""
+    return PackagePurchased(
+        event_id="p0:1",
+        package_id="p0",
+        seq=1,
+        at=_START,
+        owner="o1",
+        type_id="t",
+        name="T",
+        timezone=timezone,
+        components=(TypeComponent("a", quantity),),
+        price=Money("10.00", "USD"),
+    )
+
+
+def _redeemed(seq: int, *, status: str = "used", amount: str = "30.00") -> RedemptionRecorded:
+    return RedemptionRecorded(
+        event_id=f"p0:{seq}",
+        package_id="p0",
+        seq=seq,
+        at=_START,
+        booking="bk",
+        booking_kind="ticket",
+        line_id=f"l{seq}",
+        item="a",
+        credits=1,
+        amount=Money(amount, "USD"),
+        status=status,  # type: ignore[arg-type]
+        scheduled_for=_START,
+    )
+
+
+def test_replay_refuses_a_use_that_does_not_match_its_redemption() -> None:
+    held = _redeemed(2, status="held")
+    use = RedemptionUsed(
+        event_id="p0:3",
+        package_id="p0",
+        seq=3,
+        at=_START,
+        redemption_id="p0:2",
+        booking="bk",
+        line_id="l2",
+        item="a",
+        credits=2,
+        reason="completed",
+    )
+    with pytest.raises(LedgerError) as got:
+        replay([_bought_p0(NY, 2), held, use])
+    assert (got.value.path, got.value.message) == (
+        "events[2].redemption_id",
+        "does not match redemption 'p0:2'",
+    )
+
+
+def test_a_redemption_keeps_the_event_values() -> None:
+    """The record of a redemption holds the event's own amount, and its times in the package's
+    zone."""
+    sydney = zone("Australia/Sydney")
+    amounts = ("30.00", "25.00", "30.00")
+    events = [
+        _bought_p0("Australia/Sydney", 5),
+        *(_redeemed(seq, amount=a) for seq, a in zip((2, 3, 4), amounts, strict=True)),
+    ]
+    records = replay(events).package("p0").redemptions
+    assert [str(r.amount) for r in records] == list(amounts)
+    assert [r.line_id for r in records] == ["l2", "l3", "l4"]
+    assert {r.recorded_at.tzinfo for r in records} == {sydney}
+    assert records[0].recorded_at == _START
+    assert records[0].recorded_at.isoformat() == "2026-03-01T20:00:00+11:00"
+    # folded from a saved state, the records are the same
+    saved = replay(events[:2])
+    assert replay(events[2:], start=saved).package("p0").redemptions == records
+
+
+def test_issue10_item2_replay_orders_the_events_of_a_package_by_instant() -> None:
+    """In the hour repeated on 1 Nov 2026 in New York, 01:10 EST (fold=1) is 40 minutes after
+    01:30 EDT: a ledger in that order is consistent, the other order is refused."""
+    ny = zone(NY)
+    edt = dt.datetime(2026, 11, 1, 1, 30, tzinfo=ny)
+    est = dt.datetime(2026, 11, 1, 1, 10, tzinfo=ny, fold=1)
+    bought = attrs.evolve(_bought_p0(NY, 5), at=dt.datetime(2026, 10, 1, 9, tzinfo=ny))
+
+    def deducted(seq: int, when: dt.datetime) -> CreditsDeducted:
+        return CreditsDeducted(
+            event_id=f"p0:{seq}", package_id="p0", seq=seq, at=when, item="a", credits=1
+        )
+
+    state = replay([bought, deducted(2, edt), deducted(3, est)])
+    assert state.package("p0").last_event_at == est
+    assert state.package("p0").last_event_at.utcoffset() == -dt.timedelta(hours=5)
+    with pytest.raises(LedgerError, match=r"^events\[2\]\.at: 2026-11-01T01:30:00-04:00 is before"):
+        replay([bought, deducted(2, est), deducted(3, edt)])

@@ -285,12 +285,7 @@ def purchase(
 def _records(
     state: LedgerState, booking: str, line_id: str | None
 ) -> list[tuple[PackageState, RedemptionRecord]]:
-    return [
-        (p, r)
-        for p in state.packages
-        for r in p.redemptions
-        if r.booking == booking and (line_id is None or r.line_id == line_id)
-    ]
+    return [(p, r) for p in state.packages for r in p.redemptions_of(booking, line_id)]
 
 
 def _redeem(
@@ -521,12 +516,10 @@ def uses_due(
     """The held redemptions whose scheduled time has passed at *as_of*: by section L they are
     used, and :func:`use_due` records it. Streams over *packages*."""
     for package in packages:
-        if not any(r.status == "held" for r in package.redemptions):
+        if not package.total_held:
             continue
-        when = _moment(as_of, package, "as_of")
-        for record in package.redemptions:
-            if record.status == "held" and record.scheduled_for <= when:
-                yield package, record
+        for record in package.held_by(_moment(as_of, package, "as_of")):
+            yield package, record
 
 
 def use_due(state: LedgerState, *, as_of: dt.datetime, actor: Actor | None = None) -> Outcome:
