@@ -86,7 +86,7 @@ def main() -> None:
             BUNDLE,
             package_id="smith-1",
             owner="smith",
-            at=day(3, 1, 10),
+            as_of=day(3, 1, 10),
             timezone=ZONE,
             channel="portal",
         )
@@ -107,7 +107,7 @@ def main() -> None:
                 state,
                 cart,
                 booking=f"appt-mar{d}",
-                at=day(3, 2, 9, d),
+                as_of=day(3, 2, 9, d),
                 scheduled_for=day(3, d, 8),
                 timezone=ZONE,
             )
@@ -115,22 +115,22 @@ def main() -> None:
     balance("balance")
 
     print("Mar 3: the Mar 5 appointment is cancelled (its credit comes back)")
-    state = record(cancel(state, "appt-mar5", at=day(3, 3, 18)))
+    state = record(cancel(state, "appt-mar5", as_of=day(3, 3, 18)))
     balance("balance")
     try:
-        cancel(state, "appt-mar5", at=day(3, 3, 18, 5))
+        cancel(state, "appt-mar5", as_of=day(3, 3, 18, 5))
     except OperationRefused as err:  # never a second restore
         print(f"  cancelling again is refused: {err}")
 
     print("Mar 4 and Mar 6: Rex comes; the tickets are closed (credits used)")
-    state = record(use(state, "appt-mar4", at=day(3, 4, 17, 30), reason="ticket_closed"))
-    state = record(use(state, "appt-mar6", at=day(3, 6, 17, 30), reason="ticket_closed"))
+    state = record(use(state, "appt-mar4", as_of=day(3, 4, 17, 30), reason="ticket_closed"))
+    state = record(use(state, "appt-mar6", as_of=day(3, 6, 17, 30), reason="ticket_closed"))
     balance("balance")
 
     print("Mar 10: a no-show fee of one credit")
     desk = Actor("front-desk")
     try:
-        deduct(state, "smith-1", "daycare_full", 1, at=day(3, 10), actor=desk)
+        deduct(state, "smith-1", "daycare_full", 1, as_of=day(3, 10), actor=desk)
     except PermissionDenied as err:
         print(f"  the front desk is refused: {err}")
     manager = Actor("manager-ann", {DEDUCT_REFUND_CREDITS})
@@ -140,7 +140,7 @@ def main() -> None:
             "smith-1",
             "daycare_full",
             1,
-            at=day(3, 10, 9, 5),
+            as_of=day(3, 10, 9, 5),
             actor=manager,
             note="no-show on Mar 9",
         )

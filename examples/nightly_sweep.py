@@ -184,13 +184,13 @@ def owner_ledger(seed: int, owner: str, *, until: dt.datetime = AS_OF) -> list[L
                         types[step.package],
                         package_id=f"{owner}-p{step.package}",
                         owner=owner,
-                        at=when,
+                        as_of=when,
                         timezone=zone,
                     )
                 )
                 continue
             if kind == "cancel":
-                record(cancel(state, f"{owner}-b{step.booking}", at=when))
+                record(cancel(state, f"{owner}-b{step.booking}", as_of=when))
                 continue
             pet = rng.choice(pets)
             if kind == "staff":
@@ -199,7 +199,7 @@ def owner_ledger(seed: int, owner: str, *, until: dt.datetime = AS_OF) -> list[L
                     target = rng.choice(live)
                     items = [c.item for c in state.package(target).components]
                     change = assign if rng.random() < 0.5 else deduct
-                    record(change(state, target, items[0], 1, at=when, actor=STAFF, note="desk"))
+                    record(change(state, target, items[0], 1, as_of=when, actor=STAFF, note="desk"))
                 continue
             hourly = item == "walk"
             line = Line(
@@ -213,7 +213,9 @@ def owner_ledger(seed: int, owner: str, *, until: dt.datetime = AS_OF) -> list[L
             cart = Cart(owner, location, "USD", [line])
             if kind == "checkout":
                 record(
-                    checkout(state, cart, booking=f"{owner}-b{step.number}", at=when, timezone=zone)
+                    checkout(
+                        state, cart, booking=f"{owner}-b{step.number}", as_of=when, timezone=zone
+                    )
                 )
             else:
                 scheduled = dt.datetime.combine(
@@ -224,7 +226,7 @@ def owner_ledger(seed: int, owner: str, *, until: dt.datetime = AS_OF) -> list[L
                         state,
                         cart,
                         booking=f"{owner}-b{step.number}",
-                        at=when,
+                        as_of=when,
                         scheduled_for=scheduled,
                         timezone=zone,
                     )

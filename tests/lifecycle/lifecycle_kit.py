@@ -103,7 +103,7 @@ class Book:
                 ptype,
                 package_id=package_id,
                 owner=owner,
-                at=when or at(3, 1, 10),
+                as_of=when or at(3, 1, 10),
                 timezone=timezone,
                 **kwargs,
             )

@@ -14,6 +14,7 @@ from punchcard import Money, Settings
 from punchcard.lifecycle import (
     EVENT_TYPES,
     FORMAT_VERSION,
+    Business,
     CreditsDeducted,
     LedgerError,
     LedgerState,
@@ -64,26 +65,32 @@ def _every_kind() -> tuple[Book, list[tuple[dt.datetime, LedgerState]]]:
             book.state,
             daycare_cart(5, 6, cart_id="c1"),
             booking="appt",
-            at=at(3, 2),
+            as_of=at(3, 2),
             scheduled_for=at(3, 5, 8),
             timezone=NY,
         ),
     )
-    step(at(3, 3), cancel(book.state, "appt", line_id="d6", at=at(3, 3)))
-    step(at(3, 5, 17), use(book.state, "appt", at=at(3, 5, 17)))
+    step(at(3, 3), cancel(book.state, "appt", line_id="d6", as_of=at(3, 3)))
+    step(at(3, 5, 17), use(book.state, "appt", as_of=at(3, 5, 17)))
     step(
         at(3, 6),
-        assign(book.state, "p1", "daycare_full", 2, at=at(3, 6), actor=ADMIN, note="goodwill"),
+        assign(book.state, "p1", "daycare_full", 2, as_of=at(3, 6), actor=ADMIN, note="goodwill"),
     )
-    step(at(3, 7), deduct(book.state, "p1", "daycare_full", 1, at=at(3, 7), actor=ADMIN))
-    step(at(3, 8), edit_expiry(book.state, "p1", dt.date(2026, 3, 20), at=at(3, 8)))
-    step(at(3, 9), delete(book.state, "gone", at=at(3, 9)))
+    step(at(3, 7), deduct(book.state, "p1", "daycare_full", 1, as_of=at(3, 7), actor=ADMIN))
+    step(at(3, 8), edit_expiry(book.state, "p1", dt.date(2026, 3, 20), as_of=at(3, 8)))
+    step(at(3, 9), delete(book.state, "gone", as_of=at(3, 9)))
     step(at(3, 21), expire(book.state, as_of=at(3, 21)))
-    step(at(3, 23), checkout(book.state, daycare_cart(23), booking="t", at=at(3, 23), timezone=NY))
+    step(
+        at(3, 23), checkout(book.state, daycare_cart(23), booking="t", as_of=at(3, 23), timezone=NY)
+    )
     step(
         at(3, 24),
         refund(
-            book.state, "sub", at=at(3, 24), actor=ADMIN, settings=Settings(refund_after_use=True)
+            book.state,
+            "sub",
+            as_of=at(3, 24),
+            actor=ADMIN,
+            business=Business(settings=Settings(refund_after_use=True)),
         ),
     )
     return book, snapshots
@@ -160,7 +167,7 @@ def _base() -> Book:
 
 def test_replay_refuses_a_gap_in_seq() -> None:
     book = _base()
-    book(deduct(book.state, "p1", "daycare_full", 1, at=at(3, 2), actor=ADMIN))
+    book(deduct(book.state, "p1", "daycare_full", 1, as_of=at(3, 2), actor=ADMIN))
     gap = attrs.evolve(book.events[1], seq=3)
     with pytest.raises(LedgerError, match=r"^events\[1\]\.seq: package 'p1' is at event 1, got 3"):
         replay([book.events[0], gap])
@@ -168,7 +175,7 @@ def test_replay_refuses_a_gap_in_seq() -> None:
 
 def test_replay_refuses_an_event_of_an_unknown_package() -> None:
     book = _base()
-    book(deduct(book.state, "p1", "daycare_full", 1, at=at(3, 2), actor=ADMIN))
+    book(deduct(book.state, "p1", "daycare_full", 1, as_of=at(3, 2), actor=ADMIN))
     with pytest.raises(LedgerError, match=r"^events\[0\]\.package_id: no package 'p1'"):
         replay(book.events[1:])
 
@@ -204,8 +211,17 @@ def test_replay_refuses_an_event_before_the_previous_one() -> None:
 
 def test_replay_refuses_a_second_restore_of_one_redemption() -> None:
     book = _base()
-    book(hold(book.state, daycare_cart(5), booking="a", at=at(3, 2), timezone=NY))
-    book(cancel(book.state, "a", at=at(3, 3)))
+    book(
+        hold(
+            book.state,
+            daycare_cart(5),
+            booking="a",
+            as_of=at(3, 2),
+            scheduled_for=at(3, 5, 8),
+            timezone=NY,
+        )
+    )
+    book(cancel(book.state, "a", as_of=at(3, 3)))
     first = book.events[-1]
     assert isinstance(first, RedemptionCancelled)
     again = attrs.evolve(first, seq=first.seq + 1, event_id="again")

@@ -48,7 +48,7 @@ def test_each_notification_is_due_once() -> None:
 def test_no_expiry_reminder_when_no_credit_is_left() -> None:
     book = Book()
     book.buy(attrs.evolve(PASS10, low_balance_threshold=None))
-    book(checkout(book.state, daycare_cart(2, units=10), booking="t", at=at(3, 2), timezone=NY))
+    book(checkout(book.state, daycare_cart(2, units=10), booking="t", as_of=at(3, 2), timezone=NY))
     assert _due(book, at(3, 25)) == []
 
 
@@ -65,7 +65,7 @@ def test_a_moved_expiry_date_makes_a_new_reminder_due() -> None:
     book = Book()
     book.buy(PASS10)
     sent = frozenset(n.key for n in _due(book, at(3, 24)))
-    book(edit_expiry(book.state, "p1", dt.date(2026, 4, 30), at=at(3, 25)))
+    book(edit_expiry(book.state, "p1", dt.date(2026, 4, 30), as_of=at(3, 25)))
     assert _due(book, at(3, 26), sent) == []
     (note,) = _due(book, at(4, 23), sent)
     assert note.key == "expiry_reminder:p1:2026-04-30"
@@ -74,25 +74,25 @@ def test_a_moved_expiry_date_makes_a_new_reminder_due() -> None:
 def test_low_balance_when_the_credits_left_reach_the_threshold() -> None:
     book = Book()
     book.buy(attrs.evolve(PASS10, reminder_days=None))  # threshold 2
-    book(checkout(book.state, daycare_cart(2, units=7), booking="t1", at=at(3, 2), timezone=NY))
+    book(checkout(book.state, daycare_cart(2, units=7), booking="t1", as_of=at(3, 2), timezone=NY))
     assert _due(book, at(3, 3)) == []  # 3 left
-    book(deduct(book.state, "p1", "daycare_full", 1, at=at(3, 4), actor=ADMIN))
+    book(deduct(book.state, "p1", "daycare_full", 1, as_of=at(3, 4), actor=ADMIN))
     (note,) = _due(book, at(3, 5))
     assert (note.kind, note.remaining, note.key) == ("low_balance", 2, "low_balance:p1:10")
     assert note.due_at.isoformat() == "2026-03-04T09:00:00-05:00"
     sent = frozenset({note.key})
-    book(checkout(book.state, daycare_cart(6), booking="t2", at=at(3, 6), timezone=NY))
+    book(checkout(book.state, daycare_cart(6), booking="t2", as_of=at(3, 6), timezone=NY))
     assert _due(book, at(3, 7), sent) == []  # still low, already sent
 
 
 def test_low_balance_is_armed_again_by_new_credits() -> None:
     book = Book()
     book.buy(attrs.evolve(PASS10, reminder_days=None))
-    book(checkout(book.state, daycare_cart(2, units=9), booking="t1", at=at(3, 2), timezone=NY))
+    book(checkout(book.state, daycare_cart(2, units=9), booking="t1", as_of=at(3, 2), timezone=NY))
     sent = frozenset(n.key for n in _due(book, at(3, 3)))
-    book(assign(book.state, "p1", "daycare_full", 3, at=at(3, 4), actor=ADMIN))
+    book(assign(book.state, "p1", "daycare_full", 3, as_of=at(3, 4), actor=ADMIN))
     assert _due(book, at(3, 5), sent) == []  # 4 left
-    book(checkout(book.state, daycare_cart(6, units=2), booking="t2", at=at(3, 6), timezone=NY))
+    book(checkout(book.state, daycare_cart(6, units=2), booking="t2", as_of=at(3, 6), timezone=NY))
     (note,) = _due(book, at(3, 7), sent)
     assert note.key == "low_balance:p1:13"
 
@@ -101,5 +101,5 @@ def test_a_package_sold_at_the_threshold_is_not_low_at_the_sale() -> None:
     book = Book()
     book.buy(attrs.evolve(PASS10, low_balance_threshold=10, reminder_days=None))
     assert _due(book, at(3, 2)) == []
-    book(checkout(book.state, daycare_cart(2), booking="t", at=at(3, 2), timezone=NY))
+    book(checkout(book.state, daycare_cart(2), booking="t", as_of=at(3, 2), timezone=NY))
     assert [n.kind for n in _due(book, at(3, 3))] == ["low_balance"]

@@ -11,7 +11,7 @@ from lifecycle_kit import NY, PASS10, THREE, Book, at, daycare_cart, refused
 
 from punchcard import Cart, Line, Money, Settings, apply
 from punchcard.lifecycle import (
-    LifecyclePolicy,
+    Business,
     RedemptionCancelled,
     RedemptionRecorded,
     RedemptionUsed,
@@ -37,7 +37,7 @@ def _hold(
             book.state,
             daycare_cart(*days),
             booking=booking,
-            at=when or at(3, 2),
+            as_of=when or at(3, 2),
             scheduled_for=scheduled or at(3, 5, 8),
             timezone=NY,
             **kwargs,
@@ -52,7 +52,12 @@ def test_hold_records_held_credits_as_the_engine_decides() -> None:
     engine = apply(cart, [book.state.package("p1").as_package()], as_of=at(3, 5, 8), timezone=NY)
     outcome = book(
         hold(
-            book.state, cart, booking="appt-1", at=at(3, 2), scheduled_for=at(3, 5, 8), timezone=NY
+            book.state,
+            cart,
+            booking="appt-1",
+            as_of=at(3, 2),
+            scheduled_for=at(3, 5, 8),
+            timezone=NY,
         )
     )
     assert outcome.application == engine
@@ -84,7 +89,7 @@ def test_hold_takes_the_same_credits_as_apply_fifo_across_packages() -> None:
     book.buy(THREE, "old", when=at(2, 1))
     book.buy(PASS10, "new", when=at(2, 2))
     cart = daycare_cart(5, units=5)
-    outcome = book(hold(book.state, cart, booking="b", at=at(3, 2), timezone=NY))
+    outcome = book(hold(book.state, cart, booking="b", as_of=at(3, 2), timezone=NY))
     assert outcome.application is not None
     expected = [(r.package_id, r.credits) for r in outcome.application.redemptions]
     assert expected == [("old", 3), ("new", 2)]
@@ -103,7 +108,7 @@ def test_hold_judges_expiry_at_the_scheduled_time() -> None:
             book.state,
             daycare_cart(1),
             booking="late",
-            at=at(3, 20),
+            as_of=at(3, 20),
             scheduled_for=at(4, 1, 8),
             timezone=NY,
         )
@@ -124,7 +129,7 @@ def test_hold_ignores_packages_bought_after_the_booking() -> None:
             book.state,
             daycare_cart(1),
             booking="b",
-            at=at(3, 9),
+            as_of=at(3, 9),
             scheduled_for=at(3, 12),
             timezone=NY,
         )
@@ -148,7 +153,9 @@ def test_hold_twice_for_the_same_line_is_refused() -> None:
     book.buy(PASS10)
     _hold(book, 5)
     refused(
-        lambda: hold(book.state, daycare_cart(5), booking="appt-1", at=at(3, 2, 10), timezone=NY),
+        lambda: hold(
+            book.state, daycare_cart(5), booking="appt-1", as_of=at(3, 2, 10), timezone=NY
+        ),
         book,
         code="already_redeemed",
         message="line 'd5' of booking 'appt-1' already has credits held from package 'p1'; "
@@ -171,7 +178,7 @@ def test_checkout_records_used_credits_at_once() -> None:
     book = Book()
     book.buy(PASS10)
     outcome = book(
-        checkout(book.state, daycare_cart(3), booking="ticket-7", at=at(3, 3, 17), timezone=NY)
+        checkout(book.state, daycare_cart(3), booking="ticket-7", as_of=at(3, 3, 17), timezone=NY)
     )
     (event,) = outcome.events
     assert isinstance(event, RedemptionRecorded)
@@ -184,7 +191,7 @@ def test_use_marks_held_credits_used() -> None:
     book = Book()
     book.buy(PASS10)
     _hold(book, 5, 6)
-    outcome = book(use(book.state, "appt-1", at=at(3, 5, 17), reason="completed"))
+    outcome = book(use(book.state, "appt-1", as_of=at(3, 5, 17), reason="completed"))
     assert [type(e) for e in outcome.events] == [RedemptionUsed, RedemptionUsed]
     daycare = book.state.package("p1").component("daycare_full")
     assert (daycare.held, daycare.used, daycare.remaining) == (0, 2, 8)
@@ -194,23 +201,23 @@ def test_use_refusals() -> None:
     book = Book()
     book.buy(PASS10)
     refused(
-        lambda: use(book.state, "nope", at=at(3, 5)),
+        lambda: use(book.state, "nope", as_of=at(3, 5)),
         book,
         code="unknown_booking",
         message="no credits were redeemed for 'nope'",
     )
     _hold(book, 5)
-    book(use(book.state, "appt-1", at=at(3, 5, 17)))
+    book(use(book.state, "appt-1", as_of=at(3, 5, 17)))
     refused(
-        lambda: use(book.state, "appt-1", at=at(3, 5, 18)),
+        lambda: use(book.state, "appt-1", as_of=at(3, 5, 18)),
         book,
         code="already_used",
         message="the credits of 'appt-1' are already used",
     )
     _hold(book, 7, booking="appt-2", when=at(3, 6), scheduled=at(3, 7, 8))
-    book(cancel(book.state, "appt-2", at=at(3, 6, 12)))
+    book(cancel(book.state, "appt-2", as_of=at(3, 6, 12)))
     refused(
-        lambda: use(book.state, "appt-2", at=at(3, 7, 18)),
+        lambda: use(book.state, "appt-2", as_of=at(3, 7, 18)),
         book,
         code="already_cancelled",
         message="booking 'appt-2' was already cancelled; nothing to restore",
@@ -222,8 +229,8 @@ def test_uses_due_tells_which_holds_are_used_as_of_a_time() -> None:
     book.buy(PASS10)
     _hold(book, 5, booking="a", scheduled=at(3, 5, 8))
     _hold(book, 9, booking="b", scheduled=at(3, 9, 8))
-    assert [r.booking for _p, r in uses_due(book.state.packages, at(3, 5, 7, 59))] == []
-    assert [r.booking for _p, r in uses_due(book.state.packages, at(3, 5, 8))] == ["a"]
+    assert [r.booking for _p, r in uses_due(book.state.packages, as_of=at(3, 5, 7, 59))] == []
+    assert [r.booking for _p, r in uses_due(book.state.packages, as_of=at(3, 5, 8))] == ["a"]
     record = book.state.package("p1").redemptions[1]
     assert record.status_at(at(3, 9, 8).replace(tzinfo=record.scheduled_for.tzinfo)) == "used"
     outcome = book(use_due(book.state, as_of=at(3, 10)))
@@ -240,7 +247,7 @@ def test_cancel_restores_exactly_the_credits_held() -> None:
     book = Book()
     book.buy(PASS10)
     _hold(book, 5, 6, 7)
-    outcome = book(cancel(book.state, "appt-1", at=at(3, 3)))
+    outcome = book(cancel(book.state, "appt-1", as_of=at(3, 3)))
     assert [type(e) for e in outcome.events] == [RedemptionCancelled] * 3
     daycare = book.state.package("p1").component("daycare_full")
     assert (daycare.remaining, daycare.held, daycare.used) == (10, 0, 0)
@@ -250,8 +257,8 @@ def test_cancel_restores_used_credits_too() -> None:
     book = Book()
     book.buy(PASS10)
     _hold(book, 5)
-    book(use(book.state, "appt-1", at=at(3, 5, 17)))
-    outcome = book(cancel(book.state, "appt-1", at=at(3, 6)))
+    book(use(book.state, "appt-1", as_of=at(3, 5, 17)))
+    outcome = book(cancel(book.state, "appt-1", as_of=at(3, 6)))
     (event,) = outcome.events
     assert isinstance(event, RedemptionCancelled)
     assert event.was == "used"
@@ -262,8 +269,8 @@ def test_cancel_across_two_packages_restores_each_its_own() -> None:
     book = Book()
     book.buy(THREE, "old", when=at(2, 1))
     book.buy(PASS10, "new", when=at(2, 2))
-    book(hold(book.state, daycare_cart(5, units=5), booking="b", at=at(3, 2), timezone=NY))
-    book(cancel(book.state, "b", at=at(3, 3)))
+    book(hold(book.state, daycare_cart(5, units=5), booking="b", as_of=at(3, 2), timezone=NY))
+    book(cancel(book.state, "b", as_of=at(3, 3)))
     assert book.state.package("old").remaining("daycare_full") == 3
     assert book.state.package("new").remaining("daycare_full") == 10
 
@@ -272,11 +279,11 @@ def test_cancel_one_line_of_a_booking() -> None:
     book = Book()
     book.buy(PASS10)
     _hold(book, 5, 6, 7)
-    book(cancel(book.state, "appt-1", line_id="d6", at=at(3, 3)))
+    book(cancel(book.state, "appt-1", line_id="d6", as_of=at(3, 3)))
     statuses = {r.line_id: r.status for r in book.state.package("p1").redemptions}
     assert statuses == {"d5": "held", "d6": "cancelled", "d7": "held"}
     # the line may be booked again, and only once
-    book(hold(book.state, daycare_cart(6), booking="appt-1", at=at(3, 3, 10), timezone=NY))
+    book(hold(book.state, daycare_cart(6), booking="appt-1", as_of=at(3, 3, 10), timezone=NY))
     assert book.state.package("p1").component("daycare_full").held == 3
 
 
@@ -284,9 +291,9 @@ def test_a_second_cancel_never_restores_twice() -> None:
     book = Book()
     book.buy(PASS10)
     _hold(book, 5)
-    book(cancel(book.state, "appt-1", at=at(3, 3)))
+    book(cancel(book.state, "appt-1", as_of=at(3, 3)))
     refused(
-        lambda: cancel(book.state, "appt-1", at=at(3, 3, 10)),
+        lambda: cancel(book.state, "appt-1", as_of=at(3, 3, 10)),
         book,
         code="already_cancelled",
         message="booking 'appt-1' was already cancelled; nothing to restore",
@@ -298,7 +305,7 @@ def test_cancel_of_an_unknown_booking_is_refused() -> None:
     book = Book()
     book.buy(PASS10)
     refused(
-        lambda: cancel(book.state, "ghost", at=at(3, 3)),
+        lambda: cancel(book.state, "ghost", as_of=at(3, 3)),
         book,
         code="unknown_booking",
         message="no credits were redeemed for 'ghost'",
@@ -309,12 +316,12 @@ def test_cancel_after_expiry_expires_the_restored_credits_by_default() -> None:
     book = Book()
     book.buy(PASS10)  # expires Mar 31
     _hold(book, 31, scheduled=at(3, 31, 8))
-    outcome = book(cancel(book.state, "appt-1", at=at(4, 2)))
-    (event,) = outcome.events
+    outcome = book(cancel(book.state, "appt-1", as_of=at(4, 2)))
+    (event,) = outcome.own
     assert isinstance(event, RedemptionCancelled)
     assert event.expired == 1
     daycare = book.state.package("p1").component("daycare_full")
-    assert (daycare.held, daycare.remaining, daycare.expired) == (0, 9, 1)
+    assert (daycare.held, daycare.used, daycare.remaining, daycare.expired) == (0, 0, 0, 10)
 
 
 def test_cancel_after_expiry_can_be_refused_by_policy() -> None:
@@ -323,12 +330,12 @@ def test_cancel_after_expiry_can_be_refused_by_policy() -> None:
     _hold(book, 31, scheduled=at(3, 31, 8))
     refused(
         lambda: cancel(
-            book.state, "appt-1", at=at(4, 2), policy=LifecyclePolicy(cancel_after_expiry="refuse")
+            book.state, "appt-1", as_of=at(4, 2), business=Business(cancel_after_expiry="refuse")
         ),
         book,
         code="package_expired",
         message="package 'p1' expired on 2026-03-31; its credits cannot be restored "
-        "(policy cancel_after_expiry='refuse')",
+        "(cancel_after_expiry='refuse')",
     )
 
 
@@ -339,12 +346,18 @@ def test_cancel_on_a_refunded_package_is_refused() -> None:
 
     book = Book()
     book.buy(PASS10)
-    book(checkout(book.state, daycare_cart(3), booking="t1", at=at(3, 3), timezone=NY))
+    book(checkout(book.state, daycare_cart(3), booking="t1", as_of=at(3, 3), timezone=NY))
     book(
-        refund(book.state, "p1", at=at(3, 4), actor=ADMIN, settings=Settings(refund_after_use=True))
+        refund(
+            book.state,
+            "p1",
+            as_of=at(3, 4),
+            actor=ADMIN,
+            business=Business(settings=Settings(refund_after_use=True)),
+        )
     )
     refused(
-        lambda: cancel(book.state, "t1", at=at(3, 5)),
+        lambda: cancel(book.state, "t1", as_of=at(3, 5)),
         book,
         code="package_refunded",
         message="package 'p1' was refunded; its credits cannot be restored",
@@ -356,7 +369,7 @@ def test_events_before_the_last_event_of_a_package_are_refused() -> None:
     book.buy(PASS10)
     _hold(book, 5, when=at(3, 2, 12))
     refused(
-        lambda: cancel(book.state, "appt-1", at=at(3, 2, 11)),
+        lambda: cancel(book.state, "appt-1", as_of=at(3, 2, 11)),
         book,
         code="out_of_order",
         message="2026-03-02T11:00:00-05:00 is before the last event of package 'p1' "
@@ -386,6 +399,6 @@ def test_hourly_hold_takes_one_credit_per_hour() -> None:
         "USD",
         [Line("l1", "walk", Money("20", "USD"), units=3, charge_by="hour")],
     )
-    book(hold(book.state, cart, booking="walks", at=at(3, 2), timezone=NY))
+    book(hold(book.state, cart, booking="walks", as_of=at(3, 2), timezone=NY))
     assert book.state.package("w1").component("walk").held == 3
     assert book.state.package("b1").total_remaining == 7

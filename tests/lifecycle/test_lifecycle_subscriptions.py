@@ -12,7 +12,7 @@ from lifecycle_kit import ADMIN, MONTHLY, NY, SYDNEY, Book, at, daycare_cart
 
 from punchcard import Money
 from punchcard.lifecycle import (
-    LifecyclePolicy,
+    Business,
     Period,
     SubscriptionRenewed,
     checkout,
@@ -24,7 +24,7 @@ from punchcard.lifecycle import (
     revenue,
 )
 
-ROLLOVER = LifecyclePolicy(unused_at_renewal="rollover")
+ROLLOVER = Business(unused_at_renewal="rollover")
 
 
 def test_period_starting_jan_31_ends_feb_28_then_mar_31() -> None:
@@ -68,7 +68,7 @@ def test_renewal_on_a_dst_day_in_sydney() -> None:
 def test_renewal_forfeits_unused_credits_and_grants_the_period_by_default() -> None:
     book = Book()
     book.buy(MONTHLY, when=at(1, 31, 12))
-    book(checkout(book.state, daycare_cart(2, units=3), booking="t", at=at(2, 2), timezone=NY))
+    book(checkout(book.state, daycare_cart(2, units=3), booking="t", as_of=at(2, 2), timezone=NY))
     (event,) = book(renew(book.state, as_of=at(3, 1))).events
     assert isinstance(event, SubscriptionRenewed)
     assert [(c.item, c.credits) for c in event.forfeited] == [("daycare_full", 5)]
@@ -84,8 +84,8 @@ def test_renewal_forfeits_unused_credits_and_grants_the_period_by_default() -> N
 def test_rollover_keeps_unused_credits() -> None:
     book = Book()
     book.buy(MONTHLY, when=at(1, 31, 12))
-    book(checkout(book.state, daycare_cart(2, units=3), booking="t", at=at(2, 2), timezone=NY))
-    outcome = book(renew(book.state, as_of=at(4, 1), policy=ROLLOVER))
+    book(checkout(book.state, daycare_cart(2, units=3), booking="t", as_of=at(2, 2), timezone=NY))
+    outcome = book(renew(book.state, as_of=at(4, 1), business=ROLLOVER))
     assert [sum(c.credits for c in e.forfeited) for e in outcome.events] == [0, 0]  # type: ignore[union-attr]
     daycare = book.state.package("p1").component("daycare_full")
     assert (daycare.granted, daycare.remaining, daycare.expired) == (24, 21, 0)
@@ -106,7 +106,7 @@ def test_renewal_moment_of_later_periods_is_anchored_on_the_first() -> None:
     book = Book()
     book.buy(MONTHLY, when=at(1, 31, 12))
     package = book.state.package("p1")
-    days = [renewal_moment(package, k, LifecyclePolicy().expires_at).date() for k in (1, 2, 3, 13)]
+    days = [renewal_moment(package, k, Business().expires_at).date() for k in (1, 2, 3, 13)]
     assert [d.isoformat() for d in days] == ["2026-02-28", "2026-03-31", "2026-04-30", "2027-02-28"]
 
 
@@ -114,14 +114,14 @@ def test_refunded_subscription_does_not_renew_and_sweep_does_not_expire_subscrip
     book = Book()
     book.buy(MONTHLY, when=at(1, 31, 12))
     assert expire(book.state, as_of=at(6, 1)).events == ()
-    book(refund(book.state, "p1", at=at(2, 1), actor=ADMIN))
+    book(refund(book.state, "p1", as_of=at(2, 1), actor=ADMIN))
     assert list(renewals_due(book.state.packages, as_of=at(6, 1))) == []
 
 
 def test_revenue_of_a_subscription_adds_up_over_its_periods() -> None:
     book = Book()
     book.buy(MONTHLY, when=at(1, 31, 12))
-    book(checkout(book.state, daycare_cart(2, units=3), booking="t", at=at(2, 2), timezone=NY))
+    book(checkout(book.state, daycare_cart(2, units=3), booking="t", as_of=at(2, 2), timezone=NY))
     book(renew(book.state, as_of=at(3, 1)))
     money = revenue(book.state.package("p1"))
     assert money.paid == Money("400", "USD")

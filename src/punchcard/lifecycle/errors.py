@@ -33,6 +33,7 @@ RefusalCode = Literal[
     "credits_removed",
     "duplicate_package",
     "duplicate_type",
+    "held_exceeds_units",
     "inactive_type",
     "insufficient_credits",
     "not_defined_here",
@@ -77,14 +78,21 @@ class OperationRefused(PunchcardError, ValueError):
         self.message = message
 
 
-class PermissionDenied(PunchcardError, PermissionError):
+class PermissionDenied(PunchcardError, LookupError):
     """The actor lacks the permission an operation needs; nothing was changed.
+
+    It derives from :class:`LookupError` (the permission was looked for among the actor's and
+    is not there), not from :class:`PermissionError`: that one is an :class:`OSError`, and an
+    ``except OSError`` around a host's file or network I/O must not swallow a refused
+    operation.
 
     >>> err = PermissionDenied("assign_credits", "front-desk")
     >>> err.permission, err.actor
     ('assign_credits', 'front-desk')
     >>> str(err)
     "actor 'front-desk' lacks the permission 'assign_credits'"
+    >>> isinstance(err, OSError), isinstance(err, LookupError)
+    (False, True)
     """
 
     def __init__(self, permission: str, actor: str | None) -> None:

@@ -11,7 +11,8 @@ from collections.abc import Iterable
 
 from ..errors import InvalidTypeError
 from ..events import LedgerEvent, PackagePurchased
-from ..timeutil import to_local, zone
+from ..timeutil import zone
+from ._instants import before, local
 from .state import LedgerState, fold
 
 __all__ = ["replay", "state_as_of"]
@@ -28,17 +29,19 @@ def replay(events: Iterable[LedgerEvent], *, start: LedgerState | None = None) -
     return fold(start, events)
 
 
-def state_as_of(events: Iterable[LedgerEvent], when: dt.datetime) -> LedgerState:
-    """The state of every package at *when*: the events dated up to *when*, inclusive.
+def state_as_of(events: Iterable[LedgerEvent], as_of: dt.datetime) -> LedgerState:
+    """The state of every package at *as_of*: the events dated up to *as_of*, inclusive
+    (compared as instants).
 
-    A naive *when* is read as local time in each package's own zone. Events of one package are in
-    time order (the operations refuse to record one before the previous). Events of the sweeps
-    (expiry, renewal, use once the scheduled time passed) are dated when they took effect, not
-    when the job ran: the state at a time includes them even if the job ran later.
+    A naive *as_of* is read as local time in each package's own zone. Events of one package are
+    in time order (the operations refuse to record one before the previous). Catch-up and sweep
+    events (expiry, renewal, use once the scheduled time passed) are dated when they took
+    effect, not when they were recorded: the state at a time includes them even if they were
+    recorded later. (What was true at *as_of* but recorded by no event dated by then, see
+    :func:`~punchcard.lifecycle.package_at`.)
     """
-    if not isinstance(when, dt.datetime):
-        raise InvalidTypeError("when", f"must be a datetime.datetime, got {when!r}")
-    zones: dict[str, dt.tzinfo] = {}
+    if not isinstance(as_of, dt.datetime):
+        raise InvalidTypeError("as_of", f"must be a datetime.datetime, got {as_of!r}")
     cutoff: dict[str, dt.datetime] = {}
 
     def kept() -> Iterable[LedgerEvent]:
@@ -46,12 +49,11 @@ def state_as_of(events: Iterable[LedgerEvent], when: dt.datetime) -> LedgerState
             limit = cutoff.get(ev.package_id)
             if limit is None:
                 if isinstance(ev, PackagePurchased):
-                    tz = zones[ev.package_id] = zone(ev.timezone)
-                    limit = cutoff[ev.package_id] = to_local(when, tz, "when")
+                    limit = cutoff[ev.package_id] = local(as_of, zone(ev.timezone), "as_of")
                 else:
                     yield ev  # an orphan: let the fold report it
                     continue
-            if ev.at <= limit:
+            if not before(limit, ev.at):
                 yield ev
 
     return fold(None, kept())

@@ -23,14 +23,14 @@ from typing import Literal
 
 import attrs
 
-from ..timeutil import to_local
-from .policy import LifecyclePolicy
+from ._instants import UTC, before, local
+from .business import Business, business_of
 from .state import PackageState
 
 __all__ = ["Notification", "NotificationKind", "notifications_due"]
 
 NotificationKind = Literal["expiry_reminder", "low_balance"]
-_DEFAULT_POLICY = LifecyclePolicy()
+_DEFAULT_BUSINESS = Business()
 
 
 @attrs.frozen
@@ -55,10 +55,10 @@ def notifications_due(
     *,
     as_of: dt.datetime,
     sent: Collection[str] = frozenset(),
-    policy: LifecyclePolicy = _DEFAULT_POLICY,
+    business: Business = _DEFAULT_BUSINESS,
 ) -> Iterator[Notification]:
     """The notices due at *as_of* and not in *sent* (keys), streamed over *packages*."""
-    expires_at = policy.expires_at
+    expires_at = business_of(business).expires_at
     # Per call: each zone and *as_of* in it; per (date, zone) whether a package expiring then is
     # expired; per (date, reminder days, zone) when the reminder falls due if that is by now
     # (``None``: not yet) and the date as text. Each depends only on its key, so the notices are
@@ -75,13 +75,13 @@ def notifications_due(
         if reminder_days is None and threshold is None:
             continue
         name = package.timezone
-        local = zones.get(name)
-        if local is None:
+        here = zones.get(name)
+        if here is None:
             tz = package.tz
-            local = zones[name] = (tz, to_local(as_of, tz, "as_of"))
-        tz, now = local
+            here = zones[name] = (tz, local(as_of, tz, "as_of"))
+        tz, now = here
         purchased_at = package.purchased_at
-        if purchased_at > now:
+        if before(now, purchased_at):
             continue
         expires_on = package.expires_on
         #: The expiry date, unless there is none or it is a subscription's (which renews).
@@ -104,9 +104,11 @@ def notifications_due(
                 due = reminders[reminder_key]
             else:
                 day = lapses_on - dt.timedelta(days=reminder_days)
-                due_at = dt.datetime.combine(day, dt.time()).replace(tzinfo=tz)
+                # local midnight (the first instant of the day where midnight is skipped)
+                due_at = dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(UTC)
+                due_at = due_at.astimezone(tz)
                 due = reminders[reminder_key] = (
-                    (due_at, lapses_on.isoformat()) if due_at <= now else None
+                    None if before(now, due_at) else (due_at, lapses_on.isoformat())
                 )
             if due is not None:
                 key = f"expiry_reminder:{package.id}:{due[1]}"
@@ -116,7 +118,7 @@ def notifications_due(
                         package.id,
                         package.owner,
                         key,
-                        due[0] if due[0] >= purchased_at else purchased_at,
+                        purchased_at if before(due[0], purchased_at) else due[0],
                         remaining,
                         lapses_on,
                     )

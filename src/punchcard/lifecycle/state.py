@@ -20,6 +20,7 @@ from typing import Any, Literal
 import attrs
 
 from .._codec import LedgerError
+from ..errors import InvalidValueError
 from ..events import (
     BookingKind,
     CreditsAssigned,
@@ -290,6 +291,15 @@ class PackageState:
             for r in self.records
             if r[1] == booking and (line_id is None or r[3] == line_id)
         ]
+
+    def redemption(self, redemption_id: str) -> RedemptionRecord:
+        """The redemption whose id (its event's ``event_id``) is *redemption_id*."""
+        for r in self.records:
+            if r[0] == redemption_id:
+                return _record_value(r)
+        raise InvalidValueError(
+            "redemption_id", f"package {self.id!r} has no redemption {redemption_id!r}"
+        )
 
     def held_by(self, moment: dt.datetime) -> list[RedemptionRecord]:
         """The redemptions still held whose scheduled time is at or before *moment* (aware): by
