@@ -158,17 +158,25 @@ def credits_tuple(value: Iterable[ItemCredits]) -> tuple[ItemCredits, ...]:
 class Period:
     """The length of a subscription period: *count* days, weeks, months or years.
 
-    Period ends are counted from the first period's start (the *anchor*), never from the previous
-    end, so month ends are clamped without drifting (``dateutil.relativedelta``): a monthly period
-    anchored on 31 January ends on 28 February (29 in a leap year), then on 31 March, 30 April...
+    Period *k* (1 = the first) starts on ``anchor + (k - 1) x length`` and ends on the day
+    before the next one starts; every start is counted from the first period's start (the
+    *anchor*) with ``dateutil.relativedelta``, never from the previous one, so month ends are
+    clamped without drifting. A monthly subscription started on 31 January has periods starting
+    on 28 February (29 in a leap year), 31 March, 30 April...: its first period ends on 27
+    February, its second on 30 March. A period of *n* days covers exactly *n* local dates.
 
     >>> monthly = Period("months")
+    >>> [monthly.start(dt.date(2026, 1, 31), k).isoformat() for k in (1, 2, 3, 4)]
+    ['2026-01-31', '2026-02-28', '2026-03-31', '2026-04-30']
     >>> [monthly.last_day(dt.date(2026, 1, 31), k).isoformat() for k in (1, 2, 3)]
-    ['2026-02-28', '2026-03-31', '2026-04-30']
-    >>> monthly.last_day(dt.date(2028, 1, 31), 1)
-    datetime.date(2028, 2, 29)
-    >>> Period("weeks", 2).last_day(dt.date(2026, 1, 1), 1)
-    datetime.date(2026, 1, 15)
+    ['2026-02-27', '2026-03-30', '2026-04-29']
+    >>> monthly.last_day(dt.date(2028, 1, 31), 1)  # a leap year
+    datetime.date(2028, 2, 28)
+    >>> Period("weeks").last_day(dt.date(2026, 3, 2), 1)  # bought on a Monday: until Sunday
+    datetime.date(2026, 3, 8)
+    >>> Period("days").last_day(dt.date(2026, 3, 2), 1), Period("weeks", 2).last_day(
+    ...     dt.date(2026, 3, 2), 1)
+    (datetime.date(2026, 3, 2), datetime.date(2026, 3, 15))
     """
 
     #: ``days``, ``weeks``, ``months`` or ``years``.
@@ -176,14 +184,12 @@ class Period:
     #: How many units make one period (at least one).
     count: int = attrs.field(default=1, validator=v.whole(1))
 
-    def last_day(self, anchor: dt.date, k: int) -> dt.date:
-        """The local date on which period *k* (1 = the first) ends, for periods anchored on *anchor*.
-
-        The subscription renews at the end of that day (23:59 local by default).
-        """
+    def start(self, anchor: dt.date, k: int) -> dt.date:
+        """The local date on which period *k* (1 = the first) starts, for periods anchored on
+        *anchor*."""
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise InvalidValueError("k", f"must be a whole number >= 1, got {k!r}")
-        n = self.count * k
+        n = self.count * (k - 1)
         if self.unit == "days":
             delta = relativedelta(days=n)
         elif self.unit == "weeks":
@@ -194,6 +200,14 @@ class Period:
             delta = relativedelta(years=n)
         result: dt.date = anchor + delta
         return result
+
+    def last_day(self, anchor: dt.date, k: int) -> dt.date:
+        """The local date on which period *k* (1 = the first) ends: the day before period
+        *k + 1* starts. The subscription renews at the end of that day (23:59 local by
+        default)."""
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise InvalidValueError("k", f"must be a whole number >= 1, got {k!r}")
+        return self.start(anchor, k + 1) - dt.timedelta(days=1)
 
 
 def _period_validator(_inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:

@@ -86,10 +86,10 @@ def test_decision_held_credits_survive_a_renewal() -> None:
     book(
         hold(
             book.state,
-            daycare_cart(28),
+            daycare_cart(27),
             booking="a",
             as_of=at(2, 20),
-            scheduled_for=at(2, 28, 8),
+            scheduled_for=at(2, 27, 8),
             timezone=NY,
         )
     )

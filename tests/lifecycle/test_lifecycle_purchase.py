@@ -75,11 +75,11 @@ def test_purchase_with_countdown_from_first_use_has_no_expiry_yet() -> None:
     assert book.state.package("p1").expires_on is None
 
 
-def test_purchase_of_a_subscription_ends_its_first_period_a_month_later() -> None:
+def test_purchase_of_a_subscription_ends_its_first_period_the_day_before_the_next() -> None:
     book = Book()
     book.buy(MONTHLY, when=at(1, 31, 12))
     package = book.state.package("p1")
-    assert package.expires_on == dt.date(2026, 2, 28)
+    assert package.expires_on == dt.date(2026, 2, 27)  # period 2 starts on Feb 28
     assert package.period == 1
 
 

@@ -141,8 +141,9 @@ def _end(day: dt.date) -> dt.datetime:
 
 
 def _period_end(anchor: dt.date, k: int) -> dt.date:
-    """The last day of period *k* (1 = the first) of a weekly subscription bought on *anchor*."""
-    return anchor + relativedelta(weeks=k)
+    """The last day of period *k* (1 = the first) of a weekly subscription bought on *anchor*:
+    the day before period *k + 1* starts."""
+    return anchor + relativedelta(weeks=k) - dt.timedelta(days=1)
 
 
 @attrs.define
