@@ -518,14 +518,17 @@ def package_states(
                     subscription=monthly if 0.16 <= roll < 0.18 else None,
                     **terms,
                 )
+            left = int(rng.random() * 11)
             out.append(
                 PackageState(
                     purchase=purchase,
                     purchased_at=when,
-                    components=balances[int(rng.random() * 11)],
+                    components=balances[left],
                     expires_on=expires_on,
                     status=status,  # type: ignore[arg-type]
                     last_event_at=when,
+                    # a use brought it to the threshold (2) when it has no more left
+                    low_balance_at=when if left <= 2 else None,
                     **common,
                 )
             )

@@ -6,10 +6,11 @@ the keys it sent and passes them back):
 - **expiry reminder**: from the start of the local day ``reminder_days`` before the expiry date
   until the package expires, never when no credit is left. Moving the expiry date makes a new
   reminder due for the new date.
-- **low balance**: once the credits left (over all components) are at or below the type's
-  threshold, and at least one credit has left the package (a package sold with no more credits
-  than the threshold is not "low" at the sale). Credits granted later (by staff or a renewal)
-  arm it again.
+- **low balance**: when a use (a hold or a checkout) or a deduction brings the credits left (over
+  all components) to the type's threshold or below (:attr:`PackageState.low_balance_at`); never
+  because of a sale, an assignment or a renewal. Due once per package, once per period for a
+  subscription (its key names the period), and only while the credits left are still at or
+  below the threshold.
 
 Subscriptions get no expiry reminder (they renew). Only active packages, not expired at the
 time, get notices.
@@ -122,20 +123,31 @@ def notifications_due(
                         remaining,
                         lapses_on,
                     )
-        if threshold is not None and remaining <= threshold:
-            if len(components) == 1:
-                granted = components[0].granted
-            else:
-                granted = sum(c.granted for c in components)
-            if remaining < granted:
-                key = f"low_balance:{package.id}:{granted}"
-                if key not in sent:
-                    yield Notification(
-                        "low_balance",
-                        package.id,
-                        package.owner,
-                        key,
-                        package.last_event_at,
-                        remaining,
-                        expires_on,
-                    )
+        low_at = package.low_balance_at
+        if (
+            low_at is not None
+            and threshold is not None
+            and remaining <= threshold
+            and not before(now, low_at)
+            and not _period_over(package, now, expires_at)
+        ):
+            key = f"low_balance:{package.id}:{package.period}"
+            if key not in sent:
+                yield Notification(
+                    "low_balance",
+                    package.id,
+                    package.owner,
+                    key,
+                    low_at,
+                    remaining,
+                    expires_on,
+                )
+
+
+def _period_over(package: PackageState, now: dt.datetime, expires_at: dt.timedelta) -> bool:
+    """Whether *package* is a subscription whose current period has ended by *now* (it has
+    renewed then, recorded or not: the new period is not low)."""
+    if package.subscription is None:
+        return False
+    end = package.expiry_moment(expires_at)
+    return end is not None and not before(now, end)

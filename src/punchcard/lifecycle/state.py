@@ -184,6 +184,11 @@ class PackageState:
     #: The ``seq`` of its last event (the number of events).
     version: int
     last_event_at: dt.datetime
+    #: When a use or a deduction first brought the credits left (over all components) to the
+    #: type's low-balance threshold or below, in the current subscription period (since the
+    #: sale for a plain package); ``None``: not yet (or no threshold). Sales, assignments and
+    #: renewals never set it; a renewal clears it.
+    low_balance_at: dt.datetime | None = None
 
     @property
     def id(self) -> str:
@@ -507,6 +512,7 @@ class _Acc:
         "first_used_at",
         "id",
         "last",
+        "low_at",
         "new",
         "paid",
         "paid_credits",
@@ -539,6 +545,8 @@ class _Acc:
     last: dt.datetime
     #: Bought by these events (not in the starting state).
     new: bool
+    #: See :attr:`PackageState.low_balance_at`.
+    low_at: dt.datetime | None
 
     @classmethod
     def of_state(cls, state: PackageState) -> _Acc:
@@ -573,6 +581,7 @@ class _Acc:
         acc.version = state.version
         acc.last = state.last_event_at
         acc.new = False
+        acc.low_at = state.low_balance_at
         return acc
 
     def comp(self, item: str) -> _Comp:
@@ -605,6 +614,7 @@ class _Acc:
             records=tuple(self.records.values()),
             version=self.version,
             last_event_at=last if last.tzinfo is tz else last.astimezone(tz),
+            low_balance_at=self.low_at,
         )
 
 
@@ -641,6 +651,7 @@ def _on_purchased(ev: PackagePurchased, accs: dict[str, _Acc], states: Mapping[s
     acc.version = 1
     acc.last = at
     acc.new = True
+    acc.low_at = None
 
 
 def _short(comp: _Comp, bucket: str, credits: int) -> LedgerError:
@@ -666,6 +677,14 @@ def _first_use(acc: _Acc, scheduled: dt.datetime) -> None:
         and terms.subscription is None
     ):
         acc.expires_on = local_date(scheduled, acc.tz) + dt.timedelta(days=days)
+
+
+def _note_low(acc: _Acc, at: dt.datetime) -> None:
+    """After a use or a deduction at *at* (in the package's zone): note when the credits left
+    first reach the low-balance threshold."""
+    threshold = acc.purchase.low_balance_threshold
+    if threshold is not None and sum(c.remaining for c in acc.comps.values()) <= threshold:
+        acc.low_at = at
 
 
 def _on_redeemed(acc: _Acc, ev: RedemptionRecorded) -> None:
@@ -710,6 +729,8 @@ def _on_redeemed(acc: _Acc, ev: RedemptionRecorded) -> None:
     )
     if acc.first_used_at is None:
         _first_use(acc, scheduled)
+    if acc.low_at is None:
+        _note_low(acc, at)
 
 
 def _changed_record(
@@ -802,6 +823,9 @@ def _on_deducted(acc: _Acc, ev: CreditsDeducted) -> None:
         raise _short(comp, "remaining", credits)
     comp.remaining -= credits
     comp.deducted += credits
+    if acc.low_at is None:
+        at = ev.at
+        _note_low(acc, at if at.tzinfo is acc.tz else at.astimezone(acc.tz))
 
 
 def _on_expiry_changed(acc: _Acc, ev: ExpiryChanged) -> None:
@@ -844,6 +868,7 @@ def _on_renewed(acc: _Acc, ev: SubscriptionRenewed) -> None:
         comp.remaining += moved.credits
         granted += moved.credits
     acc.period = ev.period
+    acc.low_at = None  # each period has its own low-balance notice
     acc.expires_on = ev.ends_on
     acc.paid = acc.paid + ev.amount
     acc.paid_credits += granted
