@@ -84,10 +84,10 @@ def test_issue9_item5_a_ticket_closes_in_one_operation() -> None:
         "55.00",
     )
     # the engine's answer for the part no hold covered: 2 nights, the groom, the extra day
-    assert [(line.id, line.units) for line in outcome.application._cart.lines] == [
-        ("nights", 2),
-        ("groom", 1),
-        ("extra", 1),
+    assert [(r.line_id, str(r.total)) for r in outcome.application.lines] == [
+        ("nights", "60.00"),
+        ("groom", "55.00"),
+        ("extra", "30.00"),
     ]
     assert str(outcome.application.covered) == "90.00"
     small = book.state.package("small").component("daycare_full")
