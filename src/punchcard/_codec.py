@@ -87,28 +87,21 @@ def _fail(path: str, expected: str, got: object) -> LedgerError:
     return LedgerError(path, f"must be {expected}, got {v.show(got)}")
 
 
-def _dec_str(value: Any, path: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise _fail(path, "a non-empty string", value)
-    return value
+def _scalar(accepts: Callable[[Any], bool], expected: str) -> Decode:
+    """The decoder of a JSON scalar that is read as it is, once *accepts* it."""
+
+    def decode(value: Any, path: str) -> Any:
+        if not accepts(value):
+            raise _fail(path, expected, value)
+        return value
+
+    return decode
 
 
-def _dec_text(value: Any, path: str) -> str:
-    if not isinstance(value, str):
-        raise _fail(path, "a string", value)
-    return value
-
-
-def _dec_int(value: Any, path: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _fail(path, "a whole number", value)
-    return value
-
-
-def _dec_bool(value: Any, path: str) -> bool:
-    if not isinstance(value, bool):
-        raise _fail(path, "true or false", value)
-    return value
+_dec_str = _scalar(lambda x: isinstance(x, str) and bool(x), "a non-empty string")
+_dec_text = _scalar(lambda x: isinstance(x, str), "a string")
+_dec_int = _scalar(lambda x: isinstance(x, int) and not isinstance(x, bool), "a whole number")
+_dec_bool = _scalar(lambda x: isinstance(x, bool), "true or false")
 
 
 def _enc_money(value: Money) -> dict[str, str]:

@@ -312,22 +312,28 @@ class RedemptionRecorded(_Event):
 
 
 @attrs.frozen(kw_only=True)
-class RedemptionUsed(_Event):
-    """Held credits became used: the ticket was saved/closed, the appointment or class was
-    completed, or its scheduled time passed."""
+class _RedemptionChange(_Event):
+    """What an event that changes one redemption repeats of it, to be checked against it."""
 
-    kind: ClassVar[str] = "redemption_used"
     #: The ``event_id`` of the :class:`RedemptionRecorded` concerned.
     redemption_id: str = c.ident()
     booking: str = c.ident()
     line_id: str = c.ident()
     item: str = c.ident()
     credits: int = c.whole(1)
+
+
+@attrs.frozen(kw_only=True)
+class RedemptionUsed(_RedemptionChange):
+    """Held credits became used: the ticket was saved/closed, the appointment or class was
+    completed, or its scheduled time passed."""
+
+    kind: ClassVar[str] = "redemption_used"
     reason: UseReason = c.choice(USE_REASONS)
 
 
 @attrs.frozen(kw_only=True)
-class RedemptionCancelled(_Event):
+class RedemptionCancelled(_RedemptionChange):
     """A booking was cancelled: the credits of one redemption came back, once.
 
     ``expired`` of them expired at once (the package had expired: see the business's
@@ -335,11 +341,6 @@ class RedemptionCancelled(_Event):
     """
 
     kind: ClassVar[str] = "redemption_cancelled"
-    redemption_id: str = c.ident()
-    booking: str = c.ident()
-    line_id: str = c.ident()
-    item: str = c.ident()
-    credits: int = c.whole(1)
     #: Whether the credits were ``held`` or already ``used``.
     was: Literal["held", "used"] = c.choice(("held", "used"))
     #: How many of them expired at once instead of coming back.
@@ -356,23 +357,26 @@ class PackageRefunded(_Event):
 
 
 @attrs.frozen(kw_only=True)
-class CreditsAssigned(_Event):
-    """Staff added credits without payment."""
+class _Adjustment(_Event):
+    """Credits of one item moved by staff, with their note."""
 
-    kind: ClassVar[str] = "credits_assigned"
     item: str = c.ident()
     credits: int = c.whole(1)
     note: str = c.text()
 
 
 @attrs.frozen(kw_only=True)
-class CreditsDeducted(_Event):
+class CreditsAssigned(_Adjustment):
+    """Staff added credits without payment."""
+
+    kind: ClassVar[str] = "credits_assigned"
+
+
+@attrs.frozen(kw_only=True)
+class CreditsDeducted(_Adjustment):
     """Staff removed credits by hand."""
 
     kind: ClassVar[str] = "credits_deducted"
-    item: str = c.ident()
-    credits: int = c.whole(1)
-    note: str = c.text()
 
 
 @attrs.frozen(kw_only=True)

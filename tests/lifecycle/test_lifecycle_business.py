@@ -269,16 +269,7 @@ def test_issue10_item7_cancelling_credits_used_more_than_n_days_ago_needs_a_perm
 def test_issue10_item7_cancelling_held_credits_needs_no_cancel_used_permission() -> None:
     book = Book()
     book.buy(PASS10)
-    book(
-        hold(
-            book.state,
-            daycare_cart(30),
-            booking="a",
-            as_of=at(3, 2),
-            scheduled_for=at(3, 30),
-            timezone=NY,
-        )
-    )
+    book.hold(30, booking="a", as_of=at(3, 2), scheduled_for=at(3, 30))
     book(cancel(book.state, "a", as_of=at(3, 25), actor=DESK, business=STRICT))
 
 

@@ -20,7 +20,6 @@ from punchcard.lifecycle import (
     catch_up,
     checkout,
     delete,
-    hold,
     package_at,
     refund,
     state_as_of,
@@ -32,16 +31,7 @@ AFTER_USE = Business(settings=Settings(refund_after_use=True))
 
 def _held_for_mar_5(book: Book, package: str = "p1") -> None:
     """Book one day of daycare on Mar 2 for Mar 5, 08:00 (credits held)."""
-    book(
-        hold(
-            book.state,
-            daycare_cart(5),
-            booking="appt",
-            as_of=at(3, 2),
-            scheduled_for=at(3, 5, 8),
-            timezone=NY,
-        )
-    )
+    book.hold(5, booking="appt", as_of=at(3, 2), scheduled_for=at(3, 5, 8))
     assert book.state.package(package).component("daycare_full").held == 1
 
 
@@ -176,26 +166,8 @@ def test_issue10_item3_only_the_packages_an_operation_reads_are_caught_up() -> N
 def test_catch_up_records_each_package_in_the_order_its_events_took_effect() -> None:
     book = Book()
     book.buy(PASS10)  # expires Mar 31
-    book(
-        hold(
-            book.state,
-            daycare_cart(30, 31),
-            booking="a",
-            as_of=at(3, 2),
-            scheduled_for=at(3, 30, 8),
-            timezone=NY,
-        )
-    )
-    book(
-        hold(
-            book.state,
-            daycare_cart(31),
-            booking="b",
-            as_of=at(3, 3),
-            scheduled_for=at(3, 31, 7),
-            timezone=NY,
-        )
-    )
+    book.hold(30, 31, booking="a", as_of=at(3, 2), scheduled_for=at(3, 30, 8))
+    book.hold(31, booking="b", as_of=at(3, 3), scheduled_for=at(3, 31, 7))
     outcome = book(catch_up(book.state, as_of=at(4, 2)))
     assert [(type(e).__name__, e.at.isoformat()) for e in outcome.events] == [
         ("RedemptionUsed", "2026-03-30T08:00:00-04:00"),

@@ -14,7 +14,6 @@ from punchcard.lifecycle import (
     cancel,
     checkout,
     delete,
-    hold,
     purchase,
     refund,
     renew,
@@ -24,16 +23,7 @@ from punchcard.lifecycle import (
 def test_decision_cancel_does_not_undo_a_first_use_countdown() -> None:
     book = Book()
     book.buy(attrs.evolve(PASS10, expiry_starts="first_use"))
-    book(
-        hold(
-            book.state,
-            daycare_cart(5),
-            booking="a",
-            as_of=at(3, 2),
-            scheduled_for=at(3, 5),
-            timezone=NY,
-        )
-    )
+    book.hold(5, booking="a", as_of=at(3, 2), scheduled_for=at(3, 5))
     book(cancel(book.state, "a", as_of=at(3, 3)))
     package = book.state.package("p1")
     assert package.total_used == package.total_held == 0
@@ -83,16 +73,7 @@ def test_decision_naive_times_are_local_in_the_package_zone() -> None:
 def test_decision_held_credits_survive_a_renewal() -> None:
     book = Book()
     book.buy(MONTHLY, when=at(1, 31, 12))
-    book(
-        hold(
-            book.state,
-            daycare_cart(27),
-            booking="a",
-            as_of=at(2, 20),
-            scheduled_for=at(2, 27, 8),
-            timezone=NY,
-        )
-    )
+    book.hold(27, booking="a", as_of=at(2, 20), scheduled_for=at(2, 27, 8))
     (event,) = book(renew(book.state, as_of=at(3, 1))).events
     assert [c.credits for c in event.forfeited] == [7]  # type: ignore[union-attr]
     daycare = book.state.package("p1").component("daycare_full")

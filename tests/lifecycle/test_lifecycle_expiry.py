@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
-from lifecycle_kit import ADMIN, NY, PASS10, SYDNEY, Book, at, daycare_cart
+from lifecycle_kit import ADMIN, NY, PASS10, SYDNEY, Book, at
 
 from punchcard import Policy
 from punchcard.lifecycle import (
@@ -21,7 +21,6 @@ from punchcard.lifecycle import (
     edit_expiry,
     expire,
     expiries_due,
-    hold,
     use,
 )
 
@@ -95,16 +94,7 @@ def test_first_use_package_never_used_does_not_expire() -> None:
 def test_held_credits_stay_held_through_expiry_and_can_be_used() -> None:
     book = Book()
     book.buy(PASS10)  # expires Mar 31
-    book(
-        hold(
-            book.state,
-            daycare_cart(31),
-            booking="a",
-            as_of=at(3, 20),
-            scheduled_for=at(3, 31, 8),
-            timezone=NY,
-        )
-    )
+    book.hold(31, booking="a", as_of=at(3, 20), scheduled_for=at(3, 31, 8))
     book(expire(book.state, as_of=at(4, 1)))
     daycare = book.state.package("p1").component("daycare_full")
     assert (daycare.held, daycare.expired, daycare.remaining) == (1, 9, 0)
@@ -132,16 +122,7 @@ def test_issue10_item3_an_operation_after_the_expiry_moment_records_the_expiry_f
     # before it, and the cancellation gives the credit back expired.
     book = Book()
     book.buy(PASS10)
-    book(
-        hold(
-            book.state,
-            daycare_cart(31),
-            booking="a",
-            as_of=at(3, 20),
-            scheduled_for=at(3, 31, 8),
-            timezone=NY,
-        )
-    )
+    book.hold(31, booking="a", as_of=at(3, 20), scheduled_for=at(3, 31, 8))
     outcome = book(cancel(book.state, "a", as_of=at(4, 1, 8)))
     assert [type(e).__name__ for e in outcome.catch_up] == ["RedemptionUsed", "PackageExpired"]
     assert [e.at.isoformat() for e in outcome.catch_up] == [

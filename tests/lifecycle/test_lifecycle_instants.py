@@ -22,7 +22,6 @@ from punchcard.lifecycle import (
     checkout,
     deduct,
     edit_expiry,
-    hold,
     refund,
     state_as_of,
     uses_due,
@@ -76,16 +75,7 @@ def test_issue10_item2_an_earlier_instant_in_the_repeated_hour_is_out_of_order()
 
 def test_issue10_item2_uses_due_waits_for_the_instant_not_the_wall_clock() -> None:
     book = _bought()
-    book(
-        hold(
-            book.state,
-            daycare_cart(1),
-            booking="appt",
-            as_of=at(10, 30),
-            scheduled_for=EST_0110,
-            timezone=NY,
-        )
-    )
+    book.hold(1, booking="appt", as_of=at(10, 30), scheduled_for=EST_0110)
     assert [r.booking for _p, r in uses_due(book.state.packages, as_of=EDT_0130)] == []
     assert [r.booking for _p, r in uses_due(book.state.packages, as_of=EST_0110)] == ["appt"]
     # at 01:30 EDT the hold is still held: a checkout of another line leaves it held

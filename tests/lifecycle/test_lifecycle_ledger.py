@@ -211,16 +211,7 @@ def test_replay_refuses_an_event_before_the_previous_one() -> None:
 
 def test_replay_refuses_a_second_restore_of_one_redemption() -> None:
     book = _base()
-    book(
-        hold(
-            book.state,
-            daycare_cart(5),
-            booking="a",
-            as_of=at(3, 2),
-            scheduled_for=at(3, 5, 8),
-            timezone=NY,
-        )
-    )
+    book.hold(5, booking="a", as_of=at(3, 2), scheduled_for=at(3, 5, 8))
     book(cancel(book.state, "a", as_of=at(3, 3)))
     first = book.events[-1]
     assert isinstance(first, RedemptionCancelled)

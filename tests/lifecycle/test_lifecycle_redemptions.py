@@ -24,27 +24,6 @@ from punchcard.lifecycle import (
 )
 
 
-def _hold(
-    book: Book,
-    *days: int,
-    booking: str = "appt-1",
-    when: dt.datetime | None = None,
-    scheduled: dt.datetime | None = None,
-    **kwargs: object,
-) -> None:
-    book(
-        hold(
-            book.state,
-            daycare_cart(*days),
-            booking=booking,
-            as_of=when or at(3, 2),
-            scheduled_for=scheduled or at(3, 5, 8),
-            timezone=NY,
-            **kwargs,
-        )
-    )
-
-
 def test_hold_records_held_credits_as_the_engine_decides() -> None:
     book = Book()
     book.buy(PASS10, "p1")
@@ -103,16 +82,7 @@ def test_hold_judges_expiry_at_the_scheduled_time() -> None:
     # PASS10 bought Mar 1 expires Mar 31 (23:59): an appointment on Apr 1 gets no credit.
     book = Book()
     book.buy(PASS10)
-    outcome = book(
-        hold(
-            book.state,
-            daycare_cart(1),
-            booking="late",
-            as_of=at(3, 20),
-            scheduled_for=at(4, 1, 8),
-            timezone=NY,
-        )
-    )
+    outcome = book.hold(1, booking="late", as_of=at(3, 20), scheduled_for=at(4, 1, 8))
     assert outcome.events == ()
     assert outcome.application is not None
     assert [r.reason for r in outcome.application.rejections] == ["expired"]
@@ -124,16 +94,7 @@ def test_hold_ignores_packages_bought_after_the_booking() -> None:
     # alone would (the package is valid on Mar 12).
     book = Book()
     book.buy(PASS10, "p1", when=at(3, 10))
-    outcome = book(
-        hold(
-            book.state,
-            daycare_cart(1),
-            booking="b",
-            as_of=at(3, 9),
-            scheduled_for=at(3, 12),
-            timezone=NY,
-        )
-    )
+    outcome = book.hold(1, booking="b", as_of=at(3, 9), scheduled_for=at(3, 12))
     assert outcome.events == ()
     assert (
         len(
@@ -151,7 +112,7 @@ def test_hold_ignores_packages_bought_after_the_booking() -> None:
 def test_hold_twice_for_the_same_line_is_refused() -> None:
     book = Book()
     book.buy(PASS10)
-    _hold(book, 5)
+    book.hold(5)
     refused(
         lambda: hold(
             book.state, daycare_cart(5), booking="appt-1", as_of=at(3, 2, 10), timezone=NY
@@ -167,7 +128,7 @@ def test_first_hold_starts_a_first_use_countdown_like_the_engine() -> None:
     book = Book()
     book.buy(attrs.evolve(PASS10, expiry_starts="first_use"))
     before = book.state.package("p1").as_package()
-    _hold(book, 5, scheduled=at(3, 5, 8))
+    book.hold(5, scheduled_for=at(3, 5, 8))
     engine = apply(daycare_cart(5), [before], as_of=at(3, 5, 8), timezone=NY).package("p1")
     package = book.state.package("p1")
     assert package.expires_on == engine.expires_on == dt.date(2026, 4, 4)
@@ -190,7 +151,7 @@ def test_checkout_records_used_credits_at_once() -> None:
 def test_use_marks_held_credits_used() -> None:
     book = Book()
     book.buy(PASS10)
-    _hold(book, 5, 6)
+    book.hold(5, 6)
     outcome = book(use(book.state, "appt-1", as_of=at(3, 5, 17), reason="completed"))
     assert [type(e) for e in outcome.events] == [RedemptionUsed, RedemptionUsed]
     daycare = book.state.package("p1").component("daycare_full")
@@ -206,7 +167,7 @@ def test_use_refusals() -> None:
         code="unknown_booking",
         message="no credits were redeemed for 'nope'",
     )
-    _hold(book, 5)
+    book.hold(5)
     book(use(book.state, "appt-1", as_of=at(3, 5, 17)))
     refused(
         lambda: use(book.state, "appt-1", as_of=at(3, 5, 18)),
@@ -214,7 +175,7 @@ def test_use_refusals() -> None:
         code="already_used",
         message="the credits of 'appt-1' are already used",
     )
-    _hold(book, 7, booking="appt-2", when=at(3, 6), scheduled=at(3, 7, 8))
+    book.hold(7, booking="appt-2", as_of=at(3, 6), scheduled_for=at(3, 7, 8))
     book(cancel(book.state, "appt-2", as_of=at(3, 6, 12)))
     refused(
         lambda: use(book.state, "appt-2", as_of=at(3, 7, 18)),
@@ -227,8 +188,8 @@ def test_use_refusals() -> None:
 def test_uses_due_tells_which_holds_are_used_as_of_a_time() -> None:
     book = Book()
     book.buy(PASS10)
-    _hold(book, 5, booking="a", scheduled=at(3, 5, 8))
-    _hold(book, 9, booking="b", scheduled=at(3, 9, 8))
+    book.hold(5, booking="a", scheduled_for=at(3, 5, 8))
+    book.hold(9, booking="b", scheduled_for=at(3, 9, 8))
     assert [r.booking for _p, r in uses_due(book.state.packages, as_of=at(3, 5, 7, 59))] == []
     assert [r.booking for _p, r in uses_due(book.state.packages, as_of=at(3, 5, 8))] == ["a"]
     record = book.state.package("p1").redemptions[1]
@@ -246,7 +207,7 @@ def test_uses_due_tells_which_holds_are_used_as_of_a_time() -> None:
 def test_cancel_restores_exactly_the_credits_held() -> None:
     book = Book()
     book.buy(PASS10)
-    _hold(book, 5, 6, 7)
+    book.hold(5, 6, 7)
     outcome = book(cancel(book.state, "appt-1", as_of=at(3, 3)))
     assert [type(e) for e in outcome.events] == [RedemptionCancelled] * 3
     daycare = book.state.package("p1").component("daycare_full")
@@ -256,7 +217,7 @@ def test_cancel_restores_exactly_the_credits_held() -> None:
 def test_cancel_restores_used_credits_too() -> None:
     book = Book()
     book.buy(PASS10)
-    _hold(book, 5)
+    book.hold(5)
     book(use(book.state, "appt-1", as_of=at(3, 5, 17)))
     outcome = book(cancel(book.state, "appt-1", as_of=at(3, 6)))
     (event,) = outcome.events
@@ -278,7 +239,7 @@ def test_cancel_across_two_packages_restores_each_its_own() -> None:
 def test_cancel_one_line_of_a_booking() -> None:
     book = Book()
     book.buy(PASS10)
-    _hold(book, 5, 6, 7)
+    book.hold(5, 6, 7)
     book(cancel(book.state, "appt-1", line_id="d6", as_of=at(3, 3)))
     statuses = {r.line_id: r.status for r in book.state.package("p1").redemptions}
     assert statuses == {"d5": "held", "d6": "cancelled", "d7": "held"}
@@ -290,7 +251,7 @@ def test_cancel_one_line_of_a_booking() -> None:
 def test_a_second_cancel_never_restores_twice() -> None:
     book = Book()
     book.buy(PASS10)
-    _hold(book, 5)
+    book.hold(5)
     book(cancel(book.state, "appt-1", as_of=at(3, 3)))
     refused(
         lambda: cancel(book.state, "appt-1", as_of=at(3, 3, 10)),
@@ -315,7 +276,7 @@ def test_cancel_of_an_unknown_booking_is_refused() -> None:
 def test_cancel_after_expiry_expires_the_restored_credits_by_default() -> None:
     book = Book()
     book.buy(PASS10)  # expires Mar 31
-    _hold(book, 31, scheduled=at(3, 31, 8))
+    book.hold(31, scheduled_for=at(3, 31, 8))
     outcome = book(cancel(book.state, "appt-1", as_of=at(4, 2)))
     (event,) = outcome.own
     assert isinstance(event, RedemptionCancelled)
@@ -327,7 +288,7 @@ def test_cancel_after_expiry_expires_the_restored_credits_by_default() -> None:
 def test_cancel_after_expiry_can_be_refused_by_policy() -> None:
     book = Book()
     book.buy(PASS10)
-    _hold(book, 31, scheduled=at(3, 31, 8))
+    book.hold(31, scheduled_for=at(3, 31, 8))
     refused(
         lambda: cancel(
             book.state, "appt-1", as_of=at(4, 2), business=Business(cancel_after_expiry="refuse")
@@ -367,7 +328,7 @@ def test_cancel_on_a_refunded_package_is_refused() -> None:
 def test_events_before_the_last_event_of_a_package_are_refused() -> None:
     book = Book()
     book.buy(PASS10)
-    _hold(book, 5, when=at(3, 2, 12))
+    book.hold(5, as_of=at(3, 2, 12))
     refused(
         lambda: cancel(book.state, "appt-1", as_of=at(3, 2, 11)),
         book,

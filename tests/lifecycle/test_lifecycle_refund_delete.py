@@ -19,7 +19,6 @@ from punchcard.lifecycle import (
     deduct,
     delete,
     expire,
-    hold,
     refund,
     refund_quote,
     revenue,
@@ -129,16 +128,7 @@ def test_refund_needs_the_deduct_refund_permission() -> None:
 def test_refund_with_credits_held_is_refused() -> None:
     book = Book()
     book.buy(PASS10)
-    book(
-        hold(
-            book.state,
-            daycare_cart(9),
-            booking="a",
-            as_of=at(3, 2),
-            scheduled_for=at(3, 9),
-            timezone=NY,
-        )
-    )
+    book.hold(9, booking="a", as_of=at(3, 2), scheduled_for=at(3, 9))
     refused(
         lambda: refund(book.state, "p1", as_of=at(3, 3), actor=ADMIN, business=AFTER_USE),
         book,
@@ -239,16 +229,7 @@ def test_delete_is_refused_once_a_credit_was_removed_by_hand() -> None:
 def test_delete_is_refused_while_credits_are_held() -> None:
     book = Book()
     book.buy(PASS10)
-    book(
-        hold(
-            book.state,
-            daycare_cart(9),
-            booking="a",
-            as_of=at(3, 2),
-            scheduled_for=at(3, 9),
-            timezone=NY,
-        )
-    )
+    book.hold(9, booking="a", as_of=at(3, 2), scheduled_for=at(3, 9))
     refused(
         lambda: delete(book.state, "p1", as_of=at(3, 4)),
         book,

@@ -25,7 +25,6 @@ from punchcard.lifecycle import (
     edit_expiry,
     expire,
     history,
-    hold,
     redemption_commission_base,
     refund,
     revenue,
@@ -39,16 +38,7 @@ def test_balances_report_lists_every_active_package_per_component() -> None:
     book.buy(PASS10, "p2", owner="smith", when=at(3, 1))
     book.buy(BUNDLE, "b1", owner="jones", when=at(3, 2))
     book.buy(THREE, "p1", owner="smith", when=at(3, 3))
-    book(
-        hold(
-            book.state,
-            daycare_cart(9),
-            booking="a",
-            as_of=at(3, 4),
-            scheduled_for=at(3, 9),
-            timezone=NY,
-        )
-    )
+    book.hold(9, booking="a", as_of=at(3, 4), scheduled_for=at(3, 9))
     rows = balances_report(book.state.packages, as_of=at(3, 5))
     assert [(r.owner, r.package_id, r.item, r.remaining, r.held) for r in rows] == [
         ("jones", "b1", "grooming", 5, 0),
@@ -86,16 +76,7 @@ def test_history_of_one_package_in_order() -> None:
     book = Book()
     book.buy(PASS10, "p1")
     book.buy(THREE, "other", owner="jones")
-    book(
-        hold(
-            book.state,
-            daycare_cart(5, 6),
-            booking="appt-1",
-            as_of=at(3, 2),
-            scheduled_for=at(3, 5, 8),
-            timezone=NY,
-        )
-    )
+    book.hold(5, 6, booking="appt-1", as_of=at(3, 2), scheduled_for=at(3, 5, 8))
     book(cancel(book.state, "appt-1", line_id="d6", as_of=at(3, 3)))
     book(use(book.state, "appt-1", as_of=at(3, 5, 7, 45), reason="completed"))
     book(assign(book.state, "p1", "daycare_full", 2, as_of=at(3, 6), actor=ADMIN, note="sorry"))

@@ -562,63 +562,32 @@ class LifecycleMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.model)
     @rule(
         index=st.integers(0, 10**6),
+        give=st.booleans(),
         item=st.sampled_from(["a", "b"]),
         credits=st.integers(1, 4),
         actor=st.sampled_from(ACTORS),
     )
-    def assign_credits(self, index: int, item: str, credits: int, actor: Actor | None) -> None:
+    def adjust_credits(
+        self, index: int, give: bool, item: str, credits: int, actor: Actor | None
+    ) -> None:
+        """Staff give (*give*) or take credits by hand."""
         package_id = self._pick(index).id
-        allowed = _may(actor, self._needs("assign"))
+        operation = assign if give else deduct
+        allowed = _may(actor, self._needs("assign" if give else "deduct"))
 
         def expect() -> str | None:
             package = self.model[package_id]
             code = "permission" if not allowed else self._open_code(package)
             if code is None and item not in package.counts:
                 code = "unknown_item"
-            return code
-
-        outcome = self._attempt(
-            [package_id] if allowed else [],
-            expect,
-            lambda: assign(
-                self.state,
-                package_id,
-                item,
-                credits,
-                as_of=self.now,
-                actor=actor,
-                business=self.business,
-            ),
-        )
-        if outcome is not None:
-            counts = self.model[package_id].counts[item]
-            counts["granted"] += credits
-            counts["remaining"] += credits
-
-    @precondition(lambda self: self.model)
-    @rule(
-        index=st.integers(0, 10**6),
-        item=st.sampled_from(["a", "b"]),
-        credits=st.integers(1, 4),
-        actor=st.sampled_from(ACTORS),
-    )
-    def deduct_credits(self, index: int, item: str, credits: int, actor: Actor | None) -> None:
-        package_id = self._pick(index).id
-        allowed = _may(actor, self._needs("deduct"))
-
-        def expect() -> str | None:
-            package = self.model[package_id]
-            code = "permission" if not allowed else self._open_code(package)
-            if code is None and item not in package.counts:
-                code = "unknown_item"
-            if code is None and credits > package.counts[item]["remaining"]:
+            if code is None and not give and credits > package.counts[item]["remaining"]:
                 code = "insufficient_credits"
             return code
 
         outcome = self._attempt(
             [package_id] if allowed else [],
             expect,
-            lambda: deduct(
+            lambda: operation(
                 self.state,
                 package_id,
                 item,
@@ -628,10 +597,11 @@ class LifecycleMachine(RuleBasedStateMachine):
                 business=self.business,
             ),
         )
-        if outcome is not None:
-            counts = self.model[package_id].counts[item]
-            counts["remaining"] -= credits
-            counts["deducted"] += credits
+        if outcome is None:
+            return
+        counts = self.model[package_id].counts[item]
+        counts["granted" if give else "deducted"] += credits
+        counts["remaining"] += credits if give else -credits
 
     @precondition(lambda self: self.model)
     @rule(index=st.integers(0, 10**6), days=st.integers(-5, 40), actor=st.sampled_from(ACTORS))

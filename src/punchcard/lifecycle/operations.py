@@ -34,9 +34,7 @@ from ..events import (
     PackageDeleted,
     PackagePurchased,
     PackageRefunded,
-    RedemptionCancelled,
     RedemptionRecorded,
-    RedemptionUsed,
     UseReason,
     ledger_event_id,
 )
@@ -55,10 +53,12 @@ from .outcome import (
     TicketLine,
     TicketOutcome,
     actor_id,
+    cancelled,
     checked_state,
     fields_of,
     finish,
     in_order,
+    used,
 )
 from .permissions import Actor, Operation
 from .reports import refund_quote
@@ -436,17 +436,8 @@ def close_ticket(
         for package, record in found:
             if record.status == "held":
                 in_order(package, ticket.at)
-                own.append(
-                    RedemptionUsed(
-                        **ticket.sequencer.fields(package, ticket.at, ticket.actor),
-                        redemption_id=record.id,
-                        booking=record.booking,
-                        line_id=record.line_id,
-                        item=record.item,
-                        credits=record.credits,
-                        reason="ticket_closed",
-                    )
-                )
+                fields = ticket.sequencer.fields(package, ticket.at, ticket.actor)
+                own.append(used(record, fields, "ticket_closed"))
         holds[line.id] = tuple(attrs.evolve(r, status="used") for _p, r in found)
         if held < line.units:
             rest.append(attrs.evolve(line, units=line.units - held))
@@ -557,17 +548,7 @@ def use(
             continue  # its time had passed: the catch-up used it
         when = local(as_of, package.tz, "as_of")
         in_order(package, when)
-        own.append(
-            RedemptionUsed(
-                **sequencer.fields(package, when, who),
-                redemption_id=record.id,
-                booking=record.booking,
-                line_id=record.line_id,
-                item=record.item,
-                credits=record.credits,
-                reason=reason,
-            )
-        )
+        own.append(used(record, sequencer.fields(package, when, who), reason))
     return finish(state, catch_up, current, own)
 
 
@@ -623,18 +604,8 @@ def cancel(
                 package_id=package.id,
             )
         in_order(package, when)
-        own.append(
-            RedemptionCancelled(
-                **sequencer.fields(package, when, who),
-                redemption_id=record.id,
-                booking=record.booking,
-                line_id=record.line_id,
-                item=record.item,
-                credits=record.credits,
-                was="held" if record.status == "held" else "used",
-                expired=record.credits if expired else 0,
-            )
-        )
+        fields = sequencer.fields(package, when, who)
+        own.append(cancelled(record, fields, record.credits if expired else 0))
     return finish(state, catch_up, current, own)
 
 

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
 import attrs
 
 from ..errors import InvalidTypeError
-from ..events import LedgerEvent, ledger_event_id
+from ..events import (
+    LedgerEvent,
+    RedemptionCancelled,
+    RedemptionUsed,
+    UseReason,
+    ledger_event_id,
+)
 from ..money import Money
 from ..results import Application, Redemption, Rejection
 from ._instants import before
@@ -141,6 +147,36 @@ def in_order(package: PackageState, at: dt.datetime) -> None:
             f"({package.last_event_at.isoformat()}); events are recorded in time order",
             package_id=package.id,
         )
+
+
+def used(record: RedemptionRecord, fields: Common, reason: UseReason) -> RedemptionUsed:
+    """The event that records the held credits of *record* as used."""
+    return RedemptionUsed(**fields, **_about(record), reason=reason)
+
+
+def cancelled(record: RedemptionRecord, fields: Common, expired: int) -> RedemptionCancelled:
+    """The event that gives back the credits of *record* (*expired* of them expire at once)."""
+    was: Literal["held", "used"] = "held" if record.status == "held" else "used"
+    return RedemptionCancelled(**fields, **_about(record), was=was, expired=expired)
+
+
+class _About(TypedDict):
+    redemption_id: str
+    booking: str
+    line_id: str
+    item: str
+    credits: int
+
+
+def _about(record: RedemptionRecord) -> _About:
+    """What an event that changes *record* repeats of it."""
+    return {
+        "redemption_id": record.id,
+        "booking": record.booking,
+        "line_id": record.line_id,
+        "item": record.item,
+        "credits": record.credits,
+    }
 
 
 class Common(TypedDict):

@@ -25,13 +25,12 @@ from ..events import (
     ItemCredits,
     LedgerEvent,
     PackageExpired,
-    RedemptionUsed,
     SubscriptionRenewed,
     ledger_event_id,
 )
 from ._instants import before, local, utc
 from .business import Business, business_of
-from .outcome import Common, Outcome, actor_id, checked_state, finish
+from .outcome import Common, Outcome, actor_id, checked_state, finish, used
 from .permissions import Actor
 from .state import LedgerState, PackageState, RedemptionRecord, credits_of, fold
 from .subscriptions import renewals
@@ -82,23 +81,25 @@ def _sequenced(package: PackageState, drafts: list[_Draft], actor: str | None) -
     return out
 
 
-def _use(record: RedemptionRecord, fields: Common) -> LedgerEvent:
-    return RedemptionUsed(
-        **fields,
-        redemption_id=record.id,
-        booking=record.booking,
-        line_id=record.line_id,
-        item=record.item,
-        credits=record.credits,
-        reason="time_passed",
-    )
+def _recorded(
+    packages: Iterable[PackageState],
+    as_of: dt.datetime,
+    drafts_of: Callable[[PackageState, dt.datetime], list[_Draft]],
+    actor: str | None,
+) -> Iterator[LedgerEvent]:
+    """The events *drafts_of* drafts for each of *packages* at *as_of* (in the package's zone),
+    numbered and dated."""
+    for package in packages:
+        drafts = drafts_of(package, local(as_of, package.tz, "as_of"))
+        if drafts:
+            yield from _sequenced(package, drafts, actor)
 
 
 def _use_drafts(package: PackageState, now: dt.datetime) -> list[_Draft]:
     if not package.total_held:
         return []
     return [
-        (record.scheduled_for, 0, record.id, functools.partial(_use, record))
+        (record.scheduled_for, 0, record.id, functools.partial(used, record, reason="time_passed"))
         for record in package.held_by(now)
     ]
 
@@ -189,6 +190,15 @@ def catch_up(
     business = business_of(business)
     packages = state.packages if package_ids is None else [state.package(i) for i in package_ids]
     events, after = caught_up(state, packages, as_of, business)
+    return _swept(state, events, after)
+
+
+def _swept(
+    state: LedgerState, events: list[LedgerEvent], after: LedgerState | None = None
+) -> Outcome:
+    """The outcome of a sweep that recorded *events* (already true) over *state*."""
+    if after is None:
+        after = fold(state, events) if events else state
     return finish(state, events, after, ())
 
 
@@ -219,13 +229,8 @@ def use_due(
     that is later)."""
     state = checked_state(state)
     business_of(business)
-    who = actor_id(actor)
-    events: list[LedgerEvent] = []
-    for package in state.packages:
-        drafts = _use_drafts(package, local(as_of, package.tz, "as_of"))
-        if drafts:
-            events += _sequenced(package, drafts, who)
-    return finish(state, events, fold(state, events) if events else state, ())
+    held = (p for p in state.packages if p.total_held)
+    return _swept(state, list(_recorded(held, as_of, _use_drafts, actor_id(actor))))
 
 
 def renewals_due(
@@ -237,14 +242,11 @@ def renewals_due(
     """The renewal events due at *as_of*, streamed, in order for each package (several when
     periods were missed). Each is dated at the end of its period (or at the package's last
     event, if that is later). Only active subscriptions renew."""
-    business = business_of(business)
-    for package in packages:
-        if package.subscription is None or package.status != "active":
-            continue
-        drafts = _renewal_drafts(package, local(as_of, package.tz, "as_of"), business)
-        for event in _sequenced(package, drafts, None) if drafts else ():
-            assert isinstance(event, SubscriptionRenewed)
-            yield event
+    drafts = functools.partial(_renewal_drafts, business=business_of(business))
+    live = (p for p in packages if p.subscription is not None and p.status == "active")
+    for event in _recorded(live, as_of, drafts, None):
+        assert isinstance(event, SubscriptionRenewed)
+        yield event
 
 
 def renew(
@@ -253,7 +255,7 @@ def renew(
     """Renew every subscription whose period ended by *as_of* (see :func:`renewals_due`)."""
     state = checked_state(state)
     events: list[LedgerEvent] = list(renewals_due(state.packages, as_of=as_of, business=business))
-    return finish(state, events, fold(state, events) if events else state, ())
+    return _swept(state, events)
 
 
 def expiries_due(
@@ -342,4 +344,4 @@ def expire(
     """Expire every package whose expiry date ended by *as_of* (see :func:`expiries_due`)."""
     state = checked_state(state)
     events: list[LedgerEvent] = list(expiries_due(state.packages, as_of=as_of, business=business))
-    return finish(state, events, fold(state, events) if events else state, ())
+    return _swept(state, events)
