@@ -524,6 +524,7 @@ class _Acc:
         "status",
         "tz",
         "version",
+        "watch",
     )
 
     id: str
@@ -547,6 +548,9 @@ class _Acc:
     new: bool
     #: See :attr:`PackageState.low_balance_at`.
     low_at: dt.datetime | None
+    #: The low-balance threshold while the credits left have not reached it in this period
+    #: (``None``: no threshold, or reached).
+    watch: int | None
 
     @classmethod
     def of_state(cls, state: PackageState) -> _Acc:
@@ -582,6 +586,7 @@ class _Acc:
         acc.last = state.last_event_at
         acc.new = False
         acc.low_at = state.low_balance_at
+        acc.watch = state.low_balance_threshold if state.low_balance_at is None else None
         return acc
 
     def comp(self, item: str) -> _Comp:
@@ -652,6 +657,7 @@ def _on_purchased(ev: PackagePurchased, accs: dict[str, _Acc], states: Mapping[s
     acc.last = at
     acc.new = True
     acc.low_at = None
+    acc.watch = ev.low_balance_threshold
 
 
 def _short(comp: _Comp, bucket: str, credits: int) -> LedgerError:
@@ -679,18 +685,21 @@ def _first_use(acc: _Acc, scheduled: dt.datetime) -> None:
         acc.expires_on = local_date(scheduled, acc.tz) + dt.timedelta(days=days)
 
 
-def _note_low(acc: _Acc, at: dt.datetime) -> None:
+def _note_low(acc: _Acc, threshold: int, at: dt.datetime) -> None:
     """After a use or a deduction at *at* (in the package's zone): note when the credits left
-    first reach the low-balance threshold."""
-    threshold = acc.purchase.low_balance_threshold
-    if threshold is not None and sum(c.remaining for c in acc.comps.values()) <= threshold:
+    first reach the low-balance *threshold*."""
+    left = 0
+    for c in acc.comps.values():
+        left += c.remaining
+    if left <= threshold:
         acc.low_at = at
+        acc.watch = None
 
 
 def _on_redeemed(acc: _Acc, ev: RedemptionRecorded) -> None:
     if acc.status != "active":
         raise _inactive(acc, "a redemption")
-    comp = acc.comp(ev.item)
+    comp = acc.comps.get(ev.item) or acc.comp(ev.item)  # (the second raises)
     credits = ev.credits
     if credits > comp.remaining:
         raise _short(comp, "remaining", credits)
@@ -729,8 +738,9 @@ def _on_redeemed(acc: _Acc, ev: RedemptionRecorded) -> None:
     )
     if acc.first_used_at is None:
         _first_use(acc, scheduled)
-    if acc.low_at is None:
-        _note_low(acc, at)
+    watch = acc.watch
+    if watch is not None:
+        _note_low(acc, watch, at)
 
 
 def _changed_record(
@@ -823,9 +833,10 @@ def _on_deducted(acc: _Acc, ev: CreditsDeducted) -> None:
         raise _short(comp, "remaining", credits)
     comp.remaining -= credits
     comp.deducted += credits
-    if acc.low_at is None:
+    watch = acc.watch
+    if watch is not None:
         at = ev.at
-        _note_low(acc, at if at.tzinfo is acc.tz else at.astimezone(acc.tz))
+        _note_low(acc, watch, at if at.tzinfo is acc.tz else at.astimezone(acc.tz))
 
 
 def _on_expiry_changed(acc: _Acc, ev: ExpiryChanged) -> None:
@@ -869,6 +880,7 @@ def _on_renewed(acc: _Acc, ev: SubscriptionRenewed) -> None:
         granted += moved.credits
     acc.period = ev.period
     acc.low_at = None  # each period has its own low-balance notice
+    acc.watch = acc.purchase.low_balance_threshold
     acc.expires_on = ev.ends_on
     acc.paid = acc.paid + ev.amount
     acc.paid_credits += granted
