@@ -14,15 +14,14 @@ every step:
 
 - no balance is below zero, and every component conserves its credits
   (granted = remaining + held + used + deducted + expired + refunded);
-- the state equals the model, and replaying the ledger (at once, from a saved state, and through
-  JSON) gives the state;
+- the state equals the model, and replaying the ledger (at once, and from a saved state) gives
+  the state; every event survives JSON;
 - a refused operation raised the refusal the model expected and left no trace;
 - the catch-up events of an outcome come first and record only what was already true.
 """
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -246,13 +245,22 @@ class LifecycleMachine(RuleBasedStateMachine):
                 package.status = "expired"
                 self.expected_catch_up.append((package_id, "package_expired"))
 
+    def _copy(self) -> tuple[dict[str, ModelPackage], dict[str, list[ModelRedemption]]]:
+        """The model, to restore when the real operation is refused."""
+        packages = {
+            k: attrs.evolve(p, counts={item: dict(c) for item, c in p.counts.items()})
+            for k, p in self.model.items()
+        }
+        bookings = {b: [attrs.evolve(r) for r in reds] for b, reds in self.bookings.items()}
+        return packages, bookings
+
     def _attempt(
         self, touched: Iterable[str], expect: Callable[[], str | None], call: Any
     ) -> Outcome | None:
         """Catch the model up for the packages *touched*, ask *expect* which refusal code the
         model expects (``None``: success; ``"permission"``: a PermissionDenied), run *call*;
         a refused call leaves the model as it was."""
-        saved = copy.deepcopy((self.model, self.bookings))
+        saved = self._copy()
         self.expected_catch_up = []
         self._catch_up(list(touched))
         expected = expect()
@@ -698,7 +706,6 @@ class LifecycleMachine(RuleBasedStateMachine):
         assert replay(self.events) == self.state
         half = len(self.events) // 2
         assert replay(self.events[half:], start=replay(self.events[:half])) == self.state
-        assert replay(event_from_dict(event_to_dict(e)) for e in self.events) == self.state
         assert state_as_of(self.events, self.now) == self.state
         assert [e.seq for e in self.events if e.package_id == "p1"] == list(
             range(1, 1 + sum(e.package_id == "p1" for e in self.events))
