@@ -57,17 +57,18 @@ event as the snapshot of its terms (a state has 14 fields instead of 31), and ev
 are ordered by instant. ``replay_events_per_s``, one ``--case replay`` run each (each the median
 of three repeats), the code before (commit eee995e) and after::
 
-    machine load ~0.7 (quiet), before:            128,177 events/s
-    machine load ~5 (busy), before, then after:    62,889 -> 92,881 events/s
+    machine load ~0.7, before:                          128,177 events/s
+    machine load ~5, before, then after:                 62,889 -> 92,881 events/s
+    machine load ~2 - 3, after, then before:            126,746 -> 67,448 events/s
 
 In CPU time (``time.process_time``, less disturbed by the other jobs), the streamed replay of the
 same 1,000,000 events measured 102,000 - 78,000 events/s before and 152,000 - 137,000 after
-(two runs each, back to back): after / before = 1.5 to 1.75. Targets: the sweep (<= 3 s) was
-met before (not measured again here); the replay (>= 500,000 events a second) is missed: 5.4
-times short as measured on the busy machine; the quiet "before" figure times the CPU ratio
-suggests 190,000 - 225,000 on a quiet machine, still 2.2 - 2.6 times short (an estimate, not a
-measurement). Memory is flat for balance events and grows with the redemptions recorded, by
-design (see below).
+(two runs each, back to back): after / before = 1.5 to 1.9 in every pair. Targets: the sweep
+(<= 3 s) was met before (not measured again here); the replay (>= 500,000 events a second) is
+missed: the best figure measured after is 126,746 (3.9 times short); the quiet "before" figure
+times the ratio suggests 190,000 - 245,000 on a quiet machine, still 2 - 2.6 times short (an
+estimate, not a measurement). Memory is flat for balance events and grows with the redemptions
+recorded, by design (see below).
 
 What limits them:
 
