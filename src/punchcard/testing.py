@@ -46,10 +46,10 @@ from .engine import apply
 from .lifecycle import (
     PERMISSIONS,
     Actor,
+    Business,
     Catalogue,
     LedgerEvent,
     LedgerState,
-    LifecyclePolicy,
     OperationRefused,
     Outcome,
     PackageState,
@@ -875,8 +875,7 @@ class Ledger:
 class _Desk:
     """The business the lifecycle operations of :func:`ledgers` run for."""
 
-    settings: Settings
-    policy: LifecyclePolicy
+    business: Business
     timezone: str
     actor: Actor
 
@@ -897,37 +896,29 @@ def _operate(desk: _Desk, state: LedgerState, step: _Step) -> Outcome:
     Raises what the operation raises (a refusal changes nothing).
     """
     name, at, args = step.name, step.at, step.args
+    business = desk.business
     if name == "purchase":
-        return purchase(state, **args, at=at, timezone=desk.timezone)
+        return purchase(state, **args, as_of=at, timezone=desk.timezone, business=business)
     if name in ("hold", "checkout"):
         return (hold if name == "hold" else checkout)(
-            state,
-            **args,
-            at=at,
-            timezone=desk.timezone,
-            settings=desk.settings,
-            policy=desk.policy,
+            state, **args, as_of=at, timezone=desk.timezone, business=business
         )
-    if name == "use":
-        return use(state, **args, at=at)
-    if name == "cancel":
-        return cancel(state, **args, at=at, policy=desk.policy)
-    if name == "refund":
-        return refund(
-            state, **args, at=at, actor=desk.actor, settings=desk.settings, policy=desk.policy
-        )
-    if name == "assign":
-        return assign(state, **args, at=at, actor=desk.actor, policy=desk.policy)
-    if name == "deduct":
-        return deduct(state, **args, at=at, actor=desk.actor, policy=desk.policy)
-    if name == "edit_expiry":
-        return edit_expiry(state, **args, at=at, actor=desk.actor, policy=desk.policy)
-    if name == "delete":
-        return delete(state, **args, at=at, actor=desk.actor)
+    staff = {"actor": desk.actor, "business": business}
+    operation: Any = {
+        "use": use,
+        "cancel": cancel,
+        "refund": refund,
+        "assign": assign,
+        "deduct": deduct,
+        "edit_expiry": edit_expiry,
+        "delete": delete,
+    }.get(name)
+    if operation is not None:
+        return operation(state, **args, as_of=at, **staff)  # type: ignore[no-any-return]
     if name == "expire":
-        return expire(state, as_of=at, policy=desk.policy)
+        return expire(state, as_of=at, business=business)
     if name == "renew":
-        return renew(state, as_of=at, policy=desk.policy)
+        return renew(state, as_of=at, business=business)
     raise ValueError(f"unknown ledger operation {name!r}")
 
 
@@ -1036,10 +1027,11 @@ def ledgers(
             [draw(package_types(type_id=f"t{i}", currency=currency)) for i in range(count)]
         )
     desk = _Desk(
-        settings=draw(_draw_settings()) if settings is None else settings,
-        policy=LifecyclePolicy(
+        business=Business(
+            settings=draw(_draw_settings()) if settings is None else settings,
             cancel_after_expiry=draw(st.sampled_from(("expire", "refuse"))),
             unused_at_renewal=draw(st.sampled_from(("forfeit", "rollover"))),
+            timezone=timezone,
         ),
         timezone=timezone,
         actor=Actor("staff", PERMISSIONS),
@@ -1071,7 +1063,9 @@ def ledgers(
             continue
         events.extend(outcome.events)
         state = outcome.state
-    return Ledger(tuple(events), state, catalogue, timezone, instant.astimezone(tz), desk.settings)
+    return Ledger(
+        tuple(events), state, catalogue, timezone, instant.astimezone(tz), desk.business.settings
+    )
 
 
 # -- invariants ----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from punchcard.lifecycle import (
     Period,
     TypeComponent,
     event_to_dict,
+    hold,
     purchase,
     replay,
 )
@@ -103,8 +104,30 @@ class Book:
                 ptype,
                 package_id=package_id,
                 owner=owner,
-                at=when or at(3, 1, 10),
+                as_of=when or at(3, 1, 10),
                 timezone=timezone,
+                **kwargs,
+            )
+        )
+
+    def hold(
+        self,
+        *days: int,
+        booking: str = "appt-1",
+        as_of: dt.datetime | None = None,
+        scheduled_for: dt.datetime | None = None,
+        **kwargs: Any,
+    ) -> Outcome:
+        """Hold one day of daycare per day of *days* (lines ``d<day>``) for *booking*, booked at
+        *as_of* (Mar 2, 09:00) for *scheduled_for* (Mar 5, 08:00), in New York."""
+        return self(
+            hold(
+                self.state,
+                daycare_cart(*days),
+                booking=booking,
+                as_of=as_of or at(3, 2),
+                scheduled_for=scheduled_for or at(3, 5, 8),
+                timezone=NY,
                 **kwargs,
             )
         )

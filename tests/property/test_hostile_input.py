@@ -54,6 +54,7 @@ from punchcard.lifecycle import (
     DEDUCT_REFUND_CREDITS,
     EVENT_TYPES,
     Actor,
+    Business,
     LedgerError,
     LedgerEvent,
     LedgerState,
@@ -704,23 +705,35 @@ def every_kind_of_event() -> tuple[LedgerEvent, ...]:
         return dt.datetime(2026, month, day, hour)
 
     def buy(ptype: PackageType, package_id: str, day: dt.datetime) -> Outcome:
-        return purchase(state, ptype, package_id=package_id, owner="smith", at=day, timezone=_NY)
+        return purchase(state, ptype, package_id=package_id, owner="smith", as_of=day, timezone=_NY)
 
     step(buy(_MONTHLY, "sub", when(1, 31, 12)))
     step(renew(state, as_of=when(3, 1, 8)))
     step(buy(_PASS, "p1", when(3, 1, 10)))
     step(buy(_PASS, "gone", when(3, 1, 11)))
-    step(hold(state, _cart(5, 6), booking="appt", at=when(3, 2), timezone=_NY, actor=_ADMIN))
-    step(cancel(state, "appt", line_id="d6", at=when(3, 3)))
-    step(use(state, "appt", at=when(3, 5, 17)))
-    step(assign(state, "p1", "daycare_full", 2, at=when(3, 6), actor=_ADMIN, note="goodwill"))
-    step(deduct(state, "p1", "walk", 1, at=when(3, 7), actor=_ADMIN))
-    step(edit_expiry(state, "p1", dt.date(2026, 3, 20), at=when(3, 8)))
-    step(delete(state, "gone", at=when(3, 9)))
+    step(
+        hold(
+            state,
+            _cart(5, 6),
+            booking="appt",
+            as_of=when(3, 2),
+            scheduled_for=when(3, 5, 8),
+            timezone=_NY,
+            actor=_ADMIN,
+        )
+    )
+    step(cancel(state, "appt", line_id="d6", as_of=when(3, 3)))
+    step(use(state, "appt", as_of=when(3, 5, 17)))
+    step(assign(state, "p1", "daycare_full", 2, as_of=when(3, 6), actor=_ADMIN, note="goodwill"))
+    step(deduct(state, "p1", "walk", 1, as_of=when(3, 7), actor=_ADMIN))
+    step(edit_expiry(state, "p1", dt.date(2026, 3, 20), as_of=when(3, 8)))
+    step(delete(state, "gone", as_of=when(3, 9)))
     step(expire(state, as_of=when(3, 21)))
-    step(checkout(state, _cart(23), booking="t", at=when(3, 23), timezone=_NY))
+    step(checkout(state, _cart(23), booking="t", as_of=when(3, 23), timezone=_NY))
     settings = Settings(refund_after_use=True)
-    step(refund(state, "sub", at=when(3, 24), actor=_ADMIN, settings=settings))
+    step(
+        refund(state, "sub", as_of=when(3, 24), actor=_ADMIN, business=Business(settings=settings))
+    )
     return tuple(events)
 
 

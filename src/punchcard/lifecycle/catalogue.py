@@ -1,10 +1,12 @@
 """The catalogue: package types (the field guide's fields), editing them, and the portal listing.
 
-Creating, editing, deactivating and deleting a type needs the ``manage_packages`` permission. A
+Creating, editing, deactivating and deleting a type needs the ``manage_packages`` permission (the
+business's permission policy may say otherwise). A
 package already sold keeps what its type said when it was sold (the purchase event is a snapshot):
 editing a type changes only later sales.
 
->>> from punchcard.lifecycle import Actor, MANAGE_PACKAGES
+>>> from punchcard import Money
+>>> from punchcard.lifecycle import MANAGE_PACKAGES, Actor, TypeComponent
 >>> admin = Actor("admin", {MANAGE_PACKAGES})
 >>> pass10 = PackageType(
 ...     id="daycare-10", name="10 Day Daycare", price=Money("250", "USD"),
@@ -19,21 +21,19 @@ editing a type changes only later sales.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import attrs
 
 from .. import _validate as v
 from ..errors import InvalidTypeError, InvalidValueError
+from ..events import Period, TypeComponent, type_components
 from ..money import Money
 from ..valuation.revenue import CommissionMode
+from .business import Business, business_of
 from .errors import OperationRefused
-from .permissions import MANAGE_PACKAGES, Actor, require
-from .values import Period, TypeComponent, type_components
-
-if TYPE_CHECKING:
-    from .franchise import Franchise
-    from .state import LedgerState
+from .permissions import Actor
+from .state import LedgerState
 
 __all__ = [
     "Catalogue",
@@ -154,23 +154,38 @@ class Catalogue:
         return any(t.id == type_id for t in self.types)
 
 
-def add_type(catalogue: Catalogue, ptype: PackageType, *, actor: Actor | None) -> Catalogue:
-    """A catalogue with *ptype* added; needs ``manage_packages``; ids are unique."""
-    require(actor, MANAGE_PACKAGES)
+_DEFAULT_BUSINESS = Business()
+
+
+def add_type(
+    catalogue: Catalogue,
+    ptype: PackageType,
+    *,
+    actor: Actor | None,
+    business: Business = _DEFAULT_BUSINESS,
+) -> Catalogue:
+    """A catalogue with *ptype* added; needs ``manage_packages`` (by default); ids are unique."""
+    business_of(business).permissions.check(actor, "add_type")
     if ptype.id in catalogue:
         raise OperationRefused("duplicate_type", f"there is already a package type {ptype.id!r}")
     return Catalogue((*catalogue.types, ptype))
 
 
 def edit_type(
-    catalogue: Catalogue, type_id: str, changes: Mapping[str, Any], *, actor: Actor | None
+    catalogue: Catalogue,
+    type_id: str,
+    changes: Mapping[str, Any],
+    *,
+    actor: Actor | None,
+    business: Business = _DEFAULT_BUSINESS,
 ) -> Catalogue:
     """A catalogue with the type *type_id* changed by *changes* (field -> new value).
 
-    Needs ``manage_packages``. The new type is validated like a new one; its id cannot change.
-    Deactivating is ``{"active": False}``. Packages already sold are not affected.
+    Needs ``manage_packages`` (by default). The new type is validated like a new one; its id
+    cannot change. Deactivating is ``{"active": False}``. Packages already sold are not
+    affected.
     """
-    require(actor, MANAGE_PACKAGES)
+    business_of(business).permissions.check(actor, "edit_type")
     old = catalogue.get(type_id)
     if "id" in changes and changes["id"] != type_id:
         raise InvalidValueError(
@@ -190,16 +205,18 @@ def delete_type(
     *,
     actor: Actor | None,
     account: str | None = None,
-    franchise: Franchise | None = None,
+    business: Business = _DEFAULT_BUSINESS,
 ) -> Catalogue:
     """A catalogue without the type *type_id*.
 
-    Needs ``manage_packages``. Subscription types are never deleted (deactivate them instead:
-    code ``subscription_type``). In a franchise, *account* is where the deletion is done: a global
-    type only at the parent, a local one only at the child that defined it (code
-    ``not_defined_here``). Packages already sold are not affected.
+    Needs ``manage_packages`` (by default). Subscription types are never deleted (deactivate
+    them instead: code ``subscription_type``). In the business's franchise, *account* is where
+    the deletion is done: a global type only at the parent, a local one only at the child that
+    defined it (code ``not_defined_here``). Packages already sold are not affected.
     """
-    require(actor, MANAGE_PACKAGES)
+    business = business_of(business)
+    business.permissions.check(actor, "delete_type")
+    franchise = business.franchise
     ptype = catalogue.get(type_id)
     if ptype.subscription is not None:
         raise OperationRefused(
@@ -231,15 +248,17 @@ def portal_listing(
     owner: str,
     *,
     location: str | None = None,
-    franchise: Franchise | None = None,
+    business: Business = _DEFAULT_BUSINESS,
 ) -> PortalListing:
-    """The types the portal may list for *owner*: active, purchasable online, and not already
-    bought when once per owner (a deleted package does not count as bought).
+    """The types the portal may list for *owner*: active, purchasable online, and not a
+    once-per-owner type the owner ever bought (whatever became of the package).
 
-    With *location* (and a *franchise*), only types that may be sold there are listed; without a
-    franchise, a type sold at another location is left out and a global type is kept.
+    With *location*, only types that may be sold there are listed: by the rules of the
+    business's franchise if it has one; otherwise a type sold at another location is left out
+    and a global type is kept.
     """
-    bought = {p.type_id for p in state.packages if p.owner == owner and p.status != "deleted"}
+    franchise = business_of(business).franchise
+    bought = {p.type_id for p in state.packages if p.owner == owner}
     packages: list[PackageType] = []
     subscriptions: list[PackageType] = []
     for t in catalogue.types:

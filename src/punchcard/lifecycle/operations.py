@@ -3,30 +3,27 @@
 Each operation checks its preconditions and either raises a typed error that says what is wrong
 (:class:`~punchcard.lifecycle.errors.OperationRefused` with a ``.code``, or
 :class:`~punchcard.lifecycle.errors.PermissionDenied` naming the permission) and changes
-nothing, or returns an :class:`Outcome`: the new events for the host to append to its ledger and
-the state they lead to. Nothing reads the clock: the caller passes every time. A naive time is
-local time in the zone of the package concerned.
+nothing, or returns an :class:`~punchcard.lifecycle.Outcome`: the new events for the host to
+append to its ledger and the state they lead to. Nothing reads the clock: the caller passes the
+time of the operation, ``as_of``. A naive time is local time in the zone of the package concerned
+(for a booking: in the zone of the cart's location).
 
-Every event is recorded at a time no earlier than the previous event of its package (code
+Every operation first sees the world as it is at ``as_of``: the packages it reads are caught up
+(:func:`~punchcard.lifecycle.sweeps.catch_up_events`) and those events come first in its outcome.
+Every event is recorded at an instant no earlier than the previous event of its package (code
 ``out_of_order`` otherwise), so that :func:`~punchcard.lifecycle.state_as_of` is exact.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Literal, TypedDict
+from typing import Literal
 
 import attrs
 
 from ..engine import apply
 from ..errors import InvalidTypeError, InvalidValueError
-from ..models import Cart, RatesInput, Settings
-from ..results import Application
-from ..timeutil import to_local, zone
-from .catalogue import PackageType
-from .errors import OperationRefused
-from .events import (
+from ..events import (
     BOOKING_KINDS,
     USE_REASONS,
     BookingKind,
@@ -35,94 +32,58 @@ from .events import (
     ExpiryChanged,
     LedgerEvent,
     PackageDeleted,
-    PackageExpired,
     PackagePurchased,
     PackageRefunded,
-    RedemptionCancelled,
     RedemptionRecorded,
-    RedemptionUsed,
     UseReason,
     ledger_event_id,
 )
-from .permissions import ASSIGN_CREDITS, DEDUCT_REFUND_CREDITS, Actor, require
-from .policy import LifecyclePolicy
+from ..models import Cart
+from ..money import Money
+from ..results import Application
+from ..timeutil import zone
+from ._instants import before, local
+from .business import Business, business_of, zone_for
+from .catalogue import PackageType
+from .errors import OperationRefused
+from .outcome import (
+    Outcome,
+    RedemptionOutcome,
+    Sequencer,
+    TicketLine,
+    TicketOutcome,
+    actor_id,
+    cancelled,
+    checked_state,
+    fields_of,
+    finish,
+    in_order,
+    used,
+)
+from .permissions import Actor, Operation
 from .reports import refund_quote
-from .state import LedgerState, PackageState, RedemptionRecord, credits_of, fold
-from .values import ItemCredits
+from .state import LedgerState, PackageState, RedemptionRecord, credits_of
+from .sweeps import caught_up
 
 __all__ = [
-    "Outcome",
     "assign",
     "cancel",
     "checkout",
+    "close_ticket",
     "deduct",
     "delete",
     "edit_expiry",
-    "expire",
-    "expiries_due",
     "hold",
     "purchase",
     "refund",
     "use",
-    "use_due",
-    "uses_due",
 ]
 
-_DEFAULT_SETTINGS = Settings()
-_DEFAULT_POLICY = LifecyclePolicy()
+_DEFAULT_BUSINESS = Business()
 
 
-@attrs.frozen
-class Outcome:
-    """What an operation returns: the events to append, and the state they lead to."""
-
-    #: The new ledger events, in the order to append them (possibly none).
-    events: tuple[LedgerEvent, ...]
-    #: The state after them (the input state if there are none).
-    state: LedgerState
-    #: For :func:`hold` and :func:`checkout`: the engine's full answer (what is still due,
-    #: why other packages were not used).
-    application: Application | None = None
-
-
-def _finish(
-    state: LedgerState, events: Sequence[LedgerEvent], application: Application | None = None
-) -> Outcome:
-    return Outcome(tuple(events), fold(state, events) if events else state, application)
-
-
-def _actor_id(actor: Actor | None) -> str | None:
-    if actor is None:
-        return None
-    if not isinstance(actor, Actor):
-        raise InvalidTypeError("actor", f"must be an Actor or None, got {actor!r}")
-    return actor.id
-
-
-def _state(state: LedgerState) -> LedgerState:
-    if not isinstance(state, LedgerState):
-        raise InvalidTypeError("state", f"must be a LedgerState, got {state!r}")
-    return state
-
-
-def _moment(value: dt.datetime, package: PackageState, field: str = "at") -> dt.datetime:
-    if not isinstance(value, dt.datetime):
-        raise InvalidTypeError(field, f"must be a datetime.datetime, got {value!r}")
-    return to_local(value, package.tz, field)
-
-
-def _in_order(package: PackageState, at: dt.datetime) -> None:
-    if at < package.last_event_at:
-        raise OperationRefused(
-            "out_of_order",
-            f"{at.isoformat()} is before the last event of package {package.id!r} "
-            f"({package.last_event_at.isoformat()}); events are recorded in time order",
-            package_id=package.id,
-        )
-
-
-def _open(package: PackageState, at: dt.datetime, policy: LifecyclePolicy, what: str) -> None:
-    """Refuse unless *package* is active and not expired at *at*."""
+def _open(package: PackageState, when: dt.datetime, business: Business, what: str) -> None:
+    """Refuse unless *package* is active and not expired at *when*."""
     if package.status == "deleted":
         raise OperationRefused(
             "package_deleted", f"package {package.id!r} was deleted", package_id=package.id
@@ -131,7 +92,7 @@ def _open(package: PackageState, at: dt.datetime, policy: LifecyclePolicy, what:
         raise OperationRefused(
             "package_refunded", f"package {package.id!r} was refunded", package_id=package.id
         )
-    if package.expired_at(at, policy.expires_at):
+    if package.expired_at(when, business.expires_at):
         raise OperationRefused(
             "package_expired",
             f"package {package.id!r} expired on {package.expires_on}; {what}",
@@ -139,15 +100,16 @@ def _open(package: PackageState, at: dt.datetime, policy: LifecyclePolicy, what:
         )
 
 
-def _open_package(
-    state: LedgerState, package_id: str, at: dt.datetime, policy: LifecyclePolicy, what: str
-) -> tuple[PackageState, dt.datetime]:
-    """The package *package_id* and the time *at* in its zone, refused unless it is active and
-    not expired then (*what* ends the message of an expired one)."""
-    package = _state(state).package(package_id)
-    when = _moment(at, package)
-    _open(package, when, policy, what)
-    return package, when
+def _package_at(
+    state: LedgerState, package_id: str, as_of: dt.datetime, business: Business
+) -> tuple[list[LedgerEvent], LedgerState, PackageState, dt.datetime]:
+    """For an operation on one package: the package caught up at *as_of* (catch-up events,
+    state after them, the package, *as_of* in its zone)."""
+    state = checked_state(state)
+    package = state.package(package_id)
+    when = local(as_of, package.tz, "as_of")
+    events, current = caught_up(state, [package], when, business)
+    return events, current, current.package(package_id), when
 
 
 def _credits(value: int) -> int:
@@ -156,27 +118,6 @@ def _credits(value: int) -> int:
     if value < 1:
         raise InvalidValueError("credits", f"must be a whole number >= 1, got {value!r}")
     return value
-
-
-class _Common(TypedDict):
-    event_id: str
-    package_id: str
-    seq: int
-    at: dt.datetime
-    actor: str | None
-
-
-def _event_fields(
-    package: PackageState, at: dt.datetime, actor: Actor | None, offset: int = 1
-) -> _Common:
-    seq = package.version + offset
-    return {
-        "event_id": ledger_event_id(package.id, seq),
-        "package_id": package.id,
-        "seq": seq,
-        "at": at,
-        "actor": _actor_id(actor),
-    }
 
 
 # -- purchase -------------------------------------------------------------------------------------
@@ -188,33 +129,42 @@ def purchase(
     *,
     package_id: str,
     owner: str,
-    at: dt.datetime,
-    timezone: str,
+    as_of: dt.datetime,
+    timezone: str | None = None,
     beneficiary: str | None = None,
     channel: Literal["pos", "portal"] = "pos",
     actor: Actor | None = None,
+    business: Business = _DEFAULT_BUSINESS,
 ) -> Outcome:
     """Sell a package of type *ptype* to *owner*: every component of the type, never a part.
 
-    *timezone* is the IANA zone of the selling location; every local date of the package
-    (expiry, renewal) is read in it. Refused when the id is taken (``duplicate_package``), the
-    type is inactive (``inactive_type``), it is bought in the portal but not sold online
-    (``not_online``), the owner already has one of a once-per-owner type (``once_per_owner``:
-    *This package can only be purchased once per client.*), or a beneficiary is missing for an
-    individual type (``beneficiary_required``) or given for a shared one
-    (``beneficiary_not_allowed``).
+    *timezone* is the IANA zone of the selling location (default: the business's zone of the
+    type's location); every local date of the package (expiry, renewal) is read in it. Refused
+    when the id is taken (``duplicate_package``), the type is inactive (``inactive_type``), it
+    is bought in the portal but not sold online (``not_online``), the owner ever bought one of a
+    once-per-owner type, whatever became of it (``once_per_owner``: *This package can only be
+    purchased once per client.*), or a beneficiary is missing for an individual type
+    (``beneficiary_required``) or given for a shared one (``beneficiary_not_allowed``).
     """
-    _state(state)
+    state = checked_state(state)
+    business = business_of(business)
     if not isinstance(ptype, PackageType):
         raise InvalidTypeError("ptype", f"must be a PackageType, got {ptype!r}")
+    if timezone is None:
+        timezone = business.zone_of(ptype.location)
+        if timezone is None:
+            raise InvalidValueError(
+                "timezone",
+                f"no zone is known for location {ptype.location!r}: pass timezone= or give "
+                "the business a timezone (or zones)",
+            )
     if not isinstance(timezone, str):
         raise InvalidTypeError("timezone", f"must be an IANA zone name, got {timezone!r}")
     if channel not in ("pos", "portal"):
         raise InvalidValueError("channel", f"must be 'pos' or 'portal', got {channel!r}")
+    business.permissions.check(actor, "purchase")
     tz = zone(timezone)
-    if not isinstance(at, dt.datetime):
-        raise InvalidTypeError("at", f"must be a datetime.datetime, got {at!r}")
-    at_local = to_local(at, tz)
+    at = local(as_of, tz, "as_of")
     if package_id in state:
         raise OperationRefused(
             "duplicate_package",
@@ -227,9 +177,7 @@ def purchase(
         raise OperationRefused(
             "not_online", f"package type {ptype.id!r} cannot be purchased online"
         )
-    if ptype.once_per_owner and any(
-        p.type_id == ptype.id and p.status != "deleted" for p in state.owned_by(owner)
-    ):
+    if ptype.once_per_owner and any(p.type_id == ptype.id for p in state.owned_by(owner)):
         raise OperationRefused(
             "once_per_owner", "This package can only be purchased once per client."
         )
@@ -244,7 +192,7 @@ def purchase(
             f"package type {ptype.id!r} is shared by the whole account; got beneficiary "
             f"{beneficiary!r}",
         )
-    day = at_local.date()
+    day = at.date()
     expires_on: dt.date | None = None
     if ptype.subscription is not None:
         expires_on = ptype.subscription.last_day(day, 1)
@@ -254,8 +202,8 @@ def purchase(
         event_id=ledger_event_id(package_id, 1),
         package_id=package_id,
         seq=1,
-        at=at_local,
-        actor=_actor_id(actor),
+        at=at,
+        actor=actor_id(actor),
         owner=owner,
         type_id=ptype.id,
         name=ptype.name,
@@ -275,104 +223,128 @@ def purchase(
         taxed=ptype.taxed,
         account_code=ptype.account_code,
         commission_basis=ptype.commission_basis,
+        defined_at=ptype.defined_at,
     )
-    return _finish(state, [event])
+    return finish(state, (), state, [event])
 
 
-# -- redemptions: hold, checkout, use, cancel -----------------------------------------------------
+# -- redemptions: hold, checkout, close a ticket ----------------------------------------------------
 
 
-def _records(
-    state: LedgerState, booking: str, line_id: str | None
-) -> list[tuple[PackageState, RedemptionRecord]]:
-    return [
-        (p, r)
-        for p in state.packages
-        for r in p.redemptions
-        if r.booking == booking and (line_id is None or r.line_id == line_id)
-    ]
+class _Booking:
+    """What hold, checkout and close_ticket share: the inputs checked, the owner's packages
+    caught up at the booking time, and which of them the engine may use."""
+
+    def __init__(
+        self,
+        state: LedgerState,
+        cart: Cart,
+        booking: str,
+        booking_kind: BookingKind,
+        as_of: dt.datetime,
+        timezone: str | dt.tzinfo | None,
+        actor: Actor | None,
+        business: Business,
+        operation: Operation,
+    ) -> None:
+        self.state = checked_state(state)
+        if not isinstance(cart, Cart):
+            raise InvalidTypeError("cart", f"must be a Cart, got {cart!r}")
+        if not isinstance(booking, str) or not booking:
+            raise InvalidValueError("booking", f"must be a non-empty string, got {booking!r}")
+        if booking_kind not in BOOKING_KINDS:
+            raise InvalidValueError(
+                "booking_kind", f"must be one of {list(BOOKING_KINDS)!r}, got {booking_kind!r}"
+            )
+        self.business = business = business_of(business)
+        business.permissions.check(actor, operation)
+        self.cart = cart
+        self.booking = booking
+        self.booking_kind = booking_kind
+        self.actor = actor_id(actor)
+        self.tz = zone_for(business, cart.location, timezone)
+        self.at = local(as_of, self.tz, "as_of")
+        self.catch_up, self.current = caught_up(
+            self.state, self.state.owned_by(cart.owner), self.at, business
+        )
+        self.owned = self.current.owned_by(cart.owner)
+        self.sequencer = Sequencer()
+
+    def offered(self) -> tuple[tuple[str, ...], list[PackageState]]:
+        """(the active packages the franchise bars at the cart's location, the packages the
+        engine may use: active, bought by the booking time, not barred)."""
+        franchise = self.business.franchise
+        location = self.cart.location
+        settings = self.business.settings
+        active = [p for p in self.owned if p.status == "active"]
+        barred = tuple(
+            p.id
+            for p in active
+            if franchise is not None and not franchise.may_redeem(p, location, settings)
+        )
+        live = [p for p in active if not before(self.at, p.purchased_at) and p.id not in barred]
+        return barred, live
+
+    def apply(self, cart: Cart, when: dt.datetime) -> tuple[tuple[str, ...], Application]:
+        barred, live = self.offered()
+        business = self.business
+        application = apply(
+            cart,
+            [p.as_package() for p in live],
+            as_of=when,
+            timezone=self.tz,
+            settings=business.settings,
+            policy=business.policy,
+            rates=business.rates,
+        )
+        return barred, application
+
+    def recorded(
+        self, application: Application, status: Literal["held", "used"], when: dt.datetime
+    ) -> list[LedgerEvent]:
+        """One :class:`RedemptionRecorded` per redemption of *application*."""
+        events: list[LedgerEvent] = []
+        for red in application.redemptions:
+            package = self.current.package(red.package_id)
+            in_order(package, self.at)
+            assert red.item is not None, "a lifecycle package holds credits, not a balance"
+            events.append(
+                RedemptionRecorded(
+                    **self.sequencer.fields(package, self.at, self.actor),
+                    booking=self.booking,
+                    booking_kind=self.booking_kind,
+                    line_id=red.line_id,
+                    item=red.item,
+                    credits=red.credits,
+                    amount=red.amount,
+                    status=status,
+                    scheduled_for=when,
+                    cart_id=application.cart_id,
+                )
+            )
+        return events
 
 
 def _redeem(
-    state: LedgerState,
-    cart: Cart,
-    *,
-    booking: str,
-    booking_kind: BookingKind,
-    status: Literal["held", "used"],
-    at: dt.datetime,
-    timezone: str | dt.tzinfo,
-    scheduled_for: dt.datetime | None,
-    settings: Settings,
-    policy: LifecyclePolicy,
-    rates: RatesInput,
-    actor: Actor | None,
-) -> Outcome:
-    _state(state)
-    if not isinstance(cart, Cart):
-        raise InvalidTypeError("cart", f"must be a Cart, got {cart!r}")
-    if not isinstance(booking, str) or not booking:
-        raise InvalidValueError("booking", f"must be a non-empty string, got {booking!r}")
-    if booking_kind not in BOOKING_KINDS:
-        raise InvalidValueError(
-            "booking_kind", f"must be one of {list(BOOKING_KINDS)!r}, got {booking_kind!r}"
-        )
-    if not isinstance(policy, LifecyclePolicy):
-        raise InvalidTypeError("policy", f"must be a LifecyclePolicy, got {policy!r}")
-    tz = zone(timezone) if isinstance(timezone, str) else timezone
-    if not isinstance(tz, dt.tzinfo):
-        raise InvalidTypeError("timezone", f"must be an IANA name or a tzinfo, got {timezone!r}")
-    if not isinstance(at, dt.datetime):
-        raise InvalidTypeError("at", f"must be a datetime.datetime, got {at!r}")
-    at_local = to_local(at, tz)
-    when = at_local
-    if scheduled_for is not None:
-        if not isinstance(scheduled_for, dt.datetime):
-            raise InvalidTypeError(
-                "scheduled_for", f"must be a datetime.datetime, got {scheduled_for!r}"
-            )
-        when = to_local(scheduled_for, tz, "scheduled_for")
-    owned = state.owned_by(cart.owner)
-    line_ids = {line.id for line in cart.lines}
-    for p in owned:
-        for r in p.redemptions:
-            if r.open and r.booking == booking and r.line_id in line_ids:
+    booking: _Booking, status: Literal["held", "used"], scheduled_for: dt.datetime | None
+) -> RedemptionOutcome:
+    when = (
+        booking.at if scheduled_for is None else local(scheduled_for, booking.tz, "scheduled_for")
+    )
+    line_ids = {line.id for line in booking.cart.lines}
+    for p in booking.owned:
+        for r in p.redemptions_of(booking.booking):
+            if r.open and r.line_id in line_ids:
                 raise OperationRefused(
                     "already_redeemed",
-                    f"line {r.line_id!r} of booking {booking!r} already has credits "
+                    f"line {r.line_id!r} of booking {booking.booking!r} already has credits "
                     f"{r.status} from package {p.id!r}; cancel it first",
                     package_id=p.id,
                 )
-    live = [p for p in owned if p.status == "active" and p.purchased_at <= at_local]
-    application = apply(
-        cart,
-        [p.as_package() for p in live],
-        as_of=when,
-        timezone=tz,
-        settings=settings,
-        policy=policy.redemption,
-        rates=rates,
-    )
-    events: list[LedgerEvent] = []
-    taken: dict[str, int] = {}
-    actor_id = _actor_id(actor)
-    for ev in application.events:
-        package = state.package(ev.package_id)
-        _in_order(package, at_local)
-        taken[package.id] = taken.get(package.id, 0) + 1
-        events.append(
-            RedemptionRecorded.from_engine(
-                ev,
-                seq=package.version + taken[package.id],
-                booking=booking,
-                booking_kind=booking_kind,
-                status=status,
-                scheduled_for=when,
-                at=at_local,
-                actor=actor_id,
-            )
-        )
-    return _finish(state, events, application)
+    barred, application = booking.apply(booking.cart, when)
+    own = booking.recorded(application, status, when)
+    outcome = finish(booking.state, booking.catch_up, booking.current, own)
+    return RedemptionOutcome(**fields_of(outcome), application=application, barred=barred)
 
 
 def hold(
@@ -380,38 +352,28 @@ def hold(
     cart: Cart,
     *,
     booking: str,
-    at: dt.datetime,
-    timezone: str | dt.tzinfo,
+    as_of: dt.datetime,
     scheduled_for: dt.datetime | None = None,
     booking_kind: BookingKind = "appointment",
-    settings: Settings = _DEFAULT_SETTINGS,
-    policy: LifecyclePolicy = _DEFAULT_POLICY,
-    rates: RatesInput = None,
+    timezone: str | dt.tzinfo | None = None,
     actor: Actor | None = None,
-) -> Outcome:
+    business: Business = _DEFAULT_BUSINESS,
+) -> RedemptionOutcome:
     """Hold credits for the lines of *cart* booked as *booking* (a future appointment, a class,
     an open ticket): the engine decides which credits pay, and they are recorded as *held*.
 
-    *at* is when the booking is made, *scheduled_for* when the service takes place (default:
-    *at*); eligibility (expiry included) is judged at *scheduled_for*, as the packages stand at
-    *at*. Only the cart owner's active packages bought by *at* are considered. A line of the
-    booking that already holds credits is refused (``already_redeemed``): a retried booking never
-    takes credits twice. A booking that no credit pays for returns no events (see
-    ``outcome.application`` for why).
+    *as_of* is when the booking is made, *scheduled_for* when the service takes place (default:
+    *as_of*); eligibility (expiry included) is judged at *scheduled_for*, as the packages stand
+    at *as_of*. Times are read in *timezone* (default: the business's zone of the cart's
+    location). Only the cart owner's active packages bought by *as_of*, and that the franchise
+    lets this location redeem, are considered. A line of the booking that already holds credits
+    is refused (``already_redeemed``): a retried booking never takes credits twice. A booking
+    that no credit pays for returns no events of its own (see ``outcome.application`` for why).
     """
     return _redeem(
-        state,
-        cart,
-        booking=booking,
-        booking_kind=booking_kind,
-        status="held",
-        at=at,
-        timezone=timezone,
-        scheduled_for=scheduled_for,
-        settings=settings,
-        policy=policy,
-        rates=rates,
-        actor=actor,
+        _Booking(state, cart, booking, booking_kind, as_of, timezone, actor, business, "hold"),
+        "held",
+        scheduled_for,
     )
 
 
@@ -420,30 +382,108 @@ def checkout(
     cart: Cart,
     *,
     booking: str,
-    at: dt.datetime,
-    timezone: str | dt.tzinfo,
+    as_of: dt.datetime,
     booking_kind: BookingKind = "ticket",
-    settings: Settings = _DEFAULT_SETTINGS,
-    policy: LifecyclePolicy = _DEFAULT_POLICY,
-    rates: RatesInput = None,
+    timezone: str | dt.tzinfo | None = None,
     actor: Actor | None = None,
-) -> Outcome:
+    business: Business = _DEFAULT_BUSINESS,
+) -> RedemptionOutcome:
     """Redeem credits for *cart* and record them as *used* at once (a ticket saved or closed at
-    the till). Otherwise as :func:`hold`, with the service at *at*."""
+    the till). Otherwise as :func:`hold`, with the service at *as_of*."""
     return _redeem(
-        state,
-        cart,
-        booking=booking,
-        booking_kind=booking_kind,
-        status="used",
-        at=at,
-        timezone=timezone,
-        scheduled_for=None,
-        settings=settings,
-        policy=policy,
-        rates=rates,
-        actor=actor,
+        _Booking(state, cart, booking, booking_kind, as_of, timezone, actor, business, "checkout"),
+        "used",
+        None,
     )
+
+
+def close_ticket(
+    state: LedgerState,
+    cart: Cart,
+    *,
+    booking: str,
+    as_of: dt.datetime,
+    timezone: str | dt.tzinfo | None = None,
+    actor: Actor | None = None,
+    business: Business = _DEFAULT_BUSINESS,
+) -> TicketOutcome:
+    """Close the ticket *booking* whose lines are *cart*, in one operation.
+
+    The lines that hold credits of the booking use them (reason ``ticket_closed``; holds whose
+    time had passed are used already); what no hold covers (new lines, and booked units beyond
+    the credits held) is offered to the owner's credits by the engine, and what it redeems is
+    recorded as used. The outcome says, per line, what the holds and the new credits covered,
+    what is due, and why packages did not pay more. A line holding more credits than its units
+    is refused (``held_exceeds_units``: cancel the extra holds first). Units already covered by
+    the booking's credits are never offered again, so a second close redeems nothing more for
+    them.
+    """
+    ticket = _Booking(
+        state, cart, booking, "ticket", as_of, timezone, actor, business, "close_ticket"
+    )
+    own: list[LedgerEvent] = []
+    holds: dict[str, tuple[RedemptionRecord, ...]] = {}
+    rest = []
+    for line in cart.lines:
+        found = [(p, r) for p in ticket.owned for r in p.redemptions_of(booking, line.id) if r.open]
+        held = sum(r.credits for _p, r in found)
+        if held > line.units:
+            raise OperationRefused(
+                "held_exceeds_units",
+                f"line {line.id!r} of ticket {booking!r} holds {held} credits for {line.units} "
+                "units; cancel the holds it no longer needs first",
+                package_id=found[0][0].id,
+            )
+        for package, record in found:
+            if record.status == "held":
+                in_order(package, ticket.at)
+                fields = ticket.sequencer.fields(package, ticket.at, ticket.actor)
+                own.append(used(record, fields, "ticket_closed"))
+        holds[line.id] = tuple(attrs.evolve(r, status="used") for _p, r in found)
+        if held < line.units:
+            rest.append(attrs.evolve(line, units=line.units - held))
+    new_part = Cart(cart.owner, cart.location, cart.currency, rest, id=cart.id)
+    _barred, application = ticket.apply(new_part, ticket.at)
+    own += ticket.recorded(application, "used", ticket.at)
+    zero = Money.zero(cart.currency)
+    by_line = {r.line_id: r for r in application.lines}
+    lines: list[TicketLine] = []
+    for line in cart.lines:
+        engine = by_line.get(line.id)
+        covered = sum((r.amount for r in holds[line.id]), zero)
+        if engine is not None:
+            covered = covered + engine.covered
+        lines.append(
+            TicketLine(
+                line_id=line.id,
+                total=line.total,
+                covered=covered,
+                due=line.total - covered,
+                holds=holds[line.id],
+                redemptions=tuple(r for r in application.redemptions if r.line_id == line.id),
+                rejections=tuple(r for r in application.rejections if r.line_id == line.id),
+            )
+        )
+    covered = sum((t.covered for t in lines), zero)
+    outcome = finish(ticket.state, ticket.catch_up, ticket.current, own)
+    return TicketOutcome(
+        **fields_of(outcome),
+        lines=tuple(lines),
+        total=cart.total,
+        covered=covered,
+        due=cart.total - covered,
+        application=application,
+    )
+
+
+# -- use, cancel ----------------------------------------------------------------------------------
+
+
+def _found(
+    state: LedgerState, booking: str, line_id: str | None, owner: str | None
+) -> list[tuple[PackageState, RedemptionRecord]]:
+    packages = state.packages if owner is None else state.owned_by(owner)
+    return [(p, r) for p in packages for r in p.redemptions_of(booking, line_id)]
 
 
 def _booking_missing(
@@ -465,149 +505,109 @@ def _booking_missing(
     )
 
 
+def _touched(found: list[tuple[PackageState, RedemptionRecord]]) -> list[PackageState]:
+    """The packages of *found*, each once, in order."""
+    return list({p.id: p for p, _r in found}.values())
+
+
 def use(
     state: LedgerState,
     booking: str,
     *,
-    at: dt.datetime,
+    as_of: dt.datetime,
     reason: UseReason = "completed",
     line_id: str | None = None,
+    owner: str | None = None,
     actor: Actor | None = None,
+    business: Business = _DEFAULT_BUSINESS,
 ) -> Outcome:
-    """Mark the held credits of *booking* (of its line *line_id* only, if given) as used:
-    the ticket was saved/closed (``ticket_closed``), the appointment or class was completed
-    (``completed``), or its time passed (``time_passed``).
+    """Mark the held credits of *booking* (of its line *line_id* only, and of *owner*'s packages
+    only, if given) as used: the ticket was saved/closed (``ticket_closed``), the appointment or
+    class was completed (``completed``), or its time passed (``time_passed``).
 
-    Refused when nothing was redeemed for it (``unknown_booking``), when its credits are already
-    used (``already_used``) or when it was cancelled (``already_cancelled``).
+    Credits whose scheduled time had passed by *as_of* are already used (the catch-up records
+    them, reason ``time_passed``). Refused when nothing was redeemed for the booking
+    (``unknown_booking``), when its credits were already used (``already_used``) or when it was
+    cancelled (``already_cancelled``).
     """
-    _state(state)
+    state = checked_state(state)
+    business = business_of(business)
     if reason not in USE_REASONS:
         raise InvalidValueError("reason", f"must be one of {list(USE_REASONS)!r}, got {reason!r}")
-    found = _records(state, booking, line_id)
+    business.permissions.check(actor, "use")
+    who = actor_id(actor)
+    found = _found(state, booking, line_id, owner)
     held = [(p, r) for p, r in found if r.status == "held"]
     if not held:
         raise _booking_missing(found, booking, "held")
-    events: list[LedgerEvent] = []
-    offsets: dict[str, int] = {}
+    catch_up, current = caught_up(state, _touched(held), as_of, business)
+    sequencer = Sequencer()
+    own: list[LedgerEvent] = []
     for package, record in held:
-        when = _moment(at, package)
-        _in_order(package, when)
-        offsets[package.id] = offsets.get(package.id, 0) + 1
-        events.append(
-            RedemptionUsed(
-                **_event_fields(package, when, actor, offsets[package.id]),
-                redemption_id=record.id,
-                booking=record.booking,
-                line_id=record.line_id,
-                item=record.item,
-                credits=record.credits,
-                reason=reason,
-            )
-        )
-    return _finish(state, events)
-
-
-def uses_due(
-    packages: Iterable[PackageState], as_of: dt.datetime
-) -> Iterator[tuple[PackageState, RedemptionRecord]]:
-    """The held redemptions whose scheduled time has passed at *as_of*: by
-    docs/semantics.md#l-lifecycle they are used, and :func:`use_due` records it. Streams over
-    *packages*."""
-    for package in packages:
-        if not any(r.status == "held" for r in package.redemptions):
-            continue
-        when = _moment(as_of, package, "as_of")
-        for record in package.redemptions:
-            if record.status == "held" and record.scheduled_for <= when:
-                yield package, record
-
-
-def use_due(state: LedgerState, *, as_of: dt.datetime, actor: Actor | None = None) -> Outcome:
-    """Record as used (reason ``time_passed``) every held redemption whose scheduled time has
-    passed at *as_of*. Each event is dated at the scheduled time (or just after the package's
-    previous event, if that is later)."""
-    _state(state)
-    events: list[LedgerEvent] = []
-    offsets: dict[str, int] = {}
-    last: dict[str, dt.datetime] = {}
-    due = sorted(uses_due(state.packages, as_of), key=lambda pr: (pr[1].scheduled_for, pr[1].id))
-    for package, record in due:
-        when = max(record.scheduled_for, last.get(package.id, package.last_event_at))
-        last[package.id] = when
-        offsets[package.id] = offsets.get(package.id, 0) + 1
-        events.append(
-            RedemptionUsed(
-                **_event_fields(package, when, actor, offsets[package.id]),
-                redemption_id=record.id,
-                booking=record.booking,
-                line_id=record.line_id,
-                item=record.item,
-                credits=record.credits,
-                reason="time_passed",
-            )
-        )
-    return _finish(state, events)
+        package = current.package(package.id)
+        if package.redemption(record.id).status != "held":
+            continue  # its time had passed: the catch-up used it
+        when = local(as_of, package.tz, "as_of")
+        in_order(package, when)
+        own.append(used(record, sequencer.fields(package, when, who), reason))
+    return finish(state, catch_up, current, own)
 
 
 def cancel(
     state: LedgerState,
     booking: str,
     *,
-    at: dt.datetime,
+    as_of: dt.datetime,
     line_id: str | None = None,
+    owner: str | None = None,
     actor: Actor | None = None,
-    policy: LifecyclePolicy = _DEFAULT_POLICY,
+    business: Business = _DEFAULT_BUSINESS,
 ) -> Outcome:
-    """Cancel *booking* (or only its line *line_id*): restore exactly the credits its
-    redemptions took, held or used, once.
+    """Cancel *booking* (or only its line *line_id*, and only *owner*'s packages, if given):
+    restore exactly the credits its redemptions took, held or used, once.
 
     A second cancellation is refused (``already_cancelled``), never a second restore; a booking
     nothing was redeemed for is refused (``unknown_booking``). Credits of a refunded package are
-    not restored (``package_refunded``). When the package has expired by *at*, the policy
-    decides: ``expire`` (default) restores the credits and they expire at once, ``refuse``
-    refuses (``package_expired``).
+    not restored (``package_refunded``). When the package has expired by *as_of*, the
+    business's ``cancel_after_expiry`` decides: ``expire`` (default) restores the credits and
+    they expire at once, ``refuse`` refuses (``package_expired``). Cancelling credits already
+    used needs what the business's permission policy asks for ``cancel_used``.
     """
-    _state(state)
-    if not isinstance(policy, LifecyclePolicy):
-        raise InvalidTypeError("policy", f"must be a LifecyclePolicy, got {policy!r}")
-    found = _records(state, booking, line_id)
+    state = checked_state(state)
+    business = business_of(business)
+    business.permissions.check(actor, "cancel")
+    who = actor_id(actor)
+    found = _found(state, booking, line_id, owner)
     live = [(p, r) for p, r in found if r.open]
     if not live:
         raise _booking_missing(found, booking, "open")
-    events: list[LedgerEvent] = []
-    offsets: dict[str, int] = {}
+    catch_up, current = caught_up(state, _touched(live), as_of, business)
+    sequencer = Sequencer()
+    own: list[LedgerEvent] = []
     for package, record in live:
-        when = _moment(at, package)
+        package = current.package(package.id)
+        record = package.redemption(record.id)
+        when = local(as_of, package.tz, "as_of")
         if package.status in ("refunded", "deleted"):
             raise OperationRefused(
                 "package_refunded" if package.status == "refunded" else "package_deleted",
                 f"package {package.id!r} was {package.status}; its credits cannot be restored",
                 package_id=package.id,
             )
-        expired = package.expired_at(when, policy.expires_at)
-        if expired and policy.cancel_after_expiry == "refuse":
+        if record.status == "used":
+            business.permissions.check_cancel_used(actor, record.scheduled_for, when)
+        expired = package.expired_at(when, business.expires_at)
+        if expired and business.cancel_after_expiry == "refuse":
             raise OperationRefused(
                 "package_expired",
                 f"package {package.id!r} expired on {package.expires_on}; its credits cannot "
-                "be restored (policy cancel_after_expiry='refuse')",
+                "be restored (cancel_after_expiry='refuse')",
                 package_id=package.id,
             )
-        _in_order(package, when)
-        offsets[package.id] = offsets.get(package.id, 0) + 1
-        events.append(
-            RedemptionCancelled(
-                **_event_fields(package, when, actor, offsets[package.id]),
-                redemption_id=record.id,
-                booking=record.booking,
-                line_id=record.line_id,
-                item=record.item,
-                credits=record.credits,
-                was="held" if record.status == "held" else "used",
-                expired=record.credits if expired else 0,
-            )
-        )
-    return _finish(state, events)
+        in_order(package, when)
+        fields = sequencer.fields(package, when, who)
+        own.append(cancelled(record, fields, record.credits if expired else 0))
+    return finish(state, catch_up, current, own)
 
 
 # -- refund, delete -------------------------------------------------------------------------------
@@ -617,28 +617,27 @@ def refund(
     state: LedgerState,
     package_id: str,
     *,
-    at: dt.datetime,
-    actor: Actor | None,
-    settings: Settings = _DEFAULT_SETTINGS,
-    policy: LifecyclePolicy = _DEFAULT_POLICY,
+    as_of: dt.datetime,
+    actor: Actor | None = None,
+    business: Business = _DEFAULT_BUSINESS,
 ) -> Outcome:
     """Refund a package: its credits left are gone and :func:`refund_quote` is paid back.
 
-    Needs ``deduct_refund_credits``. Allowed while unused; once a credit was used only with the
-    ``refund_after_use`` setting (code ``used``). Refused while credits are held for a booking
-    (``credits_held``: cancel or use it first), twice (``already_refunded``), on a deleted
-    package (``package_deleted``) and on an expired one (``package_expired``).
+    Needs ``deduct_refund_credits`` (by default). Allowed while unused; once a credit was used
+    (held credits whose time has passed are used) only with the ``refund_after_use`` setting
+    (code ``used``). Refused while credits are held for a booking (``credits_held``: cancel or
+    use it first), twice (``already_refunded``), on a deleted package (``package_deleted``) and
+    on an expired one (``package_expired``).
     """
-    require(actor, DEDUCT_REFUND_CREDITS)
-    package = _state(state).package(package_id)
-    when = _moment(at, package)
+    business_of(business).permissions.check(actor, "refund")
+    catch_up, current, package, when = _package_at(state, package_id, as_of, business)
     if package.status == "refunded":
         raise OperationRefused(
             "already_refunded",
             f"package {package_id!r} was already refunded",
             package_id=package_id,
         )
-    _open(package, when, policy, "its credits have lapsed and cannot be refunded")
+    _open(package, when, business, "its credits have lapsed and cannot be refunded")
     if package.total_held:
         raise OperationRefused(
             "credits_held",
@@ -646,30 +645,36 @@ def refund(
             "cancel or use them first",
             package_id=package_id,
         )
-    if package.total_used and not settings.refund_after_use:
+    if package.total_used and not business.settings.refund_after_use:
         raise OperationRefused(
             "used",
             f"package {package_id!r} has been used; refunds after use need the "
             "refund_after_use setting",
             package_id=package_id,
         )
-    _in_order(package, when)
+    in_order(package, when)
     event = PackageRefunded(
-        **_event_fields(package, when, actor),
+        **Sequencer().fields(package, when, actor_id(actor)),
         amount=refund_quote(package),
         credits=credits_of(package, "remaining"),
     )
-    return _finish(state, [event])
+    return finish(checked_state(state), catch_up, current, [event])
 
 
 def delete(
-    state: LedgerState, package_id: str, *, at: dt.datetime, actor: Actor | None = None
+    state: LedgerState,
+    package_id: str,
+    *,
+    as_of: dt.datetime,
+    actor: Actor | None = None,
+    business: Business = _DEFAULT_BUSINESS,
 ) -> Outcome:
-    """Delete a package sold by mistake. Refused once any credit was used (``used``) or is held
-    (``credits_held``), or was removed by hand (``credits_removed``), and twice
-    (``already_deleted``). A cancelled redemption does not count as a use."""
-    package = _state(state).package(package_id)
-    when = _moment(at, package)
+    """Delete a package sold by mistake. Refused once any credit was used (``used``: held
+    credits whose time has passed are used) or is held (``credits_held``), or was removed by
+    hand (``credits_removed``), and twice (``already_deleted``). A cancelled redemption does
+    not count as a use."""
+    business_of(business).permissions.check(actor, "delete")
+    catch_up, current, package, when = _package_at(state, package_id, as_of, business)
     if package.status == "deleted":
         raise OperationRefused(
             "already_deleted",
@@ -695,8 +700,9 @@ def delete(
             f"package {package_id!r} cannot be deleted: credits were removed from it by hand",
             package_id=package_id,
         )
-    _in_order(package, when)
-    return _finish(state, [PackageDeleted(**_event_fields(package, when, actor))])
+    in_order(package, when)
+    event = PackageDeleted(**Sequencer().fields(package, when, actor_id(actor)))
+    return finish(checked_state(state), catch_up, current, [event])
 
 
 # -- manual adjustments ---------------------------------------------------------------------------
@@ -708,28 +714,30 @@ def assign(
     item: str,
     credits: int,
     *,
-    at: dt.datetime,
-    actor: Actor | None,
+    as_of: dt.datetime,
+    actor: Actor | None = None,
     note: str = "",
-    policy: LifecyclePolicy = _DEFAULT_POLICY,
+    business: Business = _DEFAULT_BUSINESS,
 ) -> Outcome:
-    """Add *credits* of *item* to a package without payment. Needs ``assign_credits``.
+    """Add *credits* of *item* to a package without payment. Needs ``assign_credits`` (by
+    default).
 
     Only to a component the package has (``unknown_item``), and only while it is active and not
     expired (``package_expired``, ``package_refunded``, ``package_deleted``).
     """
-    require(actor, ASSIGN_CREDITS)
+    business_of(business).permissions.check(actor, "assign")
     _credits(credits)
-    package, when = _open_package(state, package_id, at, policy, "packages cannot be unexpired")
+    catch_up, current, package, when = _package_at(state, package_id, as_of, business)
+    _open(package, when, business, "packages cannot be unexpired")
     package.component(item)
-    _in_order(package, when)
+    in_order(package, when)
     event = CreditsAssigned(
-        **_event_fields(package, when, actor),
+        **Sequencer().fields(package, when, actor_id(actor)),
         item=item,
         credits=credits,
         note=note,
     )
-    return _finish(state, [event])
+    return finish(checked_state(state), catch_up, current, [event])
 
 
 def deduct(
@@ -738,19 +746,21 @@ def deduct(
     item: str,
     credits: int,
     *,
-    at: dt.datetime,
-    actor: Actor | None,
+    as_of: dt.datetime,
+    actor: Actor | None = None,
     note: str = "",
-    policy: LifecyclePolicy = _DEFAULT_POLICY,
+    business: Business = _DEFAULT_BUSINESS,
 ) -> Outcome:
-    """Remove *credits* of *item* from a package by hand. Needs ``deduct_refund_credits``.
+    """Remove *credits* of *item* from a package by hand. Needs ``deduct_refund_credits`` (by
+    default).
 
     Never more than are left (``insufficient_credits``); only while the package is active and
     not expired.
     """
-    require(actor, DEDUCT_REFUND_CREDITS)
+    business_of(business).permissions.check(actor, "deduct")
     _credits(credits)
-    package, when = _open_package(state, package_id, at, policy, "its credits have lapsed")
+    catch_up, current, package, when = _package_at(state, package_id, as_of, business)
+    _open(package, when, business, "its credits have lapsed")
     left = package.component(item).remaining
     if credits > left:
         raise OperationRefused(
@@ -758,14 +768,14 @@ def deduct(
             f"cannot deduct {credits} credits of {item!r} from package {package_id!r}: {left} left",
             package_id=package_id,
         )
-    _in_order(package, when)
+    in_order(package, when)
     event = CreditsDeducted(
-        **_event_fields(package, when, actor),
+        **Sequencer().fields(package, when, actor_id(actor)),
         item=item,
         credits=credits,
         note=note,
     )
-    return _finish(state, [event])
+    return finish(checked_state(state), catch_up, current, [event])
 
 
 def edit_expiry(
@@ -773,9 +783,9 @@ def edit_expiry(
     package_id: str,
     expires_on: dt.date,
     *,
-    at: dt.datetime,
+    as_of: dt.datetime,
     actor: Actor | None = None,
-    policy: LifecyclePolicy = _DEFAULT_POLICY,
+    business: Business = _DEFAULT_BUSINESS,
 ) -> Outcome:
     """Move a package's expiry date to *expires_on* (it then wins over any countdown).
 
@@ -785,7 +795,9 @@ def edit_expiry(
     """
     if isinstance(expires_on, dt.datetime) or not isinstance(expires_on, dt.date):
         raise InvalidTypeError("expires_on", f"must be a datetime.date, got {expires_on!r}")
-    package, when = _open_package(state, package_id, at, policy, "packages cannot be unexpired")
+    business_of(business).permissions.check(actor, "edit_expiry")
+    catch_up, current, package, when = _package_at(state, package_id, as_of, business)
+    _open(package, when, business, "packages cannot be unexpired")
     if package.subscription is not None:
         raise OperationRefused(
             "subscription",
@@ -798,100 +810,10 @@ def edit_expiry(
             f"package {package_id!r} already expires on {expires_on}",
             package_id=package_id,
         )
-    _in_order(package, when)
+    in_order(package, when)
     event = ExpiryChanged(
-        **_event_fields(package, when, actor),
+        **Sequencer().fields(package, when, actor_id(actor)),
         old=package.expires_on,
         new=expires_on,
     )
-    return _finish(state, [event])
-
-
-# -- expiry ---------------------------------------------------------------------------------------
-
-
-def expiries_due(
-    packages: Iterable[PackageState],
-    *,
-    as_of: dt.datetime,
-    policy: LifecyclePolicy = _DEFAULT_POLICY,
-) -> Iterator[PackageExpired]:
-    """The expiry events due at *as_of*, streamed: one per active package whose expiry date
-    ended (at ``policy.expires_at``, 23:59 local by default, DST-correct) by *as_of*.
-
-    Each is dated at its expiry moment (or at the package's last event, if that is later) and
-    moves the credits left to *expired*; held credits stay held. Subscriptions renew instead.
-    """
-    expires_at = policy.expires_at
-    # Per call: *as_of* in each zone, per (date, zone) the expiry moment if it has passed
-    # (``None``: not yet), and the credits moved per balance. Each depends only on its key, so
-    # the events are the same as computing them for every package; they are computed when first
-    # needed, in the same order (so the same errors are raised at the same package).
-    now_in: dict[str, dt.datetime] = {}
-    passed: dict[tuple[dt.date, str], dt.datetime | None] = {}
-    moved: dict[tuple[tuple[str, int], ...], tuple[ItemCredits, ...]] = {}
-    for package in packages:
-        if package.status != "active" or package.subscription is not None:
-            continue
-        day = package.expires_on
-        if day is None:
-            continue
-        key = (day, package.timezone)
-        if key in passed:
-            moment = passed[key]
-        else:
-            moment = passed[key] = _passed_moment(package, as_of, expires_at, now_in)
-        if moment is None:
-            continue
-        yield _expired_event(package, moment, day, moved)
-
-
-def _passed_moment(
-    package: PackageState,
-    as_of: dt.datetime,
-    expires_at: dt.timedelta,
-    now_in: dict[str, dt.datetime],
-) -> dt.datetime | None:
-    """The expiry moment of *package* if it is at or before *as_of*, else ``None``."""
-    moment = package.expiry_moment(expires_at)
-    now = now_in.get(package.timezone)
-    if now is None:
-        now = now_in[package.timezone] = _moment(as_of, package, "as_of")
-    if moment is not None and moment > now:
-        return None
-    return moment
-
-
-def _expired_event(
-    package: PackageState,
-    moment: dt.datetime,
-    day: dt.date,
-    moved: dict[tuple[tuple[str, int], ...], tuple[ItemCredits, ...]],
-) -> PackageExpired:
-    """The expiry event of *package* (*moved*: the credits already built, by balance)."""
-    components = package.components
-    if len(components) == 1:
-        balance: tuple[tuple[str, int], ...] = ((components[0].item, components[0].remaining),)
-    else:
-        balance = tuple((c.item, c.remaining) for c in components)
-    credits = moved.get(balance)
-    if credits is None:
-        credits = moved[balance] = credits_of(package, "remaining")
-    seq = package.version + 1
-    last = package.last_event_at
-    return PackageExpired(
-        event_id=ledger_event_id(package.id, seq),
-        package_id=package.id,
-        seq=seq,
-        at=moment if moment >= last else last,
-        actor=None,
-        expires_on=day,
-        credits=credits,
-    )
-
-
-def expire(
-    state: LedgerState, *, as_of: dt.datetime, policy: LifecyclePolicy = _DEFAULT_POLICY
-) -> Outcome:
-    """Expire every package whose expiry date ended by *as_of* (see :func:`expiries_due`)."""
-    return _finish(state, list(expiries_due(_state(state).packages, as_of=as_of, policy=policy)))
+    return finish(checked_state(state), catch_up, current, [event])

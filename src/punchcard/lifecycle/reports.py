@@ -17,13 +17,11 @@ from collections.abc import Iterable
 import attrs
 
 from ..errors import InvalidTypeError, InvalidValueError
-from ..money import Money
-from ..timeutil import to_local
-from ..valuation.revenue import RevenueSplit, bundle_split
-from .events import (
+from ..events import (
     CreditsAssigned,
     CreditsDeducted,
     ExpiryChanged,
+    ItemCredits,
     LedgerEvent,
     PackageDeleted,
     PackageExpired,
@@ -33,10 +31,14 @@ from .events import (
     RedemptionRecorded,
     RedemptionUsed,
     SubscriptionRenewed,
+    TypeComponent,
 )
-from .policy import LifecyclePolicy
+from ..money import Money
+from ..valuation.revenue import RevenueSplit, bundle_split
+from ._instants import before, local
+from .business import Business, business_of
 from .state import PackageState
-from .values import ItemCredits, TypeComponent
+from .sweeps import package_at
 
 __all__ = [
     "BUCKETS",
@@ -53,7 +55,7 @@ __all__ = [
     "revenue",
 ]
 
-_DEFAULT_POLICY = LifecyclePolicy()
+_DEFAULT_BUSINESS = Business()
 
 
 @attrs.frozen
@@ -66,8 +68,10 @@ class BalanceRow:
     item: str
     #: Credits free to be redeemed.
     remaining: int
-    #: Credits held for bookings.
+    #: Credits held for bookings still to come.
     held: int
+    #: Credits used (held credits whose time has passed count as used).
+    used: int
     expires_on: dt.date | None
     location: str | None
 
@@ -76,21 +80,28 @@ def balances_report(
     packages: Iterable[PackageState],
     *,
     as_of: dt.datetime,
-    policy: LifecyclePolicy = _DEFAULT_POLICY,
+    business: Business = _DEFAULT_BUSINESS,
 ) -> tuple[BalanceRow, ...]:
-    """The credits left in every active package at *as_of*, one row per component, by owner
-    then package id.
+    """The credits of every active package at *as_of*, one row per component, by owner then
+    package id.
 
-    Active means bought by *as_of*, neither refunded nor deleted, and not expired at *as_of*
-    (whether or not the expiry sweep has run). Pass the state at *as_of*
-    (:func:`~punchcard.lifecycle.state_as_of`) for a report of the past.
+    Each package is read as it stands at *as_of* (:func:`~punchcard.lifecycle.package_at`),
+    whether or not the sweeps have run: held credits whose time has passed are used, a package
+    past its expiry moment is expired (and left out), a subscription past a renewal moment has
+    its new period's credits. Active means bought by *as_of*, neither refunded, deleted nor
+    expired. Pass the state at *as_of* (:func:`~punchcard.lifecycle.state_as_of`) for a report
+    of the past.
     """
+    business = business_of(business)
     rows: list[BalanceRow] = []
     for package in packages:
         if package.status != "active":
             continue
-        now = to_local(as_of, package.tz, "as_of")
-        if package.purchased_at > now or package.expired_at(now, policy.expires_at):
+        now = local(as_of, package.tz, "as_of")
+        if before(now, package.purchased_at):
+            continue
+        package = package_at(package, as_of=now, business=business)
+        if package.status != "active":
             continue
         for c in package.components:
             rows.append(
@@ -101,6 +112,7 @@ def balances_report(
                     c.item,
                     c.remaining,
                     c.held,
+                    c.used,
                     package.expires_on,
                     package.location,
                 )

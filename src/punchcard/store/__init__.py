@@ -29,8 +29,8 @@ updated in the same transaction. See ``docs/persistence.md``.
 
 from __future__ import annotations
 
+from ..lifecycle import Business
 from ._migrate import current_revision, downgrade, upgrade
-from ._operations import Business
 from ._store import Store
 from ._types import Charges, LineCharge, Receipt, Request
 from .errors import Conflict, IdempotencyKeyReused, OwnerMismatch, StoreError, UnknownOperation

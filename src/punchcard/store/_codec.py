@@ -71,9 +71,10 @@ __all__ = [
 #: The format of a stored event body: 1 = the dict of :func:`punchcard.lifecycle.event_to_dict`;
 #: 2 = that dict and the zones of its date-times.
 EVENT_FORMAT: Final = 2
-#: The format of a stored package state: 1 = every field of PackageState by :func:`to_json`;
-#: 2 = every field but the redemptions (kept in rows of their own).
-STATE_FORMAT: Final = 2
+#: The format of a stored package state: 1 = every field of the first PackageState by
+#: :func:`to_json`; 2 = the same but the redemptions (kept in rows of their own); 3 = every field
+#: of today's PackageState (the sale event as the snapshot of its terms) but its records.
+STATE_FORMAT: Final = 3
 #: The format of a stored redemption record: 1 = every field by :func:`to_json`.
 RECORD_FORMAT: Final = 1
 
@@ -285,29 +286,35 @@ def request_digest(request: Request, business: object) -> tuple[str, str]:
 
 
 def state_row(state: PackageState) -> tuple[int, str]:
-    """The format and the JSON text of a package state, without its redemptions (format 2: the
+    """The format and the JSON text of a package state, without its redemptions (format 3: the
     store keeps each redemption in a row of its own, :func:`record_row`)."""
     data = to_json(state)
-    del data["redemptions"]
+    del data["records"]
     return STATE_FORMAT, canonical(data)
 
 
 def state_from_row(
     fmt: int, text: str, redemptions: Sequence[RedemptionRecord] = ()
 ) -> PackageState:
-    """The package state stored as (*fmt*, *text*), with *redemptions* (format 2), or with the
-    redemptions its text holds (format 1, which kept them inline)."""
-    data = loads(text, "state")
-    if fmt == 2:
-        if not isinstance(data, dict) or "redemptions" in data:
-            raise _fail("state", "an object without redemptions (format 2)", data)
-        data["redemptions"] = []
-    elif fmt != 1:
+    """The package state stored as (*fmt*, *text*), holding *redemptions*.
+
+    Formats 1 and 2 are the states of an earlier punchcard, shaped otherwise; migration 0003
+    (:func:`punchcard.store.upgrade`) rebuilds every state from the ledger in format 3.
+    """
+    if fmt in (1, 2):
+        raise LedgerError(
+            "state.format",
+            f"package state format {fmt} is an earlier punchcard's: run punchcard.store.upgrade "
+            "(it rebuilds the package states from the ledger)",
+        )
+    if fmt != STATE_FORMAT:
         raise LedgerError("state.format", f"unknown package state format {fmt!r}")
+    data = loads(text, "state")
+    if not isinstance(data, dict) or "records" in data:
+        raise _fail("state", "an object without records (format 3)", data)
+    data["records"] = []
     state: PackageState = from_json(PackageState, data, "state")
-    if fmt == 2 and redemptions:
-        state = attrs.evolve(state, redemptions=tuple(redemptions))
-    return state
+    return state.with_redemptions(redemptions) if redemptions else state
 
 
 def record_row(record: RedemptionRecord) -> tuple[int, str]:

@@ -2,6 +2,8 @@
 the arguments that decide it, and the lifecycle function that does it, and hands that
 :class:`~punchcard.store._types.Request` to :meth:`Operations.run` (the store's one commit path).
 
+Every lifecycle operation has the same shape — ``function(state, *subject, as_of=...,
+business=..., **options)`` — so one builder, :meth:`Operations._operation`, serves them all.
 This is the only module of the store that knows the signatures of :mod:`punchcard.lifecycle`.
 """
 
@@ -9,54 +11,23 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, Literal
-
-import attrs
 
 from .. import lifecycle as lc
 from ..lifecycle import (
     Actor,
     BookingKind,
+    Business,
     LedgerState,
-    LifecyclePolicy,
     Outcome,
     PackageType,
     UseReason,
 )
-from ..models import Cart, RatesInput, Settings
+from ..models import Cart
 from ._types import Receipt, Request
 
-__all__ = ["Business", "Operations"]
-
-
-@attrs.frozen
-class Business:
-    """The business settings the store applies to every operation, given once.
-
-    (It stands in for ``punchcard.lifecycle.Business``, which will also bundle the permission
-    policy and the franchise; the store passes it through to the lifecycle unread.)
-    """
-
-    #: The system-wide switches of the engine (``any_type``, ``refund_after_use``...).
-    settings: Settings = attrs.field(factory=Settings)
-    #: The lifecycle's choices, with the engine's policy (``policy.redemption``).
-    policy: LifecyclePolicy = attrs.field(factory=LifecyclePolicy)
-    #: The location default rates (vouchers, cross-item values).
-    rates: RatesInput = None
-
-
-def _request(
-    operation: str,
-    owner: str,
-    plan: Any,
-    *,
-    booking: str | None = None,
-    package_ids: tuple[str, ...] = (),
-    **arguments: Any,
-) -> Request:
-    if booking is not None:
-        arguments["booking"] = booking
-    return Request(operation, owner, arguments, plan, booking=booking, package_ids=package_ids)
+__all__ = ["Operations"]
 
 
 class Operations(abc.ABC):
@@ -67,7 +38,8 @@ class Operations(abc.ABC):
     happens; a naive time is local time in each package's zone) and, where staff act, the
     ``actor``. Each returns a :class:`~punchcard.store.Receipt`, or raises the lifecycle's
     refusal (:class:`~punchcard.lifecycle.OperationRefused`,
-    :class:`~punchcard.lifecycle.PermissionDenied`) and writes nothing.
+    :class:`~punchcard.lifecycle.PermissionDenied`) and writes nothing. Each operation first
+    records what is already true at ``as_of`` for the packages it reads (the catch-up).
     """
 
     #: The business settings every operation is run with.
@@ -76,6 +48,36 @@ class Operations(abc.ABC):
     @abc.abstractmethod
     def run(self, request: Request, *, key: str) -> Receipt:
         """Commit *request* under idempotency key *key* (the store's one commit path)."""
+
+    def _operation(
+        self,
+        operation: str,
+        function: Callable[..., Outcome],
+        account: str,
+        *subject: Any,
+        key: str,
+        as_of: dt.datetime,
+        booking: str | None = None,
+        package_ids: tuple[str, ...] = (),
+        **options: Any,
+    ) -> Receipt:
+        """Run ``function(state, *subject, as_of=as_of, business=..., **options)`` through the
+        commit path, for the owner *account* (whose guard it takes and whose packages alone it
+        reads). The request that the idempotency key is bound to holds the operation, the owner,
+        *subject*, *as_of* and *options* (and the business, added by the store)."""
+        business = self.business
+
+        def plan(state: LedgerState) -> Outcome:
+            return function(state, *subject, as_of=as_of, business=business, **options)
+
+        arguments = {f"subject_{i}": value for i, value in enumerate(subject)}
+        arguments.update(options, as_of=as_of)
+        if booking is not None:
+            arguments["booking"] = booking
+        request = Request(
+            operation, account, arguments, plan, booking=booking, package_ids=package_ids
+        )
+        return self.run(request, key=key)
 
     # -- sale ------------------------------------------------------------------------------------
 
@@ -87,42 +89,28 @@ class Operations(abc.ABC):
         key: str,
         package_id: str,
         as_of: dt.datetime,
-        timezone: str,
+        timezone: str | None = None,
         beneficiary: str | None = None,
         channel: Literal["pos", "portal"] = "pos",
         actor: Actor | None = None,
     ) -> Receipt:
         """Sell a package of type *ptype* to *owner* as *package_id*
-        (:func:`punchcard.lifecycle.purchase`); *timezone* is the selling location's zone."""
-
-        def plan(state: LedgerState) -> Outcome:
-            return lc.purchase(
-                state,
-                ptype,
-                package_id=package_id,
-                owner=owner,
-                at=as_of,
-                timezone=timezone,
-                beneficiary=beneficiary,
-                channel=channel,
-                actor=actor,
-            )
-
-        return self.run(
-            _request(
-                "sell",
-                owner,
-                plan,
-                package_ids=(package_id,),
-                ptype=ptype,
-                package_id=package_id,
-                as_of=as_of,
-                timezone=timezone,
-                beneficiary=beneficiary,
-                channel=channel,
-                actor=actor,
-            ),
+        (:func:`punchcard.lifecycle.purchase`); *timezone* is the selling location's zone
+        (default: the business's)."""
+        return self._operation(
+            "sell",
+            lc.purchase,
+            owner,
+            ptype,
             key=key,
+            as_of=as_of,
+            package_ids=(package_id,),
+            package_id=package_id,
+            owner=owner,
+            timezone=timezone,
+            beneficiary=beneficiary,
+            channel=channel,
+            actor=actor,
         )
 
     # -- redemptions -----------------------------------------------------------------------------
@@ -134,24 +122,25 @@ class Operations(abc.ABC):
         key: str,
         booking: str,
         as_of: dt.datetime,
-        timezone: str | dt.tzinfo,
+        timezone: str | dt.tzinfo | None = None,
         scheduled_for: dt.datetime | None = None,
         booking_kind: BookingKind = "appointment",
         actor: Actor | None = None,
     ) -> Receipt:
         """Hold the owner's credits for the lines of *cart*, booked as *booking*
         (:func:`punchcard.lifecycle.hold`); ``receipt.charges`` says what they cover."""
-        return self._redeem(
+        return self._operation(
             "hold",
             lc.hold,
+            cart.owner,
             cart,
-            key,
-            booking,
-            as_of,
-            timezone,
-            booking_kind,
-            actor,
+            key=key,
+            as_of=as_of,
+            booking=booking,
+            timezone=timezone,
             scheduled_for=scheduled_for,
+            booking_kind=booking_kind,
+            actor=actor,
         )
 
     def checkout(
@@ -161,61 +150,47 @@ class Operations(abc.ABC):
         key: str,
         booking: str,
         as_of: dt.datetime,
-        timezone: str | dt.tzinfo,
+        timezone: str | dt.tzinfo | None = None,
         booking_kind: BookingKind = "ticket",
         actor: Actor | None = None,
     ) -> Receipt:
         """Redeem the owner's credits for *cart* and record them used at once (a ticket closed
         at the till: :func:`punchcard.lifecycle.checkout`)."""
-        return self._redeem(
-            "checkout", lc.checkout, cart, key, booking, as_of, timezone, booking_kind, actor
+        return self._operation(
+            "checkout",
+            lc.checkout,
+            cart.owner,
+            cart,
+            key=key,
+            as_of=as_of,
+            booking=booking,
+            timezone=timezone,
+            booking_kind=booking_kind,
+            actor=actor,
         )
 
-    def _redeem(
+    def close_ticket(
         self,
-        operation: str,
-        function: Any,
         cart: Cart,
+        *,
         key: str,
         booking: str,
         as_of: dt.datetime,
-        timezone: str | dt.tzinfo,
-        booking_kind: BookingKind,
-        actor: Actor | None,
-        **scheduled: Any,
+        timezone: str | dt.tzinfo | None = None,
+        actor: Actor | None = None,
     ) -> Receipt:
-        business = self.business
-
-        def plan(state: LedgerState) -> Outcome:
-            outcome: Outcome = function(
-                state,
-                cart,
-                booking=booking,
-                at=as_of,
-                timezone=timezone,
-                booking_kind=booking_kind,
-                settings=business.settings,
-                policy=business.policy,
-                rates=business.rates,
-                actor=actor,
-                **scheduled,
-            )
-            return outcome
-
-        return self.run(
-            _request(
-                operation,
-                cart.owner,
-                plan,
-                booking=booking,
-                cart=cart,
-                as_of=as_of,
-                timezone=timezone,
-                booking_kind=booking_kind,
-                actor=actor,
-                **scheduled,
-            ),
+        """Close a ticket in one operation (:func:`punchcard.lifecycle.close_ticket`): its booked
+        lines use their holds, the rest of the ticket is offered to the owner's credits."""
+        return self._operation(
+            "close_ticket",
+            lc.close_ticket,
+            cart.owner,
+            cart,
             key=key,
+            as_of=as_of,
+            booking=booking,
+            timezone=timezone,
+            actor=actor,
         )
 
     def use(
@@ -231,22 +206,18 @@ class Operations(abc.ABC):
     ) -> Receipt:
         """Mark the held credits of *booking* (or of its line *line_id*) used
         (:func:`punchcard.lifecycle.use`)."""
-
-        def plan(state: LedgerState) -> Outcome:
-            return lc.use(state, booking, at=as_of, reason=reason, line_id=line_id, actor=actor)
-
-        return self.run(
-            _request(
-                "use",
-                owner,
-                plan,
-                booking=booking,
-                as_of=as_of,
-                reason=reason,
-                line_id=line_id,
-                actor=actor,
-            ),
+        return self._operation(
+            "use",
+            lc.use,
+            owner,
+            booking,
             key=key,
+            as_of=as_of,
+            booking=booking,
+            reason=reason,
+            line_id=line_id,
+            owner=owner,
+            actor=actor,
         )
 
     def cancel(
@@ -261,24 +232,17 @@ class Operations(abc.ABC):
     ) -> Receipt:
         """Cancel *booking* (or its line *line_id*): its credits come back once
         (:func:`punchcard.lifecycle.cancel`). Only *owner*'s redemptions are read."""
-        business = self.business
-
-        def plan(state: LedgerState) -> Outcome:
-            return lc.cancel(
-                state, booking, at=as_of, line_id=line_id, actor=actor, policy=business.policy
-            )
-
-        return self.run(
-            _request(
-                "cancel",
-                owner,
-                plan,
-                booking=booking,
-                as_of=as_of,
-                line_id=line_id,
-                actor=actor,
-            ),
+        return self._operation(
+            "cancel",
+            lc.cancel,
+            owner,
+            booking,
             key=key,
+            as_of=as_of,
+            booking=booking,
+            line_id=line_id,
+            owner=owner,
+            actor=actor,
         )
 
     # -- one package -----------------------------------------------------------------------------
@@ -287,30 +251,7 @@ class Operations(abc.ABC):
         self, owner: str, package_id: str, *, key: str, as_of: dt.datetime, actor: Actor | None
     ) -> Receipt:
         """Refund a package (:func:`punchcard.lifecycle.refund`)."""
-        business = self.business
-
-        def plan(state: LedgerState) -> Outcome:
-            return lc.refund(
-                state,
-                package_id,
-                at=as_of,
-                actor=actor,
-                settings=business.settings,
-                policy=business.policy,
-            )
-
-        return self.run(
-            _request(
-                "refund",
-                owner,
-                plan,
-                package_ids=(package_id,),
-                package_id=package_id,
-                as_of=as_of,
-                actor=actor,
-            ),
-            key=key,
-        )
+        return self._package("refund", lc.refund, owner, package_id, key, as_of, actor)
 
     def assign(
         self,
@@ -325,8 +266,8 @@ class Operations(abc.ABC):
         note: str = "",
     ) -> Receipt:
         """Add credits without payment (:func:`punchcard.lifecycle.assign`)."""
-        return self._adjust(
-            "assign", lc.assign, owner, package_id, item, credits, key, as_of, actor, note
+        return self._package(
+            "assign", lc.assign, owner, package_id, key, as_of, actor, item, credits, note=note
         )
 
     def deduct(
@@ -342,52 +283,8 @@ class Operations(abc.ABC):
         note: str = "",
     ) -> Receipt:
         """Remove credits by hand (:func:`punchcard.lifecycle.deduct`)."""
-        return self._adjust(
-            "deduct", lc.deduct, owner, package_id, item, credits, key, as_of, actor, note
-        )
-
-    def _adjust(
-        self,
-        operation: str,
-        function: Any,
-        owner: str,
-        package_id: str,
-        item: str,
-        credits: int,
-        key: str,
-        as_of: dt.datetime,
-        actor: Actor | None,
-        note: str,
-    ) -> Receipt:
-        business = self.business
-
-        def plan(state: LedgerState) -> Outcome:
-            outcome: Outcome = function(
-                state,
-                package_id,
-                item,
-                credits,
-                at=as_of,
-                actor=actor,
-                note=note,
-                policy=business.policy,
-            )
-            return outcome
-
-        return self.run(
-            _request(
-                operation,
-                owner,
-                plan,
-                package_ids=(package_id,),
-                package_id=package_id,
-                item=item,
-                credits=credits,
-                as_of=as_of,
-                actor=actor,
-                note=note,
-            ),
-            key=key,
+        return self._package(
+            "deduct", lc.deduct, owner, package_id, key, as_of, actor, item, credits, note=note
         )
 
     def edit_expiry(
@@ -401,25 +298,8 @@ class Operations(abc.ABC):
         actor: Actor | None = None,
     ) -> Receipt:
         """Move a package's expiry date (:func:`punchcard.lifecycle.edit_expiry`)."""
-        business = self.business
-
-        def plan(state: LedgerState) -> Outcome:
-            return lc.edit_expiry(
-                state, package_id, expires_on, at=as_of, actor=actor, policy=business.policy
-            )
-
-        return self.run(
-            _request(
-                "edit_expiry",
-                owner,
-                plan,
-                package_ids=(package_id,),
-                package_id=package_id,
-                expires_on=expires_on,
-                as_of=as_of,
-                actor=actor,
-            ),
-            key=key,
+        return self._package(
+            "edit_expiry", lc.edit_expiry, owner, package_id, key, as_of, actor, expires_on
         )
 
     def delete(
@@ -432,62 +312,53 @@ class Operations(abc.ABC):
         actor: Actor | None = None,
     ) -> Receipt:
         """Delete a package sold by mistake (:func:`punchcard.lifecycle.delete`)."""
+        return self._package("delete", lc.delete, owner, package_id, key, as_of, actor)
 
-        def plan(state: LedgerState) -> Outcome:
-            return lc.delete(state, package_id, at=as_of, actor=actor)
-
-        return self.run(
-            _request(
-                "delete",
-                owner,
-                plan,
-                package_ids=(package_id,),
-                package_id=package_id,
-                as_of=as_of,
-                actor=actor,
-            ),
+    def _package(
+        self,
+        operation: str,
+        function: Callable[..., Outcome],
+        owner: str,
+        package_id: str,
+        key: str,
+        as_of: dt.datetime,
+        actor: Actor | None,
+        *more: Any,
+        **options: Any,
+    ) -> Receipt:
+        """An operation on one package of *owner*: the store refuses it if the package is not
+        theirs, whatever the request says."""
+        return self._operation(
+            operation,
+            function,
+            owner,
+            package_id,
+            *more,
             key=key,
+            as_of=as_of,
+            package_ids=(package_id,),
+            actor=actor,
+            **options,
         )
 
     # -- the sweeps ------------------------------------------------------------------------------
 
     def renew(self, owner: str, *, key: str, as_of: dt.datetime) -> Receipt:
         """Renew the owner's subscriptions whose period ended (:func:`punchcard.lifecycle.renew`)."""
-        business = self.business
-
-        def plan(state: LedgerState) -> Outcome:
-            return lc.renew(state, as_of=as_of, policy=business.policy)
-
-        return self.run(_request("renew", owner, plan, as_of=as_of), key=key)
+        return self._operation("renew", lc.renew, owner, key=key, as_of=as_of)
 
     def expire(self, owner: str, *, key: str, as_of: dt.datetime) -> Receipt:
         """Expire the owner's packages whose expiry passed (:func:`punchcard.lifecycle.expire`)."""
-        business = self.business
-
-        def plan(state: LedgerState) -> Outcome:
-            return lc.expire(state, as_of=as_of, policy=business.policy)
-
-        return self.run(_request("expire", owner, plan, as_of=as_of), key=key)
+        return self._operation("expire", lc.expire, owner, key=key, as_of=as_of)
 
     def use_due(
         self, owner: str, *, key: str, as_of: dt.datetime, actor: Actor | None = None
     ) -> Receipt:
         """Record as used the owner's holds whose time passed (:func:`punchcard.lifecycle.use_due`)."""
-
-        def plan(state: LedgerState) -> Outcome:
-            return lc.use_due(state, as_of=as_of, actor=actor)
-
-        return self.run(_request("use_due", owner, plan, as_of=as_of, actor=actor), key=key)
+        return self._operation("use_due", lc.use_due, owner, key=key, as_of=as_of, actor=actor)
 
     def sweep(self, owner: str, *, key: str, as_of: dt.datetime) -> Receipt:
-        """The nightly job for one owner, in one transaction: renew the subscriptions, record the
-        holds whose time passed as used, expire the packages whose expiry passed."""
-        business = self.business
-
-        def plan(state: LedgerState) -> Outcome:
-            renewed = lc.renew(state, as_of=as_of, policy=business.policy)
-            used = lc.use_due(renewed.state, as_of=as_of)
-            expired = lc.expire(used.state, as_of=as_of, policy=business.policy)
-            return Outcome(renewed.events + used.events + expired.events, expired.state)
-
-        return self.run(_request("sweep", owner, plan, as_of=as_of), key=key)
+        """The nightly job for one owner, in one transaction: everything already true at
+        *as_of* recorded — subscriptions renewed, holds whose time passed used, packages whose
+        expiry passed expired (:func:`punchcard.lifecycle.catch_up`)."""
+        return self._operation("sweep", lc.catch_up, owner, key=key, as_of=as_of)

@@ -15,16 +15,19 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..errors import InvalidTypeError, InvalidValueError
 from ..lifecycle import (
+    Business,
     LedgerEvent,
     LedgerState,
     Outcome,
-    PackageState,
+    RedemptionOutcome,
     RedemptionRecord,
+    TicketOutcome,
     replay,
     state_as_of,
 )
 from . import _codec, _schema
-from ._operations import Business, Operations
+from ._operations import Operations
+from ._projection import project
 from ._types import Charges, Receipt, Request
 from .errors import Conflict, IdempotencyKeyReused, OwnerMismatch, StoreError, UnknownOperation
 
@@ -227,8 +230,10 @@ class Store(Operations):
             raise InvalidTypeError("plan", f"must return an Outcome, got {outcome!r}")
         touched = _touched(owner, state, outcome)
         positions = self._append(conn, owner, key, outcome.events)
-        self._project(conn, state, outcome.state, touched, outcome.events, positions)
-        charges = None if outcome.application is None else Charges.of(outcome.application)
+        project(conn, state, outcome.state, touched, outcome.events, positions)
+        charges = (
+            Charges.of(outcome) if isinstance(outcome, (RedemptionOutcome, TicketOutcome)) else None
+        )
         conn.execute(
             sa.insert(ops).values(
                 key=key,
@@ -343,83 +348,6 @@ class Store(Operations):
             )
         conn.execute(sa.insert(_schema.events), rows)
         return tuple(range(first, last + 1))
-
-    def _project(
-        self,
-        conn: sa.Connection,
-        before: LedgerState,
-        after: LedgerState,
-        touched: Sequence[str],
-        events: Sequence[LedgerEvent],
-        positions: Sequence[int],
-    ) -> None:
-        """Write the new state of every package *events* touched, and of its redemptions."""
-        table = _schema.packages
-        position_of = {e.event_id: p for e, p in zip(events, positions, strict=True)}
-        for package_id in touched:
-            new = after.package(package_id)
-            fmt, body = _codec.state_row(new)
-            old = before.get(package_id)
-            if old is None:
-                purchase = next(e for e in events if e.package_id == package_id)
-                conn.execute(
-                    sa.insert(table).values(
-                        package_id=package_id,
-                        owner=new.owner,
-                        position=position_of[purchase.event_id],
-                        version=new.version,
-                        format=fmt,
-                        state=body,
-                    )
-                )
-            else:
-                changed = conn.execute(
-                    sa.update(table)
-                    .where(table.c.package_id == package_id, table.c.version == old.version)
-                    .values(version=new.version, format=fmt, state=body)
-                ).rowcount
-                if changed != 1:
-                    raise StoreError(
-                        f"package {package_id!r} changed under its owner's guard (another"
-                        " writer that does not take it?)"
-                    )
-            self._project_records(conn, new, () if old is None else old.redemptions, position_of)
-
-    def _project_records(
-        self,
-        conn: sa.Connection,
-        package: PackageState,
-        loaded: Sequence[RedemptionRecord],
-        position_of: dict[str, int],
-    ) -> None:
-        table = _schema.redemptions
-        was = {r.id: r for r in loaded}
-        for record in package.redemptions:
-            old = was.get(record.id)
-            if old == record:
-                continue
-            fmt, body = _codec.record_row(record)
-            if old is None:
-                conn.execute(
-                    sa.insert(table).values(
-                        redemption_id=record.id,
-                        owner=package.owner,
-                        package_id=package.id,
-                        booking=record.booking,
-                        line_id=record.line_id,
-                        status=record.status,
-                        credits=record.credits,
-                        position=position_of[record.id],
-                        format=fmt,
-                        record=body,
-                    )
-                )
-            else:
-                conn.execute(
-                    sa.update(table)
-                    .where(table.c.redemption_id == record.id)
-                    .values(status=record.status, format=fmt, record=body)
-                )
 
     def _stored_receipt(self, conn: sa.Connection, key: str, stored: Any, attempt: int) -> Receipt:
         table = _schema.events

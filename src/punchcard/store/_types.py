@@ -8,9 +8,8 @@ from typing import Any
 
 import attrs
 
-from ..lifecycle import LedgerEvent, LedgerState, Outcome
+from ..lifecycle import LedgerEvent, LedgerState, Outcome, RedemptionOutcome, TicketOutcome
 from ..money import Money
-from ..results import Application
 
 __all__ = ["Charges", "LineCharge", "Receipt", "Request"]
 
@@ -61,8 +60,26 @@ class Charges:
     lines: tuple[LineCharge, ...]
 
     @classmethod
-    def of(cls, application: Application) -> Charges:
-        """The charges of the engine's *application*."""
+    def of(cls, outcome: RedemptionOutcome | TicketOutcome) -> Charges:
+        """The charges of a hold, checkout or closed ticket."""
+        if isinstance(outcome, TicketOutcome):
+            return cls(
+                outcome.total,
+                outcome.covered,
+                outcome.due,
+                tuple(
+                    LineCharge(
+                        line.line_id,
+                        line.total,
+                        line.covered,
+                        line.due,
+                        sum(r.credits for r in line.holds)
+                        + sum(r.credits for r in line.redemptions),
+                    )
+                    for line in outcome.lines
+                ),
+            )
+        application = outcome.application
         return cls(
             application.total,
             application.covered,
