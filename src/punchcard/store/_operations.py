@@ -57,14 +57,15 @@ class Operations(abc.ABC):
         *subject: Any,
         key: str,
         as_of: dt.datetime,
-        booking: str | None = None,
+        reads: str | None = None,
         package_ids: tuple[str, ...] = (),
         **options: Any,
     ) -> Receipt:
         """Run ``function(state, *subject, as_of=as_of, business=..., **options)`` through the
         commit path, for the owner *account* (whose guard it takes and whose packages alone it
-        reads). The request that the idempotency key is bound to holds the operation, the owner,
-        *subject*, *as_of* and *options* (and the business, added by the store)."""
+        reads), with the redemptions of the booking *reads* loaded besides the held ones. The
+        request that the idempotency key is bound to holds the operation, the owner, *subject*,
+        *as_of* and *options* (and the business, added by the store)."""
         business = self.business
 
         def plan(state: LedgerState) -> Outcome:
@@ -72,10 +73,8 @@ class Operations(abc.ABC):
 
         arguments = {f"subject_{i}": value for i, value in enumerate(subject)}
         arguments.update(options, as_of=as_of)
-        if booking is not None:
-            arguments["booking"] = booking
         request = Request(
-            operation, account, arguments, plan, booking=booking, package_ids=package_ids
+            operation, account, arguments, plan, booking=reads, package_ids=package_ids
         )
         return self.run(request, key=key)
 
@@ -136,6 +135,7 @@ class Operations(abc.ABC):
             cart,
             key=key,
             as_of=as_of,
+            reads=booking,
             booking=booking,
             timezone=timezone,
             scheduled_for=scheduled_for,
@@ -163,6 +163,7 @@ class Operations(abc.ABC):
             cart,
             key=key,
             as_of=as_of,
+            reads=booking,
             booking=booking,
             timezone=timezone,
             booking_kind=booking_kind,
@@ -188,6 +189,7 @@ class Operations(abc.ABC):
             cart,
             key=key,
             as_of=as_of,
+            reads=booking,
             booking=booking,
             timezone=timezone,
             actor=actor,
@@ -213,7 +215,7 @@ class Operations(abc.ABC):
             booking,
             key=key,
             as_of=as_of,
-            booking=booking,
+            reads=booking,
             reason=reason,
             line_id=line_id,
             owner=owner,
@@ -239,7 +241,7 @@ class Operations(abc.ABC):
             booking,
             key=key,
             as_of=as_of,
-            booking=booking,
+            reads=booking,
             line_id=line_id,
             owner=owner,
             actor=actor,
