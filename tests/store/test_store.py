@@ -410,6 +410,23 @@ def test_sweep_records_what_catch_up_says_for_the_owner_and_sweep_all_for_everyo
     assert store.state("jones") == store.replay("jones")
 
 
+def test_a_once_per_owner_type_counts_packages_deleted_or_refunded(store: Store) -> None:
+    # The rule reads every package of the owner the store holds, whatever became of it.
+    sell(store, "smith", "w1", WELCOME)
+    store.delete("smith", "w1", key="x1", as_of=at(3, 2))
+    with pytest.raises(OperationRefused) as refused:
+        sell(store, "smith", "w2", WELCOME, at(3, 3))
+    assert refused.value.code == "once_per_owner"
+    sell(store, "jones", "v1", WELCOME)
+    store.refund("jones", "v1", key="r1", as_of=at(3, 2), actor=ADMIN)
+    with pytest.raises(OperationRefused, match="only be purchased once"):
+        sell(store, "jones", "v2", WELCOME, at(3, 3))
+    assert [p.status for p in store.state("smith")] + [p.status for p in store.state("jones")] == [
+        "deleted",
+        "refunded",
+    ]
+
+
 def test_state_as_of_answers_from_the_ledger(store: Store) -> None:
     sell(store, "smith", "p1")
     store.checkout(
