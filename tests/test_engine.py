@@ -84,7 +84,10 @@ def test_event_ids_are_deterministic_and_distinct_per_redemption() -> None:
     b = apply(cart(*lines), [package()], as_of=AT, timezone=TZ)
     assert [e.event_id for e in a.events] == [e.event_id for e in b.events]
     assert len({e.event_id for e in a.events}) == 2
-    assert all(e.cart_id == "ticket-1" and e.owner == "smith" for e in a.events)
+    assert all(e.cart_id == e.booking == "ticket-1" for e in a.events)
+    # Each continues its package's history: the package's version, then 1, 2...
+    later = apply(cart(*lines), [package(version=7)], as_of=AT, timezone=TZ)
+    assert [e.seq for e in later.events] == [8, 9]
 
 
 def test_results_are_equal_values() -> None:

@@ -17,7 +17,7 @@ import pytest
 from builders import AT, TZ, cart, line, package, run, usd
 
 from punchcard import Application, Component, InvalidTypeError, InvalidValueError, Package, Policy
-from punchcard.events import replay_redemptions
+from punchcard.events import advance_packages
 from punchcard.models import Duration
 
 NY = ZoneInfo(TZ)
@@ -314,4 +314,4 @@ def test_X5_a_stored_value_first_use_countdown_ends_at_the_exact_instant() -> No
 def test_X5_replaying_the_events_under_elapsed_gives_the_returned_packages() -> None:
     pass_ = sold(dt.datetime(2026, 1, 5, 10), days_to_expiration=7, expiry_starts="first_use")
     result = check(pass_, AT, ELAPSED)
-    assert tuple(replay_redemptions([pass_], result.events, NY, mode="elapsed")) == result.packages
+    assert tuple(advance_packages([pass_], result.events, NY, mode="elapsed")) == result.packages

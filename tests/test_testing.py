@@ -24,8 +24,11 @@ import punchcard
 from punchcard import Application, Cart, Component, Line, Money, Package, Policy, Settings, testing
 from punchcard.lifecycle import (
     EVENT_TYPES,
+    PackageExpired,
     PackagePurchased,
     RedemptionRecorded,
+    RedemptionUsed,
+    SubscriptionRenewed,
     replay,
 )
 from punchcard.rules import DEFAULT_RULES
@@ -658,7 +661,9 @@ def test_ledgers_replay_to_their_state_and_conserve_credits(ledger: Ledger) -> N
     )
 )
 def test_ledgers_run_only_the_operations_asked(ledger: Ledger) -> None:
-    assert {type(e) for e in ledger.events} <= {PackagePurchased, RedemptionRecorded}
+    # Beside the purchases and checkouts, what a checkout records as already true (catch-up).
+    caught_up = {PackageExpired, SubscriptionRenewed, RedemptionUsed}
+    assert {type(e) for e in ledger.events} <= {PackagePurchased, RedemptionRecorded, *caught_up}
     assert ledger.timezone == "Europe/London"
     assert ledger.settings == Settings()
     assert_ledger_conserved(ledger.state)
@@ -680,7 +685,13 @@ _LEADING_TO: dict[str, tuple[str, ...]] = {
 }
 
 
-@pytest.mark.parametrize("kind", sorted(EVENT_TYPES))
+def test_every_event_kind_the_lifecycle_records_is_reached() -> None:
+    # balance_redeemed is recorded by a checkout of the engine on a stored-value package
+    # (semantics X9); the lifecycle sells no stored-value package yet.
+    assert set(_LEADING_TO) == set(EVENT_TYPES) - {"balance_redeemed"}
+
+
+@pytest.mark.parametrize("kind", sorted(_LEADING_TO))
 def test_ledgers_reach_every_event_kind(kind: str) -> None:
     wanted = EVENT_TYPES[kind]
     found = reachable(

@@ -19,7 +19,6 @@ from .errors import (
     ScenarioError,
     SettingsError,
 )
-from .events import CreditsRedeemed
 from .explanations import Names, explain
 from .models import Cart, Component, Line, Package, Rates, Settings
 from .money import Money
@@ -30,7 +29,6 @@ __all__ = [
     "Application",
     "Cart",
     "Component",
-    "CreditsRedeemed",
     "CurrencyMismatchError",
     "Guard",
     "InvalidTimeError",

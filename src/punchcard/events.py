@@ -23,8 +23,9 @@ carrying its format version ``"v"``; the reader also reads the previous format (
 >>> event_from_dict(data) == ev
 True
 
-(``CreditsRedeemed``, ``event_id`` and ``replay_redemptions`` are the engine's former event model,
-kept here until the engine produces :class:`RedemptionRecorded` events.)
+A checkout of the engine produces these same events (:attr:`punchcard.Application.events`):
+:class:`RedemptionRecorded` for credits, :class:`BalanceRedeemed` for money of a stored-value
+package.
 """
 
 from __future__ import annotations
@@ -51,10 +52,10 @@ __all__ = [
     "EVENT_TYPES",
     "FORMAT_VERSION",
     "USE_REASONS",
+    "BalanceRedeemed",
     "BookingKind",
     "CreditsAssigned",
     "CreditsDeducted",
-    "CreditsRedeemed",
     "ExpiryChanged",
     "ItemCredits",
     "LedgerError",
@@ -71,12 +72,12 @@ __all__ = [
     "SubscriptionRenewed",
     "TypeComponent",
     "UseReason",
+    "advance_packages",
     "credits_tuple",
     "event_from_dict",
     "event_id",
     "event_to_dict",
     "ledger_event_id",
-    "replay_redemptions",
     "type_components",
 ]
 
@@ -312,6 +313,29 @@ class RedemptionRecorded(_Event):
 
 
 @attrs.frozen(kw_only=True)
+class BalanceRedeemed(_Event):
+    """Money of a stored-value package (semantics X9) paid for one line of a booking: a
+    redemption of an amount, not of credits.
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "balance_redeemed"
+    #: The appointment / class / ticket id.
+    booking: str = c.ident()
+    booking_kind: BookingKind = c.choice(BOOKING_KINDS)
+    #: The cart line paid for.
+    line_id: str = c.ident()
+    #: What the balance paid.
+    amount: Money = c.money()
+    status: Literal["held", "used"] = c.choice(("held", "used"))
+    #: When the service takes place.
+    scheduled_for: dt.datetime = c.moment()
+    #: The cart / ticket / invoice id, if the host gave one.
+    cart_id: str | None = c.opt_ident()
+
+
+@attrs.frozen(kw_only=True)
 class _RedemptionChange(_Event):
     """What an event that changes one redemption repeats of it, to be checked against it."""
 
@@ -424,6 +448,7 @@ class PackageDeleted(_Event):
 LedgerEvent: TypeAlias = (
     PackagePurchased
     | RedemptionRecorded
+    | BalanceRedeemed
     | RedemptionUsed
     | RedemptionCancelled
     | PackageRefunded
@@ -441,6 +466,7 @@ EVENT_TYPES: dict[str, type[LedgerEvent]] = {
     for cls in (
         PackagePurchased,
         RedemptionRecorded,
+        BalanceRedeemed,
         RedemptionUsed,
         RedemptionCancelled,
         PackageRefunded,
@@ -530,38 +556,21 @@ def event_from_dict(data: Mapping[str, Any], *, path: str = "event") -> LedgerEv
         raise LedgerError(f"{path}.{field}" if field else path, message) from None
 
 
-# -- the engine's former event model --------------------------------------------------------------
+# -- the engine's packages, advanced by a checkout's events ----------------------------------------
 
 
-@attrs.frozen
-class CreditsRedeemed:
-    """Credits of one component of a package paid for units of one cart line."""
-
-    #: Deterministic: derived from the cart, the time, the line, the package and the item.
-    event_id: str
-    package_id: str
-    owner: str
-    #: The cart line (ticket line, reservation...) paid for.
-    line_id: str
-    #: The component's item (``None``: money of a stored-value package).
-    item: str | None
-    credits: int
-    #: What the credits took off.
-    amount: Money
-    #: The checkout time, aware, in the business's zone.
-    at: dt.datetime
-    #: The cart / ticket / invoice id, if the host gave one.
-    cart_id: str | None = None
-
-
-def replay_redemptions(
+def advance_packages(
     packages: Sequence[Package],
-    events: Iterable[CreditsRedeemed],
+    events: Iterable[LedgerEvent],
     tz: dt.tzinfo,
     *,
     mode: ExpiryMode = "end_of_day",
 ) -> list[Package]:
-    """Apply *events* to *packages* (in order) and return the packages as they then stand.
+    """The engine's *packages* as the redemption events of a checkout leave them (the events of
+    :attr:`punchcard.Application.events`, in order): invariant 8 of the semantics. Each event
+    advances its package by :func:`punchcard.expiry.advance`, the one function that says how a
+    package stands after a redemption. (A ledger of package states is replayed by
+    :func:`punchcard.lifecycle.replay`.)
 
     >>> import datetime as dt
     >>> from punchcard import Component, Money
@@ -570,22 +579,26 @@ def replay_redemptions(
     >>> p = Package(id="p1", owner="o", purchased_at=dt.datetime(2026, 1, 1),
     ...             components=[Component("x", 3)])
     >>> at = dt.datetime(2026, 2, 1, 9, tzinfo=ny)
-    >>> ev = CreditsRedeemed("e1", "p1", "o", "l1", "x", 2, Money("20", "USD"), at)
-    >>> [q.remaining("x") for q in replay_redemptions([p], [ev], ny)]
+    >>> ev = RedemptionRecorded(event_id="e1", package_id="p1", seq=1, at=at, booking="t1",
+    ...                         booking_kind="ticket", line_id="l1", item="x", credits=2,
+    ...                         amount=Money("20", "USD"), status="used", scheduled_for=at)
+    >>> [q.remaining("x") for q in advance_packages([p], [ev], ny)]
     [1]
     """
     state = {p.id: p for p in packages}
     for ev in events:
         package = state.get(ev.package_id)
         if package is None:
-            raise InvalidValueError("package_id", f"no package {ev.package_id!r} to replay onto")
-        if ev.item is None:
+            raise InvalidValueError("package_id", f"no package {ev.package_id!r} to advance")
+        if isinstance(ev, BalanceRedeemed):
             if package.balance is None or ev.amount > package.balance:
                 raise InvalidValueError("amount", f"event {ev.event_id} spends more than is left")
             state[ev.package_id] = advance(
                 package, (), balance=package.balance - ev.amount, at=ev.at, tz=tz, mode=mode
             )
             continue
+        if not isinstance(ev, RedemptionRecorded):
+            raise InvalidTypeError("events", f"must be redemption events, got {ev!r}")
         balances = []
         found = False
         for comp in package.components:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .events import CreditsRedeemed, event_id
+from .events import BalanceRedeemed, RedemptionRecorded, ledger_event_id
 from .expiry import PackageTimes, advance, package_times
 from .models import Cart, Package, Rates, Settings
 from .money import Money
@@ -228,24 +228,39 @@ class Application:
         return package_times(self.packages[position], tz, self._expires_at, policy.expiry)
 
     @functools.cached_property
-    def events(self) -> tuple[CreditsRedeemed, ...]:
-        """One :class:`CreditsRedeemed` per redemption, for the host's ledger."""
-        owners = {p.id: p.owner for p in self._inputs}
-        key = self.idempotency_key
-        return tuple(
-            CreditsRedeemed(
-                event_id=event_id(key, r.line_id, r.package_id, r.item or ""),
-                package_id=r.package_id,
-                owner=owners[r.package_id],
-                line_id=r.line_id,
-                item=r.item,
-                credits=r.credits,
-                amount=r.amount,
-                at=self.at,
-                cart_id=self.cart_id,
-            )
-            for r in self.redemptions
-        )
+    def events(self) -> tuple[RedemptionRecorded | BalanceRedeemed, ...]:
+        """The ledger events of this checkout, one per redemption: :class:`RedemptionRecorded`
+        for credits, :class:`BalanceRedeemed` for money of a stored-value package — the events
+        of punchcard's one ledger (:mod:`punchcard.events`), ready to append to it.
+
+        Each continues its package's history: its ``seq`` follows the package's ``version``.
+        The booking is the cart's ``id`` (or, without one, the checkout's idempotency key), a
+        ``ticket`` whose credits are used at the checkout time.
+        """
+        at = self.at
+        booking = self.cart_id or self.idempotency_key
+        seqs = {p.id: p.version for p in self._inputs}
+        out: list[RedemptionRecorded | BalanceRedeemed] = []
+        for r in self.redemptions:
+            seq = seqs[r.package_id] = seqs[r.package_id] + 1
+            common: dict[str, Any] = {
+                "event_id": ledger_event_id(r.package_id, seq),
+                "package_id": r.package_id,
+                "seq": seq,
+                "at": at,
+                "booking": booking,
+                "booking_kind": "ticket",
+                "line_id": r.line_id,
+                "amount": r.amount,
+                "status": "used",
+                "scheduled_for": at,
+                "cart_id": self.cart_id,
+            }
+            if r.item is None:
+                out.append(BalanceRedeemed(**common))
+            else:
+                out.append(RedemptionRecorded(**common, item=r.item, credits=r.credits))
+        return tuple(out)
 
     @functools.cached_property
     def guards(self) -> tuple[Guard, ...]:

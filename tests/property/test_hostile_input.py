@@ -777,7 +777,8 @@ def decoded(data: Any) -> LedgerEvent | LedgerError:
 
 
 def test_the_ledger_holds_every_event_type() -> None:
-    assert {type(e).kind for e in EVENTS} == set(EVENT_TYPES)
+    # (balance_redeemed: the lifecycle sells no stored-value package yet, semantics X9.)
+    assert {type(e).kind for e in EVENTS} == set(EVENT_TYPES) - {"balance_redeemed"}
     for data, event in zip(EVENT_DICTS, EVENTS, strict=True):
         assert decoded(data) == event
 

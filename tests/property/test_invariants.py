@@ -14,7 +14,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from punchcard import Application, Cart, Component, Line, Money, Package, Policy, Rates, Settings
-from punchcard.events import replay_redemptions
+from punchcard.events import advance_packages
 from punchcard.testing import Scenario, scenarios
 
 _UTC = dt.timezone.utc
@@ -225,5 +225,5 @@ def test_invariant_8_replaying_events_gives_balances(scenario: Scenario) -> None
             redemption.credits,
             redemption.amount,
         )
-    replayed = replay_redemptions(scenario.packages, result.events, ZoneInfo(scenario.timezone))
+    replayed = advance_packages(scenario.packages, result.events, ZoneInfo(scenario.timezone))
     assert tuple(replayed) == result.packages

@@ -8,7 +8,7 @@
   the units; covered <= total and due >= 0 per line; a stored-value balance never negative and
   never spent on a $0 line; only the owner's packages, valid, not expired, not paused; the answer
   does not depend on the order of the packages; replaying ``result.events`` with
-  :func:`punchcard.events.replay_redemptions` gives ``result.packages``.
+  :func:`punchcard.events.advance_packages` gives ``result.packages``.
 
 The oracles do not reuse the engine's helpers: validity and expiry are recomputed from the package
 fields with :mod:`zoneinfo` and ``relativedelta``, and compared as instants.
@@ -27,7 +27,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from punchcard import Application, Component, Money, Package, Policy
-from punchcard.events import replay_redemptions
+from punchcard.events import advance_packages
 from punchcard.models import Duration, Pause
 from punchcard.testing import Scenario, scenarios
 
@@ -296,7 +296,7 @@ def test_invariants_hold_with_options_on(scenario: Scenario) -> None:
     _check_lines(scenario, result)
     _check_eligible(scenario, result)
     # Invariant 8: the events replay to the returned packages.
-    replayed = replay_redemptions(
+    replayed = advance_packages(
         scenario.packages,
         result.events,
         ZoneInfo(scenario.timezone),

@@ -410,6 +410,7 @@ class PackageState:
             expiry_starts=self.expiry_starts,
             first_used_at=self.first_used_at,
             pricing_rules=self.pricing_rules,
+            version=self.version,
         )
 
 
