@@ -277,15 +277,20 @@ def test_a_retried_deduct_deducts_once(store: Store) -> None:
     assert left(store, "smith", "p1") == 8
 
 
+def book_two_days(store: Store, booking: str) -> None:
+    """Hold two days of line ``day`` for *booking*, at 17:00 on 5 March."""
+    two_days = cart("smith", ("day", "daycare_full", 2))
+    store.hold(
+        two_days, key="h", booking=booking, as_of=at(3, 2), scheduled_for=at(3, 5, 17), timezone=NY
+    )
+
+
 def test_close_ticket_uses_the_holds_and_offers_the_rest_in_one_operation(
     database: Database, store: Store
 ) -> None:
     sell(store, "smith", "p1")
     sell(store, "smith", "p2", BUNDLE)
-    booked = cart("smith", ("day", "daycare_full", 2))
-    store.hold(
-        booked, key="h", booking="T-1", as_of=at(3, 2), scheduled_for=at(3, 5, 17), timezone=NY
-    )
+    book_two_days(store, "T-1")
     # At pick-up (before the booked time): one more day than booked, a grooming added, and a
     # treat no package pays for.
     ticket = Cart(
@@ -347,14 +352,7 @@ def test_a_ticket_whose_holds_are_more_than_its_units_is_refused(
     database: Database, store: Store
 ) -> None:
     sell(store, "smith", "p1")
-    store.hold(
-        cart("smith", ("day", "daycare_full", 2)),
-        key="h",
-        booking="T-1",
-        as_of=at(3, 2),
-        scheduled_for=at(3, 5, 17),
-        timezone=NY,
-    )
+    book_two_days(store, "T-1")
     before = snapshot(database)
     with pytest.raises(OperationRefused) as refused:
         store.close_ticket(

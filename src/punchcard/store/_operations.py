@@ -271,16 +271,9 @@ class Operations(abc.ABC):
         note: str = "",
     ) -> Receipt:
         """Add credits without payment (:func:`punchcard.lifecycle.assign`)."""
+        adjustment = {"item": item, "credits": credits}
         return self._package(
-            "assign",
-            lc.assign,
-            owner,
-            package_id,
-            {"item": item, "credits": credits},
-            key,
-            as_of,
-            actor,
-            note=note,
+            "assign", lc.assign, owner, package_id, adjustment, key, as_of, actor, note=note
         )
 
     def deduct(
@@ -296,16 +289,9 @@ class Operations(abc.ABC):
         note: str = "",
     ) -> Receipt:
         """Remove credits by hand (:func:`punchcard.lifecycle.deduct`)."""
+        adjustment = {"item": item, "credits": credits}
         return self._package(
-            "deduct",
-            lc.deduct,
-            owner,
-            package_id,
-            {"item": item, "credits": credits},
-            key,
-            as_of,
-            actor,
-            note=note,
+            "deduct", lc.deduct, owner, package_id, adjustment, key, as_of, actor, note=note
         )
 
     def edit_expiry(
