@@ -1376,14 +1376,17 @@ def _check_components(package: Package, after: Package, taken: Counter[tuple[str
             )
 
 
-_BUCKETS: Final = ("remaining", "held", "used", "deducted", "expired", "refunded")
+_BUCKETS: Final = ("remaining", "held", "used", "deducted", "expired", "refunded", "settled")
+_MONEY_BUCKETS: Final = ("remaining", "held", "used", "expired", "refunded")
 
 
 def assert_ledger_conserved(state: LedgerState | Iterable[PackageState]) -> None:
     """Raise :class:`AssertionError` unless every component of every package of *state*
     conserves its credits: ``granted == remaining + held + used + deducted + expired +
-    refunded``, no bucket below zero, and the held and used counts are the credits of the
-    package's redemptions that are held and used.
+    refunded + settled``, no bucket below zero (``remaining`` not below ``-overdraft``, X8),
+    and the held and used counts are the credits of the package's redemptions that are held and
+    used; and the money of a stored-value package (X9) the same way (``granted == remaining +
+    held + used + expired + refunded``, held and used the amounts of its redemptions).
 
     >>> import datetime as dt
     >>> from punchcard.lifecycle import LedgerState, PackageType, TypeComponent, purchase
@@ -1396,9 +1399,10 @@ def assert_ledger_conserved(state: LedgerState | Iterable[PackageState]) -> None
     >>> assert_ledger_conserved([attrs.evolve(state.packages[0], components=[leak])])
     Traceback (most recent call last):
     ...
-    AssertionError: conservation: package 'p1', 'daycare_full': granted 10 != remaining 9 + held 0 + used 0 + deducted 0 + expired 0 + refunded 0
+    AssertionError: conservation: package 'p1', 'daycare_full': granted 10 != remaining 9 + held 0 + used 0 + deducted 0 + expired 0 + refunded 0 + settled 0
     """
     for package in state:
+        _check_stored_value_conserved(package)
         for component in package.components:
             where = f"package {package.id!r}, {component.item!r}"
             counts = {name: getattr(component, name) for name in _BUCKETS}
@@ -1421,3 +1425,27 @@ def assert_ledger_conserved(state: LedgerState | Iterable[PackageState]) -> None
                         f"{where}: {counts[status]} {status}, but its {status} redemptions "
                         f"hold {recorded}",
                     )
+
+
+def _check_stored_value_conserved(package: PackageState) -> None:
+    money = package.balance
+    if money is None:
+        return
+    where = f"package {package.id!r}, its balance"
+    amounts = {name: getattr(money, name) for name in _MONEY_BUCKETS}
+    for name, amount in amounts.items():
+        if amount.minor < 0:
+            raise _fail("conservation", f"{where}: {name} is {amount}")
+    if money.granted.minor != sum(a.minor for a in amounts.values()):
+        parts = " + ".join(f"{name} {amount}" for name, amount in amounts.items())
+        raise _fail("conservation", f"{where}: granted {money.granted} != {parts}")
+    for status in ("held", "used"):
+        recorded = sum(
+            r.amount.minor for r in package.redemptions if r.item is None and r.status == status
+        )
+        if recorded != amounts[status].minor:
+            raise _fail(
+                "conservation",
+                f"{where}: {amounts[status]} {status}, but its {status} redemptions hold "
+                f"{Money.from_minor(recorded, money.granted.currency)}",
+            )
