@@ -58,7 +58,7 @@ def history(owner: str, events: int) -> list[LedgerEvent]:
     out: list[LedgerEvent] = []
     for p in range(PACKAGES):
         outcome = purchase(
-            state, PASS, package_id=f"{owner}-{p}", owner=owner, at=START, timezone=NY
+            state, PASS, package_id=f"{owner}-{p}", owner=owner, as_of=START, timezone=NY
         )
         state = outcome.state
         out.extend(outcome.events)
@@ -84,7 +84,6 @@ def history(owner: str, events: int) -> list[LedgerEvent]:
                     amount=Money("30", "USD"),
                     status="used",
                     scheduled_for=when,
-                    source_event_id=f"src-{k}",
                 )
             )
         else:
@@ -111,7 +110,7 @@ def seeded(url: str, owner: str, events: int) -> Store:
     past = history(owner, events)
 
     def write(state: LedgerState) -> Outcome:
-        return Outcome(tuple(past), replay(past, start=state))
+        return Outcome(events=tuple(past), state=replay(past, start=state), caught_up=0)
 
     store.run(Request("import", owner, {"events": len(past)}, write), key=f"import:{owner}")
     return store

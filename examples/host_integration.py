@@ -31,11 +31,13 @@ import sqlalchemy as sa
 
 from punchcard import Cart, Line, Money
 from punchcard.lifecycle import PackageType, TypeComponent
-from punchcard.store import Receipt, Store
+from punchcard.store import Business, Receipt, Store
 
 TIMEZONE = "America/New_York"
 LOCATION = "downtown"
 CURRENCY = "USD"
+#: The business's settings, given to every store once (here: the zone of its location).
+BUSINESS = Business(timezone=TIMEZONE)
 
 # The host's own tables, beside punchcard's (punchcard_events, punchcard_packages, ...).
 host = sa.MetaData()
@@ -158,7 +160,7 @@ def open_database(url: str) -> sa.Engine:
             return engine  # seeded by an earlier run
         conn.execute(sa.insert(customers), CUSTOMERS)
         conn.execute(sa.insert(pets), PETS)
-        store = Store(conn)  # punchcard's rows in the host's transaction
+        store = Store(conn, business=BUSINESS)  # punchcard's rows in the host's transaction
         for sale in SALES:
             store.sell(
                 owner_id(sale["customer_id"]),
@@ -166,7 +168,6 @@ def open_database(url: str) -> sa.Engine:
                 key=f"sale-{sale['id']}",
                 package_id=str(sale["id"]),
                 as_of=dt.datetime.fromisoformat(sale["sold_at"]),
-                timezone=TIMEZONE,
             )
     return engine
 
@@ -176,15 +177,16 @@ class Declined(Exception):
 
 
 def close_ticket(engine: sa.Engine, ticket: Mapping[str, Any], *, pay: bool = True) -> Receipt:
-    """Close a ticket in one transaction of the host: punchcard redeems the credits, the host
-    writes its ticket row and takes the payment; if the payment fails, none of it stays."""
+    """Close a ticket in one transaction of the host: punchcard redeems the credits (one
+    operation: lines booked earlier would use their holds, the rest is offered to the credits),
+    the host writes its ticket row and takes the payment; if the payment fails, none of it
+    stays."""
     with engine.begin() as conn:
-        receipt = Store(conn).checkout(
+        receipt = Store(conn, business=BUSINESS).close_ticket(
             cart_from_ticket(ticket),
             key=ticket["id"],  # the ticket number: a resent ticket is recognised
             booking=ticket["id"],
             as_of=CHECKOUT_AT,
-            timezone=TIMEZONE,
         )
         assert receipt.charges is not None
         if not receipt.replayed:
@@ -211,7 +213,7 @@ def describe(ticket: Mapping[str, Any], receipt: Receipt) -> str:
 
 def balances(engine: sa.Engine) -> list[str]:
     names = {str(sale["id"]): sale["type_name"] for sale in SALES}
-    with Store(engine) as store:
+    with Store(engine, business=BUSINESS) as store:
         state = store.state(owner_id(7), history=False)
     return [
         f"package {p.id} ({names[p.id]}) {c.item}: {c.remaining} left"
@@ -248,7 +250,7 @@ def main(argv: Sequence[str]) -> int:
     # Bella's day is cancelled; the request reaches the server twice (same key).
     for _ in range(2):
         with engine.begin() as conn:
-            cancelled = Store(conn).cancel(
+            cancelled = Store(conn, business=BUSINESS).cancel(
                 owner_id(7), "T-1002", key="cancel-T-1002", as_of=CANCEL_AT
             )
         restored = sum(e.credits for e in cancelled.events)

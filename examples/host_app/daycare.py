@@ -16,7 +16,6 @@ from punchcard.lifecycle import (
     ASSIGN_CREDITS,
     DEDUCT_REFUND_CREDITS,
     Actor,
-    OperationRefused,
     PackageType,
     TypeComponent,
     balances_report,
@@ -40,7 +39,7 @@ CATALOGUE = {
     for id_, name, price, credits, terms in TYPES
 }
 STAFF = {"ann": Actor("ann", {ASSIGN_CREDITS, DEDUCT_REFUND_CREDITS}), "desk": Actor("desk")}
-BUSINESS = Business()
+BUSINESS = Business(timezone=TIMEZONE)  # its one location's zone: no timezone= on each call
 
 metadata = sa.MetaData()
 tickets = sa.Table(
@@ -77,49 +76,31 @@ def cart(owner: str, lines: list[dict[str, Any]]) -> Cart:
     return Cart(owner, LOCATION, CURRENCY, items)
 
 
-def charges(receipt: Receipt | None) -> dict[str, str]:
-    if receipt is None or receipt.charges is None:
-        return {"covered": "0.00", "due": "0.00"}
+def charges(receipt: Receipt) -> dict[str, str]:
+    assert receipt.charges is not None  # (a hold or a closed ticket has them)
     return {"covered": str(receipt.charges.covered), "due": str(receipt.charges.due)}
 
 
 def sell(desk: Desk, owner: str, type_id: str, package_id: str) -> int:
     ptype = CATALOGUE[type_id]
-    sold = desk.store.sell(
-        owner, ptype, key=desk.key, package_id=package_id, as_of=desk.as_of, timezone=TIMEZONE
-    )
+    sold = desk.store.sell(owner, ptype, key=desk.key, package_id=package_id, as_of=desk.as_of)
     return len(sold.events)
 
 
 def book(desk: Desk, owner: str, booking: str, lines: list[Any], at: dt.datetime) -> dict[str, str]:
     held = desk.store.hold(
-        cart(owner, lines),
-        key=desk.key,
-        booking=booking,
-        as_of=desk.as_of,
-        scheduled_for=at,
-        timezone=TIMEZONE,
+        cart(owner, lines), key=desk.key, booking=booking, as_of=desk.as_of, scheduled_for=at
     )
     return charges(held)
 
 
 def close_ticket(desk: Desk, owner: str, ticket: str, booking: str | None, lines: list[Any]) -> Any:
-    """The booked lines use their holds, the ticket's other lines are offered to the credits, and
-    the ticket row records what is due: all in the request's transaction."""
-    store, key, as_of = desk.store, desk.key, desk.as_of
-    if booking is not None:
-        try:
-            store.use(owner, booking, key=f"{key}:use", as_of=as_of, reason="ticket_closed")
-        except OperationRefused as refused:
-            if refused.code != "unknown_booking":  # (nothing was held for it: nothing to use)
-                raise
-    extra = None
-    if lines:
-        ticket_cart = cart(owner, lines)
-        extra = store.checkout(
-            ticket_cart, key=f"{key}:checkout", booking=ticket, as_of=as_of, timezone=TIMEZONE
-        )
-    due = charges(extra)
+    """One operation: the lines booked as *booking* use their holds, the rest of the ticket is
+    offered to the credits; the ticket row records what is due, in the request's transaction."""
+    closed = desk.store.close_ticket(
+        cart(owner, lines), key=desk.key, booking=booking or ticket, as_of=desk.as_of
+    )
+    due = charges(closed)
     insert = sa.insert(tickets).values(id=ticket, owner=owner, **due)
     desk.conn.execute(insert.prefix_with("OR IGNORE"))  # a retried request: the row is there
     return due
@@ -148,7 +129,7 @@ def nightly(engine: sa.Engine, key: str, as_of: dt.datetime) -> int:
 
 def balances(desk: Desk, owner: str) -> list[dict[str, Any]]:
     state = desk.store.state(owner, history=False)
-    rows = balances_report(state, as_of=desk.as_of, policy=BUSINESS.policy)
+    rows = balances_report(state, as_of=desk.as_of, business=BUSINESS)
     return [
         {"package": r.package_id, "item": r.item, "remaining": r.remaining, "held": r.held}
         for r in rows

@@ -40,16 +40,19 @@ from punchcard.lifecycle import (
     LedgerEvent,
     LedgerState,
     Outcome,
+    PackageState,
     PackageType,
     Period,
     TypeComponent,
     checkout,
+    event_to_dict,
     hold,
     purchase,
     refund,
     renew,
 )
 from punchcard.store import Store, upgrade
+from punchcard.store._codec import to_json
 
 DatabaseName = Literal["sqlite", "postgres"]
 DSN_VARIABLE = "PUNCHCARD_PG_DSN"
@@ -319,6 +322,7 @@ BUNDLE = PackageType(
     name="5 Grooming + 2 Shampoo",
     components=[TypeComponent("grooming", 5), TypeComponent("shampoo", 2)],
     price=usd("200"),
+    low_balance_threshold=6,
 )
 WELCOME = PackageType(
     id="welcome",
@@ -348,8 +352,9 @@ def cart(owner: str, *lines: tuple[str, str, int], location: str = "downtown") -
 
 
 def ledger() -> list[LedgerEvent]:
-    """A ledger with every kind of field filled: a bundle used, a subscription renewed with a
-    hold (booking ``A-1``), a refunded pass, sold in two zones; all of owner ``smith``."""
+    """A ledger with every kind of field filled: a bundle used down to its low-balance threshold,
+    a subscription renewed with a hold (booking ``A-1``), a refunded pass, sold in two zones; all
+    of owner ``smith``."""
     events: list[LedgerEvent] = []
     state = LedgerState()
     for ptype, pid, zone in (
@@ -357,17 +362,81 @@ def ledger() -> list[LedgerEvent]:
         (MONTHLY, "m", "Australia/Sydney"),
         (PASS10, "r", NY),
     ):
-        outcome = purchase(state, ptype, package_id=pid, owner="smith", at=at(3, 1), timezone=zone)
+        outcome = purchase(
+            state, ptype, package_id=pid, owner="smith", as_of=at(3, 1), timezone=zone
+        )
         events, state = events + list(outcome.events), outcome.state
     ticket = Cart("smith", "downtown", "USD", [Line("g", "grooming", usd("55"))])
     day = Cart("smith", "downtown", "USD", [Line("d", "daycare_full", usd("30"))])
     steps: list[Callable[[LedgerState], Outcome]] = [
-        lambda s: checkout(s, ticket, booking="T-1", at=at(3, 2), timezone=NY),
+        lambda s: checkout(s, ticket, booking="T-1", as_of=at(3, 2), timezone=NY),
         lambda s: renew(s, as_of=at(4, 5)),
-        lambda s: hold(s, day, booking="A-1", at=at(4, 6), timezone=NY, scheduled_for=at(4, 9)),
-        lambda s: refund(s, "r", at=at(4, 7), actor=ADMIN),
+        lambda s: hold(s, day, booking="A-1", as_of=at(4, 6), timezone=NY, scheduled_for=at(4, 9)),
+        lambda s: refund(s, "r", as_of=at(4, 7), actor=ADMIN),
     ]
     for step in steps:
         outcome = step(state)
         events, state = events + list(outcome.events), outcome.state
     return events
+
+
+# -- what an earlier punchcard wrote ---------------------------------------------------------------
+
+
+def old_event_dict(event: LedgerEvent) -> dict[str, Any]:
+    """*event* as the store of revisions 0001-0002 wrote its body: the event dict of format 0
+    (no ``"v"``; times with their UTC offset only; a sale without ``defined_at``; a redemption
+    with the ``source_event_id`` of the engine's former event)."""
+    data = {
+        name: value.partition("[")[0]
+        if isinstance(getattr(event, name, None), dt.datetime)
+        else value
+        for name, value in event_to_dict(event).items()
+    }
+    del data["v"]
+    if data["type"] == "package_purchased":
+        del data["defined_at"]
+    if data["type"] == "credits_redeemed":
+        data["source_event_id"] = f"src-{event.event_id}"
+    return data
+
+
+def old_state_dict(state: PackageState, *, redemptions: bool) -> dict[str, Any]:
+    """*state* in the shape of the earlier ``PackageState`` (every term of the sale a field of
+    its own), as its stores wrote it: format 1 with its redemptions inline (*redemptions*),
+    format 2 without them."""
+    data = {
+        "id": state.id,
+        "owner": state.owner,
+        "type_id": state.type_id,
+        "name": state.name,
+        "timezone": state.timezone,
+        "location": state.location,
+        "beneficiary": state.beneficiary,
+        "purchased_at": to_json(state.purchased_at),
+        "channel": state.channel,
+        "components": to_json(state.components),
+        "grants": to_json(state.grants),
+        "price": to_json(state.price),
+        "paid": to_json(state.paid),
+        "paid_credits": state.paid_credits,
+        "expires_on": to_json(state.expires_on),
+        "days_to_expiration": state.days_to_expiration,
+        "expiry_starts": state.expiry_starts,
+        "first_used_at": to_json(state.first_used_at),
+        "pricing_rules": state.pricing_rules,
+        "reminder_days": state.reminder_days,
+        "low_balance_threshold": state.low_balance_threshold,
+        "subscription": to_json(state.subscription),
+        "period": state.period,
+        "status": state.status,
+        "refunded_amount": to_json(state.refunded_amount),
+        "taxed": state.taxed,
+        "account_code": state.account_code,
+        "commission_basis": state.commission_basis,
+        "version": state.version,
+        "last_event_at": to_json(state.last_event_at),
+    }
+    if redemptions:
+        data["redemptions"] = [to_json(r) for r in state.redemptions]
+    return data

@@ -4,14 +4,17 @@ twice with the same idempotency key (a lost reply). Workers are killed (SIGKILL)
 moments by the test, and inside a transaction by themselves (after the events are written,
 before the commit); each is restarted and sends its interrupted operation again, same key.
 
-Operations: sell (a once-per-owner welcome day too), hold, checkout, use (closing a ticket),
-cancel, refund, assign, deduct, delete, and the nightly sweep. Bookings are shared by the workers,
-so that two of them book the same line of the same appointment at once.
+Operations: sell (a once-per-owner welcome day too), hold, checkout, close a ticket (its holds
+used and the rest offered to the credits, in one operation), use, cancel, refund, assign, deduct,
+delete, and the nightly sweep; every one first records what is already true at its time (the
+catch-up: holds whose time passed used, expiries). Bookings are shared by the workers, so that two
+of them book, close or cancel the same line of the same appointment at once.
 
 Afterwards, from the database alone: every component keeps its credits (granted = remaining +
 held + used + deducted + expired + refunded); nothing is below zero; no key was applied twice;
 the ledger replays to the stored projection; no redemption was restored twice; no booking line
-holds more credits than its units; the once-per-owner type was sold once per owner; ledger
+holds more credits than its units (those of the last request that redeemed for it); the
+once-per-owner type was sold once per owner; ledger
 positions have no gap and follow the order of the commits. One line of counts is printed per
 database (``store concurrency sqlite: ...``).
 """
@@ -43,6 +46,7 @@ from databases import (
     usd,
 )
 
+import punchcard.store._store as store_module
 from punchcard import Cart, Line, Settings
 from punchcard.lifecycle import (
     OperationRefused,
@@ -125,8 +129,9 @@ def initial(store: Store) -> None:
 
 KINDS = {
     "hold": 20,
-    "checkout": 12,
-    "close": 8,
+    "checkout": 8,
+    "close": 10,
+    "use": 5,
     "cancel": 16,
     "refund": 4,
     "assign": 6,
@@ -177,7 +182,10 @@ def operation(
         "checkout": lambda: store.checkout(
             ticket, key=key, booking=f"T-{key}", as_of=as_of, timezone=NY
         ),
-        "close": lambda: store.use(owner, booking, key=key, as_of=as_of, reason="ticket_closed"),
+        "close": lambda: store.close_ticket(
+            ticket, key=key, booking=booking, as_of=as_of, timezone=NY
+        ),
+        "use": lambda: store.use(owner, booking, key=key, as_of=as_of, reason="completed"),
         "cancel": lambda: store.cancel(owner, booking, key=key, as_of=as_of),
         "refund": lambda: store.refund(owner_of_recent, recent, key=key, as_of=as_of, actor=ADMIN),
         "assign": lambda: store.assign(owner, adjusted, item, 1, key=key, as_of=as_of, actor=ADMIN),
@@ -212,7 +220,7 @@ def worker_main(database: Database, worker: int, resume: int, log: str, epoch: f
         for r in map(json.loads, Path(log).read_text().splitlines())
         if "begin" in r
     }
-    project = store._project
+    project = store_module.project
     dying = {"now": False}
 
     def project_or_die(conn: Any, *args: Any) -> None:
@@ -221,7 +229,7 @@ def worker_main(database: Database, worker: int, resume: int, log: str, epoch: f
             out.write(json.dumps({"dying": True}) + "\n")
             os.kill(os.getpid(), signal.SIGKILL)  # mid-transaction: written, not committed
 
-    store._project = project_or_die  # type: ignore[method-assign]
+    store_module.project = project_or_die  # (in this worker process only)
     for i in range(resume, OPERATIONS):
         as_of = begun.get(i)
         if as_of is None:
@@ -352,20 +360,23 @@ def check_database(database: Database) -> dict[str, Any]:
     )
     assert [r for r, n in restored.items() if n > 1] == []
 
-    # No booking line holds more credits than the units of the line that took them.
-    recorded_by = {e.event_id: key for _p, key, e in events}
-    open_credits: defaultdict[tuple[str, str, str, str], int] = defaultdict(int)
+    # No booking line holds more credits than its units: a hold or a checkout redeems only for a
+    # line that holds nothing, and closing a ticket only for the units its open credits do not
+    # cover (and refuses a line whose credits exceed its units); so the open credits of a line
+    # are at most its units in the last request that redeemed for it.
+    recorded_by = {e.event_id: (position, key) for position, key, e in events}
+    open_lines: defaultdict[tuple[str, str, str], list[tuple[int, str, int]]] = defaultdict(list)
     for package in everything:
         for r in package.redemptions:
             if r.status != "cancelled":
-                open_credits[(package.owner, r.booking, r.line_id, recorded_by[r.id])] += r.credits
+                position, key = recorded_by[r.id]
+                open_lines[(package.owner, r.booking, r.line_id)].append((position, key, r.credits))
     over = 0
-    for (_owner, _booking, line_id, recorder), credits in open_credits.items():
-        (line,) = [x for x in ops[recorder][2]["arguments"]["cart"]["lines"] if x["id"] == line_id]
-        over += credits > line["units"]
-    keys_per_line = Counter((o, b, line) for o, b, line, _k in open_credits)
+    for (_owner, _booking, line_id), records in open_lines.items():
+        _position, last, _credits = max(records)
+        (line,) = [x for x in ops[last][2]["arguments"]["cart"]["lines"] if x["id"] == line_id]
+        over += sum(credits for _p, _k, credits in records) > line["units"]
     assert over == 0
-    assert [k for k, n in keys_per_line.items() if n > 1] == []
 
     welcome = Counter(p.owner for p in everything if p.type_id == "welcome")
     assert all(n == 1 for n in welcome.values())
@@ -380,7 +391,10 @@ def check_database(database: Database) -> dict[str, Any]:
         "projection_equals_replay": True,
         "redemptions_restored": len(restored),
         "restored_twice": sum(1 for n in restored.values() if n > 1),
-        "booking_lines_open": len(open_credits),
+        "booking_lines_open": len(open_lines),
+        "lines_redeemed_by_two_requests": sum(
+            1 for records in open_lines.values() if len({k for _p, k, _c in records}) > 1
+        ),
         "lines_over_units": over,
         "welcome_sold": dict(sorted(welcome.items())),
     }
@@ -456,8 +470,16 @@ def test_eight_processes_two_hundred_operations_each_with_kills(
         "operations": WORKERS * OPERATIONS,
         "sends": len(sends),
         "applied": results["applied"],
+        "tickets_closed": sum(
+            1 for s in sends if s["kind"] == "close" and s["result"] == "applied"
+        ),
         "replayed": results["replayed"],
         "refused": results["refused"],
+        "refusals": dict(
+            Counter(
+                s["result"][8:] for s in sends if s["result"].startswith("refused:")
+            ).most_common()
+        ),
         "conflicts": results["conflict"],
         "retried_in_store": sum(s.get("attempts", 1) - 1 for s in sends),
         "random_kills": kills.get("random_kills", 0),

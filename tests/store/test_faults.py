@@ -27,6 +27,7 @@ from databases import (
     snapshot,
 )
 
+import punchcard.store._store as store_module
 from punchcard.store import Store
 
 
@@ -60,7 +61,7 @@ def test_an_exception_after_the_events_leaves_the_database_as_before(
 ) -> None:
     before = snapshot(database)
     inside: dict[str, int] = {}
-    project = store._project
+    project = store_module.project
 
     def crash(conn: Any, *args: Any) -> None:
         project(conn, *args)
@@ -68,7 +69,7 @@ def test_an_exception_after_the_events_leaves_the_database_as_before(
         inside["events"] = conn.exec_driver_sql("SELECT COUNT(*) FROM punchcard_events").scalar()
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(store, "_project", crash)
+    monkeypatch.setattr(store_module, "project", crash)
     with pytest.raises(RuntimeError, match="power cut"):
         cancel(store)
     assert inside["events"] == len(before["punchcard_events"]) + 1
@@ -86,7 +87,7 @@ def die_inside_the_transaction(database: Database, marker: str) -> None:
     the events and states are written and before the commit. Writes the number of events the
     transaction held then to the file *marker*."""
     store = database.store()
-    project = store._project
+    project = store_module.project
 
     def die(conn: Any, *args: Any) -> None:
         project(conn, *args)
@@ -94,7 +95,7 @@ def die_inside_the_transaction(database: Database, marker: str) -> None:
         Path(marker).write_text(str(count))
         os.kill(os.getpid(), signal.SIGKILL)
 
-    store._project = die  # type: ignore[method-assign]
+    store_module.project = die  # (in this child process only)
     cancel(store)
     os._exit(0)  # not reached
 

@@ -2,8 +2,10 @@
 
 - the state codec is generated from the attrs fields, round-trips every field exactly (zones
   and the repeated hour included), and refuses unknown formats and malformed data;
-- events keep their zone (format 2); the previous formats (state with its redemptions inline,
-  events as ``event_to_dict`` alone) are read;
+- the package states of an earlier punchcard (formats 1 and 2, shaped otherwise) are refused with
+  the way out: run ``punchcard.store.upgrade``, which rebuilds them from the ledger;
+- events keep their zone (format 2); the previous formats (events as ``event_to_dict`` alone, and
+  the dicts of the earlier event model, without ``"v"``) are read;
 - a request's digest changes with everything that decides the result (every line field of a
   checkout, the location, the currency, the time as an instant and its zone, the business), and
   has no separator ambiguity.
@@ -18,14 +20,17 @@ from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
-from databases import ADMIN, NY, at, ledger, usd
+from databases import ADMIN, NY, at, ledger, old_event_dict, old_state_dict, usd
 
 from punchcard import Cart, Line, Policy, Settings
 from punchcard.lifecycle import (
+    DEDUCT_REFUND_CREDITS,
     ComponentBalance,
+    Franchise,
     LedgerError,
-    LifecyclePolicy,
+    PackagePurchased,
     PackageState,
+    PermissionPolicy,
     RedemptionRecord,
     event_to_dict,
     replay,
@@ -47,15 +52,15 @@ from punchcard.store._codec import (
 
 
 def states() -> list[PackageState]:
-    """Packages with every kind of field filled: a bundle used, a subscription renewed with a
-    hold, a refunded pass, sold in two zones."""
+    """Packages with every kind of field filled: a bundle used down to its low-balance threshold,
+    a subscription renewed with a hold, a refunded pass, sold in two zones."""
     return list(replay(ledger()).packages)
 
 
 def test_a_package_state_round_trips_exactly() -> None:
     for state in states():
         fmt, text = state_row(state)
-        assert fmt == STATE_FORMAT == 2
+        assert fmt == STATE_FORMAT == 3
         records = [record_from_row(*record_row(r)) for r in state.redemptions]
         assert records == list(state.redemptions)
         back = state_from_row(fmt, text, records)
@@ -64,32 +69,52 @@ def test_a_package_state_round_trips_exactly() -> None:
         assert state_row(back) == (fmt, text)  # one text per state
     assert {s.status for s in states()} == {"active", "refunded"}
     assert any(s.period == 2 for s in states())
+    assert any(s.low_balance_at is not None for s in states())
     assert any(r.status == "held" for s in states() for r in s.redemptions)
 
 
 def test_the_state_codec_follows_the_attrs_fields() -> None:
     (state, *_rest) = states()
     data = json.loads(state_row(state)[1])
-    # Every field, but the redemptions: they have rows of their own.
-    assert set(data) == {f.name for f in attrs.fields(PackageState)} - {"redemptions"}
+    # Every field, but the redemptions (``records``): they have rows of their own.
+    assert set(data) == {f.name for f in attrs.fields(PackageState)} - {"records"}
     assert set(data["components"][0]) == {f.name for f in attrs.fields(ComponentBalance)}
-    assert data["price"] == {"amount": "200.00", "currency": "USD"}
+    # The sale, the snapshot of the package's terms, with every field of its event.
+    assert set(data["purchase"]) == {f.name for f in attrs.fields(PackagePurchased)}
+    assert data["purchase"]["price"] == {"amount": "200.00", "currency": "USD"}
     (record,) = state.redemptions
     assert set(json.loads(record_row(record)[1])) == {
         f.name for f in attrs.fields(RedemptionRecord)
     }
 
 
-def test_the_previous_formats_are_read() -> None:
-    # Format 1 of a package state held its redemptions inline; format 1 of an event was the dict
-    # of event_to_dict alone (times with their UTC offset).
+def test_the_states_of_an_earlier_punchcard_are_refused_with_the_way_out() -> None:
+    # Formats 1 (redemptions inline) and 2 (without them) are the earlier PackageState, every
+    # term of the sale a field of its own: only the ledger can rebuild today's state.
     for state in states():
-        assert state_from_row(1, canonical(to_json(state))) == state
+        for fmt, inline in ((1, True), (2, False)):
+            text = canonical(old_state_dict(state, redemptions=inline))
+            with pytest.raises(LedgerError, match=f"format {fmt} is an earlier punchcard's") as e:
+                state_from_row(fmt, text)
+            assert e.value.path == "state.format"
+            assert "run punchcard.store.upgrade" in e.value.message
+
+
+def test_the_previous_event_formats_are_read() -> None:
+    # Format 1 of an event was the dict of event_to_dict alone (times with their UTC offset);
+    # the stores of an earlier punchcard wrote the dicts of its event model (no "v", a sale
+    # without defined_at, a redemption with source_event_id), in format 1 or 2.
     events = ledger()
     for event in events:
-        back = event_from_row(1, canonical(event_to_dict(event)))
-        assert back == event
-        assert back.at.utcoffset() == event.at.utcoffset()
+        for data in (event_to_dict(event), old_event_dict(event)):
+            back = event_from_row(1, canonical(data))
+            assert back == event
+            assert back.at.utcoffset() == event.at.utcoffset()
+        zones = {"at": event.at.tzinfo.key}  # type: ignore[union-attr]
+        if hasattr(event, "scheduled_for"):
+            zones["scheduled_for"] = event.scheduled_for.tzinfo.key
+        back = event_from_row(2, canonical({**old_event_dict(event), "zones": zones}))
+        assert (back, back.at.tzinfo) == (event, event.at.tzinfo)
     with pytest.raises(LedgerError, match="unknown event format 3"):
         event_from_row(3, canonical(event_to_dict(events[0])))
     with pytest.raises(LedgerError, match="unknown redemption record format 2"):
@@ -127,11 +152,12 @@ def test_a_time_in_the_repeated_hour_keeps_its_zone_and_fold() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda d: d.pop("owner"), "state.owner: missing"),
+        (lambda d: d["purchase"].pop("owner"), "state.purchase.owner: missing"),
         (lambda d: d.update(color="red"), "unknown keys ['color']"),
         (lambda d: d.update(version="7"), "state.version: must be int"),
         (lambda d: d.update(status="lost"), "state.status: must be one of"),
-        (lambda d: d.update(price={"amount": "1e999", "currency": "USD"}), "state.price"),
+        (lambda d: d.update(paid={"amount": "1e999", "currency": "USD"}), "state.paid"),
+        (lambda d: d["purchase"].update(timezone="Mars/Base"), "state.purchase"),
         (lambda d: d.update(purchased_at="2026-03-01T09:00:00-05:00[Mars/Base]"), "Mars/Base"),
         (lambda d: d["components"][0].update(held=None), "state.components[0].held"),
     ],
@@ -148,8 +174,9 @@ def test_an_unknown_state_format_is_refused() -> None:
     (state, *_rest) = states()
     with pytest.raises(LedgerError, match="unknown package state format 99"):
         state_from_row(99, state_row(state)[1])
-    with pytest.raises(LedgerError, match="without redemptions"):
-        state_from_row(2, canonical(to_json(state)))
+    with_records = {**json.loads(state_row(state)[1]), "records": []}
+    with pytest.raises(LedgerError, match=r"without records \(format 3\)"):
+        state_from_row(STATE_FORMAT, canonical(with_records))
     with pytest.raises(LedgerError, match="not JSON"):
         state_from_row(STATE_FORMAT, "{")
 
@@ -214,10 +241,15 @@ def test_everything_that_decides_a_checkout_is_in_its_digest() -> None:
     assert digest() == base  # and the same request gives the same digest
     for business in (
         Business(settings=Settings(any_type=True)),
-        Business(policy=LifecyclePolicy(redemption=Policy(line_order="priciest_first"))),
-        Business(policy=LifecyclePolicy(redemption=Policy(package_order="earliest_expiry"))),
-        Business(policy=LifecyclePolicy(cancel_after_expiry="refuse")),
+        Business(policy=Policy(line_order="priciest_first")),
+        Business(policy=Policy(package_order="earliest_expiry")),
+        Business(cancel_after_expiry="refuse"),
+        Business(unused_at_renewal="rollover"),
         Business(rates={"downtown": {"daycare_full": usd("30")}}),
+        Business(permissions=PermissionPolicy({"cancel_used": DEDUCT_REFUND_CREDITS})),
+        Business(franchise=Franchise.from_mapping("hq", {"downtown-llc": ["downtown"]})),
+        Business(timezone=NY),
+        Business(zones={"downtown": NY}),
     ):
         assert digest(business) not in seen, business
         seen[digest(business)] = repr(business)

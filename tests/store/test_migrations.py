@@ -5,13 +5,20 @@
   aside (renamed, rows kept) so the new tables can take their names;
 - inside the host's transaction, which decides whether any of it stays;
 - from revision 0001 with data: the redemptions move out of the package states into their own
-  rows, the projection still equals the ledger replayed, and back down and up again.
+  rows (revision 0002), and back down and up again;
+- from revision 0002 with data, as an earlier punchcard wrote it (its events without ``"v"``, its
+  package states in format 2, shaped otherwise): revision 0003 rebuilds every package state and
+  redemption row from the ledger, equal to the ledger replayed, and the store carries on from
+  them; 0003 refuses to be downgraded, with a clear error, and changes nothing.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -22,17 +29,29 @@ from databases import (
     TABLES,
     Database,
     at,
+    cart,
     ledger,
+    old_event_dict,
+    old_state_dict,
     open_database,
     rows,
     snapshot,
 )
 
-from punchcard.lifecycle import LedgerEvent, event_to_dict, replay
-from punchcard.store import Store, current_revision, downgrade, upgrade
+from punchcard.lifecycle import (
+    LedgerError,
+    LedgerEvent,
+    LedgerState,
+    PackagePurchased,
+    checkout,
+    hold,
+    purchase,
+    replay,
+)
+from punchcard.store import Store, StoreError, current_revision, downgrade, upgrade
 from punchcard.store._codec import canonical, to_json
 
-HEAD = "0002"
+HEAD = "0003"
 
 
 @pytest.fixture(params=DATABASES)
@@ -146,81 +165,223 @@ def test_upgrade_from_the_contrib_tables_sets_them_aside(empty: Database) -> Non
     engine.dispose()
 
 
-def write_revision_1(database: Database, events: list[LedgerEvent]) -> None:
-    """The tables at revision 0001, with *events* and their projection as the store of that
-    revision wrote them: events as ``event_to_dict`` (format 1), package states with their
-    redemptions inline (format 1)."""
-    upgrade(database.url, "0001")
+def two_owners() -> list[LedgerEvent]:
+    """The ledger of :func:`databases.ledger` (owner ``smith``) and, after it, one of ``jones``:
+    a pass with a ticket closed and a day held (booking ``A-1`` too: another family's)."""
+    state = LedgerState()
+    events: list[LedgerEvent] = []
+    steps = [
+        lambda s: purchase(s, PASS10, package_id="j", owner="jones", as_of=at(3, 1), timezone=NY),
+        lambda s: checkout(
+            s, cart("jones", ("d", "daycare_full", 2)), booking="T-9", as_of=at(3, 2), timezone=NY
+        ),
+        lambda s: hold(
+            s,
+            cart("jones", ("d", "daycare_full", 1)),
+            booking="A-1",
+            as_of=at(3, 3),
+            scheduled_for=at(4, 20),
+            timezone=NY,
+        ),
+    ]
+    for step in steps:
+        outcome = step(state)
+        events, state = events + list(outcome.events), outcome.state
+    return ledger() + events
+
+
+def owners_of(events: list[LedgerEvent]) -> dict[str, str]:
+    return {e.package_id: e.owner for e in events if isinstance(e, PackagePurchased)}
+
+
+def zones_of(event: LedgerEvent) -> dict[str, str]:
+    """The zones an event body of format 2 carries beside the dict (its date-times' zones)."""
+    return {
+        name: value.tzinfo.key
+        for name in ("at", "scheduled_for")
+        if isinstance(value := getattr(event, name, None), dt.datetime)
+        and isinstance(value.tzinfo, ZoneInfo)
+    }
+
+
+def write_earlier(database: Database, events: list[LedgerEvent], revision: str) -> None:
+    """The tables at *revision* (``"0001"`` or ``"0002"``), holding *events* and their
+    projection as the store of that revision wrote them, in the shapes of the earlier punchcard
+    (raw JSON): events as its event dicts (format 1 at 0001; at 0002 format 2, with their zones);
+    package states in its shape of ``PackageState`` (format 1, redemptions inline, at 0001;
+    format 2 at 0002, with a row of format 1 per redemption)."""
+    upgrade(database.url, revision)
     state = replay(events)
+    owner = owners_of(events)
+    position = {e.event_id: i for i, e in enumerate(events, start=1)}
+    fmt = 1 if revision == "0001" else 2
     engine = database.engine()
     with engine.begin() as conn:
         conn.execute(
             sa.text(
                 "INSERT INTO punchcard_events (position, event_id, package_id, seq, owner, type,"
                 " format, body, operation_key) VALUES (:position, :event_id, :package_id, :seq,"
-                " 'smith', :type, 1, :body, :key)"
+                " :owner, :type, :format, :body, :key)"
             ),
             [
                 {
-                    "position": position,
+                    "position": position[event.event_id],
                     "event_id": event.event_id,
                     "package_id": event.package_id,
                     "seq": event.seq,
-                    "type": event_to_dict(event)["type"],
-                    "body": canonical(event_to_dict(event)),
-                    "key": f"op-{position}",
+                    "owner": owner[event.package_id],
+                    "type": old_event_dict(event)["type"],
+                    "format": fmt,
+                    "body": canonical(
+                        old_event_dict(event)
+                        if fmt == 1
+                        else {**old_event_dict(event), "zones": zones_of(event)}
+                    ),
+                    "key": f"op-{position[event.event_id]}",
                 }
-                for position, event in enumerate(events, start=1)
+                for event in events
             ],
         )
         conn.execute(
             sa.text(
                 "INSERT INTO punchcard_packages (package_id, owner, position, version, format,"
-                " state) VALUES (:package_id, 'smith', :position, :version, 1, :state)"
+                " state) VALUES (:package_id, :owner, :position, :version, :format, :state)"
             ),
             [
                 {
                     "package_id": p.id,
-                    "position": next(
-                        i for i, e in enumerate(events, start=1) if e.package_id == p.id
-                    ),
+                    "owner": p.owner,
+                    "position": position[p.purchase.event_id],
                     "version": p.version,
-                    "state": canonical(to_json(p)),
+                    "format": fmt,
+                    "state": canonical(old_state_dict(p, redemptions=fmt == 1)),
                 }
                 for p in state.packages
             ],
         )
+        records: list[dict[str, Any]] = [
+            {
+                "redemption_id": r.id,
+                "owner": p.owner,
+                "package_id": p.id,
+                "booking": r.booking,
+                "line_id": r.line_id,
+                "status": r.status,
+                "credits": r.credits,
+                "position": position[r.id],
+                "record": canonical(to_json(r)),
+            }
+            for p in state.packages
+            for r in p.redemptions
+        ]
+        if fmt == 2 and records:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO punchcard_redemptions (redemption_id, owner, package_id, booking,"
+                    " line_id, status, credits, position, format, record) VALUES"
+                    " (:redemption_id, :owner, :package_id, :booking, :line_id, :status, :credits,"
+                    " :position, 1, :record)"
+                ),
+                records,
+            )
         conn.execute(sa.text("UPDATE punchcard_ledger_head SET seq = :n"), {"n": len(events)})
-        conn.execute(sa.text("INSERT INTO punchcard_owners VALUES ('smith')"))
+        conn.execute(
+            sa.text("INSERT INTO punchcard_owners VALUES (:owner)"),
+            [{"owner": o} for o in sorted(set(owner.values()))],
+        )
     engine.dispose()
+
+
+def formats(database: Database) -> set[int]:
+    return {f for (f,) in rows(database, "SELECT DISTINCT format FROM punchcard_packages")}
+
+
+def redemption_rows(database: Database) -> list[tuple[Any, ...]]:
+    return sorted(
+        rows(
+            database,
+            "SELECT redemption_id, owner, package_id, booking, line_id, status, credits, position"
+            " FROM punchcard_redemptions",
+        )
+    )
+
+
+def expected_redemption_rows(events: list[LedgerEvent]) -> list[tuple[Any, ...]]:
+    """The rows of the redemptions of ``replay(events)``, at the positions of their events."""
+    position = {e.event_id: i for i, e in enumerate(events, start=1)}
+    return sorted(
+        (r.id, p.owner, p.id, r.booking, r.line_id, r.status, r.credits, position[r.id])
+        for p in replay(events).packages
+        for r in p.redemptions
+    )
 
 
 def test_upgrade_from_revision_1_moves_the_redemptions_to_their_rows(empty: Database) -> None:
     events = ledger()
-    write_revision_1(empty, events)
+    write_earlier(empty, events, "0001")
     assert current_revision(empty.url) == "0001"
-    upgrade(empty.url)
-    assert current_revision(empty.url) == HEAD
-    expected = replay(events)
-    records = [r for p in expected.packages for r in p.redemptions]
-    assert len(records) == 2
-    assert sorted(
-        rows(empty, "SELECT redemption_id, booking, status FROM punchcard_redemptions")
-    ) == sorted((r.id, r.booking, r.status) for r in records)
-    assert {f for (f,) in rows(empty, "SELECT DISTINCT format FROM punchcard_packages")} == {2}
-    with Store(empty.url) as store:
-        # The projection after the migration is what the (format 1) ledger replays to...
-        assert store.state("smith") == store.replay("smith") == expected
-        # ...and the store carries on from it: the held booking is cancelled once.
-        cancelled = store.cancel("smith", "A-1", key="c", as_of=at(4, 8))
-        assert [type(e).__name__ for e in cancelled.events] == ["RedemptionCancelled"]
-        assert store.state("smith") == store.replay("smith")
-        assert store.state("smith").package("m").components[0].held == 0
+    upgrade(empty.url, "0002")
+    assert current_revision(empty.url) == "0002"
+    assert len(expected_redemption_rows(events)) == 2
+    assert redemption_rows(empty) == expected_redemption_rows(events)
+    assert formats(empty) == {2}
     # Back down to revision 1 and up again: the same rows.
     engine = empty.engine()
     before = snapshot(empty)
     downgrade(engine, "0001")
-    assert {f for (f,) in rows(empty, "SELECT DISTINCT format FROM punchcard_packages")} == {1}
-    upgrade(engine)
+    assert formats(empty) == {1}
+    assert "punchcard_redemptions" not in tables(empty)
+    upgrade(engine, "0002")
     assert snapshot(empty) == before
+    # And on to the latest revision: the projection is what the (earlier) ledger replays to.
+    upgrade(engine)
+    assert current_revision(engine) == HEAD
+    with Store(engine) as store:
+        assert store.state("smith") == store.replay("smith") == replay(events)
     engine.dispose()
+
+
+def test_upgrade_from_revision_2_rebuilds_the_states_from_the_ledger(empty: Database) -> None:
+    events = two_owners()
+    write_earlier(empty, events, "0002")
+    assert formats(empty) == {2}
+    with (
+        Store(empty.url) as store,
+        pytest.raises(LedgerError, match=r"run punchcard\.store\.upgrade"),
+    ):
+        store.state("smith")  # the earlier states are not read: they are rebuilt
+    upgrade(empty.url)
+    assert current_revision(empty.url) == HEAD
+    expected = replay(events)
+    assert formats(empty) == {3}
+    assert len(expected.packages) == 4
+    assert redemption_rows(empty) == expected_redemption_rows(events)
+    # The ledger is left as it was written (its earlier formats stay readable).
+    assert {f for (f,) in rows(empty, "SELECT DISTINCT format FROM punchcard_events")} == {2}
+    with Store(empty.url) as store:
+        # Every package state and redemption is what the ledger replays to...
+        for owner in ("smith", "jones"):
+            assert store.state(owner) == store.replay(owner)
+            assert store.state(owner).packages == expected.owned_by(owner)
+        assert store.events() == events
+        # ...and the store carries on from them: each family's A-1 is its own, cancelled once.
+        cancelled = store.cancel("smith", "A-1", key="c", as_of=at(4, 8))
+        assert [(type(e).__name__, e.package_id) for e in cancelled.events] == [
+            ("RedemptionCancelled", "m")
+        ]
+        assert cancelled.positions == (len(events) + 1,)
+        assert store.state("smith").package("m").components[0].held == 0
+        assert store.state("jones").package("j").components[0].held == 1
+        assert store.state("smith") == store.replay("smith")
+
+
+def test_revision_3_refuses_to_be_downgraded_and_changes_nothing(empty: Database) -> None:
+    write_earlier(empty, two_owners(), "0002")
+    upgrade(empty.url)
+    before = snapshot(empty, (*TABLES, "punchcard_alembic_version"))
+    for target in ("0002", "base"):
+        with pytest.raises(StoreError, match="revision 0003 cannot be downgraded") as refused:
+            downgrade(empty.url, target)
+        assert "restore the backup" in str(refused.value)
+        assert current_revision(empty.url) == HEAD
+        assert snapshot(empty, (*TABLES, "punchcard_alembic_version")) == before

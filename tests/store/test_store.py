@@ -41,6 +41,7 @@ from databases import (
     usd,
 )
 
+import punchcard.store._store as store_module
 from punchcard import Cart, Line
 from punchcard.lifecycle import (
     LedgerState,
@@ -48,6 +49,7 @@ from punchcard.lifecycle import (
     Outcome,
     PackagePurchased,
     RedemptionRecorded,
+    RedemptionUsed,
 )
 from punchcard.store import (
     Conflict,
@@ -220,8 +222,9 @@ def test_every_operation_commits_its_events_and_the_projection_is_the_ledger_rep
         ("sweep", lambda: store.sweep("smith", **k("sw1", 8, 2))),
     ]
     kinds: dict[str, list[str]] = {}
+    receipts: dict[str, Receipt] = {}
     for name, step in steps:
-        receipt = step()
+        receipt = receipts[name] = step()
         assert not receipt.replayed, name
         kinds[name] = [type(e).__name__ for e in receipt.events]
         # The projection is what the ledger replays to, after every operation.
@@ -232,6 +235,18 @@ def test_every_operation_commits_its_events_and_the_projection_is_the_ledger_rep
         assert (retried.events, retried.positions) == (receipt.events, receipt.positions), name
         assert snapshot(database) == before, name
     assert kinds["use"] == ["RedemptionUsed"]
+    # The hold was for 09:00 and the use comes at 18:00: by then the credits were used (their
+    # time had passed), which the use records first, as its catch-up; nothing is left to use.
+    (used,), (held,) = receipts["use"].events, receipts["hold"].events
+    assert isinstance(used, RedemptionUsed)
+    assert isinstance(held, RedemptionRecorded)
+    assert (used.redemption_id, used.reason, used.at) == (
+        held.event_id,
+        "time_passed",
+        held.scheduled_for,
+    )
+    assert receipts["use"].outcome is not None
+    assert receipts["use"].outcome.caught_up == 1
     assert kinds["cancel"] == ["RedemptionCancelled"]
     assert kinds["checkout"] == ["RedemptionRecorded", "RedemptionRecorded"]
     assert kinds["delete"] == ["PackageDeleted"]
@@ -260,6 +275,154 @@ def test_a_retried_deduct_deducts_once(store: Store) -> None:
     assert left(store, "smith", "p1") == 9
     store.deduct("smith", "p1", "daycare_full", 1, key="desk-43", as_of=at(3, 2), actor=ADMIN)
     assert left(store, "smith", "p1") == 8
+
+
+def book_two_days(store: Store, booking: str) -> None:
+    """Hold two days of line ``day`` for *booking*, at 17:00 on 5 March."""
+    two_days = cart("smith", ("day", "daycare_full", 2))
+    store.hold(
+        two_days, key="h", booking=booking, as_of=at(3, 2), scheduled_for=at(3, 5, 17), timezone=NY
+    )
+
+
+def test_close_ticket_uses_the_holds_and_offers_the_rest_in_one_operation(
+    database: Database, store: Store
+) -> None:
+    sell(store, "smith", "p1")
+    sell(store, "smith", "p2", BUNDLE)
+    book_two_days(store, "T-1")
+    # At pick-up (before the booked time): one more day than booked, a grooming added, and a
+    # treat no package pays for.
+    ticket = Cart(
+        "smith",
+        "downtown",
+        "USD",
+        [
+            Line("day", "daycare_full", usd("30"), units=3),
+            Line("groom", "grooming", usd("55")),
+            Line("treat", "biscuits", usd("4")),
+        ],
+    )
+    closed = store.close_ticket(
+        ticket, key="close-T-1", booking="T-1", as_of=at(3, 5, 16), timezone=NY
+    )
+    assert closed.operation == "close_ticket"
+    # One operation, one transaction: the holds used, then the new credits recorded as used.
+    assert [
+        (type(e).__name__, getattr(e, "reason", None) or getattr(e, "status", None))
+        for e in closed.events
+    ] == [
+        ("RedemptionUsed", "ticket_closed"),
+        ("RedemptionRecorded", "used"),
+        ("RedemptionRecorded", "used"),
+    ]
+    assert closed.charges is not None
+    assert [(c.line_id, c.credits, c.covered, c.due) for c in closed.charges.lines] == [
+        ("day", 3, usd("90"), usd("0")),
+        ("groom", 1, usd("55"), usd("0")),
+        ("treat", 0, usd("0"), usd("4")),
+    ]
+    assert (closed.charges.total, closed.charges.covered, closed.charges.due) == (
+        usd("149"),
+        usd("145"),
+        usd("4"),
+    )
+    p1, p2 = (store.state("smith").package(p) for p in ("p1", "p2"))
+    assert (p1.components[0].remaining, p1.components[0].held, p1.components[0].used) == (7, 0, 3)
+    assert p2.component("grooming").used == 1
+    assert store.state("smith") == store.replay("smith")
+    # Sent again (a lost reply): the stored receipt, nothing written.
+    before = snapshot(database)
+    again = store.close_ticket(
+        ticket, key="close-T-1", booking="T-1", as_of=at(3, 5, 16), timezone=NY
+    )
+    assert again.replayed
+    assert (again.events, again.charges) == (closed.events, closed.charges)
+    assert snapshot(database) == before
+    # Closed again under another key: what the booking's credits cover is never offered again.
+    twice = store.close_ticket(
+        ticket, key="close-T-1-again", booking="T-1", as_of=at(3, 5, 18), timezone=NY
+    )
+    assert twice.events == ()
+    assert twice.charges == closed.charges
+    assert store.state("smith") == store.replay("smith")
+
+
+def test_a_ticket_whose_holds_are_more_than_its_units_is_refused(
+    database: Database, store: Store
+) -> None:
+    sell(store, "smith", "p1")
+    book_two_days(store, "T-1")
+    before = snapshot(database)
+    with pytest.raises(OperationRefused) as refused:
+        store.close_ticket(
+            cart("smith", ("day", "daycare_full", 1)),
+            key="c",
+            booking="T-1",
+            as_of=at(3, 5, 16),
+            timezone=NY,
+        )
+    assert refused.value.code == "held_exceeds_units"
+    assert snapshot(database) == before
+
+
+def test_sweep_records_what_catch_up_says_for_the_owner_and_sweep_all_for_everyone(
+    database: Database, store: Store
+) -> None:
+    from punchcard.lifecycle import catch_up
+
+    sell(store, "smith", "p1")  # 60 days: expires on 30 April
+    sell(store, "smith", "m", MONTHLY)  # renews on 31 March and 30 April
+    sell(store, "jones", "q1")
+    for owner in ("smith", "jones"):
+        store.hold(
+            cart(owner, ("l1", "daycare_full", 1)),
+            key=f"h-{owner}",
+            booking="appt-1",
+            as_of=at(3, 2),
+            scheduled_for=at(3, 10),
+            timezone=NY,
+        )
+    expected = catch_up(store.replay("smith"), as_of=at(5, 2), business=store.business)
+    swept = store.sweep("smith", key="night-1", as_of=at(5, 2))
+    assert swept.events == expected.events
+    assert sorted(type(e).__name__ for e in swept.events) == [
+        "PackageExpired",
+        "RedemptionUsed",
+        "SubscriptionRenewed",
+        "SubscriptionRenewed",
+    ]
+    assert swept.outcome is not None
+    assert swept.outcome.caught_up == len(swept.events)  # all of it was already true
+    assert store.state("smith") == store.replay("smith") == expected.state
+    assert store.state("jones").package("q1").components[0].held == 1  # another owner's
+    assert store.sweep("smith", key="night-1", as_of=at(5, 2)).replayed
+    assert store.sweep("smith", key="night-2", as_of=at(5, 2)).events == ()
+    # Every owner, each in a transaction of its own, under keys derived from one: run twice, once.
+    night = store.sweep_all(key="night-3", as_of=at(5, 3))
+    assert [(r.owner, [type(e).__name__ for e in r.events]) for r in night] == [
+        ("jones", ["RedemptionUsed", "PackageExpired"]),
+        ("smith", []),
+    ]
+    assert all(r.replayed for r in store.sweep_all(key="night-3", as_of=at(5, 3)))
+    assert store.state("jones") == store.replay("jones")
+
+
+def test_a_once_per_owner_type_counts_packages_deleted_or_refunded(store: Store) -> None:
+    # The rule reads every package of the owner the store holds, whatever became of it.
+    sell(store, "smith", "w1", WELCOME)
+    store.delete("smith", "w1", key="x1", as_of=at(3, 2))
+    with pytest.raises(OperationRefused) as refused:
+        sell(store, "smith", "w2", WELCOME, at(3, 3))
+    assert refused.value.code == "once_per_owner"
+    sell(store, "jones", "v1", WELCOME)
+    store.refund("jones", "v1", key="r1", as_of=at(3, 2), actor=ADMIN)
+    with pytest.raises(OperationRefused, match="only be purchased once"):
+        sell(store, "jones", "v2", WELCOME, at(3, 3))
+    assert [p.status for p in store.state("smith")] + [p.status for p in store.state("jones")] == [
+        "deleted",
+        "refunded",
+    ]
 
 
 def test_state_as_of_answers_from_the_ledger(store: Store) -> None:
@@ -561,17 +724,20 @@ def test_sqlite_errors_are_classified_by_code() -> None:
 # -- ledger order = commit order ------------------------------------------------------------------
 
 
-def test_a_later_commit_never_gets_an_earlier_position(database: Database) -> None:
+def test_a_later_commit_never_gets_an_earlier_position(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first, second = database.store(), database.store()
     inside, release = threading.Event(), threading.Event()
-    project = first._project
+    project = store_module.project
 
     def slow_project(*args: Any) -> None:
         project(*args)
-        inside.set()  # positions taken, not committed yet
-        assert release.wait(timeout=30)
+        if threading.current_thread().name == "a":
+            inside.set()  # positions taken, not committed yet
+            assert release.wait(timeout=30)
 
-    first._project = slow_project  # type: ignore[method-assign]
+    monkeypatch.setattr(store_module, "project", slow_project)
     results: dict[str, Receipt] = {}
     done: dict[str, float] = {}
 
@@ -581,10 +747,10 @@ def test_a_later_commit_never_gets_an_earlier_position(database: Database) -> No
         )
         done[name] = time.monotonic()
 
-    a = threading.Thread(target=run, args=("a", first, "alice"))
+    a = threading.Thread(target=run, args=("a", first, "alice"), name="a")
     a.start()
     assert inside.wait(timeout=30)
-    b = threading.Thread(target=run, args=("b", second, "bob"))  # another owner: no shared guard
+    b = threading.Thread(target=run, args=("b", second, "bob"), name="b")  # another owner
     b.start()
     time.sleep(0.5)
     assert "b" not in done  # it waits for the ledger head (PostgreSQL) or the file (SQLite)
@@ -639,7 +805,7 @@ def test_an_operation_loads_the_held_redemptions_and_those_of_its_booking_only(
 
     def look(state: LedgerState) -> Outcome:
         seen.append(state)
-        return Outcome((), state)
+        return Outcome(events=(), state=state, caught_up=0)
 
     store.run(Request("look", "smith", {}, look), key="look-1")
     store.run(Request("look", "smith", {"b": "T-3"}, look, booking="T-3"), key="look-2")

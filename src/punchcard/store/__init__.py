@@ -1,10 +1,11 @@
 """One store for a package's whole life, in the host's SQL database (``pip install
 'punchcard[sql]'``): SQLAlchemy 2 Core on SQLite or PostgreSQL (psycopg 3).
 
-Every mutating operation (sell, hold, checkout, use, cancel, refund, assign, deduct, edit expiry,
-delete, renew, expire, the sweeps) goes through one commit path: under the owner's guard, once
-per idempotency key, ledger events appended in commit order and the packages' current state
-updated in the same transaction. See ``docs/persistence.md``.
+Every mutating operation (sell, hold, checkout, close a ticket, use, cancel, refund, assign,
+deduct, edit expiry, delete, renew, expire, the sweeps) goes through one commit path: under the
+owner's guard, once per idempotency key, ledger events appended in commit order (the catch-up of
+the packages it reads first) and the packages' current state updated in the same transaction.
+See ``docs/persistence.md``.
 
 >>> import datetime as dt
 >>> from punchcard import Cart, Line, Money

@@ -288,7 +288,7 @@ def request_digest(request: Request, business: object) -> tuple[str, str]:
 def state_row(state: PackageState) -> tuple[int, str]:
     """The format and the JSON text of a package state, without its redemptions (format 3: the
     store keeps each redemption in a row of its own, :func:`record_row`)."""
-    data = to_json(state)
+    data = to_json(attrs.evolve(state, records=()))
     del data["records"]
     return STATE_FORMAT, canonical(data)
 

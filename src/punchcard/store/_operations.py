@@ -3,7 +3,9 @@ the arguments that decide it, and the lifecycle function that does it, and hands
 :class:`~punchcard.store._types.Request` to :meth:`Operations.run` (the store's one commit path).
 
 Every lifecycle operation has the same shape — ``function(state, *subject, as_of=...,
-business=..., **options)`` — so one builder, :meth:`Operations._operation`, serves them all.
+business=..., **options)`` — so one builder, :meth:`Operations._operation`, serves them all; it
+is given the subject by name, so that the request's arguments (and the errors about them) say
+``booking``, ``cart`` or ``package_id``.
 This is the only module of the store that knows the signatures of :mod:`punchcard.lifecycle`.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from .. import lifecycle as lc
@@ -54,28 +56,28 @@ class Operations(abc.ABC):
         operation: str,
         function: Callable[..., Outcome],
         account: str,
-        *subject: Any,
+        subject: Mapping[str, Any],
+        *,
         key: str,
         as_of: dt.datetime,
-        booking: str | None = None,
+        reads: str | None = None,
         package_ids: tuple[str, ...] = (),
         **options: Any,
     ) -> Receipt:
-        """Run ``function(state, *subject, as_of=as_of, business=..., **options)`` through the
-        commit path, for the owner *account* (whose guard it takes and whose packages alone it
-        reads). The request that the idempotency key is bound to holds the operation, the owner,
-        *subject*, *as_of* and *options* (and the business, added by the store)."""
+        """Run ``function(state, *subject.values(), as_of=as_of, business=..., **options)``
+        through the commit path, for the owner *account* (whose guard it takes and whose packages
+        alone it reads), with the redemptions of the booking *reads* loaded besides the held ones.
+        *subject* names the positional arguments. The request that the idempotency key is bound
+        to holds the operation, the owner, *subject*, *options* and *as_of* by name (and the
+        business, added by the store)."""
         business = self.business
 
         def plan(state: LedgerState) -> Outcome:
-            return function(state, *subject, as_of=as_of, business=business, **options)
+            return function(state, *subject.values(), as_of=as_of, business=business, **options)
 
-        arguments = {f"subject_{i}": value for i, value in enumerate(subject)}
-        arguments.update(options, as_of=as_of)
-        if booking is not None:
-            arguments["booking"] = booking
+        arguments = {**subject, **options, "as_of": as_of}
         request = Request(
-            operation, account, arguments, plan, booking=booking, package_ids=package_ids
+            operation, account, arguments, plan, booking=reads, package_ids=package_ids
         )
         return self.run(request, key=key)
 
@@ -101,7 +103,7 @@ class Operations(abc.ABC):
             "sell",
             lc.purchase,
             owner,
-            ptype,
+            {"ptype": ptype},
             key=key,
             as_of=as_of,
             package_ids=(package_id,),
@@ -133,9 +135,10 @@ class Operations(abc.ABC):
             "hold",
             lc.hold,
             cart.owner,
-            cart,
+            {"cart": cart},
             key=key,
             as_of=as_of,
+            reads=booking,
             booking=booking,
             timezone=timezone,
             scheduled_for=scheduled_for,
@@ -160,9 +163,10 @@ class Operations(abc.ABC):
             "checkout",
             lc.checkout,
             cart.owner,
-            cart,
+            {"cart": cart},
             key=key,
             as_of=as_of,
+            reads=booking,
             booking=booking,
             timezone=timezone,
             booking_kind=booking_kind,
@@ -185,9 +189,10 @@ class Operations(abc.ABC):
             "close_ticket",
             lc.close_ticket,
             cart.owner,
-            cart,
+            {"cart": cart},
             key=key,
             as_of=as_of,
+            reads=booking,
             booking=booking,
             timezone=timezone,
             actor=actor,
@@ -210,10 +215,10 @@ class Operations(abc.ABC):
             "use",
             lc.use,
             owner,
-            booking,
+            {"booking": booking},
             key=key,
             as_of=as_of,
-            booking=booking,
+            reads=booking,
             reason=reason,
             line_id=line_id,
             owner=owner,
@@ -236,10 +241,10 @@ class Operations(abc.ABC):
             "cancel",
             lc.cancel,
             owner,
-            booking,
+            {"booking": booking},
             key=key,
             as_of=as_of,
-            booking=booking,
+            reads=booking,
             line_id=line_id,
             owner=owner,
             actor=actor,
@@ -251,7 +256,7 @@ class Operations(abc.ABC):
         self, owner: str, package_id: str, *, key: str, as_of: dt.datetime, actor: Actor | None
     ) -> Receipt:
         """Refund a package (:func:`punchcard.lifecycle.refund`)."""
-        return self._package("refund", lc.refund, owner, package_id, key, as_of, actor)
+        return self._package("refund", lc.refund, owner, package_id, {}, key, as_of, actor)
 
     def assign(
         self,
@@ -266,8 +271,9 @@ class Operations(abc.ABC):
         note: str = "",
     ) -> Receipt:
         """Add credits without payment (:func:`punchcard.lifecycle.assign`)."""
+        adjustment = {"item": item, "credits": credits}
         return self._package(
-            "assign", lc.assign, owner, package_id, key, as_of, actor, item, credits, note=note
+            "assign", lc.assign, owner, package_id, adjustment, key, as_of, actor, note=note
         )
 
     def deduct(
@@ -283,8 +289,9 @@ class Operations(abc.ABC):
         note: str = "",
     ) -> Receipt:
         """Remove credits by hand (:func:`punchcard.lifecycle.deduct`)."""
+        adjustment = {"item": item, "credits": credits}
         return self._package(
-            "deduct", lc.deduct, owner, package_id, key, as_of, actor, item, credits, note=note
+            "deduct", lc.deduct, owner, package_id, adjustment, key, as_of, actor, note=note
         )
 
     def edit_expiry(
@@ -299,7 +306,14 @@ class Operations(abc.ABC):
     ) -> Receipt:
         """Move a package's expiry date (:func:`punchcard.lifecycle.edit_expiry`)."""
         return self._package(
-            "edit_expiry", lc.edit_expiry, owner, package_id, key, as_of, actor, expires_on
+            "edit_expiry",
+            lc.edit_expiry,
+            owner,
+            package_id,
+            {"expires_on": expires_on},
+            key,
+            as_of,
+            actor,
         )
 
     def delete(
@@ -312,7 +326,7 @@ class Operations(abc.ABC):
         actor: Actor | None = None,
     ) -> Receipt:
         """Delete a package sold by mistake (:func:`punchcard.lifecycle.delete`)."""
-        return self._package("delete", lc.delete, owner, package_id, key, as_of, actor)
+        return self._package("delete", lc.delete, owner, package_id, {}, key, as_of, actor)
 
     def _package(
         self,
@@ -320,20 +334,19 @@ class Operations(abc.ABC):
         function: Callable[..., Outcome],
         owner: str,
         package_id: str,
+        more: Mapping[str, Any],
         key: str,
         as_of: dt.datetime,
         actor: Actor | None,
-        *more: Any,
         **options: Any,
     ) -> Receipt:
-        """An operation on one package of *owner*: the store refuses it if the package is not
-        theirs, whatever the request says."""
+        """An operation on one package of *owner* (and the rest of its subject, *more*): the
+        store refuses it if the package is not theirs, whatever the request says."""
         return self._operation(
             operation,
             function,
             owner,
-            package_id,
-            *more,
+            {"package_id": package_id, **more},
             key=key,
             as_of=as_of,
             package_ids=(package_id,),
@@ -345,20 +358,20 @@ class Operations(abc.ABC):
 
     def renew(self, owner: str, *, key: str, as_of: dt.datetime) -> Receipt:
         """Renew the owner's subscriptions whose period ended (:func:`punchcard.lifecycle.renew`)."""
-        return self._operation("renew", lc.renew, owner, key=key, as_of=as_of)
+        return self._operation("renew", lc.renew, owner, {}, key=key, as_of=as_of)
 
     def expire(self, owner: str, *, key: str, as_of: dt.datetime) -> Receipt:
         """Expire the owner's packages whose expiry passed (:func:`punchcard.lifecycle.expire`)."""
-        return self._operation("expire", lc.expire, owner, key=key, as_of=as_of)
+        return self._operation("expire", lc.expire, owner, {}, key=key, as_of=as_of)
 
     def use_due(
         self, owner: str, *, key: str, as_of: dt.datetime, actor: Actor | None = None
     ) -> Receipt:
         """Record as used the owner's holds whose time passed (:func:`punchcard.lifecycle.use_due`)."""
-        return self._operation("use_due", lc.use_due, owner, key=key, as_of=as_of, actor=actor)
+        return self._operation("use_due", lc.use_due, owner, {}, key=key, as_of=as_of, actor=actor)
 
     def sweep(self, owner: str, *, key: str, as_of: dt.datetime) -> Receipt:
         """The nightly job for one owner, in one transaction: everything already true at
         *as_of* recorded — subscriptions renewed, holds whose time passed used, packages whose
         expiry passed expired (:func:`punchcard.lifecycle.catch_up`)."""
-        return self._operation("sweep", lc.catch_up, owner, key=key, as_of=as_of)
+        return self._operation("sweep", lc.catch_up, owner, {}, key=key, as_of=as_of)

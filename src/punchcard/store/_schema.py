@@ -121,7 +121,7 @@ operations = sa.Table(
     sa.Column("digest", sa.String, nullable=False),
     #: The canonical JSON the digest is taken over.
     sa.Column("request", sa.Text, nullable=False),
-    #: What the operation answered besides its events (the charges of a hold or checkout).
+    #: What the operation answered besides its events (the charges of a hold, checkout or closed ticket).
     sa.Column("outcome", sa.Text, nullable=False),
     sa.Column("first_position", sa.BigInteger, nullable=True),
     sa.Column("last_position", sa.BigInteger, nullable=True),

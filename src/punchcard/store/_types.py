@@ -51,8 +51,8 @@ class LineCharge:
 
 @attrs.frozen
 class Charges:
-    """What a redemption operation (hold, checkout) did to the cart: what the credits covered and
-    what is still due, in total and per line."""
+    """What a redemption operation (hold, checkout, close_ticket) did to the cart: what the
+    credits covered and what is still due, in total and per line."""
 
     total: Money
     covered: Money
@@ -106,7 +106,8 @@ class Receipt:
     events: tuple[LedgerEvent, ...]
     #: Their global ledger positions (ascending; commit order).
     positions: tuple[int, ...]
-    #: For hold and checkout: covered and due, per line (``None`` for the other operations).
+    #: For hold, checkout and close_ticket: covered and due, per line (``None`` for the other
+    #: operations).
     charges: Charges | None
     #: ``True``: committed by an earlier call with this key; nothing was applied now.
     replayed: bool

@@ -6,7 +6,8 @@ shaped otherwise. The ledger is the truth, so this revision replays every owner'
 writes their states again, and the rows of their redemptions with them. Events keep their
 format (every earlier one stays readable).
 
-Downgrading is not possible: an earlier punchcard cannot read the events of this one.
+Downgrading is refused (:class:`~punchcard.store.StoreError`, nothing changed): an earlier
+punchcard cannot read the events of this one.
 
 Revision ID: 0003
 Revises: 0002
@@ -15,7 +16,6 @@ Create Date: 2026-12-03
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
@@ -31,9 +31,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError(
-        "the package states of format 3 cannot be written back in format 2: restore a backup"
+    from punchcard.store.errors import StoreError
+
+    raise StoreError(
+        "revision 0003 cannot be downgraded: the package states rebuilt from the ledger (format"
+        " 3) have no form an earlier punchcard reads, nor do the events written since; restore"
+        " the backup taken before the upgrade"
     )
-
-
-__all__ = ["downgrade", "sa", "upgrade"]
