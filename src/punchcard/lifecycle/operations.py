@@ -947,8 +947,9 @@ def pause(
     Refused on an expired, refunded or deleted package, on a subscription (``subscription``:
     its dates are its periods), for a pause that starts before the local date of *as_of*
     (``pause_in_past``), after the expiry date (``pause_after_expiry``), that overlaps another
-    pause (``pause_overlaps``), or on a date credits of the package are held or used for
-    (``redeemed_in_pause``: cancel them first), and for a first-use countdown not started yet
+    pause (``pause_overlaps``), or on a date credits of the package are held for
+    (``redeemed_in_pause``: cancel the booking first; credits already used, say this morning,
+    do not stop a pause from today), and for a first-use countdown not started yet
     (``not_started``: there is no expiry date to move).
     """
     _day(start, "start")
@@ -1003,9 +1004,10 @@ def _pause_refusal(
             return "pause_overlaps", f"is already paused from {other.start} to {other.end}"
     for record in package.open_redemptions:
         day = record.scheduled_for.astimezone(package.tz).date()
-        if pause.covers(day):
+        if record.status == "held" and pause.covers(day):
             return "redeemed_in_pause", (
-                f"has credits {record.status} for {record.booking!r} on {day}; cancel them first"
+                f"has {'money' if record.item is None else 'credits'} held for "
+                f"{record.booking!r} on {day}; cancel them first"
             )
     return None
 
