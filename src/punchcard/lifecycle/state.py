@@ -694,14 +694,14 @@ class _Money:
             ),
         )
 
-    def take(self, bucket: str, amount: Money) -> int:
-        """*amount* in minor units, once checked to be of this currency, more than zero and
-        no more than *bucket* holds."""
+    def take(self, bucket: str, amount: Money, *, none: bool = False) -> int:
+        """*amount* in minor units, once checked to be of this currency, more than zero (or, with
+        *none*, zero too) and no more than *bucket* holds."""
         if amount.currency != self.currency:
             raise LedgerError("amount", f"must be in {self.currency}, got {amount.currency}")
         minor = amount.minor
         have = getattr(self, bucket)
-        if minor <= 0 or minor > have:
+        if minor < 0 or (minor == 0 and not none) or minor > have:
             raise LedgerError("amount", f"takes {amount} of the {bucket} balance, {have} there")
         return minor
 
@@ -1064,7 +1064,7 @@ def _on_refunded(acc: _Acc, ev: PackageRefunded) -> None:
         comp.refunded += moved.credits
     if ev.balance is not None:
         money = _money_of(acc, "a refund of a balance")
-        minor = money.take("remaining", ev.balance)
+        minor = money.take("remaining", ev.balance, none=True)
         money.remaining -= minor
         money.refunded += minor
     acc.status = "refunded"
@@ -1115,10 +1115,9 @@ def _on_expired(acc: _Acc, ev: PackageExpired) -> None:
         comp.expired += moved.credits
     if ev.balance is not None:
         money = _money_of(acc, "a lapsed balance")
-        if ev.balance.minor:
-            minor = money.take("remaining", ev.balance)
-            money.remaining -= minor
-            money.expired += minor
+        minor = money.take("remaining", ev.balance, none=True)
+        money.remaining -= minor
+        money.expired += minor
     acc.status = "expired"
 
 
