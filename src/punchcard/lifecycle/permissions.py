@@ -33,6 +33,7 @@ __all__ = [
     "DEFAULT_REQUIRED",
     "MANAGE_PACKAGES",
     "OPERATIONS",
+    "PAUSE_PACKAGES",
     "PERMISSIONS",
     "Actor",
     "Operation",
@@ -46,9 +47,15 @@ ASSIGN_CREDITS: Final = "assign_credits"
 DEDUCT_REFUND_CREDITS: Final = "deduct_refund_credits"
 #: Create, edit, deactivate and delete package types.
 MANAGE_PACKAGES: Final = "manage_packages"
+#: Pause a package (a freeze for a vacation, an injury) and end a pause early (X7). A pause
+#: gives the package its paused days back, in effect validity without payment: a permission of
+#: its own, as the products that offer freezes have.
+#:
+#: .. versionadded:: 0.2
+PAUSE_PACKAGES: Final = "pause_packages"
 #: The permissions punchcard knows.
 PERMISSIONS: Final[frozenset[str]] = frozenset(
-    {ASSIGN_CREDITS, DEDUCT_REFUND_CREDITS, MANAGE_PACKAGES}
+    {ASSIGN_CREDITS, DEDUCT_REFUND_CREDITS, MANAGE_PACKAGES, PAUSE_PACKAGES}
 )
 
 #: Every operation a business may put behind a permission. ``cancel_used`` is the cancellation
@@ -70,11 +77,14 @@ Operation = Literal[
     "add_type",
     "edit_type",
     "delete_type",
+    "pause",
+    "unpause",
 ]
 OPERATIONS: Final[tuple[Operation, ...]] = Operation.__args__  # type: ignore[attr-defined]
 
 #: What each operation needs by default (the source articles): staff adjustments and refunds
-#: their permission, the catalogue ``manage_packages``, everything else nothing.
+#: their permission, the catalogue ``manage_packages``, pauses ``pause_packages``, everything
+#: else nothing.
 DEFAULT_REQUIRED: Final[Mapping[Operation, str | None]] = {
     **dict.fromkeys(OPERATIONS, None),
     "assign": ASSIGN_CREDITS,
@@ -83,6 +93,8 @@ DEFAULT_REQUIRED: Final[Mapping[Operation, str | None]] = {
     "add_type": MANAGE_PACKAGES,
     "edit_type": MANAGE_PACKAGES,
     "delete_type": MANAGE_PACKAGES,
+    "pause": PAUSE_PACKAGES,
+    "unpause": PAUSE_PACKAGES,
 }
 
 
@@ -107,7 +119,7 @@ class Actor:
     >>> Actor("ann", ["sell_ice"])
     Traceback (most recent call last):
     ...
-    punchcard.errors.InvalidValueError: permissions: must be among ['assign_credits', 'deduct_refund_credits', 'manage_packages'], got ['sell_ice']
+    punchcard.errors.InvalidValueError: permissions: must be among ['assign_credits', 'deduct_refund_credits', 'manage_packages', 'pause_packages'], got ['sell_ice']
     """
 
     #: The host's id for this person or job; recorded on the events they cause.
@@ -182,7 +194,7 @@ class PermissionPolicy:
     >>> PermissionPolicy({"sell": MANAGE_PACKAGES})
     Traceback (most recent call last):
     ...
-    punchcard.errors.InvalidValueError: required: operations must be among ['add_type', 'assign', 'cancel', 'cancel_used', 'checkout', 'close_ticket', 'deduct', 'delete', 'delete_type', 'edit_expiry', 'edit_type', 'hold', 'purchase', 'refund', 'use'], got ['sell']
+    punchcard.errors.InvalidValueError: required: operations must be among ['add_type', 'assign', 'cancel', 'cancel_used', 'checkout', 'close_ticket', 'deduct', 'delete', 'delete_type', 'edit_expiry', 'edit_type', 'hold', 'pause', 'purchase', 'refund', 'unpause', 'use'], got ['sell']
     """
 
     #: Operation -> the permission it needs (``None``: none). Operations not given keep their
