@@ -1509,7 +1509,7 @@ DOCUMENT: Final = Obj(
         "cart",
         "packages",
     ),
-    notes="a punchcard scenario: one checkout, as scenario-format.md describes it",
+    notes="a punchcard scenario: one checkout, as docs/scenario-format.md describes it",
 )
 
 _READ_DOCUMENT: Final = DOCUMENT.reader()
@@ -1625,7 +1625,7 @@ RESULT: Final = Obj(
         Field("explanation", ListOf(TEXT), notes="with --explain: one sentence per line"),
     ],
     _unread,
-    notes="the answer of punchcard to a scenario, as scenario-format.md describes it",
+    notes="the answer of punchcard to a scenario, as docs/scenario-format.md describes it",
 )
 
 

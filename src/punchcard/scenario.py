@@ -1,4 +1,4 @@
-"""The scenario contract: one JSON document in, one JSON document out (scenario-format.md).
+"""The scenario contract: one JSON document in, one JSON document out (docs/scenario-format.md).
 
 :func:`evaluate` validates a document strictly (unknown keys, wrong types, floats for money, bad
 dates and duplicate ids are :class:`~punchcard.errors.ScenarioError` with the offending ``.path``),
@@ -155,7 +155,7 @@ def parse(document: Any) -> Scenario:
 
 
 def render(result: Application) -> dict[str, Any]:
-    """The result document of scenario-format.md, keys in the documented order.
+    """The result document of docs/scenario-format.md, keys in the documented order.
 
     The packages are shown as they stand after the cart (``result.packages``), with the times
     the engine works out for them (``result.times``): the expiry date and the instant it stops
@@ -219,7 +219,7 @@ def render(result: Application) -> dict[str, Any]:
 def evaluate(
     document: Mapping[str, Any] | str | bytes, *, explain: bool = False, locale: str = "en_US"
 ) -> dict[str, Any]:
-    """Validate *document*, apply it and return the result document (scenario-format.md).
+    """Validate *document*, apply it and return the result document (docs/scenario-format.md).
 
     *document* is a parsed JSON object (or a JSON text). With *explain*, the result also holds
     ``"explanation"``: one sentence per line for the customer, in the language of *locale*

@@ -414,7 +414,7 @@ class PackageState:
 
     def held_by(self, moment: dt.datetime) -> list[RedemptionRecord]:
         """The redemptions still held whose scheduled time is at or before *moment* (aware): by
-        the rule of section L they are used, whether or not the use was recorded."""
+        the rule of docs/semantics.md section L they are used, whether or not the use was recorded."""
         return [
             _record_value(r) for r in self.records if r[8] == "held" and not before(moment, r[9])
         ]

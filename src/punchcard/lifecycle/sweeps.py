@@ -1,6 +1,6 @@
 """What is already true at a time but not yet in the ledger, and the sweeps that record it.
 
-By section L, at a time *t*:
+By docs/semantics.md section L, at a time *t*:
 
 - a held redemption whose scheduled time has passed is **used** (reason ``time_passed``);
 - an active package whose expiry moment (23:59 local on its expiry date, by default) has passed
@@ -212,7 +212,7 @@ def _swept(
 def uses_due(
     packages: Iterable[PackageState], *, as_of: dt.datetime
 ) -> Iterator[tuple[PackageState, RedemptionRecord]]:
-    """The held redemptions whose scheduled time has passed at *as_of*: by section L they are
+    """The held redemptions whose scheduled time has passed at *as_of*: by docs/semantics.md section L they are
     used, and :func:`use_due` records it. Streams over *packages*."""
     for package in packages:
         if not package.holds_anything:
