@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ._canonical import digest
 from .events import BalanceRedeemed, RedemptionRecorded, ledger_event_id
 from .expiry import PackageTimes, advance, package_times
 from .models import Cart, Package, Rates, Settings
@@ -84,11 +83,6 @@ class Rejection:
     #: stored value, an item it may pay): when false the package was never a candidate for the
     #: line, whatever the first rule that failed.
     matches_item: bool = attrs.field(default=True, eq=False, kw_only=True)
-
-
-def _digest(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @attrs.frozen
@@ -337,7 +331,7 @@ class Application:
                 [loc, item, str(m.amount), m.currency] for loc, item, m in self._rates.entries
             ],
         }
-        return "ck-" + _digest(request)[:40]
+        return "ck-" + digest(request)[1][:40]
 
     @functools.cached_property
     def first_uses(self) -> tuple[str, ...]:

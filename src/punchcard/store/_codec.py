@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import json
 import re
 import types
@@ -38,6 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
+from .._canonical import canonical, digest
 from ..errors import InvalidTypeError, InvalidValueError, PunchcardError
 from ..lifecycle import (
     LedgerError,
@@ -247,15 +247,6 @@ def _attrs_value(cls: type, data: Any, path: str) -> Any:
     return cls(**kwargs)
 
 
-def canonical(data: Any) -> str:
-    """The one JSON text of *data*: keys sorted, no spaces, non-ASCII kept (UTF-8).
-
-    >>> canonical({"b": [1, "x"], "a": None})
-    '{"a":null,"b":[1,"x"]}'
-    """
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 def loads(text: str, path: str) -> Any:
     """The JSON value of *text*; a :class:`~punchcard.lifecycle.LedgerError` naming *path* if it
     is not JSON."""
@@ -269,7 +260,7 @@ def request_digest(request: Request, business: object) -> tuple[str, str]:
     """The canonical JSON text of *request* run with *business*, and its SHA-256 (hex): what an
     idempotency key is bound to. Everything that decides the result is in it (the operation, the
     owner, every argument, the business settings); JSON leaves no separator to be ambiguous."""
-    text = canonical(
+    return digest(
         {
             "operation": request_json(request.operation, "operation"),
             "owner": request_json(request.owner, "owner"),
@@ -279,7 +270,6 @@ def request_digest(request: Request, business: object) -> tuple[str, str]:
             "business": request_json(business, "business"),
         }
     )
-    return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 # -- package states ------------------------------------------------------------------------------
