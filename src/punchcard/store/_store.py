@@ -13,6 +13,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from .._validate import check_identifier
 from ..errors import InvalidTypeError, InvalidValueError
 from ..lifecycle import (
     Business,
@@ -171,6 +172,10 @@ class Store(Operations):
         """
         if not isinstance(request, Request):
             raise InvalidTypeError("request", f"must be a Request, got {request!r}")
+        check_identifier(request.owner, "owner")  # before any SQL: a bad owner names the field
+        as_of = request.arguments.get("as_of", dt.datetime.min)
+        if not isinstance(as_of, dt.datetime):
+            raise InvalidTypeError("as_of", f"must be a datetime.datetime, got {as_of!r}")
         if not isinstance(key, str) or not key:
             raise InvalidValueError("key", f"must be a non-empty string, got {key!r}")
         _codec.request_json(key, "key")
