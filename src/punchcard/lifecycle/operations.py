@@ -516,8 +516,18 @@ def close_ticket(
 def _found(
     state: LedgerState, booking: str, line_id: str | None, owner: str | None
 ) -> list[tuple[PackageState, RedemptionRecord]]:
+    """The redemptions of *booking* (its line *line_id*), of *owner*'s packages. Without an
+    owner, the booking's redemptions must all be one owner's: two families may use the same
+    booking id, and one's cancel must never restore the other's credits."""
     packages = state.packages if owner is None else state.owned_by(owner)
-    return [(p, r) for p in packages for r in p.redemptions_of(booking, line_id)]
+    found = [(p, r) for p in packages for r in p.redemptions_of(booking, line_id)]
+    if owner is None and len(owners := {p.owner for p, _r in found}) > 1:
+        raise InvalidValueError(
+            "owner",
+            f"booking {booking!r} has redemptions of {len(owners)} owners "
+            f"({', '.join(sorted(map(repr, owners)))}): name the owner",
+        )
+    return found
 
 
 def _booking_missing(
