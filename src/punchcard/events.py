@@ -96,6 +96,7 @@ __all__ = [
     "event_id",
     "event_to_dict",
     "ledger_event_id",
+    "redemption_event",
     "type_components",
 ]
 
@@ -507,6 +508,19 @@ class BalanceRedeemed(_Event):
     scheduled_for: dt.datetime = c.moment()
     #: The cart / ticket / invoice id, if the host gave one.
     cart_id: str | None = c.opt_ident()
+
+
+def redemption_event(
+    line_id: str, amount: Money, item: str | None, credits: int, **fields: Any
+) -> RedemptionRecorded | BalanceRedeemed:
+    """The ledger event of one redemption of the engine (a :class:`punchcard.Redemption`'s
+    *line_id*, *amount*, *item* and *credits*) with the event's other *fields*: a
+    :class:`RedemptionRecorded` of credits, or a :class:`BalanceRedeemed` of money for a
+    stored-value package (no item). A checkout's events and the lifecycle's holds are made here.
+    """
+    if item is None:
+        return BalanceRedeemed(line_id=line_id, amount=amount, **fields)
+    return RedemptionRecorded(line_id=line_id, amount=amount, item=item, credits=credits, **fields)
 
 
 @attrs.frozen(kw_only=True)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._canonical import digest
-from .events import BalanceRedeemed, RedemptionRecorded, ledger_event_id
+from .events import BalanceRedeemed, RedemptionRecorded, ledger_event_id, redemption_event
 from .expiry import PackageTimes, advance, package_times
 from .models import Cart, Package, Rates, Settings
 from .money import Money
@@ -244,16 +244,11 @@ class Application:
                 "at": at,
                 "booking": booking,
                 "booking_kind": "ticket",
-                "line_id": r.line_id,
-                "amount": r.amount,
                 "status": "used",
                 "scheduled_for": at,
                 "cart_id": self.cart_id,
             }
-            if r.item is None:
-                out.append(BalanceRedeemed(**common))
-            else:
-                out.append(RedemptionRecorded(**common, item=r.item, credits=r.credits))
+            out.append(redemption_event(r.line_id, r.amount, r.item, r.credits, **common))
         return tuple(out)
 
     @functools.cached_property

@@ -26,7 +26,6 @@ from ..errors import InvalidTypeError, InvalidValueError
 from ..events import (
     BOOKING_KINDS,
     USE_REASONS,
-    BalanceRedeemed,
     BookingKind,
     CreditsAssigned,
     CreditsDeducted,
@@ -38,9 +37,9 @@ from ..events import (
     PackagePurchased,
     PackageRefunded,
     PauseEnded,
-    RedemptionRecorded,
     UseReason,
     ledger_event_id,
+    redemption_event,
 )
 from ..expiry import package_times
 from ..models import Cart, Pause
@@ -344,16 +343,13 @@ class _Booking:
                 **self.sequencer.fields(package, self.at, self.actor),
                 "booking": self.booking,
                 "booking_kind": self.booking_kind,
-                "line_id": red.line_id,
-                "amount": red.amount,
                 "status": status,
                 "scheduled_for": when,
                 "cart_id": application.cart_id,
             }
-            if red.item is None:
-                events.append(BalanceRedeemed(**common))
-            else:
-                events.append(RedemptionRecorded(**common, item=red.item, credits=red.credits))
+            events.append(
+                redemption_event(red.line_id, red.amount, red.item, red.credits, **common)
+            )
         return events
 
 
