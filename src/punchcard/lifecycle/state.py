@@ -1109,7 +1109,8 @@ def _on_expired(acc: _Acc, ev: PackageExpired) -> None:
         raise _inactive(acc, "an expiry")
     for moved in ev.credits:
         comp = acc.comp(moved.item)
-        if moved.credits > comp.remaining:
+        # a component below zero (an overdraft, X8) lapses nothing: its debt stays
+        if moved.credits > max(comp.remaining, 0):
             raise _short(comp, "remaining", moved.credits)
         comp.remaining -= moved.credits
         comp.expired += moved.credits
