@@ -9,6 +9,7 @@ import inspect
 import re
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, find, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
+from hypothesis.errors import HypothesisWarning
 
 import punchcard
 from punchcard import Application, Cart, Component, Line, Money, Package, Policy, Settings, testing
@@ -88,8 +90,13 @@ PACKAGE_OPTIONS = {
 
 
 def reachable(strategy: st.SearchStrategy[Any], condition: Callable[[Any], bool]) -> Any:
-    """A value of *strategy* meeting *condition* (fails when a deterministic search finds none)."""
-    return find(strategy, condition, settings=SEARCH)
+    """A value of *strategy* meeting *condition* (fails when a deterministic search finds none).
+
+    ``find`` writes the repr of the value it found; a long ledger's passes Hypothesis's 30 kB
+    warning line, which says nothing about the search."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Generating overly large repr", HypothesisWarning)
+        return find(strategy, condition, settings=SEARCH)
 
 
 # -- Hypothesis is imported only by punchcard.testing ---------------------------------------------
@@ -682,6 +689,15 @@ _LEADING_TO: dict[str, tuple[str, ...]] = {
     "package_expired": ("expire",),
     "subscription_renewed": ("renew",),
     "package_deleted": ("delete",),
+    # the lifecycle options of issue 12 (1, 11-13, 16)
+    "redemption_forfeited": ("hold", "cancel", "no_show"),
+    "cancellation_fee": ("hold", "cancel", "no_show"),
+    "credits_transferred_out": ("transfer",),
+    "credits_transferred_in": ("transfer",),
+    "beneficiary_changed": ("change_beneficiary",),
+    "renewal_date_set": ("set_renewal",),
+    "renewal_stopped": ("stop_renewal",),
+    "countdown_reset": ("hold", "cancel"),
 }
 
 

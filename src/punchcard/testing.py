@@ -59,17 +59,23 @@ from .lifecycle import (
     TypeComponent,
     assign,
     cancel,
+    change_beneficiary,
     checkout,
     deduct,
     delete,
     edit_expiry,
     expire,
     hold,
+    no_show,
     purchase,
     refund,
     renew,
+    set_renewal,
+    stop_renewal,
+    transfer,
     use,
 )
+from .lifecycle import LateCancel as _LateCancel
 from .models import (
     CHARGE_BY,
     Cart,
@@ -156,6 +162,12 @@ LEDGER_OPERATIONS: Final[tuple[str, ...]] = (
     "expire",
     "renew",
     "delete",
+    # the lifecycle options of issue 12 (1, 11-13)
+    "no_show",
+    "transfer",
+    "change_beneficiary",
+    "set_renewal",
+    "stop_renewal",
 )
 
 _UTC = dt.timezone.utc
@@ -913,6 +925,11 @@ def _operate(desk: _Desk, state: LedgerState, step: _Step) -> Outcome:
         "deduct": deduct,
         "edit_expiry": edit_expiry,
         "delete": delete,
+        "no_show": no_show,
+        "transfer": transfer,
+        "change_beneficiary": change_beneficiary,
+        "set_renewal": set_renewal,
+        "stop_renewal": stop_renewal,
     }.get(name)
     if operation is not None:
         return operation(state, **args, as_of=at, **staff)  # type: ignore[no-any-return]
@@ -944,7 +961,17 @@ def _step(
     packages = state.packages
     bookings = sorted({r.booking for p in packages for r in p.redemptions})
     held = sorted({r.booking for p in packages for r in p.redemptions if r.status == "held"})
-    needs = {"purchase": True, "use": bool(held), "cancel": bool(bookings)}
+    live = sorted({r.booking for p in packages for r in p.redemptions if r.open})
+    subscriptions = [p for p in packages if p.subscription is not None]
+    needs = {
+        "purchase": True,
+        "use": bool(held),
+        "cancel": bool(bookings),
+        "no_show": bool(bookings),
+        "transfer": len(packages) >= 2,
+        "set_renewal": bool(subscriptions),
+        "stop_renewal": bool(subscriptions),
+    }
     possible = [name for name in operations if needs.get(name, bool(packages))]
     if not possible:
         return None
@@ -980,8 +1007,14 @@ def _step(
         if name == "hold":
             later = dt.timedelta(minutes=draw(st.sampled_from((0, 60, 24 * 60, 5 * 24 * 60))))
             args["scheduled_for"] = (now.astimezone(_UTC) + later).astimezone(now.tzinfo)
-    elif name in ("use", "cancel"):
-        args["booking"] = draw(st.sampled_from(held if name == "use" else bookings))
+    elif name == "use":
+        args["booking"] = draw(st.sampled_from(held))
+    elif name in ("cancel", "no_show"):
+        # mostly a booking with credits to give back (a cancelled one is refused: a no-op)
+        args["booking"] = draw(st.sampled_from(live or bookings))
+        args["waive"] = draw(_ONE_IN_FOUR)
+    elif name in ("transfer", "change_beneficiary", "set_renewal", "stop_renewal"):
+        args.update(_option_args(draw, name, packages, subscriptions, now))
     elif name in ("refund", "delete", "assign", "deduct", "edit_expiry"):
         package = draw(st.sampled_from(packages))
         args["package_id"] = package.id
@@ -991,6 +1024,46 @@ def _step(
         elif name == "edit_expiry":
             args["expires_on"] = now.date() + dt.timedelta(days=draw(st.integers(-1, 45)))
     return _Step(name, now, args)
+
+
+def _option_args(
+    draw: st.DrawFn,
+    name: str,
+    packages: Sequence[PackageState],
+    subscriptions: Sequence[PackageState],
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The arguments of an operation of the lifecycle options of issue 12, drawn from the
+    packages it meets."""
+    if name == "transfer":
+        source, target = draw(st.lists(st.sampled_from(packages), min_size=2, max_size=2))
+        return {
+            "package_id": source.id,
+            "to_package": target.id,
+            "item": draw(st.sampled_from([c.item for c in source.components])),
+            "credits": draw(st.integers(1, 3)),
+        }
+    if name == "change_beneficiary":
+        return {
+            "package_id": draw(st.sampled_from(packages)).id,
+            "beneficiary": draw(st.sampled_from((None, *BENEFICIARIES))),
+        }
+    args: dict[str, Any] = {"package_id": draw(st.sampled_from(subscriptions)).id}
+    if name == "set_renewal":
+        args["renews_on"] = now.date() + dt.timedelta(days=draw(st.integers(0, 40)))
+    return args
+
+
+def _late_cancel(draw: st.DrawFn, currency: str) -> _LateCancel:
+    """The late-cancel terms of the business of :func:`ledgers`: none (the default), a window
+    that forfeits, or one that charges a fee in *currency*."""
+    kind = draw(st.sampled_from(("none", "forfeit", "fee")))
+    if kind == "none":
+        return _LateCancel()
+    if kind == "forfeit":
+        return _LateCancel(window=dt.timedelta(days=5), no_show="forfeit")
+    fee = draw(money(currency=currency, min_minor=100, max_minor=2_000))
+    return _LateCancel(window=dt.timedelta(days=5), late="fee", no_show="fee", fee=fee)
 
 
 @st.composite
@@ -1008,13 +1081,16 @@ def ledgers(
     """A valid ledger, built by running lifecycle operations from a catalogue.
 
     Up to *max_steps* operations of *operations* (purchase, hold, checkout, use, cancel, refund,
-    assign, deduct, edit_expiry, expire, renew, delete) run one after the other, time moving on
-    between them (minutes to weeks, starting near a clock change of *timezone*), with arguments
-    drawn from the state they meet: the first is a purchase; an operation the state refuses
-    (:class:`~punchcard.lifecycle.OperationRefused`) is skipped, since it changes nothing. The
-    carts of holds and checkouts are in *currency*; the *catalogue* is drawn with
+    assign, deduct, edit_expiry, expire, renew, delete, and those of issue 12: no_show,
+    transfer, change_beneficiary, set_renewal, stop_renewal) run one after the other, time moving
+    on between them (minutes to weeks, starting near a clock change of *timezone*), with
+    arguments drawn from the state they meet: the first is a purchase; an operation the state
+    refuses (:class:`~punchcard.lifecycle.OperationRefused`) is skipped, since it changes
+    nothing. The carts of holds and checkouts are in *currency*; the *catalogue* is drawn with
     :func:`package_types` when not given. *settings* (drawn when not given) are the business's;
-    the staff have every permission.
+    its other choices are drawn too (what happens to a booking cancelled late or a no-show,
+    credits left at a renewal and their cap, caps of uses per period, the refund basis, the
+    countdown reset, when a hold's expiry is judged); the staff have every permission.
     """
     unknown = sorted(set(operations) - set(LEDGER_OPERATIONS))
     if unknown:
@@ -1027,12 +1103,19 @@ def ledgers(
         catalogue = Catalogue(
             [draw(package_types(type_id=f"t{i}", currency=currency)) for i in range(count)]
         )
+    rollover: Any = draw(st.sampled_from(("forfeit", "rollover")))
     desk = _Desk(
         business=Business(
             settings=draw(_draw_settings()) if settings is None else settings,
             cancel_after_expiry=draw(st.sampled_from(("expire", "refuse"))),
-            unused_at_renewal=draw(st.sampled_from(("forfeit", "rollover"))),
+            unused_at_renewal=rollover,
             timezone=timezone,
+            late_cancel=_late_cancel(draw, currency),
+            rollover_cap=draw(st.sampled_from((None, 1))) if rollover == "rollover" else None,
+            use_caps={ptype.id: 2 for ptype in catalogue.types if draw(_ONE_IN_FOUR)},
+            refund_used_at=draw(st.sampled_from(("paid_value", "service_price"))),
+            countdown_reset=draw(_BOOLEANS),
+            expiry_judged_at=draw(st.sampled_from(("appointment", "booking"))),
         ),
         timezone=timezone,
         actor=Actor("staff", PERMISSIONS),
@@ -1376,14 +1459,23 @@ def _check_components(package: Package, after: Package, taken: Counter[tuple[str
             )
 
 
-_BUCKETS: Final = ("remaining", "held", "used", "deducted", "expired", "refunded")
+_BUCKETS: Final = (
+    "remaining",
+    "held",
+    "used",
+    "deducted",
+    "expired",
+    "refunded",
+    "forfeited",
+    "transferred",
+)
 
 
 def assert_ledger_conserved(state: LedgerState | Iterable[PackageState]) -> None:
     """Raise :class:`AssertionError` unless every component of every package of *state*
     conserves its credits: ``granted == remaining + held + used + deducted + expired +
-    refunded``, no bucket below zero, and the held and used counts are the credits of the
-    package's redemptions that are held and used.
+    refunded + forfeited + transferred``, no bucket below zero, and the held, used and forfeited
+    counts are the credits of the package's redemptions that are held, used and forfeited.
 
     >>> import datetime as dt
     >>> from punchcard.lifecycle import LedgerState, PackageType, TypeComponent, purchase
@@ -1396,7 +1488,7 @@ def assert_ledger_conserved(state: LedgerState | Iterable[PackageState]) -> None
     >>> assert_ledger_conserved([attrs.evolve(state.packages[0], components=[leak])])
     Traceback (most recent call last):
     ...
-    AssertionError: conservation: package 'p1', 'daycare_full': granted 10 != remaining 9 + held 0 + used 0 + deducted 0 + expired 0 + refunded 0
+    AssertionError: conservation: package 'p1', 'daycare_full': granted 10 != remaining 9 + held 0 + used 0 + deducted 0 + expired 0 + refunded 0 + forfeited 0 + transferred 0
     """
     for package in state:
         for component in package.components:
@@ -1409,7 +1501,7 @@ def assert_ledger_conserved(state: LedgerState | Iterable[PackageState]) -> None
             if component.granted != sum(counts.values()):
                 parts = " + ".join(f"{name} {count}" for name, count in counts.items())
                 raise _fail("conservation", f"{where}: granted {component.granted} != {parts}")
-            for status in ("held", "used"):
+            for status in ("held", "used", "forfeited"):
                 recorded = sum(
                     r.credits
                     for r in package.redemptions

@@ -9,6 +9,7 @@ import json
 import attrs
 import pytest
 from lifecycle_kit import ADMIN, MONTHLY, NY, PASS10, THREE, Book, at, daycare_cart
+from options_kit import FEES, FIRST_USE, FORFEITS
 
 from punchcard import Money, Settings
 from punchcard.lifecycle import (
@@ -25,6 +26,7 @@ from punchcard.lifecycle import (
     TypeComponent,
     assign,
     cancel,
+    change_beneficiary,
     checkout,
     deduct,
     delete,
@@ -34,10 +36,14 @@ from punchcard.lifecycle import (
     expire,
     hold,
     ledger_event_id,
+    no_show,
     refund,
     renew,
     replay,
+    set_renewal,
     state_as_of,
+    stop_renewal,
+    transfer,
     use,
 )
 from punchcard.timeutil import zone
@@ -93,6 +99,62 @@ def _every_kind() -> tuple[Book, list[tuple[dt.datetime, LedgerState]]]:
             business=Business(settings=Settings(refund_after_use=True)),
         ),
     )
+    # The events of the lifecycle options of issue 12 (1, 11-13, 16).
+    step(at(3, 25, 10), book.buy(PASS10, "p2", when=at(3, 25, 10)))
+    book.events.pop()
+    step(at(3, 25, 11), book.buy(THREE, "j1", owner="jones", when=at(3, 25, 11)))
+    book.events.pop()
+    late = daycare_cart(27)
+    step(
+        at(3, 25, 12),
+        hold(
+            book.state,
+            late,
+            booking="late",
+            as_of=at(3, 25, 12),
+            scheduled_for=at(3, 27, 8),
+            timezone=NY,
+        ),
+    )
+    step(at(3, 26, 12), cancel(book.state, "late", as_of=at(3, 26, 12), business=FORFEITS))
+    step(
+        at(3, 26, 13),
+        hold(
+            book.state,
+            daycare_cart(28),
+            booking="ns",
+            as_of=at(3, 26, 13),
+            scheduled_for=at(3, 28, 8),
+            timezone=NY,
+        ),
+    )
+    step(at(3, 28, 10), no_show(book.state, "ns", as_of=at(3, 28, 10), business=FEES))
+    step(
+        at(3, 28, 11),
+        transfer(book.state, "p2", "j1", "daycare_full", 2, as_of=at(3, 28, 11), actor=ADMIN),
+    )
+    step(
+        at(3, 28, 12), change_beneficiary(book.state, "j1", "rex", as_of=at(3, 28, 12), actor=ADMIN)
+    )
+    step(at(3, 28, 13), book.buy(MONTHLY, "sub2", when=at(3, 28, 13)))
+    book.events.pop()
+    step(at(3, 29), set_renewal(book.state, "sub2", dt.date(2026, 4, 10), as_of=at(3, 29)))
+    step(at(3, 30), stop_renewal(book.state, "sub2", as_of=at(3, 30)))
+    step(at(3, 30, 10), book.buy(FIRST_USE, "fu", owner="lee", when=at(3, 30, 10)))
+    book.events.pop()
+    step(
+        at(3, 30, 11),
+        hold(
+            book.state,
+            daycare_cart(2, owner="lee"),
+            booking="fu-1",
+            as_of=at(3, 30, 11),
+            scheduled_for=at(4, 2, 8),
+            timezone=NY,
+        ),
+    )
+    reset = Business(timezone=NY, countdown_reset=True)
+    step(at(3, 31), cancel(book.state, "fu-1", as_of=at(3, 31), business=reset))
     return book, snapshots
 
 
@@ -311,7 +373,7 @@ def _previous_format(data: dict[str, object]) -> dict[str, object]:
     """*data* as format version 0 wrote it: no "v", times without a zone name, a purchase without
     ``defined_at``, a redemption with the engine event id it mirrored."""
     old = {k: v for k, v in data.items() if k != "v"}
-    for key in ("at", "scheduled_for"):
+    for key in ("at", "scheduled_for", "first_used_at"):
         if isinstance(old.get(key), str):
             old[key] = str(old[key]).split("[")[0]
     if old["type"] == "package_purchased":

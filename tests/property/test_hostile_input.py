@@ -53,8 +53,10 @@ from punchcard.lifecycle import (
     ASSIGN_CREDITS,
     DEDUCT_REFUND_CREDITS,
     EVENT_TYPES,
+    PERMISSIONS,
     Actor,
     Business,
+    LateCancel,
     LedgerError,
     LedgerEvent,
     LedgerState,
@@ -64,6 +66,7 @@ from punchcard.lifecycle import (
     TypeComponent,
     assign,
     cancel,
+    change_beneficiary,
     checkout,
     deduct,
     delete,
@@ -72,9 +75,13 @@ from punchcard.lifecycle import (
     event_to_dict,
     expire,
     hold,
+    no_show,
     purchase,
     refund,
     renew,
+    set_renewal,
+    stop_renewal,
+    transfer,
     use,
 )
 from punchcard.scenario import evaluate
@@ -686,6 +693,16 @@ _MONTHLY: Final = PackageType(
 )
 
 
+_FIRST_USE: Final = PackageType(
+    id="groom-3",
+    name="3 groomings",
+    components=[TypeComponent("grooming", 3)],
+    price=Money("90.00", _USD),
+    days_to_expiration=10,
+    expiry_starts="first_use",
+)
+
+
 def _cart(*days: int) -> Cart:
     lines = [Line(f"d{d}", "daycare_full", Money("30.00", _USD)) for d in days]
     return Cart("smith", "downtown", _USD, lines, id="ticket")
@@ -734,6 +751,40 @@ def every_kind_of_event() -> tuple[LedgerEvent, ...]:
     step(
         refund(state, "sub", as_of=when(3, 24), actor=_ADMIN, business=Business(settings=settings))
     )
+    # The events of the lifecycle options of issue 12 (1, 11-13, 16).
+    boss = Actor("boss", PERMISSIONS)
+    terms = LateCancel(
+        window=dt.timedelta(hours=24), late="fee", no_show="forfeit", fee=Money("15.00", _USD)
+    )
+    late = Business(timezone=_NY, late_cancel=terms, countdown_reset=True)
+    step(buy(_PASS, "p2", when(3, 25, 10)))
+    step(buy(_PASS, "p3", when(3, 25, 11)))
+    for booking, day in (("late", 27), ("ns", 28)):
+        step(
+            hold(
+                state,
+                _cart(day),
+                booking=booking,
+                as_of=when(3, 25, 12),
+                scheduled_for=when(3, day, 8),
+                timezone=_NY,
+            )
+        )
+    step(cancel(state, "late", as_of=when(3, 26, 12), business=late))  # a fee
+    step(no_show(state, "ns", as_of=when(3, 28, 10), business=late))  # forfeited
+    step(transfer(state, "p2", "p3", "daycare_full", 2, as_of=when(3, 28, 11), actor=boss))
+    step(change_beneficiary(state, "p3", "rex", as_of=when(3, 28, 12), actor=boss))
+    step(buy(_MONTHLY, "sub2", when(3, 28, 13)))
+    step(set_renewal(state, "sub2", dt.date(2026, 4, 10), as_of=when(3, 29)))
+    step(stop_renewal(state, "sub2", as_of=when(3, 30)))
+    step(buy(_FIRST_USE, "fu", when(3, 30, 10)))
+    groom = Cart("smith", "downtown", _USD, [Line("g1", "grooming", Money("40.00", _USD))])
+    step(
+        hold(
+            state, groom, booking="g", as_of=when(3, 30, 11), scheduled_for=when(4, 2), timezone=_NY
+        )
+    )
+    step(cancel(state, "g", as_of=when(3, 31), business=late))  # the countdown is reset
     return tuple(events)
 
 

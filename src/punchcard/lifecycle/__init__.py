@@ -13,9 +13,14 @@ from .._codec import LedgerError
 from ..events import (
     EVENT_TYPES,
     FORMAT_VERSION,
+    BeneficiaryChanged,
     BookingKind,
+    CancellationFee,
+    CountdownReset,
     CreditsAssigned,
     CreditsDeducted,
+    CreditsTransferredIn,
+    CreditsTransferredOut,
     ExpiryChanged,
     ItemCredits,
     LedgerEvent,
@@ -23,11 +28,15 @@ from ..events import (
     PackageExpired,
     PackagePurchased,
     PackageRefunded,
+    PenaltyReason,
     Period,
     PeriodUnit,
     RedemptionCancelled,
+    RedemptionForfeited,
     RedemptionRecorded,
     RedemptionUsed,
+    RenewalDateSet,
+    RenewalStopped,
     SubscriptionRenewed,
     TypeComponent,
     UseReason,
@@ -35,6 +44,7 @@ from ..events import (
     event_to_dict,
     ledger_event_id,
 )
+from .booking_rules import ExpiredAtBooking, PeriodCap
 from .business import Business
 from .catalogue import (
     Catalogue,
@@ -45,6 +55,7 @@ from .catalogue import (
     edit_type,
     portal_listing,
 )
+from .control import change_beneficiary, set_renewal, stop_renewal, transfer
 from .errors import REFUSAL_CODES, OperationRefused, PermissionDenied, RefusalCode
 from .franchise import Franchise, Scope, Terms
 from .ledger import replay, state_as_of
@@ -58,11 +69,12 @@ from .operations import (
     delete,
     edit_expiry,
     hold,
+    no_show,
     purchase,
     refund,
     use,
 )
-from .outcome import Outcome, RedemptionOutcome, TicketLine, TicketOutcome
+from .outcome import CancelOutcome, Outcome, RedemptionOutcome, TicketLine, TicketOutcome
 from .permissions import (
     ASSIGN_CREDITS,
     DEDUCT_REFUND_CREDITS,
@@ -78,6 +90,7 @@ from .permissions import (
 from .reports import (
     BalanceRow,
     HistoryEntry,
+    RefundBreakdown,
     Revenue,
     balances_report,
     breakage,
@@ -85,6 +98,7 @@ from .reports import (
     describe,
     history,
     redemption_commission_base,
+    refund_breakdown,
     refund_quote,
     revenue,
 )
@@ -96,7 +110,7 @@ from .state import (
     RecordStatus,
     RedemptionRecord,
 )
-from .subscriptions import Renewal, renewal_moment, renewals
+from .subscriptions import Renewal, period_last_day, renewal_moment, renewals
 from .sweeps import (
     catch_up,
     catch_up_events,
@@ -108,6 +122,7 @@ from .sweeps import (
     use_due,
     uses_due,
 )
+from .terms import LateCancel, Penalty
 
 __all__ = [
     "ASSIGN_CREDITS",
@@ -121,16 +136,24 @@ __all__ = [
     "REFUSAL_CODES",
     "Actor",
     "BalanceRow",
+    "BeneficiaryChanged",
     "BookingKind",
     "Business",
+    "CancelOutcome",
+    "CancellationFee",
     "Catalogue",
     "ComponentBalance",
+    "CountdownReset",
     "CreditsAssigned",
     "CreditsDeducted",
+    "CreditsTransferredIn",
+    "CreditsTransferredOut",
+    "ExpiredAtBooking",
     "ExpiryChanged",
     "Franchise",
     "HistoryEntry",
     "ItemCredits",
+    "LateCancel",
     "LedgerError",
     "LedgerEvent",
     "LedgerState",
@@ -146,19 +169,26 @@ __all__ = [
     "PackageState",
     "PackageStatus",
     "PackageType",
+    "Penalty",
+    "PenaltyReason",
     "Period",
+    "PeriodCap",
     "PeriodUnit",
     "PermissionDenied",
     "PermissionPolicy",
     "PortalListing",
     "RecordStatus",
     "RedemptionCancelled",
+    "RedemptionForfeited",
     "RedemptionOutcome",
     "RedemptionRecord",
     "RedemptionRecorded",
     "RedemptionUsed",
+    "RefundBreakdown",
     "RefusalCode",
     "Renewal",
+    "RenewalDateSet",
+    "RenewalStopped",
     "Revenue",
     "Scope",
     "SubscriptionRenewed",
@@ -174,6 +204,7 @@ __all__ = [
     "cancel",
     "catch_up",
     "catch_up_events",
+    "change_beneficiary",
     "checkout",
     "close_ticket",
     "component_splits",
@@ -190,12 +221,15 @@ __all__ = [
     "history",
     "hold",
     "ledger_event_id",
+    "no_show",
     "notifications_due",
     "package_at",
+    "period_last_day",
     "portal_listing",
     "purchase",
     "redemption_commission_base",
     "refund",
+    "refund_breakdown",
     "refund_quote",
     "renew",
     "renewal_moment",
@@ -204,7 +238,10 @@ __all__ = [
     "replay",
     "require",
     "revenue",
+    "set_renewal",
     "state_as_of",
+    "stop_renewal",
+    "transfer",
     "use",
     "use_due",
     "uses_due",

@@ -16,8 +16,11 @@ import attrs
 
 from ..errors import InvalidTypeError
 from ..events import (
+    CancellationFee,
     LedgerEvent,
+    PenaltyReason,
     RedemptionCancelled,
+    RedemptionForfeited,
     RedemptionUsed,
     UseReason,
     ledger_event_id,
@@ -30,6 +33,7 @@ from .permissions import Actor
 from .state import LedgerState, PackageState, RedemptionRecord, fold
 
 __all__ = [
+    "CancelOutcome",
     "Outcome",
     "RedemptionOutcome",
     "TicketLine",
@@ -105,6 +109,24 @@ class TicketOutcome(Outcome):
     application: Application
 
 
+@attrs.frozen(kw_only=True)
+class CancelOutcome(Outcome):
+    """What :func:`~punchcard.lifecycle.cancel` and :func:`~punchcard.lifecycle.no_show`
+    return: besides the events, what the business's late-cancel and no-show rule cost
+    (issue 12, option 1; by default nothing).
+
+    .. versionadded:: 0.2
+    """
+
+    #: Credits forfeited (kept by the business) instead of restored.
+    forfeited: int = 0
+    #: The fees to charge (one per booked line charged; the ledger records each), ``None``
+    #: when none is due.
+    fee: Money | None = None
+    #: Whether a penalty was waived (by an actor allowed to: the ``waive`` operation).
+    waived: bool = False
+
+
 def finish(
     before_catch_up: LedgerState,
     catch_up: Sequence[LedgerEvent],
@@ -158,6 +180,21 @@ def cancelled(record: RedemptionRecord, fields: Common, expired: int) -> Redempt
     """The event that gives back the credits of *record* (*expired* of them expire at once)."""
     was: Literal["held", "used"] = "held" if record.status == "held" else "used"
     return RedemptionCancelled(**fields, **_about(record), was=was, expired=expired)
+
+
+def forfeited(
+    record: RedemptionRecord, fields: Common, reason: PenaltyReason
+) -> RedemptionForfeited:
+    """The event that keeps the credits of *record* (cancelled late, or a no-show)."""
+    was: Literal["held", "used"] = "held" if record.status == "held" else "used"
+    return RedemptionForfeited(**fields, **_about(record), was=was, reason=reason)
+
+
+def fee_charged(
+    record: RedemptionRecord, fields: Common, reason: PenaltyReason, fee: Money
+) -> CancellationFee:
+    """The event that records the fee charged for the cancelled line of *record*."""
+    return CancellationFee(**fields, **_about(record), reason=reason, fee=fee)
 
 
 class _About(TypedDict):
