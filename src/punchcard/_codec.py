@@ -31,6 +31,7 @@ from .timeutil import zone
 __all__ = [
     "CODEC",
     "CODEC_V0",
+    "OPTION",
     "Codec",
     "LedgerError",
     "choice",
@@ -43,6 +44,12 @@ __all__ = [
     "opt_date",
     "opt_ident",
     "opt_whole",
+    "option",
+    "option_moment",
+    "option_money",
+    "option_names",
+    "option_record",
+    "option_whole",
     "record",
     "records",
     "text",
@@ -58,6 +65,11 @@ T = TypeVar("T")
 CODEC = "punchcard.codec"
 #: The metadata key of a field whose previous format (version 0) is read another way: its decoder.
 CODEC_V0 = "punchcard.codec.v0"
+#: The metadata key of an *option* field (a market option, docs/semantics.md#x-options): it is
+#: written only when it differs from its default, and a stored form without it reads as the
+#: default. So with every option at its default an event's stored form is exactly the one it had
+#: before the option existed, and forms written before it are read unchanged.
+OPTION = "punchcard.codec.option"
 #: What an amount must look like: no exponent, so the size of the number is the size of the text
 #: ("1e999999999" would be a 10**9-digit Decimal once quantized).
 _DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
@@ -311,23 +323,60 @@ def opt_date() -> Any:
     return _field(_optional((_enc_date, _dec_date)), v.optional_date, default=None)
 
 
-#: How each key of a small value is read back: ``str`` (an id), ``int``, ``bool``.
-_KEY_DECODERS: dict[type, Decode] = {str: _dec_str, int: _dec_int, bool: _dec_bool}
+def _dec_names(value: Any, path: str) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise _fail(path, "a list of item names", value)
+    for i, name in enumerate(value):
+        _dec_str(name, f"{path}[{i}]")
+    return tuple(value)
 
 
-def record_codec(factory: Callable[..., Any], keys: tuple[tuple[str, type], ...]) -> Codec:
+#: How each key of a small value is read back: ``str`` (an id), ``int``, ``bool``, ``tuple`` (a
+#: list of item names).
+_KEY_DECODERS: dict[type, Decode] = {
+    str: _dec_str,
+    int: _dec_int,
+    bool: _dec_bool,
+    tuple: _dec_names,
+}
+
+
+def _enc_key(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def record_codec(
+    factory: Callable[..., Any],
+    keys: tuple[tuple[str, type], ...],
+    options: tuple[tuple[str, type, Any], ...] = (),
+) -> Codec:
     """The codec of a small value written as an object of *keys* (name, JSON type), read back
-    with ``factory(**fields)`` (whose input errors become :class:`LedgerError`)."""
+    with ``factory(**fields)`` (whose input errors become :class:`LedgerError`). The *options*
+    (name, JSON type, default) are written only when they differ from their default, and read
+    as their default when absent (see :data:`OPTION`)."""
     names = [name for name, _kind in keys]
     shape = "an object {" + ", ".join(f'"{n}"' for n in names) + "}"
+    optional = {name: (kind, default) for name, kind, default in options}
 
     def encode(value: Any) -> dict[str, Any]:
-        return {name: getattr(value, name) for name in names}
+        out = {name: getattr(value, name) for name in names}
+        for name, (_kind, default) in optional.items():
+            given = getattr(value, name)
+            if given != default:
+                out[name] = _enc_key(given)
+        return out
 
     def decode(raw: Any, path: str) -> Any:
-        if not (isinstance(raw, dict) and set(raw) == set(names)):
+        if not (
+            isinstance(raw, dict)
+            and set(names) <= set(raw)
+            and all(k in optional for k in raw if k not in names)
+        ):
             raise _fail(path, shape, raw)
         fields = {name: _KEY_DECODERS[kind](raw[name], f"{path}.{name}") for name, kind in keys}
+        for name, (kind, _default) in optional.items():
+            if name in raw:
+                fields[name] = _KEY_DECODERS[kind](raw[name], f"{path}.{name}")
         return build(factory, path, **fields)
 
     return encode, decode
@@ -353,3 +402,59 @@ def records(codec: Codec, converter: Callable[[Any], Any], *, shape: str, empty:
 
     kwargs: dict[str, Any] = {"default": ()} if empty else {}
     return attrs.field(converter=converter, metadata={CODEC: (encode, decode)}, **kwargs)
+
+
+# -- options: written only when they differ from their default (see OPTION) --------------------
+
+
+def option(codec: Codec, validator: Any, default: Any, converter: Any = None) -> Any:
+    """An option field of *default*, written with *codec* only when it differs from it."""
+    return attrs.field(
+        validator=validator,
+        converter=converter,
+        default=default,
+        metadata={CODEC: codec, OPTION: True},
+        kw_only=True,
+    )
+
+
+def option_whole(minimum: int, default: int) -> Any:
+    """A whole number >= *minimum*, an option of *default*."""
+    return option((_identity, _dec_int), v.whole(minimum), default)
+
+
+def option_moment() -> Any:
+    """An aware date-time that exists in its zone, or ``None`` (the default), an option; equal to
+    another only at the same instant with the same offset (:func:`instant_key`)."""
+
+    def check(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
+        if value is not None:
+            _aware(inst, attr, value)
+
+    return attrs.field(
+        validator=check,
+        default=None,
+        eq=instant_key,
+        metadata={CODEC: _optional((_enc_moment, _dec_moment)), OPTION: True},
+        kw_only=True,
+    )
+
+
+def option_money() -> Any:
+    """A :class:`~punchcard.Money`, or ``None`` (the default), an option."""
+
+    def check(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
+        if value is not None:
+            _money_validator(inst, attr, value)
+
+    return option(_optional((_enc_money, _dec_money)), check, None)
+
+
+def option_names(converter: Callable[[Any], Any]) -> Any:
+    """A tuple of item names (checked by *converter*), or ``None`` (the default), an option."""
+    return option(_optional((list, _dec_names)), None, None, converter)
+
+
+def option_record(codec: Codec, validator: Any) -> Any:
+    """A small value written with *codec*, or ``None`` (the default), an option."""
+    return option(_optional(codec), validator, None)

@@ -454,7 +454,8 @@ ID: Final = Scalar(
         "minLength": 1,
         "maxLength": MAX_ID_LENGTH,
         # No control character, line or paragraph separator, nor lone surrogate (docs/limits.md).
-        "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\ud800-\\udfff]*$",
+        # ((?!\\n)$: Python's re, which jsonschema uses, lets $ match before a final newline.)
+        "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\ud800-\\udfff]*(?!\\n)$",
     },
 )
 #: true or false.

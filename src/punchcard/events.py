@@ -39,10 +39,22 @@ from dateutil.relativedelta import relativedelta
 
 from . import _codec as c
 from . import _validate as v
-from ._codec import CODEC, CODEC_V0, LedgerError
-from .errors import InvalidTypeError, InvalidValueError, PunchcardError
+from ._codec import CODEC, CODEC_V0, OPTION, LedgerError
+from .errors import CurrencyMismatchError, InvalidTypeError, InvalidValueError, PunchcardError
 from .expiry import ExpiryMode, advance
-from .models import Package
+from .models import (
+    DEFAULT_PRIORITY,
+    PRIORITY_RANGE,
+    Component,
+    Duration,
+    Package,
+    _check_components,
+    _optional_duration,
+    _optional_items,
+    _pool_items,
+    _repr_omitting_defaults,
+    _substitutes,
+)
 from .money import Money
 from .timeutil import zone
 from .valuation.revenue import CommissionMode
@@ -53,7 +65,10 @@ __all__ = [
     "FORMAT_VERSION",
     "PENALTY_REASONS",
     "USE_REASONS",
+    "BalanceCancelled",
+    "BalanceForfeited",
     "BalanceRedeemed",
+    "BalanceUsed",
     "BeneficiaryChanged",
     "BookingKind",
     "CancellationFee",
@@ -62,14 +77,17 @@ __all__ = [
     "CreditsDeducted",
     "CreditsTransferredIn",
     "CreditsTransferredOut",
+    "DebtSettled",
     "ExpiryChanged",
     "ItemCredits",
     "LedgerError",
     "LedgerEvent",
     "PackageDeleted",
     "PackageExpired",
+    "PackagePaused",
     "PackagePurchased",
     "PackageRefunded",
+    "PauseEnded",
     "PenaltyReason",
     "Period",
     "PeriodUnit",
@@ -83,6 +101,7 @@ __all__ = [
     "TypeComponent",
     "UseReason",
     "advance_packages",
+    "check_terms",
     "credits_tuple",
     "event_from_dict",
     "event_id",
@@ -113,12 +132,18 @@ def ledger_event_id(package_id: str, seq: int) -> str:
     return event_id("ledger", package_id, seq)
 
 
+def pretty(value: object, printer: Any, cycle: bool) -> None:
+    """``_repr_pretty_`` of the values whose repr shows the options only when set: pretty
+    printers (IPython's, Hypothesis's) print that repr rather than every field."""
+    printer.text(repr(value))
+
+
 # -- the small values events carry ---------------------------------------------------------------
 
 PeriodUnit = Literal["days", "weeks", "months", "years"]
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class TypeComponent:
     """One component of a package type: an item and how many credits of it a purchase grants.
 
@@ -128,14 +153,53 @@ class TypeComponent:
     Traceback (most recent call last):
     ...
     punchcard.errors.InvalidValueError: quantity: must be a whole number >= 1, got 0
+
+    The engine's component options are sold with it (docs/options.md): a *pool* of items (X2),
+    *substitutes* (X3), an *overdraft* (X8); each is shown only when it is used:
+
+    >>> TypeComponent("grooming", 5, items=["nails", "bath"], overdraft=1)
+    TypeComponent(item='grooming', quantity=5, hourly=False, items=('bath', 'nails'), overdraft=1)
     """
 
-    #: What a credit pays for (a reservation type, service, class, product...).
+    #: What a credit pays for (a reservation type, service, class, product...), or the name of
+    #: a pool (X2).
     item: str = attrs.field(validator=v.identifier)
     #: Credits granted per purchase (and per subscription period): at least one.
     quantity: int = attrs.field(validator=v.whole(1))
     #: An hourly credit pays for one hour of a line charged by the hour.
     hourly: bool = attrs.field(default=False, validator=v.boolean, kw_only=True)
+    #: For a pool: the items its credits pay for as their own (X2); empty for a plain component.
+    #:
+    #: .. versionadded:: 0.2
+    items: tuple[str, ...] = attrs.field(default=(), converter=_pool_items, kw_only=True)
+    #: Other items a credit may also pay with ``any_type`` off, as a cross-item use (X3).
+    #:
+    #: .. versionadded:: 0.2
+    substitutes: tuple[str, ...] = attrs.field(default=(), converter=_substitutes, kw_only=True)
+    #: How far below zero the credits may go (X8); 0 = never.
+    #:
+    #: .. versionadded:: 0.2
+    overdraft: int = attrs.field(default=0, validator=v.whole(0), kw_only=True)
+
+    def __repr__(self) -> str:
+        return _repr_omitting_defaults(self, ("items", "substitutes", "overdraft"))
+
+    _repr_pretty_ = pretty
+
+    def __attrs_post_init__(self) -> None:
+        if self.items or self.substitutes or self.overdraft:
+            self.component(self.quantity)  # the engine's own checks of the options
+
+    def component(self, remaining: int) -> Component:
+        """The engine's component of this grant, with *remaining* credits left."""
+        return Component(
+            self.item,
+            remaining,
+            hourly=self.hourly,
+            items=self.items,
+            substitutes=self.substitutes,
+            overdraft=self.overdraft,
+        )
 
 
 def _item(component: TypeComponent | ItemCredits) -> str:
@@ -143,13 +207,69 @@ def _item(component: TypeComponent | ItemCredits) -> str:
 
 
 def type_components(value: Iterable[TypeComponent]) -> tuple[TypeComponent, ...]:
-    """Convert and check a sequence of :class:`TypeComponent`: at least one, items unique."""
+    """Convert and check a sequence of :class:`TypeComponent`: items unique, and an item paid by
+    one component at most (a pool's items included). Empty for a stored-value type only: see
+    :func:`check_terms`."""
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
         raise InvalidTypeError("components", f"must be a sequence of TypeComponent, got {value!r}")
-    out = tuple(value)
-    if not out:
-        raise InvalidValueError("components", "a package type needs at least one component")
-    return v.unique_sequence(out, "components", TypeComponent, _item)
+    out = v.unique_sequence(tuple(value), "components", TypeComponent, _item)
+    if any(c.items for c in out):
+        _check_components(None, None, tuple(c.component(c.quantity) for c in out))
+    return out
+
+
+def check_terms(
+    *,
+    components: tuple[TypeComponent, ...],
+    price: Money,
+    value: Money | None,
+    items: tuple[str, ...] | None,
+    priority: int,
+    valid_for: Duration | None,
+    days_to_expiration: int | None,
+    subscription: Period | None,
+    low_balance_threshold: int | None,
+) -> None:
+    """Check the terms a package type sells (and a sale records) together: at least one
+    component, or a stored value (X9) and then no component; a priority from 0 to 100 (X1); a
+    countdown of ``valid_for`` or ``days_to_expiration``, not both (X4).
+
+    **Decisions**: a stored value, a ``valid_for`` and an overdraft are not offered on a
+    subscription (its dates are its periods, and its renewals grant credits, not money); a
+    stored-value type has no low-balance threshold (it counts credits); its value is more than
+    zero, in the currency of its price.
+    """
+    if value is None:
+        if not components:
+            raise InvalidValueError("components", "a package type needs at least one component")
+        if items is not None:
+            raise InvalidValueError("items", "only a stored-value type lists items")
+    else:
+        if components:
+            raise InvalidValueError("value", "a package type holds credits or a value, not both")
+        if value.currency != price.currency:
+            raise CurrencyMismatchError(price.currency, value.currency, "value")
+        if value.amount <= 0:
+            raise InvalidValueError("value", f"must be more than zero, got {value}")
+        if low_balance_threshold is not None:
+            raise InvalidValueError(
+                "low_balance_threshold", "a stored-value type has no credits to count"
+            )
+    low, high = PRIORITY_RANGE
+    if priority > high:
+        raise InvalidValueError(
+            "priority", f"must be a whole number from {low} to {high}, got {priority}"
+        )
+    if valid_for is not None and days_to_expiration is not None:
+        raise InvalidValueError("valid_for", "give valid_for or days_to_expiration, not both")
+    if subscription is not None:
+        for name, given in (
+            ("value", value is not None),
+            ("valid_for", valid_for is not None),
+            ("overdraft", any(c.overdraft for c in components)),
+        ):
+            if given:
+                raise InvalidValueError(name, "is not offered on a subscription type")
 
 
 @attrs.frozen
@@ -226,7 +346,12 @@ def _period_validator(_inst: Any, attr: attrs.Attribute[Any], value: Any) -> Non
         raise InvalidTypeError(attr.name, f"must be a Period or None, got {value!r}")
 
 
-_COMPONENT = c.record_codec(TypeComponent, (("item", str), ("quantity", int), ("hourly", bool)))
+_COMPONENT = c.record_codec(
+    TypeComponent,
+    (("item", str), ("quantity", int), ("hourly", bool)),
+    (("items", tuple, ()), ("substitutes", tuple, ()), ("overdraft", int, 0)),
+)
+_DURATION = c.record_codec(Duration, (("unit", str), ("count", int)))
 _CREDITS = c.record_codec(ItemCredits, (("item", str), ("credits", int)))
 _PERIOD = c.record_codec(Period, (("unit", str), ("count", int)))
 
@@ -264,8 +389,15 @@ class _Event:
     #: Who acted (the host's staff id), if anyone did.
     actor: str | None = c.opt_ident()
 
+    def __repr__(self) -> str:
+        # (for the events with options, declared with repr=False: an option is shown when set)
+        options = tuple(f.name for f in attrs.fields(type(self)) if OPTION in f.metadata)
+        return _repr_omitting_defaults(self, options)
 
-@attrs.frozen(kw_only=True)
+    _repr_pretty_ = pretty
+
+
+@attrs.frozen(kw_only=True, repr=False)
 class PackagePurchased(_Event):
     """A package was sold: every component of its type, with a snapshot of the type's terms."""
 
@@ -295,9 +427,52 @@ class PackagePurchased(_Event):
     commission_basis: CommissionMode = c.choice(("retail", "package"), "retail")
     #: The franchise account that defined the type (see ``Franchise``), if any.
     defined_at: str | None = c.opt_ident()
+    # The market options (docs/options.md), written only when set (see punchcard._codec.OPTION).
+    #: Lower is consumed first (X1).
+    #:
+    #: .. versionadded:: 0.2
+    priority: int = c.option_whole(0, DEFAULT_PRIORITY)
+    #: Before this moment the package is not yet valid (X6): a gift, a pre-sale.
+    #:
+    #: .. versionadded:: 0.2
+    valid_from: dt.datetime | None = c.option_moment()
+    #: A calendar length of validity instead of ``days_to_expiration`` (X4).
+    #:
+    #: .. versionadded:: 0.2
+    valid_for: Duration | None = c.option_record(_DURATION, _optional_duration)
+    #: The stored value the sale granted (X9): a money balance instead of credits (then
+    #: ``components`` is empty); ``price`` is what was paid for it.
+    #:
+    #: .. versionadded:: 0.2
+    value: Money | None = c.option_money()
+    #: With ``value`` only: the items the balance may pay (``None``: every item) (X9).
+    #:
+    #: .. versionadded:: 0.2
+    items: tuple[str, ...] | None = c.option_names(_optional_items)
 
     def __attrs_post_init__(self) -> None:
         zone(self.timezone)  # an unknown zone is refused when the event is made
+        check_terms(
+            components=self.components,
+            price=self.price,
+            value=self.value,
+            items=self.items,
+            priority=self.priority,
+            valid_for=self.valid_for,
+            days_to_expiration=self.days_to_expiration,
+            subscription=self.subscription,
+            low_balance_threshold=self.low_balance_threshold,
+        )
+
+    @property
+    def countdown(self) -> Duration | None:
+        """The length of validity sold: ``valid_for``, or ``days_to_expiration`` days (as
+        :func:`punchcard.expiry.countdown` reads a package)."""
+        if self.valid_for is not None:
+            return self.valid_for
+        if self.days_to_expiration is not None:
+            return Duration("days", self.days_to_expiration)
+        return None
 
 
 @attrs.frozen(kw_only=True)
@@ -381,13 +556,17 @@ class RedemptionCancelled(_RedemptionChange):
     expired: int = c.whole(0)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class PackageRefunded(_Event):
     """The package was refunded: its credits left are gone and *amount* was paid back."""
 
     kind: ClassVar[str] = "package_refunded"
     amount: Money = c.money()
     credits: tuple[ItemCredits, ...] = _credits()
+    #: For a stored-value package (X9): the balance given back (``amount`` is what it paid).
+    #:
+    #: .. versionadded:: 0.2
+    balance: Money | None = c.option_money()
 
 
 @attrs.frozen(kw_only=True)
@@ -423,13 +602,17 @@ class ExpiryChanged(_Event):
     new: dt.date = c.date()
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class PackageExpired(_Event):
     """The package reached the end of its expiry date: its credits left expired."""
 
     kind: ClassVar[str] = "package_expired"
     expires_on: dt.date = c.date()
     credits: tuple[ItemCredits, ...] = _credits()
+    #: For a stored-value package (X9): the balance that lapsed.
+    #:
+    #: .. versionadded:: 0.2
+    balance: Money | None = c.option_money()
 
 
 @attrs.frozen(kw_only=True)
@@ -455,7 +638,122 @@ class PackageDeleted(_Event):
     kind: ClassVar[str] = "package_deleted"
 
 
-# -- the events of the lifecycle options of issue 12 (1, 11-13, 16) --------------------------------
+# -- the events of the market options (docs/options.md) ---------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class _BalanceChange(_Event):
+    """What an event that changes one stored-value redemption repeats of it, to be checked
+    against it."""
+
+    #: The ``event_id`` of the :class:`BalanceRedeemed` concerned.
+    redemption_id: str = c.ident()
+    booking: str = c.ident()
+    line_id: str = c.ident()
+    amount: Money = c.money()
+
+
+@attrs.frozen(kw_only=True)
+class BalanceUsed(_BalanceChange):
+    """Money of a stored-value package held for a booking became used (as
+    :class:`RedemptionUsed` for credits).
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "balance_used"
+    reason: UseReason = c.choice(USE_REASONS)
+
+
+@attrs.frozen(kw_only=True)
+class BalanceCancelled(_BalanceChange):
+    """A booking was cancelled: the money of one stored-value redemption came back, once (as
+    :class:`RedemptionCancelled` for credits); *expired* of it lapsed at once (the package had
+    expired).
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "balance_cancelled"
+    was: Literal["held", "used"] = c.choice(("held", "used"))
+    expired: Money = c.money()
+
+
+@attrs.frozen(kw_only=True)
+class PackagePaused(_Event):
+    """The package was paused from *start* to *end*, local dates both included (X7): no credit
+    of it pays on those dates, and its expiry date moved from *old* to *new* by the paused days
+    (both ``None`` for a package that never expires).
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "package_paused"
+    start: dt.date = c.date()
+    end: dt.date = c.date()
+    old: dt.date | None = c.opt_date()
+    new: dt.date | None = c.opt_date()
+    note: str = c.text()
+
+    def __attrs_post_init__(self) -> None:
+        if self.end < self.start:
+            raise InvalidValueError(
+                "end", f"a pause ends ({self.end}) before it starts ({self.start})"
+            )
+
+
+@attrs.frozen(kw_only=True)
+class PauseEnded(_Event):
+    """The pause of the package from *start* to *end* was cut short: it now ends on *until*
+    (``None``: it was called off before it began), and the expiry date moved back from *old*
+    to *new* by the days given back.
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "pause_ended"
+    start: dt.date = c.date()
+    end: dt.date = c.date()
+    until: dt.date | None = c.opt_date()
+    old: dt.date | None = c.opt_date()
+    new: dt.date | None = c.opt_date()
+
+    def __attrs_post_init__(self) -> None:
+        if self.until is not None and not self.start <= self.until < self.end:
+            raise InvalidValueError(
+                "until", f"must be from {self.start} to the day before {self.end}, got {self.until}"
+            )
+
+
+@attrs.frozen(kw_only=True)
+class DebtSettled(_Event):
+    """*credits* of *item* of the package *payer* (a later purchase of the same type) filled
+    the overdraft of the package *debtor* (X8). The ledger records it on both packages: one
+    event in each history, *package_id* saying which.
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "debt_settled"
+    #: The package whose credits were below zero.
+    debtor: str = c.ident()
+    #: The package whose first credits settled the debt.
+    payer: str = c.ident()
+    item: str = c.ident()
+    credits: int = c.whole(1)
+
+    def __attrs_post_init__(self) -> None:
+        if self.debtor == self.payer:
+            raise InvalidValueError(
+                "payer", f"a package cannot settle its own debt ({self.payer!r})"
+            )
+        if self.package_id not in (self.debtor, self.payer):
+            raise InvalidValueError(
+                "package_id", f"must be the debtor or the payer, got {self.package_id!r}"
+            )
+
+
+# -- the events of the lifecycle options of issue 12 (1, 11-13, 16) ------------------------------
 
 #: Why a redemption was penalised: cancelled inside the business's late-cancel window, or the
 #: customer did not show up.
@@ -479,14 +777,33 @@ class RedemptionForfeited(_RedemptionChange):
 
 
 @attrs.frozen(kw_only=True)
-class CancellationFee(_RedemptionChange):
-    """A late cancellation (or a no-show) of one booked line whose credits were restored, for a
-    fee the host charges: it names the (cancelled) redemption of the line and moves no credits.
+class BalanceForfeited(_BalanceChange):
+    """A booking paid from a stored value (X9) was cancelled late (or was a no-show) and the
+    business keeps the money of one redemption: it moves to the balance's ``forfeited`` part
+    instead of coming back (as :class:`RedemptionForfeited` for credits).
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "balance_forfeited"
+    was: Literal["held", "used"] = c.choice(("held", "used"))
+    reason: PenaltyReason = c.choice(PENALTY_REASONS)
+
+
+@attrs.frozen(kw_only=True)
+class CancellationFee(_Event):
+    """A late cancellation (or a no-show) of one booked line whose credits (or money) were
+    restored, for a fee the host charges: it names the (cancelled) redemption of the line and
+    moves nothing.
 
     .. versionadded:: 0.2
     """
 
     kind: ClassVar[str] = "cancellation_fee"
+    #: The ``event_id`` of the (cancelled) redemption of the line.
+    redemption_id: str = c.ident()
+    booking: str = c.ident()
+    line_id: str = c.ident()
     reason: PenaltyReason = c.choice(PENALTY_REASONS)
     #: The fee to charge.
     fee: Money = c.money()
@@ -594,7 +911,13 @@ LedgerEvent: TypeAlias = (
     | PackageExpired
     | SubscriptionRenewed
     | PackageDeleted
+    | BalanceUsed
+    | BalanceCancelled
+    | PackagePaused
+    | PauseEnded
+    | DebtSettled
     | RedemptionForfeited
+    | BalanceForfeited
     | CancellationFee
     | CreditsTransferredOut
     | CreditsTransferredIn
@@ -620,7 +943,13 @@ EVENT_TYPES: dict[str, type[LedgerEvent]] = {
         PackageExpired,
         SubscriptionRenewed,
         PackageDeleted,
+        BalanceUsed,
+        BalanceCancelled,
+        PackagePaused,
+        PauseEnded,
+        DebtSettled,
         RedemptionForfeited,
+        BalanceForfeited,
         CancellationFee,
         CreditsTransferredOut,
         CreditsTransferredIn,
@@ -660,7 +989,10 @@ def event_to_dict(event: LedgerEvent) -> dict[str, Any]:
         raise InvalidTypeError("event", f"must be a ledger event, got {event!r}")
     out: dict[str, Any] = {"type": kind, "v": FORMAT_VERSION}
     for field in attrs.fields(type(event)):
-        out[field.name] = field.metadata[CODEC][0](getattr(event, field.name))
+        value = getattr(event, field.name)
+        if OPTION in field.metadata and value == field.default:
+            continue  # an option at its default is not written
+        out[field.name] = field.metadata[CODEC][0](value)
     return out
 
 
@@ -683,6 +1015,7 @@ def event_from_dict(data: Mapping[str, Any], *, path: str = "event") -> LedgerEv
         raise LedgerError(f"{path}.v", f"unknown format version {v.show(version)}")
     fields = attrs.fields(cls)
     names = {f.name for f in fields}
+    options = {f.name for f in fields if OPTION in f.metadata}
     optional: frozenset[str] = frozenset()
     dropped: frozenset[str] = frozenset()
     if version == 0:
@@ -692,7 +1025,7 @@ def event_from_dict(data: Mapping[str, Any], *, path: str = "event") -> LedgerEv
     unknown = sorted((k for k in data if k not in ("type", "v") and k not in known), key=v.show)
     if unknown:
         raise LedgerError(path, f"unknown keys {unknown!r} for {kind!r}")
-    missing = sorted(n for n in names - optional if n not in data)
+    missing = sorted(n for n in names - optional - options if n not in data)
     if missing:
         raise LedgerError(path, f"missing keys {missing!r} for {kind!r}")
     kwargs = {

@@ -53,6 +53,7 @@ from .lifecycle import (
     LedgerState,
     OperationRefused,
     Outcome,
+    PackagePurchased,
     PackageState,
     PackageType,
     Period,
@@ -67,12 +68,14 @@ from .lifecycle import (
     expire,
     hold,
     no_show,
+    pause,
     purchase,
     refund,
     renew,
     set_renewal,
     stop_renewal,
     transfer,
+    unpause,
     use,
 )
 from .lifecycle import LateCancel as _LateCancel
@@ -162,6 +165,8 @@ LEDGER_OPERATIONS: Final[tuple[str, ...]] = (
     "expire",
     "renew",
     "delete",
+    "pause",
+    "unpause",
     # the lifecycle options of issue 12 (1, 11-13)
     "no_show",
     "transfer",
@@ -831,10 +836,16 @@ def package_types(
     currency: str = "USD",
     items: Sequence[str] = ITEMS,
     locations: Sequence[str] = LOCATIONS,
+    options: bool = True,
 ) -> PackageType:
     """A catalogue entry *type_id*: one or two components of *items*, a price of *currency*,
     global or local, and now and then a countdown (from the sale or the first use), a weekly or
-    monthly subscription, once per owner, or sold for one pet."""
+    monthly subscription, once per owner, or sold for one pet.
+
+    With *options* (the default), now and then the market options of docs/options.md too: a
+    priority, a pool of items, substitutes, an overdraft, a calendar validity (``valid_for``),
+    or a stored value (a money balance for every item, or for some).
+    """
     chosen = draw(st.lists(st.sampled_from(items), min_size=1, max_size=2, unique=True))
     parts = [
         TypeComponent(item, draw(st.integers(1, 5)), hourly=item in HOURLY_ITEMS) for item in chosen
@@ -847,11 +858,23 @@ def package_types(
     elif draw(_BOOLEANS):
         days = draw(st.sampled_from((0, 1, 3, 30)))
         starts = draw(st.sampled_from(("sale", "first_use")))
+    price = draw(money(currency=currency, min_minor=100, max_minor=30_000))
+    terms: dict[str, Any] = {}
+    if options:
+        terms = draw(
+            _type_options(parts=parts, items=items, price=price, subscription=subscription)
+        )
+        parts = terms.pop("components")
+        if days is not None and draw(_ONE_IN_FOUR):
+            terms["valid_for"] = Duration(
+                draw(st.sampled_from(("days", "weeks", "months"))), draw(st.integers(0, 2))
+            )
+            days = None
     return PackageType(
         id=type_id,
         name=f"Type {type_id}",
         components=parts,
-        price=draw(money(currency=currency, min_minor=100, max_minor=30_000)),
+        price=price,
         location=draw(st.one_of(st.none(), st.none(), st.sampled_from(locations))),
         days_to_expiration=days,
         expiry_starts=starts,
@@ -859,7 +882,51 @@ def package_types(
         once_per_owner=draw(_ONE_IN_TEN),
         individual=draw(_ONE_IN_TEN),
         pricing_rules=draw(_ONE_IN_TEN),
+        **terms,
     )
+
+
+@st.composite
+def _type_options(
+    draw: st.DrawFn,
+    *,
+    parts: list[TypeComponent],
+    items: Sequence[str],
+    price: Money,
+    subscription: Period | None,
+) -> dict[str, Any]:
+    """The market options of a package type (and its components, under ``"components"``)."""
+    terms: dict[str, Any] = {}
+    if draw(_ONE_IN_FOUR):
+        terms["priority"] = draw(st.sampled_from((0, 10, 90, 100)))
+    if subscription is None and draw(_ONE_IN_FOUR):  # a stored value (X9)
+        terms["value"] = price + draw(money(currency=price.currency, min_minor=0, max_minor=10_000))
+        if draw(_BOOLEANS):
+            terms["items"] = draw(st.lists(st.sampled_from(items), min_size=1, unique=True))
+        terms["components"] = []
+        return terms
+    taken = {c.item for c in parts}
+    spare = [i for i in items if i not in taken and i not in HOURLY_ITEMS]
+    out = []
+    for part in parts:
+        changes: dict[str, Any] = {}
+        if subscription is None and draw(_ONE_IN_FOUR):
+            changes["overdraft"] = draw(st.integers(1, 2))
+        if (
+            not part.hourly and bool(spare) and draw(_ONE_IN_FOUR)
+        ):  # a pool (X2) of its item and more
+            pooled = draw(st.lists(st.sampled_from(spare), min_size=1, max_size=2, unique=True))
+            spare = [i for i in spare if i not in pooled]
+            changes.update(item=f"pool_{part.item}", items=[part.item, *pooled])
+        own = set(changes.get("items", (part.item,)))
+        others = [i for i in items if i not in own]
+        if bool(others) and draw(_ONE_IN_FOUR):  # substitutes (X3)
+            changes["substitutes"] = draw(
+                st.lists(st.sampled_from(others), min_size=1, max_size=2, unique=True)
+            )
+        out.append(attrs.evolve(part, **changes) if changes else part)
+    terms["components"] = out
+    return terms
 
 
 @attrs.frozen
@@ -872,8 +939,8 @@ class Ledger:
 
     #: The events, in the order the operations returned them.
     events: tuple[LedgerEvent, ...]
-    #: The state the events lead to.
-    state: LedgerState
+    #: The state the events lead to (left out of the repr: it is the events replayed).
+    state: LedgerState = attrs.field(repr=False)
     #: The package types the purchases were made from.
     catalogue: Catalogue
     #: The IANA zone of the business (every purchase is made in it).
@@ -882,6 +949,13 @@ class Ledger:
     as_of: dt.datetime
     #: The business settings the operations ran under.
     settings: Settings
+    #: The business the operations ran for (its settings, and its policy: the expiry mode).
+    business: Business = attrs.field(repr=False)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis prints a value it found with every field; the repr leaves out the state
+        # (the events replayed) and the business (its settings are shown).
+        printer.text(repr(self))
 
 
 @attrs.frozen
@@ -925,6 +999,8 @@ def _operate(desk: _Desk, state: LedgerState, step: _Step) -> Outcome:
         "deduct": deduct,
         "edit_expiry": edit_expiry,
         "delete": delete,
+        "pause": pause,
+        "unpause": unpause,
         "no_show": no_show,
         "transfer": transfer,
         "change_beneficiary": change_beneficiary,
@@ -963,6 +1039,7 @@ def _step(
     held = sorted({r.booking for p in packages for r in p.redemptions if r.status == "held"})
     live = sorted({r.booking for p in packages for r in p.redemptions if r.open})
     subscriptions = [p for p in packages if p.subscription is not None]
+    paused = [p for p in packages if p.pauses]
     needs = {
         "purchase": True,
         "use": bool(held),
@@ -971,6 +1048,7 @@ def _step(
         "transfer": len(packages) >= 2,
         "set_renewal": bool(subscriptions),
         "stop_renewal": bool(subscriptions),
+        "unpause": bool(paused),
     }
     possible = [name for name in operations if needs.get(name, bool(packages))]
     if not possible:
@@ -988,11 +1066,14 @@ def _step(
             owner=draw(st.sampled_from(owners)),
             beneficiary=draw(st.sampled_from(BENEFICIARIES)) if ptype.individual else None,
         )
+        if draw(_ONE_IN_TEN):  # a gift, valid from a later day (X6)
+            later = dt.timedelta(days=draw(st.integers(0, 10)))
+            args["valid_from"] = (now.astimezone(_UTC) + later).astimezone(now.tzinfo)
     elif name in ("hold", "checkout"):
         # Mostly at the location of one of the owner's packages, for its items.
         package = draw(st.sampled_from(packages))
-        every = sorted({c.item for t in catalogue.types for c in t.components})
-        mine = sorted({c.item for c in package.components})
+        every = sorted({i for t in catalogue.types for i in _items_paid(t)} or ITEMS)
+        mine = sorted(_items_paid(package.purchase) or every)
         cart_lines = draw(
             lines(
                 currency=currency,
@@ -1019,10 +1100,19 @@ def _step(
         package = draw(st.sampled_from(packages))
         args["package_id"] = package.id
         if name in ("assign", "deduct"):
-            args["item"] = draw(st.sampled_from([c.item for c in package.components]))
+            # (a stored-value package has no component: the operation refuses, and is skipped)
+            args["item"] = draw(st.sampled_from([c.item for c in package.components] or ITEMS))
             args["credits"] = draw(st.integers(1, 3))
         elif name == "edit_expiry":
             args["expires_on"] = now.date() + dt.timedelta(days=draw(st.integers(-1, 45)))
+    elif name == "pause":  # (X7)
+        package = draw(st.sampled_from(packages))
+        start = now.date() + dt.timedelta(days=draw(st.integers(-1, 10)))
+        end = start + dt.timedelta(days=draw(st.integers(0, 6)))
+        args.update(package_id=package.id, start=start, end=end)
+    elif name == "unpause":
+        package = draw(st.sampled_from(paused))
+        args.update(package_id=package.id, start=draw(st.sampled_from(package.pauses)).start)
     return _Step(name, now, args)
 
 
@@ -1040,7 +1130,7 @@ def _option_args(
         return {
             "package_id": source.id,
             "to_package": target.id,
-            "item": draw(st.sampled_from([c.item for c in source.components])),
+            "item": draw(st.sampled_from([c.item for c in source.components] or ITEMS)),
             "credits": draw(st.integers(1, 3)),
         }
     if name == "change_beneficiary":
@@ -1066,6 +1156,13 @@ def _late_cancel(draw: st.DrawFn, currency: str) -> _LateCancel:
     return _LateCancel(window=dt.timedelta(days=5), late="fee", no_show="fee", fee=fee)
 
 
+def _items_paid(terms: PackageType | PackagePurchased) -> set[str]:
+    """The items a package of *terms* pays as its own: its components' (a pool's items), or the
+    items of its stored value."""
+    own = {i for c in terms.components for i in (c.items or (c.item,))}
+    return own | set(terms.items or ())
+
+
 @st.composite
 def ledgers(
     draw: st.DrawFn,
@@ -1081,16 +1178,19 @@ def ledgers(
     """A valid ledger, built by running lifecycle operations from a catalogue.
 
     Up to *max_steps* operations of *operations* (purchase, hold, checkout, use, cancel, refund,
-    assign, deduct, edit_expiry, expire, renew, delete, and those of issue 12: no_show,
-    transfer, change_beneficiary, set_renewal, stop_renewal) run one after the other, time moving
-    on between them (minutes to weeks, starting near a clock change of *timezone*), with
-    arguments drawn from the state they meet: the first is a purchase; an operation the state
-    refuses (:class:`~punchcard.lifecycle.OperationRefused`) is skipped, since it changes
+    assign, deduct, edit_expiry, expire, renew, delete, pause, unpause, and those of issue 12:
+    no_show, transfer, change_beneficiary, set_renewal, stop_renewal) run one after the other,
+    time moving on between them (minutes to weeks, starting near a clock change of *timezone*),
+    with arguments drawn from the state they meet: the first is a purchase; an operation the
+    state refuses (:class:`~punchcard.lifecycle.OperationRefused`) is skipped, since it changes
     nothing. The carts of holds and checkouts are in *currency*; the *catalogue* is drawn with
-    :func:`package_types` when not given. *settings* (drawn when not given) are the business's;
-    its other choices are drawn too (what happens to a booking cancelled late or a no-show,
-    credits left at a renewal and their cap, caps of uses per period, the refund basis, the
-    countdown reset, when a hold's expiry is judged); the staff have every permission.
+    :func:`package_types` when not given, market options included (pools, substitutes,
+    overdrafts, stored value...), and a purchase is now and then valid from a later day.
+    *settings* (drawn when not given) are the business's, and its policy's expiry mode is now
+    and then ``elapsed`` (X5); its other choices are drawn too (what happens to a booking
+    cancelled late or a no-show, credits left at a renewal and their cap, caps of uses per
+    period, the refund basis, the countdown reset, when a hold's expiry is judged); the staff
+    have every permission.
     """
     unknown = sorted(set(operations) - set(LEDGER_OPERATIONS))
     if unknown:
@@ -1107,6 +1207,7 @@ def ledgers(
     desk = _Desk(
         business=Business(
             settings=draw(_draw_settings()) if settings is None else settings,
+            policy=Policy(expiry=draw(st.sampled_from(("end_of_day", "end_of_day", "elapsed")))),
             cancel_after_expiry=draw(st.sampled_from(("expire", "refuse"))),
             unused_at_renewal=rollover,
             timezone=timezone,
@@ -1148,7 +1249,13 @@ def ledgers(
         events.extend(outcome.events)
         state = outcome.state
     return Ledger(
-        tuple(events), state, catalogue, timezone, instant.astimezone(tz), desk.business.settings
+        tuple(events),
+        state,
+        catalogue,
+        timezone,
+        instant.astimezone(tz),
+        desk.business.settings,
+        desk.business,
     )
 
 
@@ -1466,16 +1573,21 @@ _BUCKETS: Final = (
     "deducted",
     "expired",
     "refunded",
+    "settled",
     "forfeited",
     "transferred",
 )
+_MONEY_BUCKETS: Final = ("remaining", "held", "used", "expired", "refunded", "forfeited")
 
 
 def assert_ledger_conserved(state: LedgerState | Iterable[PackageState]) -> None:
     """Raise :class:`AssertionError` unless every component of every package of *state*
     conserves its credits: ``granted == remaining + held + used + deducted + expired +
-    refunded + forfeited + transferred``, no bucket below zero, and the held, used and forfeited
-    counts are the credits of the package's redemptions that are held, used and forfeited.
+    refunded + settled + forfeited + transferred``, no bucket below zero (``remaining`` not
+    below ``-overdraft``, X8), and the held, used and forfeited counts are the credits of the
+    package's redemptions that are held, used and forfeited; and the money of a stored-value
+    package (X9) the same way (``granted == remaining + held + used + expired + refunded +
+    forfeited``, held, used and forfeited the amounts of its redemptions).
 
     >>> import datetime as dt
     >>> from punchcard.lifecycle import LedgerState, PackageType, TypeComponent, purchase
@@ -1488,9 +1600,10 @@ def assert_ledger_conserved(state: LedgerState | Iterable[PackageState]) -> None
     >>> assert_ledger_conserved([attrs.evolve(state.packages[0], components=[leak])])
     Traceback (most recent call last):
     ...
-    AssertionError: conservation: package 'p1', 'daycare_full': granted 10 != remaining 9 + held 0 + used 0 + deducted 0 + expired 0 + refunded 0 + forfeited 0 + transferred 0
+    AssertionError: conservation: package 'p1', 'daycare_full': granted 10 != remaining 9 + held 0 + used 0 + deducted 0 + expired 0 + refunded 0 + settled 0 + forfeited 0 + transferred 0
     """
     for package in state:
+        _check_stored_value_conserved(package)
         for component in package.components:
             where = f"package {package.id!r}, {component.item!r}"
             counts = {name: getattr(component, name) for name in _BUCKETS}
@@ -1513,3 +1626,27 @@ def assert_ledger_conserved(state: LedgerState | Iterable[PackageState]) -> None
                         f"{where}: {counts[status]} {status}, but its {status} redemptions "
                         f"hold {recorded}",
                     )
+
+
+def _check_stored_value_conserved(package: PackageState) -> None:
+    money = package.balance
+    if money is None:
+        return
+    where = f"package {package.id!r}, its balance"
+    amounts = {name: getattr(money, name) for name in _MONEY_BUCKETS}
+    for name, amount in amounts.items():
+        if amount.minor < 0:
+            raise _fail("conservation", f"{where}: {name} is {amount}")
+    if money.granted.minor != sum(a.minor for a in amounts.values()):
+        parts = " + ".join(f"{name} {amount}" for name, amount in amounts.items())
+        raise _fail("conservation", f"{where}: granted {money.granted} != {parts}")
+    for status in ("held", "used", "forfeited"):
+        recorded = sum(
+            r.amount.minor for r in package.redemptions if r.item is None and r.status == status
+        )
+        if recorded != amounts[status].minor:
+            raise _fail(
+                "conservation",
+                f"{where}: {amounts[status]} {status}, but its {status} redemptions hold "
+                f"{Money.from_minor(recorded, money.granted.currency)}",
+            )

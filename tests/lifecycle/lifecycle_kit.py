@@ -13,6 +13,7 @@ from punchcard.lifecycle import (
     ASSIGN_CREDITS,
     DEDUCT_REFUND_CREDITS,
     MANAGE_PACKAGES,
+    PAUSE_PACKAGES,
     Actor,
     LedgerEvent,
     LedgerState,
@@ -67,7 +68,7 @@ MONTHLY = PackageType(
     purchasable_online=True,
 )
 
-ADMIN = Actor("admin", {ASSIGN_CREDITS, DEDUCT_REFUND_CREDITS, MANAGE_PACKAGES})
+ADMIN = Actor("admin", {ASSIGN_CREDITS, DEDUCT_REFUND_CREDITS, MANAGE_PACKAGES, PAUSE_PACKAGES})
 DESK = Actor("front-desk")
 
 

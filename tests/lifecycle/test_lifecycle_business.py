@@ -19,6 +19,7 @@ from punchcard.lifecycle import (
     DEFAULT_REQUIRED,
     MANAGE_PACKAGES,
     OPERATIONS,
+    PAUSE_PACKAGES,
     Actor,
     Business,
     Franchise,
@@ -165,7 +166,10 @@ def test_issue9_item6_outcome_fields_always_there() -> None:
 
 
 def test_issue10_item7_the_seeds_three_permissions_and_their_defaults() -> None:
-    assert {ASSIGN_CREDITS, DEDUCT_REFUND_CREDITS, MANAGE_PACKAGES} == lifecycle.PERMISSIONS
+    # the seeds' three, and the one of pauses (issue 12 option 8)
+    assert {ASSIGN_CREDITS, DEDUCT_REFUND_CREDITS, MANAGE_PACKAGES, PAUSE_PACKAGES} == (
+        lifecycle.PERMISSIONS
+    )
     policy = PermissionPolicy()
     assert {op: policy.needs(op) for op in OPERATIONS} == dict(DEFAULT_REQUIRED)
     assert [op for op in OPERATIONS if policy.needs(op) is not None] == [
@@ -175,6 +179,8 @@ def test_issue10_item7_the_seeds_three_permissions_and_their_defaults() -> None:
         "add_type",
         "edit_type",
         "delete_type",
+        "pause",
+        "unpause",
         # issue 12: waiving a late-cancel / no-show penalty, transfers, moving a package
         "waive",
         "transfer",

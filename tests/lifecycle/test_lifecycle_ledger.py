@@ -8,10 +8,10 @@ import json
 
 import attrs
 import pytest
-from lifecycle_kit import ADMIN, MONTHLY, NY, PASS10, THREE, Book, at, daycare_cart
+from lifecycle_kit import ADMIN, MONTHLY, NY, PASS10, THREE, USD, Book, at, daycare_cart
 from options_kit import FEES, FIRST_USE, FORFEITS
 
-from punchcard import Money, Settings
+from punchcard import Cart, Line, Money, Settings
 from punchcard.lifecycle import (
     EVENT_TYPES,
     FORMAT_VERSION,
@@ -20,6 +20,7 @@ from punchcard.lifecycle import (
     LedgerError,
     LedgerState,
     PackagePurchased,
+    PackageType,
     RedemptionCancelled,
     RedemptionRecorded,
     RedemptionUsed,
@@ -37,6 +38,8 @@ from punchcard.lifecycle import (
     hold,
     ledger_event_id,
     no_show,
+    pause,
+    purchase,
     refund,
     renew,
     replay,
@@ -44,6 +47,7 @@ from punchcard.lifecycle import (
     state_as_of,
     stop_renewal,
     transfer,
+    unpause,
     use,
 )
 from punchcard.timeutil import zone
@@ -99,69 +103,126 @@ def _every_kind() -> tuple[Book, list[tuple[dt.datetime, LedgerState]]]:
             business=Business(settings=Settings(refund_after_use=True)),
         ),
     )
-    # The events of the lifecycle options of issue 12 (1, 11-13, 16).
-    step(at(3, 25, 10), book.buy(PASS10, "p2", when=at(3, 25, 10)))
+    # the market options (issue 12): a stored value held, used and cancelled; a debt settled
+    # by the next purchase; a pause, ended early
+    step(at(3, 25), book.buy(CARD, "card", when=at(3, 25)))
     book.events.pop()
-    step(at(3, 25, 11), book.buy(THREE, "j1", owner="jones", when=at(3, 25, 11)))
+    bath = Cart("smith", "downtown", USD, [Line("bath", "bath", Money("25", USD))])
+    step(
+        at(3, 26),
+        hold(
+            book.state, bath, booking="spa", as_of=at(3, 26), scheduled_for=at(3, 28), timezone=NY
+        ),
+    )
+    step(at(3, 27), use(book.state, "spa", as_of=at(3, 27)))
+    step(
+        at(3, 27, 10), checkout(book.state, bath, booking="spa-2", as_of=at(3, 27, 10), timezone=NY)
+    )
+    step(at(3, 27, 11), cancel(book.state, "spa-2", as_of=at(3, 27, 11)))
+    step(at(3, 28), book.buy(TAB, "tab", when=at(3, 28)))
+    book.events.pop()
+    stay = Cart("smith", "downtown", USD, [Line("stay", "boarding", Money("45", USD), units=2)])
+    step(at(3, 29), checkout(book.state, stay, booking="stay", as_of=at(3, 29), timezone=NY))
+    settles = purchase(
+        book.state, TAB, package_id="tab-2", owner="smith", as_of=at(3, 30), timezone=NY
+    )
+    step(at(3, 30), settles)
+    step(at(3, 31), book.buy(PASS10, "p2", when=at(3, 31)))
+    book.events.pop()
+    freeze = pause(
+        book.state, "p2", dt.date(2026, 4, 5), dt.date(2026, 4, 9), as_of=at(4, 1), actor=ADMIN
+    )
+    step(at(4, 1), freeze)
+    step(at(4, 6), unpause(book.state, "p2", dt.date(2026, 4, 5), as_of=at(4, 6), actor=ADMIN))
+    # The events of the lifecycle options of issue 12 (1, 11-13, 16).
+    step(at(4, 10, 10), book.buy(PASS10, "p3", when=at(4, 10, 10)))
+    book.events.pop()
+    step(at(4, 10, 11), book.buy(THREE, "j1", owner="jones", when=at(4, 10, 11)))
     book.events.pop()
     late = daycare_cart(27)
     step(
-        at(3, 25, 12),
+        at(4, 10, 12),
         hold(
             book.state,
             late,
             booking="late",
-            as_of=at(3, 25, 12),
-            scheduled_for=at(3, 27, 8),
+            as_of=at(4, 10, 12),
+            scheduled_for=at(4, 12, 8),
             timezone=NY,
         ),
     )
-    step(at(3, 26, 12), cancel(book.state, "late", as_of=at(3, 26, 12), business=FORFEITS))
+    step(at(4, 11, 12), cancel(book.state, "late", as_of=at(4, 11, 12), business=FORFEITS))
     step(
-        at(3, 26, 13),
+        at(4, 11, 13),
         hold(
             book.state,
             daycare_cart(28),
             booking="ns",
-            as_of=at(3, 26, 13),
-            scheduled_for=at(3, 28, 8),
+            as_of=at(4, 11, 13),
+            scheduled_for=at(4, 13, 8),
             timezone=NY,
         ),
     )
-    step(at(3, 28, 10), no_show(book.state, "ns", as_of=at(3, 28, 10), business=FEES))
+    step(at(4, 13, 10), no_show(book.state, "ns", as_of=at(4, 13, 10), business=FEES))
     step(
-        at(3, 28, 11),
-        transfer(book.state, "p2", "j1", "daycare_full", 2, as_of=at(3, 28, 11), actor=ADMIN),
+        at(4, 13, 11),
+        transfer(book.state, "p3", "j1", "daycare_full", 2, as_of=at(4, 13, 11), actor=ADMIN),
     )
     step(
-        at(3, 28, 12), change_beneficiary(book.state, "j1", "rex", as_of=at(3, 28, 12), actor=ADMIN)
+        at(4, 13, 12), change_beneficiary(book.state, "j1", "rex", as_of=at(4, 13, 12), actor=ADMIN)
     )
-    step(at(3, 28, 13), book.buy(MONTHLY, "sub2", when=at(3, 28, 13)))
+    step(at(4, 13, 13), book.buy(MONTHLY, "sub2", when=at(4, 13, 13)))
     book.events.pop()
-    step(at(3, 29), set_renewal(book.state, "sub2", dt.date(2026, 4, 10), as_of=at(3, 29)))
-    step(at(3, 30), stop_renewal(book.state, "sub2", as_of=at(3, 30)))
-    step(at(3, 30, 10), book.buy(FIRST_USE, "fu", owner="lee", when=at(3, 30, 10)))
+    step(at(4, 14), set_renewal(book.state, "sub2", dt.date(2026, 4, 26), as_of=at(4, 14)))
+    step(at(4, 15), stop_renewal(book.state, "sub2", as_of=at(4, 15)))
+    step(at(4, 15, 10), book.buy(FIRST_USE, "fu", owner="lee", when=at(4, 15, 10)))
     book.events.pop()
     step(
-        at(3, 30, 11),
+        at(4, 15, 11),
         hold(
             book.state,
             daycare_cart(2, owner="lee"),
             booking="fu-1",
-            as_of=at(3, 30, 11),
-            scheduled_for=at(4, 2, 8),
+            as_of=at(4, 15, 11),
+            scheduled_for=at(4, 18, 8),
             timezone=NY,
         ),
     )
     reset = Business(timezone=NY, countdown_reset=True)
-    step(at(3, 31), cancel(book.state, "fu-1", as_of=at(3, 31), business=reset))
+    step(at(4, 16), cancel(book.state, "fu-1", as_of=at(4, 16), business=reset))
+    spa = hold(
+        book.state,
+        bath,
+        booking="spa-ns",
+        as_of=at(4, 16, 12),
+        scheduled_for=at(4, 17, 8),
+        timezone=NY,
+    )
+    step(at(4, 16, 12), spa)
+    missed = no_show(book.state, "spa-ns", as_of=at(4, 17, 10), business=FORFEITS)
+    step(at(4, 17, 10), missed)  # the money of a stored value forfeited
     return book, snapshots
+
+
+#: A $100 spa card sold for $90, for baths only (X9); a boarding credit with an overdraft of 2 (X8).
+CARD = PackageType(
+    id="card",
+    name="Spa card",
+    price=Money("90", "USD"),
+    value=Money("100", "USD"),
+    items=["bath"],
+)
+TAB = PackageType(
+    id="tab",
+    name="Boarding tab",
+    price=Money("45", "USD"),
+    components=[TypeComponent("boarding", 1, overdraft=2)],
+)
 
 
 def test_the_fixture_ledger_holds_every_event_type() -> None:
     book, _ = _every_kind()
-    # (balance_redeemed: the lifecycle sells no stored-value package yet, semantics X9.)
-    assert {type(e).kind for e in book.events} == set(EVENT_TYPES) - {"balance_redeemed"}
+    assert {type(e).kind for e in book.events} == set(EVENT_TYPES)
 
 
 def test_json_round_trip_of_every_event() -> None:

@@ -53,6 +53,7 @@ from punchcard.lifecycle import (
     ASSIGN_CREDITS,
     DEDUCT_REFUND_CREDITS,
     EVENT_TYPES,
+    PAUSE_PACKAGES,
     PERMISSIONS,
     Actor,
     Business,
@@ -76,12 +77,14 @@ from punchcard.lifecycle import (
     expire,
     hold,
     no_show,
+    pause,
     purchase,
     refund,
     renew,
     set_renewal,
     stop_renewal,
     transfer,
+    unpause,
     use,
 )
 from punchcard.scenario import evaluate
@@ -703,6 +706,17 @@ _FIRST_USE: Final = PackageType(
 )
 
 
+_CARD: Final = PackageType(
+    id="card", name="Spa card", price=Money("90", _USD), value=Money("100", _USD), items=["bath"]
+)
+_TAB: Final = PackageType(
+    id="tab",
+    name="Boarding tab",
+    price=Money("45", _USD),
+    components=[TypeComponent("boarding", 1, overdraft=2)],
+)
+
+
 def _cart(*days: int) -> Cart:
     lines = [Line(f"d{d}", "daycare_full", Money("30.00", _USD)) for d in days]
     return Cart("smith", "downtown", _USD, lines, id="ticket")
@@ -751,40 +765,73 @@ def every_kind_of_event() -> tuple[LedgerEvent, ...]:
     step(
         refund(state, "sub", as_of=when(3, 24), actor=_ADMIN, business=Business(settings=settings))
     )
+    # the market options (issue 12): stored value held, used, cancelled; a debt settled; a pause
+    step(buy(_CARD, "card", when(3, 25)))
+    bath = Cart("smith", "downtown", _USD, [Line("bath", "bath", Money("25", _USD))])
+    step(
+        hold(state, bath, booking="spa", as_of=when(3, 26), scheduled_for=when(3, 28), timezone=_NY)
+    )
+    step(use(state, "spa", as_of=when(3, 27)))
+    step(checkout(state, bath, booking="spa-2", as_of=when(3, 27, 10), timezone=_NY))
+    step(cancel(state, "spa-2", as_of=when(3, 27, 11)))
+    step(buy(_TAB, "tab", when(3, 28)))
+    stay = Cart("smith", "downtown", _USD, [Line("stay", "boarding", Money("45", _USD), units=2)])
+    step(checkout(state, stay, booking="stay", as_of=when(3, 29), timezone=_NY))
+    step(buy(_TAB, "tab-2", when(3, 30)))
+    desk = Actor("desk", {PAUSE_PACKAGES})
+    step(
+        pause(state, "card", dt.date(2026, 4, 5), dt.date(2026, 4, 9), as_of=when(4, 1), actor=desk)
+    )
+    step(unpause(state, "card", dt.date(2026, 4, 5), as_of=when(4, 6), actor=desk))
     # The events of the lifecycle options of issue 12 (1, 11-13, 16).
     boss = Actor("boss", PERMISSIONS)
     terms = LateCancel(
         window=dt.timedelta(hours=24), late="fee", no_show="forfeit", fee=Money("15.00", _USD)
     )
     late = Business(timezone=_NY, late_cancel=terms, countdown_reset=True)
-    step(buy(_PASS, "p2", when(3, 25, 10)))
-    step(buy(_PASS, "p3", when(3, 25, 11)))
+    step(buy(_PASS, "p2", when(4, 10, 10)))
+    step(buy(_PASS, "p3", when(4, 10, 11)))
     for booking, day in (("late", 27), ("ns", 28)):
         step(
             hold(
                 state,
                 _cart(day),
                 booking=booking,
-                as_of=when(3, 25, 12),
-                scheduled_for=when(3, day, 8),
+                as_of=when(4, 10, 12),
+                scheduled_for=when(4, day - 15, 8),
                 timezone=_NY,
             )
         )
-    step(cancel(state, "late", as_of=when(3, 26, 12), business=late))  # a fee
-    step(no_show(state, "ns", as_of=when(3, 28, 10), business=late))  # forfeited
-    step(transfer(state, "p2", "p3", "daycare_full", 2, as_of=when(3, 28, 11), actor=boss))
-    step(change_beneficiary(state, "p3", "rex", as_of=when(3, 28, 12), actor=boss))
-    step(buy(_MONTHLY, "sub2", when(3, 28, 13)))
-    step(set_renewal(state, "sub2", dt.date(2026, 4, 10), as_of=when(3, 29)))
-    step(stop_renewal(state, "sub2", as_of=when(3, 30)))
-    step(buy(_FIRST_USE, "fu", when(3, 30, 10)))
+    step(cancel(state, "late", as_of=when(4, 11, 12), business=late))  # a fee
+    step(no_show(state, "ns", as_of=when(4, 13, 10), business=late))  # forfeited
+    step(transfer(state, "p2", "p3", "daycare_full", 2, as_of=when(4, 13, 11), actor=boss))
+    step(change_beneficiary(state, "p3", "rex", as_of=when(4, 13, 12), actor=boss))
+    step(buy(_MONTHLY, "sub2", when(4, 13, 13)))
+    step(set_renewal(state, "sub2", dt.date(2026, 4, 26), as_of=when(4, 14)))
+    step(stop_renewal(state, "sub2", as_of=when(4, 15)))
+    step(buy(_FIRST_USE, "fu", when(4, 15, 10)))
     groom = Cart("smith", "downtown", _USD, [Line("g1", "grooming", Money("40.00", _USD))])
     step(
         hold(
-            state, groom, booking="g", as_of=when(3, 30, 11), scheduled_for=when(4, 2), timezone=_NY
+            state,
+            groom,
+            booking="g",
+            as_of=when(4, 15, 11),
+            scheduled_for=when(4, 18),
+            timezone=_NY,
         )
     )
-    step(cancel(state, "g", as_of=when(3, 31), business=late))  # the countdown is reset
+    step(cancel(state, "g", as_of=when(4, 16), business=late))  # the countdown is reset
+    spa = hold(
+        state,
+        bath,
+        booking="spa-ns",
+        as_of=when(4, 16, 12),
+        scheduled_for=when(4, 17, 8),
+        timezone=_NY,
+    )
+    step(spa)
+    step(no_show(state, "spa-ns", as_of=when(4, 17, 10), business=late))  # the money forfeited
     return tuple(events)
 
 
@@ -828,8 +875,7 @@ def decoded(data: Any) -> LedgerEvent | LedgerError:
 
 
 def test_the_ledger_holds_every_event_type() -> None:
-    # (balance_redeemed: the lifecycle sells no stored-value package yet, semantics X9.)
-    assert {type(e).kind for e in EVENTS} == set(EVENT_TYPES) - {"balance_redeemed"}
+    assert {type(e).kind for e in EVENTS} == set(EVENT_TYPES)
     for data, event in zip(EVENT_DICTS, EVENTS, strict=True):
         assert decoded(data) == event
 

@@ -93,7 +93,7 @@ def engine_terms(
     offered: list[Package] = []
     capped: set[tuple[str, str]] = set()
     for state in packages:
-        package = state.as_package()
+        package = state.as_package(business.expiry_mode)
         room = _room(state, business.use_cap(state.type_id))
         if room:
             components = []

@@ -23,6 +23,7 @@ import attrs
 
 from .. import _validate as v
 from ..errors import InvalidTypeError, InvalidValueError, PunchcardError
+from ..expiry import ExpiryMode
 from ..models import Rates, RatesInput, Settings
 from ..policy import Policy
 from ..timeutil import zone
@@ -177,6 +178,16 @@ class Business:
             if name == type_id:
                 return cap
         return None
+
+    @property
+    def expiry_mode(self) -> ExpiryMode:
+        """The policy's expiry mode (X5): ``end_of_day`` (default) or ``elapsed``, for a
+        countdown's expiry; the lifecycle's expiry moments and sweeps follow it as the engine
+        does.
+
+        .. versionadded:: 0.2
+        """
+        return self.policy.expiry
 
     def zone_of(self, location: str | None) -> str | None:
         """The zone of *location* (its own, else the business's), ``None`` if neither is known."""

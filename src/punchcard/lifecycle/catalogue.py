@@ -27,7 +27,14 @@ import attrs
 
 from .. import _validate as v
 from ..errors import InvalidTypeError, InvalidValueError
-from ..events import Period, TypeComponent, type_components
+from ..events import Period, TypeComponent, check_terms, pretty, type_components
+from ..models import (
+    DEFAULT_PRIORITY,
+    Duration,
+    _optional_duration,
+    _optional_items,
+    _repr_omitting_defaults,
+)
 from ..money import Money
 from ..valuation.revenue import CommissionMode
 from .business import Business, business_of
@@ -58,12 +65,17 @@ def _text(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
         raise InvalidTypeError(attr.name, f"must be a string, got {value!r}")
 
 
+def _optional_price(inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _price(inst, attr, value)
+
+
 def _period(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
     if value is not None and not isinstance(value, Period):
         raise InvalidTypeError(attr.name, f"must be a Period or None, got {value!r}")
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class PackageType:
     """A catalogue entry: what a purchase grants, for how much, and how it behaves.
 
@@ -76,8 +88,9 @@ class PackageType:
     id: str = attrs.field(validator=v.identifier)
     #: Shown to customers on receipts and in the portal.
     name: str = attrs.field(validator=v.identifier)
-    #: What one purchase (and one subscription period) grants: at least one component.
-    components: tuple[TypeComponent, ...] = attrs.field(converter=type_components)
+    #: What one purchase (and one subscription period) grants: at least one component (none
+    #: for a stored-value type, X9).
+    components: tuple[TypeComponent, ...] = attrs.field(default=(), converter=type_components)
     #: The price of the whole package (not per credit).
     price: Money = attrs.field(validator=_price)
     #: The location it is sold at; ``None`` = global (usable at every location).
@@ -117,16 +130,54 @@ class PackageType:
     commission_basis: CommissionMode = attrs.field(
         default="retail", validator=v.one_of(("retail", "package"))
     )
+    # The market options (docs/options.md); a component's own (a pool, substitutes, an
+    # overdraft) are on its TypeComponent. Every package sold keeps them (PackagePurchased).
+    #: Lower is consumed first, after the line's own item and before every other key (X1).
+    #:
+    #: .. versionadded:: 0.2
+    priority: int = attrs.field(default=DEFAULT_PRIORITY, validator=v.whole(0))
+    #: A calendar length of validity (days, weeks or months) instead of ``days_to_expiration``
+    #: (X4); it counts from the sale, or from ``valid_from`` when later, or from the first use.
+    #:
+    #: .. versionadded:: 0.2
+    valid_for: Duration | None = attrs.field(default=None, validator=_optional_duration)
+    #: A stored-value type (X9): the money balance a purchase grants (a $500 card sold for
+    #: ``price`` $450); its ``components`` are then empty.
+    #:
+    #: .. versionadded:: 0.2
+    value: Money | None = attrs.field(default=None, validator=_optional_price)
+    #: With ``value`` only: the items the balance may pay (``None``: every item) (X9).
+    #:
+    #: .. versionadded:: 0.2
+    items: tuple[str, ...] | None = attrs.field(default=None, converter=_optional_items)
+
+    def __repr__(self) -> str:
+        return _repr_omitting_defaults(self, ("priority", "valid_for", "value", "items"))
+
+    _repr_pretty_ = pretty
+
+    def __attrs_post_init__(self) -> None:
+        check_terms(
+            components=self.components,
+            price=self.price,
+            value=self.value,
+            items=self.items,
+            priority=self.priority,
+            valid_for=self.valid_for,
+            days_to_expiration=self.days_to_expiration,
+            subscription=self.subscription,
+            low_balance_threshold=self.low_balance_threshold,
+        )
 
     @property
     def quantity(self) -> int:
-        """Credits granted per purchase, over all components."""
+        """Credits granted per purchase, over all components (0 for a stored-value type)."""
         return sum(c.quantity for c in self.components)
 
     @property
     def hourly(self) -> bool:
         """The field guide's "Hourly Credit": every component's credits pay for one hour."""
-        return all(c.hourly for c in self.components)
+        return bool(self.components) and all(c.hourly for c in self.components)
 
 
 def _types(value: Iterable[PackageType]) -> tuple[PackageType, ...]:

@@ -4,8 +4,8 @@ Two notices, each due once (its :attr:`Notification.key` says which one it is; t
 the keys it sent and passes them back):
 
 - **expiry reminder**: from the start of the local day ``reminder_days`` before the expiry date
-  until the package expires, never when no credit is left. Moving the expiry date makes a new
-  reminder due for the new date.
+  until the package expires, never when no credit is left (nor, for a stored value, no money).
+  Moving the expiry date makes a new reminder due for the new date.
 - **low balance**: when a use (a hold or a checkout) or a deduction brings the credits left (over
   all components) to the type's threshold or below (:attr:`PackageState.low_balance_at`); never
   because of a sale, an assignment or a renewal. Due once per package, once per period for a
@@ -68,6 +68,7 @@ def notifications_due(
     business = business_of(business)
     expires_at = business.expires_at
     reload_at = business.reload_at
+    mode = business.expiry_mode
     # Per call: each zone and *as_of* in it; per (date, zone) whether a package expiring then is
     # expired; per (date, reminder days, zone) when the reminder falls due if that is by now
     # (``None``: not yet) and the date as text. Each depends only on its key, so the notices are
@@ -98,7 +99,9 @@ def notifications_due(
         if lapses_on is not None:
             lapse_key = (lapses_on, name)
             gone = expired.get(lapse_key)
-            if gone is None:
+            if mode != "end_of_day" and package.expiry_from_countdown:
+                gone = package.expired_at(now, expires_at, mode)  # an instant of its own (X5)
+            elif gone is None:
                 gone = expired[lapse_key] = package.expired_at(now, expires_at)
             if gone:
                 continue
@@ -107,7 +110,10 @@ def notifications_due(
             remaining = components[0].remaining
         else:
             remaining = sum(c.remaining for c in components)
-        if reminder_days is not None and lapses_on is not None and remaining > 0:
+        left = remaining > 0 or (
+            package.balance is not None and package.balance.remaining.minor > 0
+        )
+        if reminder_days is not None and lapses_on is not None and left:
             reminder_key = (lapses_on, reminder_days, name)
             if reminder_key in reminders:
                 due = reminders[reminder_key]

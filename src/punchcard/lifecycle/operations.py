@@ -17,7 +17,7 @@ Every event is recorded at an instant no earlier than the previous event of its 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
@@ -26,21 +26,26 @@ from ..errors import InvalidTypeError, InvalidValueError
 from ..events import (
     BOOKING_KINDS,
     USE_REASONS,
+    BalanceRedeemed,
     BookingKind,
     CountdownReset,
     CreditsAssigned,
     CreditsDeducted,
+    DebtSettled,
     ExpiryChanged,
     LedgerEvent,
     PackageDeleted,
+    PackagePaused,
     PackagePurchased,
     PackageRefunded,
+    PauseEnded,
     PenaltyReason,
     RedemptionRecorded,
     UseReason,
     ledger_event_id,
 )
-from ..models import Cart
+from ..expiry import package_times
+from ..models import Cart, Pause
 from ..money import Money
 from ..results import Application
 from ..timeutil import local_date, zone
@@ -48,7 +53,7 @@ from ._instants import before, local
 from .booking_rules import engine_terms
 from .business import Business, business_of, zone_for
 from .catalogue import PackageType
-from .errors import OperationRefused
+from .errors import OperationRefused, RefusalCode
 from .outcome import (
     CancelOutcome,
     Outcome,
@@ -82,8 +87,10 @@ __all__ = [
     "edit_expiry",
     "hold",
     "no_show",
+    "pause",
     "purchase",
     "refund",
+    "unpause",
     "use",
 ]
 
@@ -100,7 +107,7 @@ def _open(package: PackageState, when: dt.datetime, business: Business, what: st
         raise OperationRefused(
             "package_refunded", f"package {package.id!r} was refunded", package_id=package.id
         )
-    if package.expired_at(when, business.expires_at):
+    if package.expired_at(when, business.expires_at, business.expiry_mode):
         raise OperationRefused(
             "package_expired",
             f"package {package.id!r} expired on {package.expires_on}; {what}",
@@ -118,6 +125,14 @@ def _package_at(
     when = local(as_of, package.tz, "as_of")
     events, current = caught_up(state, [package], when, business)
     return events, current, current.package(package_id), when
+
+
+def _held(package: PackageState) -> str:
+    """What *package* holds for bookings, in words: its credits, or its money (X9)."""
+    if package.balance is not None and not package.total_held:
+        held = package.balance.held
+        return f"{held} {held.currency} of its balance"
+    return f"{package.total_held} credits"
 
 
 def _credits(value: int) -> int:
@@ -143,8 +158,15 @@ def purchase(
     channel: Literal["pos", "portal"] = "pos",
     actor: Actor | None = None,
     business: Business = _DEFAULT_BUSINESS,
+    valid_from: dt.datetime | None = None,
 ) -> Outcome:
     """Sell a package of type *ptype* to *owner*: every component of the type, never a part.
+
+    The sale records the type's terms, its market options included (docs/options.md). A
+    package sold with *valid_from* (a gift, a pre-sale; naive = local time) pays nothing before
+    it, and its countdown starts then (X6). The first credits of a type with an overdraft (X8)
+    settle the owner's debt on earlier packages of the same type (and beneficiary) first:
+    :class:`~punchcard.lifecycle.DebtSettled`, on both packages.
 
     *timezone* is the IANA zone of the selling location (default: the business's zone of the
     type's location); every local date of the package (expiry, renewal) is read in it. Refused
@@ -173,6 +195,7 @@ def purchase(
     business.permissions.check(actor, "purchase")
     tz = zone(timezone)
     at = local(as_of, tz, "as_of")
+    start = None if valid_from is None else local(valid_from, tz, "valid_from")
     if package_id in state:
         raise OperationRefused(
             "duplicate_package",
@@ -200,12 +223,6 @@ def purchase(
             f"package type {ptype.id!r} is shared by the whole account; got beneficiary "
             f"{beneficiary!r}",
         )
-    day = at.date()
-    expires_on: dt.date | None = None
-    if ptype.subscription is not None:
-        expires_on = ptype.subscription.last_day(day, 1)
-    elif ptype.days_to_expiration is not None and ptype.expiry_starts == "sale":
-        expires_on = day + dt.timedelta(days=ptype.days_to_expiration)
     event = PackagePurchased(
         event_id=ledger_event_id(package_id, 1),
         package_id=package_id,
@@ -220,7 +237,9 @@ def purchase(
         price=ptype.price,
         location=ptype.location,
         beneficiary=beneficiary,
-        expires_on=expires_on,
+        expires_on=(
+            None if ptype.subscription is None else ptype.subscription.last_day(at.date(), 1)
+        ),
         days_to_expiration=ptype.days_to_expiration,
         expiry_starts=ptype.expiry_starts,
         pricing_rules=ptype.pricing_rules,
@@ -232,8 +251,21 @@ def purchase(
         account_code=ptype.account_code,
         commission_basis=ptype.commission_basis,
         defined_at=ptype.defined_at,
+        priority=ptype.priority,
+        valid_from=start,
+        valid_for=ptype.valid_for,
+        value=ptype.value,
+        items=ptype.items,
     )
-    return finish(state, (), state, [event])
+    if ptype.subscription is None and ptype.expiry_starts == "sale":
+        # a countdown from the sale (or from valid_from): its date is fixed now, as the engine
+        # computes it (punchcard.expiry.package_times, the one function for a package's expiry)
+        sold = fold(None, [event]).package(package_id).as_package()
+        expires_on = package_times(sold, tz, business.expires_at).expires_on
+        if expires_on is not None:
+            event = attrs.evolve(event, expires_on=expires_on)
+    catch_up, current, settled = _settle_debts(state, event, business)
+    return finish(state, catch_up, current, [event, *settled])
 
 
 # -- redemptions: hold, checkout, close a ticket ----------------------------------------------------
@@ -311,26 +343,26 @@ class _Booking:
     def recorded(
         self, application: Application, status: Literal["held", "used"], when: dt.datetime
     ) -> list[LedgerEvent]:
-        """One :class:`RedemptionRecorded` per redemption of *application*."""
+        """One :class:`RedemptionRecorded` per redemption of *application* (a
+        :class:`BalanceRedeemed` for money of a stored-value package, X9)."""
         events: list[LedgerEvent] = []
         for red in application.redemptions:
             package = self.current.package(red.package_id)
             in_order(package, self.at)
-            assert red.item is not None, "a lifecycle package holds credits, not a balance"
-            events.append(
-                RedemptionRecorded(
-                    **self.sequencer.fields(package, self.at, self.actor),
-                    booking=self.booking,
-                    booking_kind=self.booking_kind,
-                    line_id=red.line_id,
-                    item=red.item,
-                    credits=red.credits,
-                    amount=red.amount,
-                    status=status,
-                    scheduled_for=when,
-                    cart_id=application.cart_id,
-                )
-            )
+            common: dict[str, Any] = {
+                **self.sequencer.fields(package, self.at, self.actor),
+                "booking": self.booking,
+                "booking_kind": self.booking_kind,
+                "line_id": red.line_id,
+                "amount": red.amount,
+                "status": status,
+                "scheduled_for": when,
+                "cart_id": application.cart_id,
+            }
+            if red.item is None:
+                events.append(BalanceRedeemed(**common))
+            else:
+                events.append(RedemptionRecorded(**common, item=red.item, credits=red.credits))
         return events
 
 
@@ -449,7 +481,9 @@ def close_ticket(
                 fields = ticket.sequencer.fields(package, ticket.at, ticket.actor)
                 own.append(used(record, fields, "ticket_closed"))
         holds[line.id] = tuple(attrs.evolve(r, status="used") for _p, r in found)
-        if held < line.units:
+        # a line stored value paid for at the booking (X9) is not offered again: money covers
+        # an amount, not units (what it did not cover is due)
+        if held < line.units and all(r.item is not None for _p, r in found):
             rest.append(attrs.evolve(line, units=line.units - held))
     new_part = Cart(cart.owner, cart.location, cart.currency, rest, id=cart.id)
     _barred, application = ticket.apply(new_part, ticket.at)
@@ -678,7 +712,7 @@ def _call_off(
             continue
         if record.status == "used":
             business.permissions.check_cancel_used(actor, record.scheduled_for, when)
-        expired = package.expired_at(when, business.expires_at)
+        expired = package.expired_at(when, business.expires_at, business.expiry_mode)
         if expired and business.cancel_after_expiry == "refuse":
             raise OperationRefused(
                 "package_expired",
@@ -687,7 +721,7 @@ def _call_off(
                 package_id=package.id,
             )
         fields = sequencer.fields(package, when, who)
-        own.append(cancelled(record, fields, record.credits if expired else 0))
+        own.append(cancelled(record, fields, _lapsing_at_cancel(package, record) if expired else 0))
         if penalty == "fee" and record.line_id not in charged:
             assert reason is not None
             assert terms.fee is not None
@@ -763,6 +797,16 @@ def _countdown_resets(
     return events
 
 
+def _lapsing_at_cancel(package: PackageState, record: RedemptionRecord) -> int | Money:
+    """What of *record*, cancelled once *package* has expired, lapses at once: all of it, but
+    the credits that fill the component's overdraft first (X8: a cancelled service leaves no
+    debt)."""
+    if record.item is None:
+        return record.amount
+    debt = max(0, -package.component(record.item).remaining)
+    return record.credits - min(record.credits, debt)
+
+
 # -- refund, delete -------------------------------------------------------------------------------
 
 
@@ -792,14 +836,21 @@ def refund(
             package_id=package_id,
         )
     _open(package, when, business, "its credits have lapsed and cannot be refunded")
-    if package.total_held:
+    if package.holds_anything:
         raise OperationRefused(
             "credits_held",
-            f"package {package_id!r} has {package.total_held} credits held for bookings; "
+            f"package {package_id!r} has {_held(package)} held for bookings; "
             "cancel or use them first",
             package_id=package_id,
         )
-    if (package.total_used or package.total_forfeited) and not business.settings.refund_after_use:
+    if package.in_debt:
+        raise OperationRefused(
+            "in_debt",
+            f"package {package_id!r} has credits below zero (an overdraft): the next purchase "
+            "of its type settles the debt first",
+            package_id=package_id,
+        )
+    if (package.was_used or package.total_forfeited) and not business.settings.refund_after_use:
         raise OperationRefused(
             "used",
             f"package {package_id!r} has been used; refunds after use need the "
@@ -811,6 +862,7 @@ def refund(
         **Sequencer().fields(package, when, actor_id(actor)),
         amount=refund_breakdown(package, business=business).amount,
         credits=credits_of(package, "remaining"),
+        balance=None if package.balance is None else package.balance.remaining,
     )
     return finish(checked_state(state), catch_up, current, [event])
 
@@ -835,14 +887,14 @@ def delete(
             f"package {package_id!r} was already deleted",
             package_id=package_id,
         )
-    if package.total_held:
+    if package.holds_anything:
         raise OperationRefused(
             "credits_held",
-            f"package {package_id!r} cannot be deleted: {package.total_held} credits are held "
-            "for bookings",
+            f"package {package_id!r} cannot be deleted: {_held(package)} "
+            f"{'are' if package.total_held else 'is'} held for bookings",
             package_id=package_id,
         )
-    if package.total_used or package.total_forfeited:
+    if package.was_used or package.total_forfeited:
         raise OperationRefused(
             "used",
             f"package {package_id!r} cannot be deleted: credits of it were used",
@@ -969,5 +1021,196 @@ def edit_expiry(
         **Sequencer().fields(package, when, actor_id(actor)),
         old=package.expires_on,
         new=expires_on,
+    )
+    return finish(checked_state(state), catch_up, current, [event])
+
+
+# -- the market options (docs/options.md): overdraft settlement (X8), pauses (X7) ---------------
+
+
+def _settle_debts(
+    state: LedgerState, sale: PackagePurchased, business: Business
+) -> tuple[list[LedgerEvent], LedgerState, list[LedgerEvent]]:
+    """The owner's debts that the package *sale* sells settles first (X8): for each of its
+    components, the credits below zero of that item on the owner's earlier packages of the same
+    type and beneficiary (not refunded or deleted; expired ones too: the debt stays the
+    owner's), oldest package first, up to the credits the sale grants.
+
+    Returns the catch-up of the packages in debt at the sale, the state after it, and the
+    :class:`DebtSettled` events (one on each package, the payer's first).
+    """
+    debtors = [
+        p
+        for p in state.owned_by(sale.owner)
+        if p.type_id == sale.type_id
+        and p.beneficiary == sale.beneficiary
+        and p.status in ("active", "expired")
+        and p.in_debt
+    ]
+    if not debtors:
+        return [], state, []
+    catch_up, current = caught_up(state, debtors, sale.at, business)
+    payer = fold(current, [sale]).package(sale.package_id)
+    left = {g.item: g.quantity for g in sale.components}
+    sequencer = Sequencer()
+    events: list[LedgerEvent] = []
+    for debtor in debtors:
+        debtor = current.package(debtor.id)
+        for component in debtor.components:
+            credits = min(-component.remaining, left.get(component.item, 0))
+            if credits <= 0:
+                continue
+            left[component.item] -= credits
+            in_order(debtor, sale.at)
+            for package in (payer, debtor):
+                events.append(
+                    DebtSettled(
+                        **sequencer.fields(package, sale.at, sale.actor),
+                        debtor=debtor.id,
+                        payer=payer.id,
+                        item=component.item,
+                        credits=credits,
+                    )
+                )
+    return catch_up, current, events
+
+
+def _day(value: object, field: str) -> dt.date:
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        raise InvalidTypeError(field, f"must be a datetime.date, got {value!r}")
+    return value
+
+
+def pause(
+    state: LedgerState,
+    package_id: str,
+    start: dt.date,
+    end: dt.date,
+    *,
+    as_of: dt.datetime,
+    actor: Actor | None = None,
+    note: str = "",
+    business: Business = _DEFAULT_BUSINESS,
+) -> Outcome:
+    """Pause a package from *start* to *end*, local dates both included (X7): a freeze for a
+    vacation or an injury. No credit of it pays on those dates (the engine's rule R4a,
+    reason ``paused``), and its expiry date moves by the paused days (it is then the package's
+    date, as an edited one: X5's exact instant no longer applies). Needs ``pause_packages``
+    (by default).
+
+    Refused on an expired, refunded or deleted package, on a subscription (``subscription``:
+    its dates are its periods), for a pause that starts before the local date of *as_of*
+    (``pause_in_past``), after the expiry date (``pause_after_expiry``), that overlaps another
+    pause (``pause_overlaps``), or on a date credits of the package are held for
+    (``redeemed_in_pause``: cancel the booking first; credits already used, say this morning,
+    do not stop a pause from today), and for a first-use countdown not started yet
+    (``not_started``: there is no expiry date to move).
+    """
+    _day(start, "start")
+    _day(end, "end")
+    if end < start:
+        raise InvalidValueError("end", f"a pause ends ({end}) before it starts ({start})")
+    business_of(business).permissions.check(actor, "pause")
+    catch_up, current, package, when = _package_at(state, package_id, as_of, business)
+    _open(package, when, business, "packages cannot be unexpired")
+    refusal = _pause_refusal(package, Pause(start, end), when.date())
+    if refusal is not None:
+        code, message = refusal
+        raise OperationRefused(code, f"package {package_id!r} {message}", package_id=package_id)
+    in_order(package, when)
+    old = package.expires_on
+    event = PackagePaused(
+        **Sequencer().fields(package, when, actor_id(actor)),
+        start=start,
+        end=end,
+        old=old,
+        new=None if old is None else _moved_by(old, (end - start).days + 1),
+        note=note,
+    )
+    return finish(checked_state(state), catch_up, current, [event])
+
+
+def _moved_by(day: dt.date, days: int) -> dt.date:
+    """*day* moved by *days* (may be negative), within the calendar."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.max if days > 0 else dt.date.min
+
+
+def _pause_refusal(
+    package: PackageState, pause: Pause, today: dt.date
+) -> tuple[RefusalCode, str] | None:
+    """Why *package* cannot be paused for *pause* on *today*: (code, the rest of the message
+    after the package's name), or ``None``."""
+    if package.subscription is not None:
+        return "subscription", "is a subscription: its dates are its periods"
+    if pause.start < today:
+        return "pause_in_past", f"cannot be paused from {pause.start}, before today ({today})"
+    if package.expires_on is None and package.purchase.countdown is not None:
+        return "not_started", "has no expiry date to move yet: its countdown starts at first use"
+    if package.expires_on is not None and pause.start > package.expires_on:
+        return "pause_after_expiry", (
+            f"expires on {package.expires_on}, before the pause starts ({pause.start})"
+        )
+    for other in package.pauses:
+        if other.start <= pause.end and pause.start <= other.end:
+            return "pause_overlaps", f"is already paused from {other.start} to {other.end}"
+    for record in package.open_redemptions:
+        day = record.scheduled_for.astimezone(package.tz).date()
+        if record.status == "held" and pause.covers(day):
+            return "redeemed_in_pause", (
+                f"has {'money' if record.item is None else 'credits'} held for "
+                f"{record.booking!r} on {day}; cancel them first"
+            )
+    return None
+
+
+def unpause(
+    state: LedgerState,
+    package_id: str,
+    start: dt.date,
+    *,
+    as_of: dt.datetime,
+    actor: Actor | None = None,
+    business: Business = _DEFAULT_BUSINESS,
+) -> Outcome:
+    """End early the pause of a package that begins on *start* (X7): from the local date of
+    *as_of* on, the package pays again (a pause that has not begun is called off), and its
+    expiry date moves back by the days given back, never before that date. Needs
+    ``pause_packages`` (by default).
+
+    Refused when no pause begins on *start* (``unknown_pause``), when it ended before the local
+    date of *as_of* (``pause_over``), and on an expired, refunded or deleted package.
+    """
+    _day(start, "start")
+    business_of(business).permissions.check(actor, "unpause")
+    catch_up, current, package, when = _package_at(state, package_id, as_of, business)
+    _open(package, when, business, "packages cannot be unexpired")
+    found = next((p for p in package.pauses if p.start == start), None)
+    if found is None:
+        raise OperationRefused(
+            "unknown_pause",
+            f"package {package_id!r} has no pause starting on {start} "
+            f"(it has {[f'{p.start}..{p.end}' for p in package.pauses]!r})",
+            package_id=package_id,
+        )
+    today = when.date()
+    if found.end < today:
+        raise OperationRefused(
+            "pause_over",
+            f"the pause of package {package_id!r} from {found.start} to {found.end} is over",
+            package_id=package_id,
+        )
+    in_order(package, when)
+    old = package.expires_on
+    given_back = (found.end - max(found.start, today)).days + 1
+    event = PauseEnded(
+        **Sequencer().fields(package, when, actor_id(actor)),
+        start=found.start,
+        end=found.end,
+        until=None if found.start >= today else today - dt.timedelta(days=1),
+        old=old,
+        new=None if old is None else max(_moved_by(old, -given_back), today),
     )
     return finish(checked_state(state), catch_up, current, [event])

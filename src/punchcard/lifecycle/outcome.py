@@ -16,6 +16,9 @@ import attrs
 
 from ..errors import InvalidTypeError
 from ..events import (
+    BalanceCancelled,
+    BalanceForfeited,
+    BalanceUsed,
     CancellationFee,
     LedgerEvent,
     PenaltyReason,
@@ -171,22 +174,36 @@ def in_order(package: PackageState, at: dt.datetime) -> None:
         )
 
 
-def used(record: RedemptionRecord, fields: Common, reason: UseReason) -> RedemptionUsed:
-    """The event that records the held credits of *record* as used."""
+def used(
+    record: RedemptionRecord, fields: Common, reason: UseReason
+) -> RedemptionUsed | BalanceUsed:
+    """The event that records the held credits (or money, X9) of *record* as used."""
+    if record.item is None:
+        return BalanceUsed(**fields, **_about_balance(record), reason=reason)
     return RedemptionUsed(**fields, **_about(record), reason=reason)
 
 
-def cancelled(record: RedemptionRecord, fields: Common, expired: int) -> RedemptionCancelled:
-    """The event that gives back the credits of *record* (*expired* of them expire at once)."""
+def cancelled(
+    record: RedemptionRecord, fields: Common, expired: int | Money
+) -> RedemptionCancelled | BalanceCancelled:
+    """The event that gives back the credits of *record* (*expired* of them expire at once);
+    for money of a stored value (X9), *expired* is the amount that lapses (0: none)."""
     was: Literal["held", "used"] = "held" if record.status == "held" else "used"
+    if record.item is None:
+        lapsed = expired if isinstance(expired, Money) else Money.zero(record.amount.currency)
+        return BalanceCancelled(**fields, **_about_balance(record), was=was, expired=lapsed)
+    assert isinstance(expired, int)
     return RedemptionCancelled(**fields, **_about(record), was=was, expired=expired)
 
 
 def forfeited(
     record: RedemptionRecord, fields: Common, reason: PenaltyReason
-) -> RedemptionForfeited:
-    """The event that keeps the credits of *record* (cancelled late, or a no-show)."""
+) -> RedemptionForfeited | BalanceForfeited:
+    """The event that keeps the credits (or, for a stored value, the money) of *record*
+    (cancelled late, or a no-show)."""
     was: Literal["held", "used"] = "held" if record.status == "held" else "used"
+    if record.item is None:
+        return BalanceForfeited(**fields, **_about_balance(record), was=was, reason=reason)
     return RedemptionForfeited(**fields, **_about(record), was=was, reason=reason)
 
 
@@ -194,7 +211,14 @@ def fee_charged(
     record: RedemptionRecord, fields: Common, reason: PenaltyReason, fee: Money
 ) -> CancellationFee:
     """The event that records the fee charged for the cancelled line of *record*."""
-    return CancellationFee(**fields, **_about(record), reason=reason, fee=fee)
+    return CancellationFee(
+        **fields,
+        redemption_id=record.id,
+        booking=record.booking,
+        line_id=record.line_id,
+        reason=reason,
+        fee=fee,
+    )
 
 
 class _About(TypedDict):
@@ -207,12 +231,30 @@ class _About(TypedDict):
 
 def _about(record: RedemptionRecord) -> _About:
     """What an event that changes *record* repeats of it."""
+    assert record.item is not None
     return {
         "redemption_id": record.id,
         "booking": record.booking,
         "line_id": record.line_id,
         "item": record.item,
         "credits": record.credits,
+    }
+
+
+class _AboutBalance(TypedDict):
+    redemption_id: str
+    booking: str
+    line_id: str
+    amount: Money
+
+
+def _about_balance(record: RedemptionRecord) -> _AboutBalance:
+    """What an event that changes *record*, money of a stored value, repeats of it."""
+    return {
+        "redemption_id": record.id,
+        "booking": record.booking,
+        "line_id": record.line_id,
+        "amount": record.amount,
     }
 
 

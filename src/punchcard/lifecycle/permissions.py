@@ -33,6 +33,7 @@ __all__ = [
     "DEFAULT_REQUIRED",
     "MANAGE_PACKAGES",
     "OPERATIONS",
+    "PAUSE_PACKAGES",
     "PERMISSIONS",
     "Actor",
     "Operation",
@@ -47,9 +48,15 @@ DEDUCT_REFUND_CREDITS: Final = "deduct_refund_credits"
 #: Create, edit, deactivate and delete package types (and, by default, move a client's package
 #: to another pet / family member: MyTime's "Access Packages").
 MANAGE_PACKAGES: Final = "manage_packages"
+#: Pause a package (a freeze for a vacation, an injury) and end a pause early (X7). A pause
+#: gives the package its paused days back, in effect validity without payment: a permission of
+#: its own, as the products that offer freezes have.
+#:
+#: .. versionadded:: 0.2
+PAUSE_PACKAGES: Final = "pause_packages"
 #: The permissions punchcard knows.
 PERMISSIONS: Final[frozenset[str]] = frozenset(
-    {ASSIGN_CREDITS, DEDUCT_REFUND_CREDITS, MANAGE_PACKAGES}
+    {ASSIGN_CREDITS, DEDUCT_REFUND_CREDITS, MANAGE_PACKAGES, PAUSE_PACKAGES}
 )
 
 #: Every operation a business may put behind a permission. ``cancel_used`` is the cancellation
@@ -72,6 +79,8 @@ Operation = Literal[
     "add_type",
     "edit_type",
     "delete_type",
+    "pause",
+    "unpause",
     "no_show",
     "waive",
     "transfer",
@@ -82,7 +91,8 @@ Operation = Literal[
 OPERATIONS: Final[tuple[Operation, ...]] = Operation.__args__  # type: ignore[attr-defined]
 
 #: What each operation needs by default (the source articles): staff adjustments and refunds
-#: their permission, the catalogue ``manage_packages``, everything else nothing.
+#: their permission, the catalogue ``manage_packages``, pauses ``pause_packages``, everything
+#: else nothing.
 DEFAULT_REQUIRED: Final[Mapping[Operation, str | None]] = {
     **dict.fromkeys(OPERATIONS, None),
     "assign": ASSIGN_CREDITS,
@@ -91,6 +101,8 @@ DEFAULT_REQUIRED: Final[Mapping[Operation, str | None]] = {
     "add_type": MANAGE_PACKAGES,
     "edit_type": MANAGE_PACKAGES,
     "delete_type": MANAGE_PACKAGES,
+    "pause": PAUSE_PACKAGES,
+    "unpause": PAUSE_PACKAGES,
     # issue 12: waiving a penalty gives credits back (a credit refund); a transfer gives the
     # receiving client credits without payment (an assignment); moving a package to another
     # pet edits a client's package (MyTime: "Access Packages").
@@ -121,7 +133,7 @@ class Actor:
     >>> Actor("ann", ["sell_ice"])
     Traceback (most recent call last):
     ...
-    punchcard.errors.InvalidValueError: permissions: must be among ['assign_credits', 'deduct_refund_credits', 'manage_packages'], got ['sell_ice']
+    punchcard.errors.InvalidValueError: permissions: must be among ['assign_credits', 'deduct_refund_credits', 'manage_packages', 'pause_packages'], got ['sell_ice']
     """
 
     #: The host's id for this person or job; recorded on the events they cause.
@@ -196,7 +208,7 @@ class PermissionPolicy:
     >>> PermissionPolicy({"sell": MANAGE_PACKAGES})
     Traceback (most recent call last):
     ...
-    punchcard.errors.InvalidValueError: required: operations must be among ['add_type', 'assign', 'cancel', 'cancel_used', 'change_beneficiary', 'checkout', 'close_ticket', 'deduct', 'delete', 'delete_type', 'edit_expiry', 'edit_type', 'hold', 'no_show', 'purchase', 'refund', 'set_renewal', 'stop_renewal', 'transfer', 'use', 'waive'], got ['sell']
+    punchcard.errors.InvalidValueError: required: operations must be among ['add_type', 'assign', 'cancel', 'cancel_used', 'change_beneficiary', 'checkout', 'close_ticket', 'deduct', 'delete', 'delete_type', 'edit_expiry', 'edit_type', 'hold', 'no_show', 'pause', 'purchase', 'refund', 'set_renewal', 'stop_renewal', 'transfer', 'unpause', 'use', 'waive'], got ['sell']
     """
 
     #: Operation -> the permission it needs (``None``: none). Operations not given keep their

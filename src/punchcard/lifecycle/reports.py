@@ -21,6 +21,10 @@ import attrs
 
 from ..errors import InvalidTypeError, InvalidValueError
 from ..events import (
+    BalanceCancelled,
+    BalanceForfeited,
+    BalanceRedeemed,
+    BalanceUsed,
     BeneficiaryChanged,
     CancellationFee,
     CountdownReset,
@@ -28,13 +32,16 @@ from ..events import (
     CreditsDeducted,
     CreditsTransferredIn,
     CreditsTransferredOut,
+    DebtSettled,
     ExpiryChanged,
     ItemCredits,
     LedgerEvent,
     PackageDeleted,
     PackageExpired,
+    PackagePaused,
     PackagePurchased,
     PackageRefunded,
+    PauseEnded,
     RedemptionCancelled,
     RedemptionForfeited,
     RedemptionRecorded,
@@ -49,7 +56,7 @@ from ..valuation.revenue import RevenueSplit, bundle_split
 from ._instants import before, local
 from .business import Business, business_of
 from .errors import OperationRefused
-from .state import PackageState
+from .state import PackageState, StoredBalance
 from .sweeps import package_at
 
 __all__ = [
@@ -67,6 +74,7 @@ __all__ = [
     "refund_breakdown",
     "refund_quote",
     "revenue",
+    "stored_value_part",
 ]
 
 _DEFAULT_BUSINESS = Business()
@@ -79,8 +87,9 @@ class BalanceRow:
     owner: str
     package_id: str
     name: str
-    item: str
-    #: Credits free to be redeemed.
+    #: The component's item (or pool); ``None`` for the money of a stored-value package (X9).
+    item: str | None
+    #: Credits free to be redeemed (below zero: an overdraft not settled yet, X8).
     remaining: int
     #: Credits held for bookings still to come.
     held: int
@@ -88,6 +97,10 @@ class BalanceRow:
     used: int
     expires_on: dt.date | None
     location: str | None
+    #: For a stored-value package (X9): where its money is (``balance.remaining`` is left).
+    #:
+    #: .. versionadded:: 0.2
+    balance: StoredBalance | None = None
 
 
 def balances_report(
@@ -104,7 +117,7 @@ def balances_report(
     past its expiry moment is expired (and left out), a subscription past a renewal moment has
     its new period's credits. Active means bought by *as_of*, neither refunded, deleted nor
     expired. Pass the state at *as_of* (:func:`~punchcard.lifecycle.state_as_of`) for a report
-    of the past.
+    of the past. A stored-value package (X9) has one row, with no item and its ``balance``.
     """
     business = business_of(business)
     rows: list[BalanceRow] = []
@@ -117,6 +130,21 @@ def balances_report(
         package = package_at(package, as_of=now, business=business)
         if package.status != "active":
             continue
+        if package.balance is not None:
+            rows.append(
+                BalanceRow(
+                    package.owner,
+                    package.id,
+                    package.name,
+                    None,
+                    0,
+                    0,
+                    0,
+                    package.expires_on,
+                    package.location,
+                    package.balance,
+                )
+            )
         for c in package.components:
             rows.append(
                 BalanceRow(
@@ -159,6 +187,11 @@ class HistoryEntry:
     amount: Money | None
     #: The event itself.
     event: LedgerEvent = attrs.field(repr=False)
+    #: For a stored-value package (X9): the change to the money left (negative when it left
+    #: the balance); ``None`` for a package of credits.
+    #:
+    #: .. versionadded:: 0.2
+    balance_change: Money | None = None
 
 
 def _counts(credits: Iterable[ItemCredits | TypeComponent]) -> str:
@@ -174,6 +207,13 @@ def _money(m: Money) -> str:
     return f"{m} {m.currency}"
 
 
+_REASONS = {
+    "ticket_closed": "ticket closed",
+    "completed": "completed",
+    "time_passed": "its time passed",
+}
+
+
 def describe(ev: LedgerEvent) -> str:
     """A sentence saying what *ev* did, for people.
 
@@ -185,7 +225,8 @@ def describe(ev: LedgerEvent) -> str:
     """
     by = f" by {ev.actor}" if ev.actor else ""
     if isinstance(ev, PackagePurchased):
-        return f"Purchased {ev.name}: {_counts(ev.components)} for {_money(ev.price)}{by}"
+        granted = _counts(ev.components) if ev.value is None else f"{_money(ev.value)} of value"
+        return f"Purchased {ev.name}: {granted} for {_money(ev.price)}{by}"
     if isinstance(ev, RedemptionRecorded):
         verb = "held for" if ev.status == "held" else "used for"
         return (
@@ -193,12 +234,7 @@ def describe(ev: LedgerEvent) -> str:
             f"{ev.scheduled_for.date().isoformat()}): {_money(ev.amount)} off"
         )
     if isinstance(ev, RedemptionUsed):
-        why = {
-            "ticket_closed": "ticket closed",
-            "completed": "completed",
-            "time_passed": "its time passed",
-        }[ev.reason]
-        return f"{ev.credits} {ev.item} of {ev.booking} used ({why})"
+        return f"{ev.credits} {ev.item} of {ev.booking} used ({_REASONS[ev.reason]})"
     if isinstance(ev, RedemptionCancelled):
         back = ev.credits - ev.expired
         text = f"{ev.booking} cancelled{by}: {back} {ev.item} restored"
@@ -206,7 +242,8 @@ def describe(ev: LedgerEvent) -> str:
             text += f", {ev.expired} expired at once (the package had expired)"
         return text
     if isinstance(ev, PackageRefunded):
-        return f"Refunded {_money(ev.amount)}{by}: {_counts(ev.credits)} returned"
+        returned = _counts(ev.credits) if ev.balance is None else f"{_money(ev.balance)} of value"
+        return f"Refunded {_money(ev.amount)}{by}: {returned} returned"
     if isinstance(ev, CreditsAssigned):
         note = f" ({ev.note})" if ev.note else ""
         return f"{ev.credits} {ev.item} assigned{by}{note}"
@@ -217,7 +254,8 @@ def describe(ev: LedgerEvent) -> str:
         old = ev.old.isoformat() if ev.old is not None else "none"
         return f"Expiry date changed{by} from {old} to {ev.new.isoformat()}"
     if isinstance(ev, PackageExpired):
-        return f"Expired at the end of {ev.expires_on.isoformat()}: {_counts(ev.credits)} lapsed"
+        lapsed = _counts(ev.credits) if ev.balance is None else f"{_money(ev.balance)} of value"
+        return f"Expired at the end of {ev.expires_on.isoformat()}: {lapsed} lapsed"
     if isinstance(ev, SubscriptionRenewed):
         text = (
             f"Renewed: period {ev.period} (to {ev.ends_on.isoformat()}) grants "
@@ -235,9 +273,36 @@ _WHY: dict[str, str] = {"late_cancel": "cancelled late", "no_show": "a no-show"}
 
 
 def _describe_option(ev: LedgerEvent, by: str) -> str:
-    """What the events of the lifecycle options of issue 12 did (the other events: above)."""
+    """:func:`describe` for the events of the market options (docs/options.md)."""
+    if isinstance(ev, BalanceRedeemed):
+        verb = "held for" if ev.status == "held" else "paid for"
+        return (
+            f"{_money(ev.amount)} of the balance {verb} {ev.booking_kind} {ev.booking} "
+            f"(line {ev.line_id}, {ev.scheduled_for.date().isoformat()})"
+        )
+    if isinstance(ev, BalanceUsed):
+        return f"{_money(ev.amount)} of {ev.booking} used ({_REASONS[ev.reason]})"
+    if isinstance(ev, BalanceCancelled):
+        text = f"{ev.booking} cancelled{by}: {_money(ev.amount - ev.expired)} restored"
+        if ev.expired.minor:
+            text += f", {_money(ev.expired)} expired at once (the package had expired)"
+        return text
+    if isinstance(ev, PackagePaused):
+        moved = "" if ev.new is None else f"; expires on {ev.new.isoformat()}"
+        note = f" ({ev.note})" if ev.note else ""
+        return f"Paused from {ev.start.isoformat()} to {ev.end.isoformat()}{by}{note}{moved}"
+    if isinstance(ev, PauseEnded):
+        until = "called off" if ev.until is None else f"ended on {ev.until.isoformat()}"
+        moved = "" if ev.new is None else f"; expires on {ev.new.isoformat()}"
+        return f"Pause from {ev.start.isoformat()} {until}{by}{moved}"
+    if isinstance(ev, DebtSettled):
+        if ev.package_id == ev.debtor:
+            return f"{ev.credits} {ev.item} below zero settled by {ev.payer}"
+        return f"{ev.credits} {ev.item} settled the debt of {ev.debtor}"
     if isinstance(ev, RedemptionForfeited):
         return f"{ev.booking} {_WHY[ev.reason]}{by}: {ev.credits} {ev.item} forfeited"
+    if isinstance(ev, BalanceForfeited):
+        return f"{ev.booking} {_WHY[ev.reason]}{by}: {_money(ev.amount)} of the balance forfeited"
     if isinstance(ev, CancellationFee):
         return f"{ev.booking} {_WHY[ev.reason]}{by}: fee {_money(ev.fee)} (line {ev.line_id})"
     if isinstance(ev, CreditsTransferredOut):
@@ -288,16 +353,48 @@ def _change(ev: LedgerEvent) -> int:
         return -ev.credits
     if isinstance(ev, CreditsTransferredIn):
         return ev.credits
+    if isinstance(ev, DebtSettled):
+        return ev.credits if ev.package_id == ev.debtor else -ev.credits
     return 0
 
 
 def _amount(ev: LedgerEvent) -> Money | None:
     if isinstance(ev, PackagePurchased):
         return ev.price
-    if isinstance(ev, (RedemptionRecorded, PackageRefunded, SubscriptionRenewed)):
+    if isinstance(
+        ev,
+        (
+            RedemptionRecorded,
+            PackageRefunded,
+            SubscriptionRenewed,
+            BalanceRedeemed,
+            BalanceUsed,
+            BalanceCancelled,
+            BalanceForfeited,
+        ),
+    ):
         return ev.amount
     if isinstance(ev, CancellationFee):
         return ev.fee
+    return None
+
+
+def _minus(amount: Money) -> Money:
+    return Money.from_minor(-amount.minor, amount.currency)
+
+
+def _balance_change(ev: LedgerEvent) -> Money | None:
+    """The change *ev* made to the money left of a stored-value package (X9), if it is one."""
+    if isinstance(ev, PackagePurchased):
+        return ev.value
+    if isinstance(ev, BalanceRedeemed):
+        return _minus(ev.amount)
+    if isinstance(ev, BalanceCancelled):
+        return ev.amount - ev.expired
+    if isinstance(ev, (PackageRefunded, PackageExpired)) and ev.balance is not None:
+        return _minus(ev.balance)
+    if isinstance(ev, (BalanceUsed, BalanceForfeited)):
+        return Money.zero(ev.amount.currency)  # held money became used or kept: none came back
     return None
 
 
@@ -323,6 +420,7 @@ def history(events: Iterable[LedgerEvent], package_id: str) -> tuple[HistoryEntr
                 ev.actor,
                 _amount(ev),
                 ev,
+                _balance_change(ev),
             )
         )
     return tuple(out)
@@ -330,9 +428,11 @@ def history(events: Iterable[LedgerEvent], package_id: str) -> tuple[HistoryEntr
 
 # -- revenue --------------------------------------------------------------------------------------
 
-#: The order in which the credits of a component take the parts of its price.
+#: The order in which the credits of a component take the parts of its price (``settled``:
+#: credits that filled an earlier package's overdraft, X8, are earned as used ones are).
 BUCKETS = (
     "used",
+    "settled",
     "forfeited",
     "deducted",
     "transferred",
@@ -348,10 +448,13 @@ def component_splits(package: PackageState) -> dict[str, RevenueSplit]:
 
     Everything paid (the purchase and each renewal) is shared over the components by
     :func:`punchcard.valuation.bundle_split` (by quantity), then each share over that
-    component's paid credits (its quantity times the number of periods paid).
+    component's paid credits (its quantity times the number of periods paid). A stored-value
+    package (X9) has no credits: none (its money is valued by :func:`stored_value_part`).
     """
     if not isinstance(package, PackageState):
         raise InvalidTypeError("package", f"must be a PackageState, got {package!r}")
+    if package.balance is not None:
+        return {}
     quantities = {g.item: g.quantity * package.period for g in package.grants}
     return bundle_split(package.paid, quantities)
 
@@ -363,14 +466,40 @@ def _clipped(split: RevenueSplit, start: int, count: int) -> Money:
     return split.revenue_of(lo, hi - lo)
 
 
+def stored_value_part(package: PackageState, start: Money, amount: Money) -> Money:
+    """The paid value of *amount* of the money of stored-value *package* (X9), counted from
+    *start* (the money before it, in the order its buckets take the price): the price in
+    proportion, ``price x (start + amount) / value - price x start / value``, each product
+    rounded down to the minor unit. The parts of consecutive amounts add up exactly to the
+    price, and each is within one minor unit of its proportion (a $500 card sold for $450:
+    $300 of it is worth $270.00).
+
+    .. versionadded:: 0.2
+    """
+    if package.balance is None:
+        raise InvalidValueError("package", f"package {package.id!r} holds no stored value")
+    price, value = package.paid.minor, package.balance.granted.minor
+    first, last = start.minor, start.minor + amount.minor
+    return Money.from_minor(price * last // value - price * first // value, package.paid.currency)
+
+
 def _bucket_values(package: PackageState) -> dict[str, Money]:
-    splits = component_splits(package)
     totals = {bucket: Money.zero(package.paid.currency) for bucket in BUCKETS}
+    if package.balance is not None:
+        money = package.balance
+        spent = Money.zero(money.granted.currency)
+        for bucket in BUCKETS:
+            if hasattr(money, bucket):
+                amount = getattr(money, bucket)
+                totals[bucket] = stored_value_part(package, spent, amount)
+                spent = spent + amount
+        return totals
+    splits = component_splits(package)
     for c in package.components:
         split = splits[c.item]
         start = 0
         for bucket in BUCKETS:
-            n = getattr(c, bucket)
+            n = max(getattr(c, bucket), 0)  # credits below zero (an overdraft) are no parts
             totals[bucket] = totals[bucket] + _clipped(split, start, n)
             start += n
     return totals
@@ -378,7 +507,8 @@ def _bucket_values(package: PackageState) -> dict[str, Money]:
 
 @attrs.frozen
 class Revenue:
-    """Where the money paid for a package stands, by what happened to its credits.
+    """Where the money paid for a package stands, by what happened to its credits (or, for a
+    stored value, X9, to its money).
 
     The fields other than ``package_id`` and ``paid`` add up exactly to ``paid``.
     """
@@ -398,6 +528,10 @@ class Revenue:
     refunded: Money
     #: Still owed to the customer as credits left (deferred revenue).
     deferred: Money
+    #: Earned: the paid value of the credits that settled an earlier package's overdraft (X8).
+    #:
+    #: .. versionadded:: 0.2
+    settled: Money
     #: Earned: the paid value of the credits forfeited by late cancellations and no-shows.
     forfeited: Money
     #: The paid value of the credits moved to another package.
@@ -407,11 +541,12 @@ class Revenue:
 def revenue(package: PackageState) -> Revenue:
     """The :class:`Revenue` of *package*, exact to the minor unit.
 
-    Within each component the credits take the parts of its share in the order used,
+    Within each component the credits take the parts of its share in the order used, settled,
     forfeited, deducted, transferred, expired, held, refunded, remaining; credits given free by
-    staff come after the paid ones and carry no revenue. When a refund paid back less than the
-    paid value of the credits it took back (a refund at the service price), the rest counts as
-    earned (``used``).
+    staff come after the paid ones and carry no revenue. The money of a stored value takes the
+    parts of its price in the same order, one minor unit of value as one credit. When a refund
+    paid back less than the paid value of the credits it took back (a refund at the service
+    price), the rest counts as earned (``used``).
     """
     v = _bucket_values(package)
     used, refunded = v["used"], v["refunded"]
@@ -427,6 +562,7 @@ def revenue(package: PackageState) -> Revenue:
         v["held"],
         refunded,
         v["remaining"],
+        v["settled"],
         v["forfeited"],
         v["transferred"],
     )
@@ -437,8 +573,11 @@ def refund_quote(package: PackageState, *, business: Business = _DEFAULT_BUSINES
     ``deferred`` of :func:`revenue`), exact to the minor unit; the ``amount`` of
     :func:`refund_breakdown` for *business*.
 
-    Credits that left the package (used, deducted, expired) take the first parts of the price;
-    the credits left take the last ones; credits given free by staff are worth nothing.
+    Credits that left the package (used, settled, deducted, expired) take the first parts of
+    the price; the credits left take the last ones; credits given free by staff are worth
+    nothing. A stored value (X9) pays back the paid value of its money left, the money that
+    left it taking the first parts of the price (:func:`stored_value_part`): a $500 card sold
+    for $450 with $300 left refunds $270.00.
     """
     return refund_breakdown(package, business=business).amount
 
@@ -458,8 +597,8 @@ class RefundBreakdown:
     paid: Money
     #: What the used and forfeited credits are charged.
     used: Money
-    #: The paid value of the other credits that left the package or are held (deducted,
-    #: transferred, expired, held, already refunded).
+    #: The paid value of the other credits that left the package or are held (settled an
+    #: earlier package's overdraft, deducted, transferred, expired, held, already refunded).
     other: Money
     #: What a refund pays back.
     amount: Money
@@ -481,7 +620,9 @@ def refund_breakdown(
     v = _bucket_values(package)
     business = business_of(business)
     paid = package.paid
-    other = v["deducted"] + v["transferred"] + v["expired"] + v["held"] + v["refunded"]
+    other = (
+        v["settled"] + v["deducted"] + v["transferred"] + v["expired"] + v["held"] + v["refunded"]
+    )
     amount = v["remaining"]
     if business.refund_used_at == "service_price":
         service = Money.zero(paid.currency)
@@ -527,6 +668,12 @@ def redemption_commission_base(
         raise InvalidValueError(
             "redemption_id", f"package {package.id!r} has no redemption {redemption_id!r}"
         )
+    if record.item is None:  # money of a stored value (X9)
+        if package.commission_basis == "retail":
+            return record.amount  # what the balance paid: the line's own price
+        before = package.redemptions[: package.redemptions.index(record)]
+        spent = sum((r.amount for r in before if r.status != "cancelled"), record.amount * 0)
+        return stored_value_part(package, spent, record.amount)
     if package.commission_basis == "retail":
         if retail_price is None:
             raise InvalidValueError("retail_price", "is required with commission basis 'retail'")

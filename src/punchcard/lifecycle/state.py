@@ -4,9 +4,13 @@ States are derived, never stored as the truth: :func:`punchcard.lifecycle.replay
 events into them. Every credit a package was ever granted is in exactly one bucket of its
 component, so for every component::
 
-    granted == remaining + held + used + deducted + expired + refunded + forfeited + transferred
+    granted == remaining + held + used + deducted + expired + refunded + settled + forfeited
+               + transferred
 
-(a deleted package keeps its counts; its status says it is void). Credits forfeited by a late
+(a deleted package keeps its counts; its status says it is void). With an overdraft (X8)
+``remaining`` may be below zero, down to ``-overdraft``; ``settled`` counts the credits that
+filled the overdraft of an earlier package of the same type. The money of a stored-value
+package (X9) is kept the same way, in :class:`StoredBalance`. Credits forfeited by a late
 cancellation or a no-show and credits transferred to another package (issue 12, options 1 and
 11) have buckets of their own; credits transferred *in* are granted.
 """
@@ -24,6 +28,10 @@ import attrs
 from .._codec import LedgerError
 from ..errors import InvalidValueError
 from ..events import (
+    BalanceCancelled,
+    BalanceForfeited,
+    BalanceRedeemed,
+    BalanceUsed,
     BeneficiaryChanged,
     BookingKind,
     CancellationFee,
@@ -32,13 +40,16 @@ from ..events import (
     CreditsDeducted,
     CreditsTransferredIn,
     CreditsTransferredOut,
+    DebtSettled,
     ExpiryChanged,
     ItemCredits,
     LedgerEvent,
     PackageDeleted,
     PackageExpired,
+    PackagePaused,
     PackagePurchased,
     PackageRefunded,
+    PauseEnded,
     Period,
     RedemptionCancelled,
     RedemptionForfeited,
@@ -48,8 +59,10 @@ from ..events import (
     RenewalStopped,
     SubscriptionRenewed,
     TypeComponent,
+    pretty,
 )
-from ..models import Component, Package
+from ..expiry import ExpiryMode, package_times
+from ..models import Package, Pause, _pauses, _repr_omitting_defaults
 from ..money import Money
 from ..timeutil import end_of_day, local_date, zone
 from ..valuation.revenue import CommissionMode
@@ -63,8 +76,10 @@ __all__ = [
     "PackageStatus",
     "RecordStatus",
     "RedemptionRecord",
+    "StoredBalance",
     "credits_of",
     "fold",
+    "lapsing",
 ]
 
 #: ``active`` until the package expires, is refunded or is deleted.
@@ -74,7 +89,7 @@ PackageStatus = Literal["active", "expired", "refunded", "deleted"]
 RecordStatus = Literal["held", "used", "cancelled", "forfeited"]
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class ComponentBalance:
     """Where every credit of one component of a package is."""
 
@@ -94,13 +109,35 @@ class ComponentBalance:
     expired: int = 0
     #: Given back in a package refund.
     refunded: int = 0
+    #: How far below zero ``remaining`` may go (X8); 0 = never.
+    #:
+    #: .. versionadded:: 0.2
+    overdraft: int = 0
+    #: Filled the overdraft of an earlier package of the same type (X8): this purchase's first
+    #: credits settled its debt.
+    #:
+    #: .. versionadded:: 0.2
+    settled: int = 0
     #: Kept by the business: a late cancellation or a no-show (issue 12, option 1).
+    #:
+    #: .. versionadded:: 0.2
     forfeited: int = 0
     #: Moved to another package (issue 12, option 11).
+    #:
+    #: .. versionadded:: 0.2
     transferred: int = 0
     #: Not a bucket: the credits redeemed in the current period (held or used, cancellations
     #: in the period given back), for the business's cap of uses per period.
+    #:
+    #: .. versionadded:: 0.2
     period_uses: int = 0
+
+    def __repr__(self) -> str:
+        return _repr_omitting_defaults(
+            self, ("overdraft", "settled", "forfeited", "transferred", "period_uses")
+        )
+
+    _repr_pretty_ = pretty
 
     def conserved(self) -> bool:
         """Whether every granted credit is in exactly one bucket."""
@@ -111,8 +148,39 @@ class ComponentBalance:
             + self.deducted
             + self.expired
             + self.refunded
+            + self.settled
             + self.forfeited
             + self.transferred
+        )
+
+
+@attrs.frozen
+class StoredBalance:
+    """Where the money of a stored-value package (X9) is, as :class:`ComponentBalance` says it
+    of credits: ``granted == remaining + held + used + expired + refunded + forfeited``.
+
+    .. versionadded:: 0.2
+    """
+
+    #: The value the sale granted.
+    granted: Money
+    #: Free to pay.
+    remaining: Money
+    #: Taken by bookings not yet used.
+    held: Money
+    #: Paid for services.
+    used: Money
+    #: Lapsed at expiry.
+    expired: Money
+    #: Given back in a refund.
+    refunded: Money
+    #: Kept by the business: a late cancellation or a no-show (issue 12, option 1).
+    forfeited: Money
+
+    def conserved(self) -> bool:
+        """Whether every part of the value granted is in exactly one bucket."""
+        return self.granted == (
+            self.remaining + self.held + self.used + self.expired + self.refunded + self.forfeited
         )
 
 
@@ -125,7 +193,9 @@ class RedemptionRecord:
     booking: str
     booking_kind: BookingKind
     line_id: str
-    item: str
+    #: The component's item (or pool); ``None`` for money of a stored-value package (X9).
+    item: str | None
+    #: The credits taken; 0 for money of a stored-value package.
     credits: int
     amount: Money
     status: RecordStatus
@@ -157,7 +227,7 @@ Record = tuple[
     str,  # booking
     BookingKind,
     str,  # line id
-    str,  # item
+    "str | None",  # item (None: money of a stored-value package)
     int,  # credits
     Decimal,  # amount
     str,  # currency
@@ -198,7 +268,7 @@ def _records(value: Iterable[Record]) -> tuple[Record, ...]:
     return tuple(value)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class PackageState:
     """A package as its events leave it.
 
@@ -233,6 +303,20 @@ class PackageState:
     #: sale for a plain package); ``None``: not yet (or no threshold). Sales, assignments and
     #: renewals never set it; a renewal clears it.
     low_balance_at: dt.datetime | None = None
+    #: The paused dates (X7), in date order.
+    #:
+    #: .. versionadded:: 0.2
+    pauses: tuple[Pause, ...] = ()
+    #: Whether :attr:`expires_on` was set by hand or moved by a pause: it then wins over the
+    #: countdown (for the engine: an explicit ``expires_on``, which ends at the policy's
+    #: ``expires_at`` in either expiry mode, X5).
+    #:
+    #: .. versionadded:: 0.2
+    expiry_explicit: bool = False
+    #: The money of a stored-value package (X9); ``None`` for a package of credits.
+    #:
+    #: .. versionadded:: 0.2
+    balance: StoredBalance | None = None
     # -- what the lifecycle options of issue 12 (1, 11-17) changed --
     #: The last change of beneficiary (``None``: the one it was sold for).
     beneficiary_change: BeneficiaryChanged | None = None
@@ -252,6 +336,25 @@ class PackageState:
     #: Whether a credit was used or forfeited since the first-use countdown started (then
     #: cancelling early never resets it).
     countdown_used: bool = False
+
+    def __repr__(self) -> str:
+        return _repr_omitting_defaults(
+            self,
+            (
+                "pauses",
+                "expiry_explicit",
+                "balance",
+                "beneficiary_change",
+                "renewal_set",
+                "renewal_stop",
+                "period_began_at",
+                "used_value",
+                "drawn_at",
+                "countdown_used",
+            ),
+        )
+
+    _repr_pretty_ = pretty
 
     @property
     def id(self) -> str:
@@ -441,39 +544,95 @@ class PackageState:
             return local_date(self.purchased_at, self.tz), 1
         return moved.new + dt.timedelta(days=1), moved.period + 1
 
-    def expiry_moment(self, expires_at: dt.timedelta) -> dt.datetime | None:
-        """The instant the package stops being usable (``None``: no expiry date yet or never).
+    @property
+    def holds_anything(self) -> bool:
+        """Whether credits (or money of a stored value) are held for bookings."""
+        return bool(self.total_held or (self.balance is not None and self.balance.held.minor))
 
-        For a subscription it is the end of the current period (the renewal moment).
+    @property
+    def was_used(self) -> bool:
+        """Whether credits (or money of a stored value) were used."""
+        return bool(self.total_used or (self.balance is not None and self.balance.used.minor))
+
+    @property
+    def in_debt(self) -> bool:
+        """Whether a component is below zero (an overdraft, X8, not settled yet)."""
+        return any(c.remaining < 0 for c in self.components)
+
+    @property
+    def expiry_from_countdown(self) -> bool:
+        """Whether the expiry instant follows from the countdown (``days_to_expiration`` or
+        ``valid_for``) rather than from a date: the policy's expiry mode (X5) decides it then."""
+        return (
+            not self.expiry_explicit
+            and self.subscription is None
+            and self.purchase.countdown is not None
+        )
+
+    def expiry_moment(
+        self, expires_at: dt.timedelta, mode: ExpiryMode = "end_of_day"
+    ) -> dt.datetime | None:
+        """The instant the package stops being usable (``None``: no expiry date yet or never),
+        under the policy's *expires_at* and expiry *mode* (X5).
+
+        It is :func:`punchcard.expiry.package_times` of :meth:`as_package`: the end of the local
+        day :attr:`expires_on` at *expires_at*, or, in the ``elapsed`` mode for an expiry that
+        follows from the countdown, the exact instant the countdown ends. For a subscription it
+        is the end of the current period (the renewal moment).
         """
         if self.expires_on is None:
             return None
-        return _end_of_day(self.expires_on, self.timezone, expires_at)
+        if mode == "end_of_day" or not self.expiry_from_countdown:
+            # what package_times gives for an explicit date, remembered per (date, zone)
+            return _end_of_day(self.expires_on, self.timezone, expires_at)
+        return package_times(self.as_package(mode), self.tz, expires_at, mode).expires_local
 
-    def expired_at(self, moment: dt.datetime, expires_at: dt.timedelta) -> bool:
+    def expired_at(
+        self, moment: dt.datetime, expires_at: dt.timedelta, mode: ExpiryMode = "end_of_day"
+    ) -> bool:
         """Whether the package is expired at *moment* (aware): its expiry was recorded, or its
         expiry moment has passed (a subscription does not expire by time: it renews)."""
         if self.status == "expired":
             return True
         if self.subscription is not None and self.renewal_stop is None:
             return False
-        end = self.expiry_moment(expires_at)
+        end = self.expiry_moment(expires_at, mode)
         return end is not None and not before(moment, end)
 
-    def as_package(self) -> Package:
-        """The engine's view of the package: the credits free to be redeemed now."""
+    def as_package(self, mode: ExpiryMode = "end_of_day") -> Package:
+        """The engine's view of the package: the credits (or the money) free to be redeemed
+        now, and the terms it was sold with (the market options of docs/options.md: priority,
+        pools, substitutes, overdrafts, calendar validity, future activation, pauses, stored
+        value).
+
+        Under the ``elapsed`` expiry *mode* (X5) an expiry that follows from the countdown is
+        left to the engine to compute (as an instant); otherwise the package's expiry date is
+        passed, as the engine's explicit ``expires_on``.
+        """
+        terms = self.purchase
+        grants = {g.item: g for g in terms.components}
+        subscription = self.subscription is not None
+        balance = self.balance
         return Package(
             id=self.id,
             owner=self.owner,
             purchased_at=self.purchased_at,
-            components=[Component(c.item, c.remaining, hourly=c.hourly) for c in self.components],
+            components=[grants[c.item].component(c.remaining) for c in self.components],
             location=self.location,
             beneficiary=self.beneficiary,
-            expires_on=self.expires_on,
-            days_to_expiration=None if self.subscription is not None else self.days_to_expiration,
+            expires_on=(
+                None if mode == "elapsed" and self.expiry_from_countdown else self.expires_on
+            ),
+            days_to_expiration=None if subscription else self.days_to_expiration,
             expiry_starts=self.expiry_starts,
             first_used_at=self.first_used_at,
             pricing_rules=self.pricing_rules,
+            priority=terms.priority,
+            valid_from=terms.valid_from,
+            valid_for=None if subscription else terms.valid_for,
+            pauses=self.pauses,
+            balance=None if balance is None else balance.remaining,
+            items=terms.items,
             version=self.version,
         )
 
@@ -551,9 +710,11 @@ class _Comp:
         "held",
         "hourly",
         "item",
+        "overdraft",
         "period_uses",
         "refunded",
         "remaining",
+        "settled",
         "transferred",
         "used",
     )
@@ -569,6 +730,8 @@ class _Comp:
         deducted: int = 0,
         expired: int = 0,
         refunded: int = 0,
+        overdraft: int = 0,
+        settled: int = 0,
         forfeited: int = 0,
         transferred: int = 0,
         period_uses: int = 0,
@@ -582,6 +745,8 @@ class _Comp:
         self.deducted = deducted
         self.expired = expired
         self.refunded = refunded
+        self.overdraft = overdraft
+        self.settled = settled
         self.forfeited = forfeited
         self.transferred = transferred
         self.period_uses = period_uses
@@ -597,9 +762,75 @@ class _Comp:
             self.deducted,
             self.expired,
             self.refunded,
+            self.overdraft,
+            self.settled,
             self.forfeited,
             self.transferred,
             self.period_uses,
+        )
+
+
+class _Money:
+    """The money of a stored-value package while folding (X9), in minor units."""
+
+    __slots__ = (
+        "currency",
+        "expired",
+        "forfeited",
+        "granted",
+        "held",
+        "refunded",
+        "remaining",
+        "used",
+    )
+
+    def __init__(self, currency: str, granted: int, remaining: int, *rest: int) -> None:
+        self.currency = currency
+        self.granted = granted
+        self.remaining = remaining
+        self.held, self.used, self.expired, self.refunded, self.forfeited = rest or (0,) * 5
+
+    @classmethod
+    def of(cls, balance: StoredBalance) -> _Money:
+        return cls(
+            balance.granted.currency,
+            *(
+                getattr(balance, name).minor
+                for name in (
+                    "granted",
+                    "remaining",
+                    "held",
+                    "used",
+                    "expired",
+                    "refunded",
+                    "forfeited",
+                )
+            ),
+        )
+
+    def take(self, bucket: str, amount: Money, *, none: bool = False) -> int:
+        """*amount* in minor units, once checked to be of this currency, more than zero (or, with
+        *none*, zero too) and no more than *bucket* holds."""
+        if amount.currency != self.currency:
+            raise LedgerError("amount", f"must be in {self.currency}, got {amount.currency}")
+        minor = amount.minor
+        have = getattr(self, bucket)
+        if minor < 0 or (minor == 0 and not none) or minor > have:
+            raise LedgerError("amount", f"takes {amount} of the {bucket} balance, {have} there")
+        return minor
+
+    def freeze(self) -> StoredBalance:
+        def money(minor: int) -> Money:
+            return Money.from_minor(minor, self.currency)
+
+        return StoredBalance(
+            money(self.granted),
+            money(self.remaining),
+            money(self.held),
+            money(self.used),
+            money(self.expired),
+            money(self.refunded),
+            money(self.forfeited),
         )
 
 
@@ -613,13 +844,16 @@ class _Acc:
         "countdown_used",
         "drawn_at",
         "expires_on",
+        "explicit",
         "first_used_at",
         "id",
         "last",
         "low_at",
+        "money",
         "new",
         "paid",
         "paid_credits",
+        "pauses",
         "period",
         "period_began",
         "purchase",
@@ -668,6 +902,11 @@ class _Acc:
     used_value: dict[str, Decimal]
     drawn_at: dt.datetime | None
     countdown_used: bool
+    #: See :attr:`PackageState.pauses`, :attr:`PackageState.expiry_explicit`.
+    pauses: tuple[Pause, ...]
+    explicit: bool
+    #: The money of a stored-value package (``None``: credits).
+    money: _Money | None
 
     @classmethod
     def of_state(cls, state: PackageState) -> _Acc:
@@ -687,6 +926,8 @@ class _Acc:
                 b.deducted,
                 b.expired,
                 b.refunded,
+                b.overdraft,
+                b.settled,
                 b.forfeited,
                 b.transferred,
                 b.period_uses,
@@ -714,6 +955,9 @@ class _Acc:
         acc.used_value = {m.currency: m.amount for m in state.used_value}
         acc.drawn_at = state.drawn_at
         acc.countdown_used = state.countdown_used
+        acc.pauses = state.pauses
+        acc.explicit = state.expiry_explicit
+        acc.money = None if state.balance is None else _Money.of(state.balance)
         return acc
 
     def comp(self, item: str) -> _Comp:
@@ -756,6 +1000,9 @@ class _Acc:
             ),
             drawn_at=self.drawn_at,
             countdown_used=self.countdown_used,
+            pauses=self.pauses,
+            expiry_explicit=self.explicit,
+            balance=None if self.money is None else self.money.freeze(),
         )
 
 
@@ -779,7 +1026,7 @@ def _on_purchased(ev: PackagePurchased, accs: dict[str, _Acc], states: Mapping[s
     paid_credits = 0
     for c in ev.components:
         quantity = c.quantity
-        comps[c.item] = _Comp(c.item, c.hourly, quantity, quantity)
+        comps[c.item] = _Comp(c.item, c.hourly, quantity, quantity, overdraft=c.overdraft)
         paid_credits += quantity
     acc.records = {}
     acc.status = "active"
@@ -801,6 +1048,10 @@ def _on_purchased(ev: PackagePurchased, accs: dict[str, _Acc], states: Mapping[s
     acc.used_value = {}
     acc.drawn_at = None
     acc.countdown_used = False
+    acc.pauses = ()
+    acc.explicit = False
+    value = ev.value
+    acc.money = None if value is None else _Money(value.currency, value.minor, value.minor)
 
 
 def _short(comp: _Comp, bucket: str, credits: int) -> LedgerError:
@@ -815,17 +1066,15 @@ def _inactive(acc: _Acc, what: str) -> LedgerError:
 
 
 def _first_use(acc: _Acc, scheduled: dt.datetime) -> None:
-    """Record the first use (at *scheduled*, in the package's zone)."""
+    """Record the first use (at *scheduled*, in the package's zone): it starts a first-use
+    countdown (the local date of the first use + the length, as the engine's
+    :func:`~punchcard.expiry.advance` fixes it)."""
     acc.first_used_at = scheduled
     terms = acc.purchase
-    days = terms.days_to_expiration
-    if (
-        acc.expires_on is None
-        and terms.expiry_starts == "first_use"
-        and days is not None
-        and terms.subscription is None
-    ):
-        acc.expires_on = local_date(scheduled, acc.tz) + dt.timedelta(days=days)
+    if acc.expires_on is None and terms.expiry_starts == "first_use" and terms.subscription is None:
+        length = terms.countdown
+        if length is not None:
+            acc.expires_on = length.after(local_date(scheduled, acc.tz))
 
 
 def _note_low(acc: _Acc, threshold: int, at: dt.datetime) -> None:
@@ -844,7 +1093,7 @@ def _on_redeemed(acc: _Acc, ev: RedemptionRecorded) -> None:
         raise _inactive(acc, "a redemption")
     comp = acc.comps.get(ev.item) or acc.comp(ev.item)  # (the second raises)
     credits = ev.credits
-    if credits > comp.remaining:
+    if credits > comp.remaining + comp.overdraft:  # (below zero down to the overdraft, X8)
         raise _short(comp, "remaining", credits)
     event_id = ev.event_id
     records = acc.records
@@ -898,11 +1147,27 @@ def _changed_record(
 ) -> _Comp:
     """Check that *ev* names a redemption of *acc* that is *was*, mark it *status*, and return
     its component."""
-    found = acc.records.get(ev.redemption_id)
+    item = _mark(acc, ev.redemption_id, (ev.booking, ev.line_id, ev.item, ev.credits), was, status)
+    return acc.comp(item or "")
+
+
+def _mark(
+    acc: _Acc,
+    redemption_id: str,
+    same: tuple[str, str, str | None, int],
+    was: RecordStatus,
+    status: RecordStatus,
+    amount: Money | None = None,
+) -> str | None:
+    """Check that the redemption *redemption_id* of *acc* is *was* and repeats *same* (booking,
+    line, item, credits; and *amount* when given), mark it *status*, and return its item."""
+    found = acc.records.get(redemption_id)
     if found is None:
-        raise LedgerError("redemption_id", f"no redemption {ev.redemption_id!r} to change")
-    rid, booking, kind, line_id, item, credits, amount, currency, now, when, at, cart = found
-    if item != ev.item or credits != ev.credits or booking != ev.booking or line_id != ev.line_id:
+        raise LedgerError("redemption_id", f"no redemption {redemption_id!r} to change")
+    rid, booking, kind, line_id, item, credits, value, currency, now, when, at, cart = found
+    if (booking, line_id, item, credits) != same or (
+        amount is not None and (value, currency) != (amount.amount, amount.currency)
+    ):
         raise LedgerError("redemption_id", f"does not match redemption {rid!r}")
     if now != was:
         if status == "cancelled" or status == "forfeited":
@@ -915,14 +1180,14 @@ def _changed_record(
         line_id,
         item,
         credits,
-        amount,
+        value,
         currency,
         status,
         when,
         at,
         cart,
     )
-    return acc.comp(item)
+    return item
 
 
 def _on_used(acc: _Acc, ev: RedemptionUsed) -> None:
@@ -969,6 +1234,11 @@ def _on_refunded(acc: _Acc, ev: PackageRefunded) -> None:
             raise _short(comp, "remaining", moved.credits)
         comp.remaining -= moved.credits
         comp.refunded += moved.credits
+    if ev.balance is not None:
+        money = _money_of(acc, "a refund of a balance")
+        minor = money.take("remaining", ev.balance, none=True)
+        money.remaining -= minor
+        money.refunded += minor
     acc.status = "refunded"
     refunded = acc.refunded_amount
     acc.refunded_amount = ev.amount if refunded is None else refunded + ev.amount
@@ -1006,6 +1276,7 @@ def _on_expiry_changed(acc: _Acc, ev: ExpiryChanged) -> None:
     if acc.expires_on != ev.old:
         raise LedgerError("old", f"the expiry date was {acc.expires_on}, not {ev.old}")
     acc.expires_on = ev.new
+    acc.explicit = True
 
 
 def _on_expired(acc: _Acc, ev: PackageExpired) -> None:
@@ -1013,10 +1284,15 @@ def _on_expired(acc: _Acc, ev: PackageExpired) -> None:
         raise _inactive(acc, "an expiry")
     for moved in ev.credits:
         comp = acc.comp(moved.item)
-        if moved.credits > comp.remaining:
+        if moved.credits > max(comp.remaining, 0):  # a debt (X8) lapses nothing and stays
             raise _short(comp, "remaining", moved.credits)
         comp.remaining -= moved.credits
         comp.expired += moved.credits
+    if ev.balance is not None:
+        money = _money_of(acc, "a lapsed balance")
+        minor = money.take("remaining", ev.balance, none=True)
+        money.remaining -= minor
+        money.expired += minor
     acc.status = "expired"
 
 
@@ -1084,12 +1360,18 @@ def _on_forfeited(acc: _Acc, ev: RedemptionForfeited) -> None:
     acc.countdown_used = True
 
 
+def _on_balance_forfeited(acc: _Acc, ev: BalanceForfeited) -> None:
+    minor = _balance_change(acc, ev, ev.was)
+    _money_of(acc, "a forfeit").forfeited += minor
+    acc.countdown_used = True
+
+
 def _on_fee(acc: _Acc, ev: CancellationFee) -> None:
     found = acc.records.get(ev.redemption_id)
     if found is None:
         raise LedgerError("redemption_id", f"no redemption {ev.redemption_id!r} to charge for")
-    rid, booking, _kind, line_id, item, credits, *_rest = found
-    if item != ev.item or credits != ev.credits or booking != ev.booking or line_id != ev.line_id:
+    rid, booking, _kind, line_id, *_rest = found
+    if booking != ev.booking or line_id != ev.line_id:
         raise LedgerError("redemption_id", f"does not match redemption {rid!r}")
     if found[8] != "cancelled":
         raise LedgerError("redemption_id", f"redemption {rid!r} is {found[8]}, not cancelled")
@@ -1165,6 +1447,141 @@ def _on_countdown_reset(acc: _Acc, ev: CountdownReset) -> None:
     acc.countdown_used = False
 
 
+# -- the handlers of the market options' events (docs/options.md) --------------------------------
+
+
+def _money_of(acc: _Acc, what: str) -> _Money:
+    money = acc.money
+    if money is None:
+        raise LedgerError("type", f"{what} on package {acc.id!r}, which holds no stored value")
+    return money
+
+
+def _on_balance_redeemed(acc: _Acc, ev: BalanceRedeemed) -> None:
+    if acc.status != "active":
+        raise _inactive(acc, "a redemption")
+    money = _money_of(acc, "a redemption of a balance")
+    minor = money.take("remaining", ev.amount)
+    records = acc.records
+    event_id = ev.event_id
+    if event_id in records:
+        raise LedgerError("event_id", f"redemption {event_id!r} recorded twice")
+    money.remaining -= minor
+    status = ev.status
+    if status == "held":
+        money.held += minor
+    else:
+        money.used += minor
+    tz = acc.tz
+    scheduled = ev.scheduled_for.astimezone(tz)
+    amount = ev.amount
+    records[event_id] = (
+        event_id,
+        ev.booking,
+        ev.booking_kind,
+        ev.line_id,
+        None,
+        0,
+        amount.amount,
+        amount.currency,
+        status,
+        scheduled,
+        ev.at.astimezone(tz),
+        ev.cart_id,
+    )
+    if acc.first_used_at is None:
+        _first_use(acc, scheduled)
+
+
+def _balance_change(
+    acc: _Acc, ev: BalanceUsed | BalanceCancelled | BalanceForfeited, was: RecordStatus
+) -> int:
+    """Mark the redemption *ev* changes (*was*) as its new status; its amount in minor units,
+    taken from the *was* bucket."""
+    status: RecordStatus = (
+        "used"
+        if isinstance(ev, BalanceUsed)
+        else "forfeited"
+        if isinstance(ev, BalanceForfeited)
+        else "cancelled"
+    )
+    _mark(acc, ev.redemption_id, (ev.booking, ev.line_id, None, 0), was, status, ev.amount)
+    money = _money_of(acc, "a change of a balance redemption")
+    minor = money.take(was, ev.amount)
+    setattr(money, was, getattr(money, was) - minor)
+    return minor
+
+
+def _on_balance_used(acc: _Acc, ev: BalanceUsed) -> None:
+    minor = _balance_change(acc, ev, "held")
+    _money_of(acc, "a use").used += minor
+
+
+def _on_balance_cancelled(acc: _Acc, ev: BalanceCancelled) -> None:
+    money = _money_of(acc, "a cancellation")
+    if ev.expired.currency != money.currency or not 0 <= ev.expired.minor <= ev.amount.minor:
+        raise LedgerError("expired", f"{ev.expired} expired of {ev.amount}")
+    minor = _balance_change(acc, ev, ev.was)
+    money.remaining += minor - ev.expired.minor
+    money.expired += ev.expired.minor
+
+
+def _on_paused(acc: _Acc, ev: PackagePaused) -> None:
+    if acc.status != "active":
+        raise _inactive(acc, "a pause")
+    if acc.expires_on != ev.old:
+        raise LedgerError("old", f"the expiry date was {acc.expires_on}, not {ev.old}")
+    try:
+        acc.pauses = _pauses((*acc.pauses, Pause(ev.start, ev.end)))  # the engine's checks
+    except InvalidValueError as err:
+        raise LedgerError("start", err.message) from None
+    _moved(acc, ev.old, ev.new)
+
+
+def _moved(acc: _Acc, old: dt.date | None, new: dt.date | None) -> None:
+    """The expiry date moved from *old* to *new* by a pause (or its end): it is explicit now."""
+    acc.expires_on = new
+    if new != old:
+        acc.explicit = True
+
+
+def _on_pause_ended(acc: _Acc, ev: PauseEnded) -> None:
+    if acc.status != "active":
+        raise _inactive(acc, "the end of a pause")
+    if acc.expires_on != ev.old:
+        raise LedgerError("old", f"the expiry date was {acc.expires_on}, not {ev.old}")
+    pause = Pause(ev.start, ev.end)
+    if pause not in acc.pauses:
+        raise LedgerError("start", f"package {acc.id!r} has no pause {ev.start}..{ev.end}")
+    kept = [p for p in acc.pauses if p != pause]
+    if ev.until is not None:
+        kept.append(Pause(ev.start, ev.until))
+    acc.pauses = _pauses(kept)
+    _moved(acc, ev.old, ev.new)
+
+
+def _on_debt_settled(acc: _Acc, ev: DebtSettled) -> None:
+    comp = acc.comp(ev.item)
+    credits = ev.credits
+    if acc.id == ev.debtor:
+        # the debt stays the owner's after the package expired: only a void package refuses it
+        if acc.status in ("refunded", "deleted"):
+            raise _inactive(acc, "a settled debt")
+        if comp.remaining + credits > 0:
+            raise LedgerError(
+                "credits", f"settles {credits} of {comp.item!r}, the debt is {-comp.remaining}"
+            )
+        comp.granted += credits
+        comp.remaining += credits
+    else:
+        if acc.status != "active":
+            raise _inactive(acc, "a settlement")
+        if credits > comp.remaining:
+            raise _short(comp, "remaining", credits)
+        comp.remaining -= credits
+        comp.settled += credits
+
+
 #: The handler of every event type but the purchase (which opens an accumulator).
 _HANDLERS: dict[type, Callable[[_Acc, Any], None]] = {
     RedemptionRecorded: _on_redeemed,
@@ -1177,7 +1594,14 @@ _HANDLERS: dict[type, Callable[[_Acc, Any], None]] = {
     PackageExpired: _on_expired,
     SubscriptionRenewed: _on_renewed,
     PackageDeleted: _on_deleted,
+    BalanceRedeemed: _on_balance_redeemed,
+    BalanceUsed: _on_balance_used,
+    BalanceCancelled: _on_balance_cancelled,
+    PackagePaused: _on_paused,
+    PauseEnded: _on_pause_ended,
+    DebtSettled: _on_debt_settled,
     RedemptionForfeited: _on_forfeited,
+    BalanceForfeited: _on_balance_forfeited,
     CancellationFee: _on_fee,
     CreditsTransferredOut: _on_transferred_out,
     CreditsTransferredIn: _on_transferred_in,
@@ -1248,3 +1672,9 @@ def fold(state: LedgerState | None, events: Iterable[LedgerEvent]) -> LedgerStat
 def credits_of(state: PackageState, field: str) -> tuple[ItemCredits, ...]:
     """The credits of every component in bucket *field*, as :class:`ItemCredits`."""
     return tuple(ItemCredits(c.item, getattr(c, field)) for c in state.components)
+
+
+def lapsing(state: PackageState) -> tuple[ItemCredits, ...]:
+    """The credits left of every component that lapse at expiry: none of a component below
+    zero (an overdraft, X8: the debt stays, for the next purchase of the type to settle)."""
+    return tuple(ItemCredits(c.item, max(c.remaining, 0)) for c in state.components)

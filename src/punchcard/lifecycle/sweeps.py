@@ -33,7 +33,7 @@ from ._instants import before, local, utc
 from .business import Business, business_of
 from .outcome import Common, Outcome, actor_id, checked_state, finish, used
 from .permissions import Actor
-from .state import LedgerState, PackageState, RedemptionRecord, credits_of, fold
+from .state import LedgerState, PackageState, RedemptionRecord, fold, lapsing
 from .subscriptions import renewals
 
 __all__ = [
@@ -97,7 +97,7 @@ def _recorded(
 
 
 def _use_drafts(package: PackageState, now: dt.datetime) -> list[_Draft]:
-    if not package.total_held:
+    if not package.holds_anything:
         return []
     return [
         (record.scheduled_for, 0, record.id, functools.partial(used, record, reason="time_passed"))
@@ -128,19 +128,23 @@ def _renewed(fields: Common, **terms: Any) -> LedgerEvent:
     return SubscriptionRenewed(**fields, **terms)
 
 
-def _expired(fields: Common, *, day: dt.date, credits: tuple[ItemCredits, ...]) -> LedgerEvent:
-    return PackageExpired(**fields, expires_on=day, credits=credits)
+def _expired(fields: Common, *, package: PackageState, day: dt.date) -> LedgerEvent:
+    return PackageExpired(
+        **fields,
+        expires_on=day,
+        credits=lapsing(package),
+        balance=None if package.balance is None else package.balance.remaining,
+    )
 
 
 def _expiry_drafts(package: PackageState, now: dt.datetime, business: Business) -> list[_Draft]:
     day = package.expires_on
     if package.status != "active" or package.renewing or day is None:
         return []
-    moment = package.expiry_moment(business.expires_at)
+    moment = package.expiry_moment(business.expires_at, business.expiry_mode)
     if moment is None or before(now, moment):
         return []
-    credits = credits_of(package, "remaining")
-    return [(moment, 1, "", functools.partial(_expired, day=day, credits=credits))]
+    return [(moment, 1, "", functools.partial(_expired, package=package, day=day))]
 
 
 def catch_up_events(
@@ -212,7 +216,7 @@ def uses_due(
     """The held redemptions whose scheduled time has passed at *as_of*: by section L they are
     used, and :func:`use_due` records it. Streams over *packages*."""
     for package in packages:
-        if not package.total_held:
+        if not package.holds_anything:
             continue
         for record in package.held_by(local(as_of, package.tz, "as_of")):
             yield package, record
@@ -230,7 +234,7 @@ def use_due(
     that is later)."""
     state = checked_state(state)
     business_of(business)
-    held = (p for p in state.packages if p.total_held)
+    held = (p for p in state.packages if p.holds_anything)
     return _swept(state, list(_recorded(held, as_of, _use_drafts, actor_id(actor))))
 
 
@@ -269,9 +273,13 @@ def expiries_due(
     ended (at the policy's ``expires_at``, 23:59 local by default, DST-correct) by *as_of*.
 
     Each is dated at its expiry moment (or at the package's last event, if that is later) and
-    moves the credits left to *expired*; held credits stay held. Subscriptions renew instead.
+    moves the credits left to *expired* (the money left, for a stored value; not a debt below
+    zero, X8); held credits stay held. Subscriptions renew instead. Under the ``elapsed``
+    expiry mode (X5) a countdown ends at its exact instant.
     """
-    expires_at = business_of(business).expires_at
+    business = business_of(business)
+    expires_at = business.expires_at
+    mode = business.expiry_mode
     # Per call: *as_of* in each zone, per (date, zone) the expiry moment if it has passed
     # (``None``: not yet), and the credits moved per balance. Each depends only on its key, so
     # the events are the same as computing them for every package; they are computed when first
@@ -284,6 +292,11 @@ def expiries_due(
             continue
         day = package.expires_on
         if day is None:
+            continue
+        if mode != "end_of_day" and package.expiry_from_countdown:
+            moment = package.expiry_moment(expires_at, mode)  # an instant of its own
+            if moment is not None and not before(local(as_of, package.tz, "as_of"), moment):
+                yield _expired_event(package, moment, day, moved)
             continue
         key = (day, package.timezone)
         if key in passed:
@@ -325,7 +338,7 @@ def _expired_event(
         balance = tuple((c.item, c.remaining) for c in components)
     credits = moved.get(balance)
     if credits is None:
-        credits = moved[balance] = credits_of(package, "remaining")
+        credits = moved[balance] = lapsing(package)
     seq = package.version + 1
     last = package.last_event_at
     return PackageExpired(
@@ -336,6 +349,7 @@ def _expired_event(
         actor=None,
         expires_on=day,
         credits=credits,
+        balance=None if package.balance is None else package.balance.remaining,
     )
 
 

@@ -95,10 +95,11 @@ class Operations(abc.ABC):
         beneficiary: str | None = None,
         channel: Literal["pos", "portal"] = "pos",
         actor: Actor | None = None,
+        valid_from: dt.datetime | None = None,
     ) -> Receipt:
         """Sell a package of type *ptype* to *owner* as *package_id*
         (:func:`punchcard.lifecycle.purchase`); *timezone* is the selling location's zone
-        (default: the business's)."""
+        (default: the business's); *valid_from*: not valid before (a gift, a pre-sale)."""
         return self._operation(
             "sell",
             lc.purchase,
@@ -113,6 +114,7 @@ class Operations(abc.ABC):
             beneficiary=beneficiary,
             channel=channel,
             actor=actor,
+            valid_from=valid_from,
         )
 
     # -- redemptions -----------------------------------------------------------------------------
@@ -352,6 +354,43 @@ class Operations(abc.ABC):
             package_ids=(package_id,),
             actor=actor,
             **options,
+        )
+
+    # -- the market options (docs/options.md) ----------------------------------------------------
+
+    def pause(
+        self,
+        owner: str,
+        package_id: str,
+        start: dt.date,
+        end: dt.date,
+        *,
+        key: str,
+        as_of: dt.datetime,
+        actor: Actor | None = None,
+        note: str = "",
+    ) -> Receipt:
+        """Pause a package from *start* to *end*, local dates both included; its expiry date
+        moves by the paused days (:func:`punchcard.lifecycle.pause`)."""
+        dates = {"start": start, "end": end}
+        return self._package(
+            "pause", lc.pause, owner, package_id, dates, key, as_of, actor, note=note
+        )
+
+    def unpause(
+        self,
+        owner: str,
+        package_id: str,
+        start: dt.date,
+        *,
+        key: str,
+        as_of: dt.datetime,
+        actor: Actor | None = None,
+    ) -> Receipt:
+        """End early the pause of a package that begins on *start*
+        (:func:`punchcard.lifecycle.unpause`)."""
+        return self._package(
+            "unpause", lc.unpause, owner, package_id, {"start": start}, key, as_of, actor
         )
 
     # -- the sweeps ------------------------------------------------------------------------------
