@@ -13,13 +13,16 @@ import pytest
 from lifecycle_kit import ADMIN, DESK, NY, PASS10, THREE, USD, Book, at, daycare_cart, refused
 from options_kit import FEES, FORFEITS
 
-from punchcard import Money, Settings
+from punchcard import Cart, Line, Money, Settings
 from punchcard.errors import InvalidTypeError, InvalidValueError
 from punchcard.lifecycle import (
+    BalanceCancelled,
+    BalanceForfeited,
     Business,
     CancellationFee,
     CancelOutcome,
     LateCancel,
+    PackageType,
     PermissionDenied,
     RedemptionCancelled,
     RedemptionForfeited,
@@ -34,6 +37,7 @@ from punchcard.lifecycle import (
     refund,
     revenue,
 )
+from punchcard.testing import assert_ledger_conserved
 
 
 def _booked(*days: int, units: int = 1, kind: str = "appointment") -> Book:
@@ -305,3 +309,57 @@ def test_issue12_option1_the_terms_are_checked(
         LateCancel(**kwargs)  # type: ignore[arg-type]
     assert info.value.field == field
     assert message in str(info.value)
+
+
+#: A $100 card sold for $90, for baths (X9).
+SPA_CARD = PackageType(
+    id="spa-card", name="Spa card", price=Money("90", USD), value=Money("100", USD), items=["bath"]
+)
+
+
+def _bath_held() -> Book:
+    book = Book()
+    book.buy(SPA_CARD, "card")
+    bath = Cart("smith", "downtown", USD, [Line("bath", "bath", Money("25.00", USD))])
+    book(
+        hold(
+            book.state, bath, booking="spa", as_of=at(3, 2), scheduled_for=at(3, 5, 8), timezone=NY
+        )
+    )
+    return book
+
+
+def test_issue12_option1_a_late_cancel_of_stored_value_forfeits_its_money() -> None:
+    book = _bath_held()
+    outcome = book(cancel(book.state, "spa", as_of=at(3, 4, 9), business=FORFEITS))
+    (event,) = outcome.own
+    assert isinstance(event, BalanceForfeited)
+    assert (event.was, event.reason, event.amount) == ("held", "late_cancel", Money("25.00", USD))
+    money = book.state.package("card").balance
+    assert money is not None
+    assert (money.remaining, money.held, money.forfeited) == (
+        Money("75.00", USD),
+        Money("0.00", USD),
+        Money("25.00", USD),
+    )
+    assert money.conserved()
+    assert_ledger_conserved(book.state)
+    assert event_from_dict(json.loads(json.dumps(event_to_dict(event)))) == event
+    assert history(book.events, "card")[-1].summary == (
+        "spa cancelled late: 25.00 USD of the balance forfeited"
+    )
+    assert book.replayed() == book.state
+
+
+def test_issue12_option1_a_late_fee_on_stored_value_restores_the_money_and_charges_the_fee() -> (
+    None
+):
+    book = _bath_held()
+    outcome = book(cancel(book.state, "spa", as_of=at(3, 4, 9), business=FEES))
+    assert [type(e) for e in outcome.own] == [BalanceCancelled, CancellationFee]
+    assert outcome.fee == Money("15.00", USD)
+    money = book.state.package("card").balance
+    assert money is not None
+    assert money.remaining == Money("100.00", USD)
+    assert event_from_dict(json.loads(json.dumps(event_to_dict(outcome.own[1])))) == outcome.own[1]
+    assert book.replayed() == book.state
