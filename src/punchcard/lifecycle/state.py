@@ -174,8 +174,11 @@ class StoredBalance:
     expired: Money
     #: Given back in a refund.
     refunded: Money
-    #: Kept by the business: a late cancellation or a no-show (issue 12, option 1).
-    forfeited: Money
+    #: Kept by the business: a late cancellation or a no-show (issue 12, option 1; zero when
+    #: not given, as in a state stored before it existed).
+    forfeited: Money = attrs.field(
+        default=attrs.Factory(lambda self: Money.zero(self.granted.currency), takes_self=True)
+    )
 
     def conserved(self) -> bool:
         """Whether every part of the value granted is in exactly one bucket."""
