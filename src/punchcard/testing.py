@@ -1126,11 +1126,18 @@ def _option_args(
     """The arguments of an operation of the lifecycle options of issue 12, drawn from the
     packages it meets."""
     if name == "transfer":
-        source, target = draw(st.lists(st.sampled_from(packages), min_size=2, max_size=2))
+        # another package as the target (the same one is refused: a no-op), mostly one that
+        # holds an item of the source
+        source = draw(st.sampled_from(packages))
+        others = [p for p in packages if p.id != source.id] or [source]
+        items = {c.item for c in source.components}
+        fitting = [p for p in others if items & {c.item for c in p.components}]
+        target = draw(st.sampled_from(draw(st.sampled_from((fitting or others, others)))))
+        shared = sorted(items & {c.item for c in target.components})
         return {
             "package_id": source.id,
             "to_package": target.id,
-            "item": draw(st.sampled_from([c.item for c in source.components] or ITEMS)),
+            "item": draw(st.sampled_from(shared or sorted(items) or ITEMS)),
             "credits": draw(st.integers(1, 3)),
         }
     if name == "change_beneficiary":
@@ -1174,6 +1181,8 @@ def ledgers(
     operations: Collection[str] = LEDGER_OPERATIONS,
     max_steps: int = 12,
     settings: Settings | None = None,
+    late_cancel: _LateCancel | None = None,
+    countdown_reset: bool | None = None,
 ) -> Ledger:
     """A valid ledger, built by running lifecycle operations from a catalogue.
 
@@ -1189,7 +1198,8 @@ def ledgers(
     *settings* (drawn when not given) are the business's, and its policy's expiry mode is now
     and then ``elapsed`` (X5); its other choices are drawn too (what happens to a booking
     cancelled late or a no-show, credits left at a renewal and their cap, caps of uses per
-    period, the refund basis, the countdown reset, when a hold's expiry is judged); the staff
+    period, the refund basis, the countdown reset, when a hold's expiry is judged; *late_cancel*
+    and *countdown_reset*, when given, are its late-cancel terms and countdown reset); the staff
     have every permission.
     """
     unknown = sorted(set(operations) - set(LEDGER_OPERATIONS))
@@ -1211,11 +1221,11 @@ def ledgers(
             cancel_after_expiry=draw(st.sampled_from(("expire", "refuse"))),
             unused_at_renewal=rollover,
             timezone=timezone,
-            late_cancel=_late_cancel(draw, currency),
+            late_cancel=_late_cancel(draw, currency) if late_cancel is None else late_cancel,
             rollover_cap=draw(st.sampled_from((None, 1))) if rollover == "rollover" else None,
             use_caps={ptype.id: 2 for ptype in catalogue.types if draw(_ONE_IN_FOUR)},
             refund_used_at=draw(st.sampled_from(("paid_value", "service_price"))),
-            countdown_reset=draw(_BOOLEANS),
+            countdown_reset=draw(_BOOLEANS) if countdown_reset is None else countdown_reset,
             expiry_judged_at=draw(st.sampled_from(("appointment", "booking"))),
         ),
         timezone=timezone,
