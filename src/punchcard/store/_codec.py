@@ -127,7 +127,7 @@ def _encode(value: Any, path: str, tagged: bool) -> Any:
         out = {
             f.name: _encode(getattr(value, f.name), f"{path}.{f.name}", tagged)
             for f in attrs.fields(type(value))
-            if f.init
+            if f.init and not (tagged and _at_default(f, getattr(value, f.name)))
         }
         if tagged:
             out["@type"] = _qualified(type(value))
@@ -135,6 +135,23 @@ def _encode(value: Any, path: str, tagged: bool) -> Any:
     if tagged:
         return _encode_argument(value, path)
     raise InvalidTypeError(path, f"cannot be stored as JSON: {value!r}")
+
+
+def _at_default(field: attrs.Attribute[Any], value: Any) -> bool:
+    """Whether *value* is *field*'s default (of the same type: ``0`` is not ``False``). A
+    request's digest leaves such fields out, so a new option added with a default (a field of
+    ``Business``, ``PackageType``, ``Settings``...) changes no digest of a request that does not
+    set it: a key committed before an upgrade is still answered after it."""
+    default: Any = field.default
+    if default is attrs.NOTHING:
+        return False
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        if default.takes_self:
+            return False
+        default = default.factory()
+    if callable(field.converter):  # the default as the field holds it (None -> Rates())
+        default = field.converter(default)
+    return type(value) is type(default) and bool(value == default)
 
 
 def _encode_argument(value: Any, path: str) -> Any:
