@@ -64,3 +64,24 @@ def _doctest_names() -> dict[str, Any]:
 def _punchcard_doctest_namespace(doctest_namespace: dict[str, Any]) -> None:
     """Doctests under tests/ run with the public names already imported."""
     doctest_namespace.update(_doctest_names())
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the figures a test recorded as ``record_property("summary_line", text)``.
+
+    A test's own output is not shown under pytest-xdist (its workers' output stays in the
+    workers); the recorded properties travel with the reports to the main process, which prints
+    them here, once, whether or not the run is distributed.
+    """
+    lines = [
+        f"{value} ({report.nodeid})"
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        if report.when == "call"
+        for name, value in report.user_properties
+        if name == "summary_line"
+    ]
+    if lines:
+        terminalreporter.section("recorded figures")
+        for line in lines:
+            terminalreporter.write_line(line)

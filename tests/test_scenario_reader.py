@@ -149,11 +149,15 @@ def same_scenario(got: sc.Scenario, want: dict[str, Any] | sc.Scenario) -> None:
 
 
 @given(drawn=scenarios(), sparse=st.booleans())
-def test_valid_documents_build_what_the_constructors_build(drawn: Drawn, sparse: bool) -> None:
+def test_valid_documents_build_what_the_constructors_build_and_render_the_new_states(
+    drawn: Drawn, sparse: bool
+) -> None:
     doc = from_drawn(drawn, sparse=sparse)
     same_scenario(sc.parse(copy.deepcopy(doc)), expected_models(drawn))
     # Read again (the Settings and Policy values now shared): the same values.
     same_scenario(sc.parse(copy.deepcopy(doc)), expected_models(drawn))
+    # (Drawn once for two properties: drawing costs more than checking.)
+    _render_shows_the_new_states_of_the_packages(drawn, sparse)
 
 
 def rebuilt(value: Any) -> Any:
@@ -230,8 +234,7 @@ def rendered_from_new_states(
     return shown
 
 
-@given(drawn=scenarios(), sparse=st.booleans())
-def test_render_shows_the_new_states_of_the_packages(drawn: Drawn, sparse: bool) -> None:
+def _render_shows_the_new_states_of_the_packages(drawn: Drawn, sparse: bool) -> None:
     scenario = sc.parse(from_drawn(drawn, sparse=sparse))
     application = scenario.run()
     rendered = sc.render(application)

@@ -27,7 +27,6 @@ import json
 import os
 import random
 import signal
-import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -427,7 +426,6 @@ def test_eight_processes_two_hundred_operations_each_with_kills(
     database: Database,
     tmp_path: Path,
     record_property: Callable[[str, object], None],
-    capsys: pytest.CaptureFixture[str],
 ) -> None:
     with Store(database.url, business=BUSINESS) as store:
         initial(store)
@@ -491,6 +489,6 @@ def test_eight_processes_two_hundred_operations_each_with_kills(
     }
     for name, value in line.items():
         record_property(name, value)
-    with capsys.disabled():
-        text = ", ".join(f"{k}={v}" for k, v in line.items())
-        print(f"\nstore concurrency {database.name}: {text}", file=sys.stderr)
+    # Printed in the terminal summary (tests/conftest.py), from the main process under xdist too.
+    text = ", ".join(f"{k}={v}" for k, v in line.items())
+    record_property("summary_line", f"store concurrency {database.name}: {text}")
