@@ -77,7 +77,11 @@ def run_in_process(
     return run
 
 
-@pytest.fixture(params=["subprocess", "in-process"])
+#: A test that starts an interpreter is ``slow`` (the fast suite runs its in-process twin).
+IN_A_PROCESS = pytest.mark.slow
+
+
+@pytest.fixture(params=[pytest.param("subprocess", marks=IN_A_PROCESS), "in-process"])
 def run(request: pytest.FixtureRequest) -> Runner:
     if request.param == "subprocess":
         return run_subprocess
@@ -225,6 +229,7 @@ def test_main_returns_the_exit_code(capsys: pytest.CaptureFixture[str], tmp_path
     assert captured.err == "punchcard: error: document: must be an object, got []\n"
 
 
+@IN_A_PROCESS
 def test_output_is_utf8_whatever_the_console_encoding(tmp_path: Path) -> None:
     # JSON between systems is UTF-8 (RFC 8259 section 8.1) and the output must be dumps(...)
     # byte for byte. A console in cp1252 (the Windows default for pipes) must change neither the
@@ -323,6 +328,7 @@ SUBPROCESS_CASES = (
 )
 
 
+@IN_A_PROCESS
 @pytest.mark.parametrize("name", SUBPROCESS_CASES)
 def test_bad_input_on_stdin_in_a_subprocess(name: str) -> None:
     case = BAD_STDIN[name]
@@ -434,12 +440,14 @@ def console_script() -> Path:
     pytest.skip(f"no 'punchcard' console script next to {sys.executable} (package not installed)")
 
 
+@IN_A_PROCESS
 def test_console_script_demo() -> None:
     script = console_script()
     result = run_subprocess(["demo"], command=[str(script)])
     assert_success(result, expected_output(DEMO))
 
 
+@IN_A_PROCESS
 def test_console_script_apply_stdin_and_bad_input() -> None:
     script = console_script()
     doc = scenario("toilettage-été")
@@ -450,6 +458,7 @@ def test_console_script_apply_stdin_and_bad_input() -> None:
     assert_one_error_line(result, "packages[1].credits[0].remaining", "got -1")
 
 
+@IN_A_PROCESS
 def test_console_script_version() -> None:
     result = run_subprocess(["--version"], command=[str(console_script())])
     assert (result.code, result.out) == (0, f"punchcard {punchcard.__version__}\n".encode())

@@ -271,6 +271,7 @@ COMMANDS = _all_commands()
 OUTPUTS = _outputs()
 
 
+@pytest.mark.slow  # starts an interpreter (CI's full run has it)
 @pytest.mark.parametrize("command", COMMANDS, ids=[c.id for c in COMMANDS])
 def test_command_exits_as_documented(command: Command) -> None:
     done = run(command.args, command.stdin)

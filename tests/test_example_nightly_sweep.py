@@ -68,6 +68,7 @@ def _totals(line: str) -> dict[str, str]:
     return dict(pair.split("=", 1) for pair in fields.split())
 
 
+@pytest.mark.slow  # a pool of two processes (CI's full run has it)
 def test_script_gives_the_same_totals_with_one_and_two_processes() -> None:
     out = _run("--owners", "200", "--processes", "2", "--check")
     lines = [line for line in out.splitlines() if line.startswith("totals with ")]

@@ -30,6 +30,11 @@ def _cli(name: str, *options: str) -> subprocess.CompletedProcess[bytes]:
     )
 
 
+#: Every example runs through the command line in an interpreter of its own: ``slow`` (CI's
+#: full run has them; the fast suite reads and validates the same files in-process elsewhere).
+IN_A_PROCESS = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def runs() -> dict[tuple[str, bool], subprocess.CompletedProcess[bytes]]:
     """The CLI run of every example, plain and with --explain."""
@@ -50,6 +55,7 @@ def test_the_documented_examples_exist() -> None:
     assert {"daycare.json", "salon_products.json", "family_pets.json"} <= set(NAMES)
 
 
+@IN_A_PROCESS
 @pytest.mark.parametrize("name", NAMES, ids=NAMES)
 def test_example_runs_through_the_cli(
     name: str, runs: dict[tuple[str, bool], subprocess.CompletedProcess[bytes]]
@@ -64,6 +70,7 @@ def test_example_runs_through_the_cli(
     assert "explanation" not in expected
 
 
+@IN_A_PROCESS
 @pytest.mark.parametrize("name", NAMES, ids=NAMES)
 def test_example_runs_with_explain(
     name: str, runs: dict[tuple[str, bool], subprocess.CompletedProcess[bytes]]
@@ -104,6 +111,7 @@ def _package(result: Any, package: str) -> dict[str, Any]:
     return dict(found)
 
 
+@IN_A_PROCESS
 def test_daycare_facts(runs: dict[tuple[str, bool], subprocess.CompletedProcess[bytes]]) -> None:
     # semantics.md V default_rate: a credit takes off the $30 location rate; the $35 holiday
     # line keeps $5 due. The lapsed pass (expired 2026-02-28) is never used, rex's half-day
@@ -123,6 +131,7 @@ def test_daycare_facts(runs: dict[tuple[str, bool], subprocess.CompletedProcess[
     assert _package(result, "pass-2025-11")["remaining"] == {"daycare_full": 3}
 
 
+@IN_A_PROCESS
 def test_salon_products_facts(
     runs: dict[tuple[str, bool], subprocess.CompletedProcess[bytes]],
 ) -> None:
@@ -173,6 +182,7 @@ def test_salon_products_facts(
     assert _package(result, "pkg-1187")["first_used_at"] == "2026-02-07T10:05:00-05:00"
 
 
+@IN_A_PROCESS
 def test_family_pets_facts(
     runs: dict[tuple[str, bool], subprocess.CompletedProcess[bytes]],
 ) -> None:

@@ -300,6 +300,7 @@ def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
         conn.close()
 
 
+@pytest.mark.slow  # runs the script in an interpreter of its own (CI's full run has it)
 def test_host_integration_script_stores_tickets_and_credits_together(tmp_path: Path) -> None:
     db = tmp_path / "till.db"
     out = _run("host_integration.py", str(db))
@@ -332,6 +333,7 @@ def test_host_integration_script_stores_tickets_and_credits_together(tmp_path: P
     assert not [row for row in ledger if row[3] == "T-1003"]
 
 
+@pytest.mark.slow  # runs the script in an interpreter of its own (CI's full run has it)
 def test_host_integration_script_is_idempotent(tmp_path: Path) -> None:
     db = tmp_path / "till.db"
     _run("host_integration.py", str(db))
@@ -345,6 +347,7 @@ def test_host_integration_script_is_idempotent(tmp_path: Path) -> None:
     assert [_rows(db, f"SELECT * FROM {table} ORDER BY 1") for table in tables] == first
 
 
+@pytest.mark.slow  # runs the script in an interpreter of its own (CI's full run has it)
 def test_host_integration_script_defaults_to_memory() -> None:
     out = _run("host_integration.py")
     assert "package 501 (10 Day Daycare) daycare_full: 1 left" in out

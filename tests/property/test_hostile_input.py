@@ -658,6 +658,7 @@ _CLI_CASES: Final = {
 }
 
 
+@pytest.mark.slow  # starts an interpreter (CI's full run has it)
 @pytest.mark.parametrize(("data", "code"), _CLI_CASES.values(), ids=_CLI_CASES.keys())
 def test_the_command_line_exits_0_or_2_without_a_traceback(data: bytes, code: int) -> None:
     done = run_cli(data)
@@ -977,6 +978,7 @@ def test_nesting_at_every_depth_near_the_recursion_limit_is_refused() -> None:
     assert failures == []
 
 
+@pytest.mark.slow  # starts an interpreter (CI's full run has it)
 def test_the_command_line_at_every_depth_near_the_recursion_limit_exits_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -1013,6 +1015,7 @@ def test_line_separators_never_split_a_path_or_a_message(where: Where, separator
             assert str(outcome).splitlines() == [str(outcome)]
 
 
+@pytest.mark.slow  # starts an interpreter (CI's full run has it)
 def test_the_command_line_with_a_lone_surrogate_in_an_id_exits_0_or_2() -> None:
     """BUG (see the report): ``"\\ud800"`` is a valid JSON string escape; the result holds the
     lone surrogate, which UTF-8 cannot encode, and the CLI dies with a traceback (exit 1)."""
