@@ -23,6 +23,7 @@ from .ledger import (
 )
 from .progress import Progress
 from .records import BalanceEntry, EventRow, NoticeRow
+from .report import render_html, write_report
 from .sweep import SweepResult, SweepRows, append_sweep, read_sweep, sweep
 from .variant import DEFAULT_VARIANTS, Variant
 
@@ -58,7 +59,9 @@ __all__ = [
     "read_info",
     "read_part",
     "read_sweep",
+    "render_html",
     "sweep",
     "write_activity",
     "write_ledger",
+    "write_report",
 ]
