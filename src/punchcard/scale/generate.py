@@ -141,10 +141,10 @@ def owner_records(seed: int, owner: str, info: ActivityInfo) -> list[Record]:
         sold = moment(day, rng.randint(9, 17), home)
         add(Record("purchase", owner, sold, home, package_id=f"{owner}-p{j}", type=spec.id))
         if spec.subscription is not None:
-            visits = max(1, (info.end - day).days // 30) * rng.randint(4, 8)
+            visits = max(1, (info.end - day).days // 30) * rng.randint(3, 7)
             window = (info.end - day).days
         else:
-            visits = max(1, round(spec.quantity * rng.uniform(0.5, 1.1)))
+            visits = max(1, round(spec.quantity * rng.uniform(0.3, 0.8)))
             window = (spec.days_to_expiration or 120) + 10
         for _ in range(visits):
             when = day + dt.timedelta(days=rng.randint(1, max(window, 1)))
