@@ -55,8 +55,16 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_seconds() -> float:
+    """CPU time (user + system) this process has used."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed_on(workers: int, job: Callable[[str], Any]) -> dict[str, Any]:
-    """Run *job(scheduler address)* on a new LocalCluster of *workers* workers."""
+    """Run *job(scheduler address)* on a new LocalCluster of *workers* workers: its wall time,
+    the CPU time its workers used (on a shared machine, wall time / CPU time shows how much of
+    the machine the job got), their peak memory, and the load average before and after."""
     from distributed import Client, LocalCluster
 
     began = time.perf_counter()
@@ -68,16 +76,21 @@ def timed_on(workers: int, job: Callable[[str], Any]) -> dict[str, Any]:
         silence_logs=logging.ERROR,
     ) as cluster:
         started = time.perf_counter() - began
-        began = time.perf_counter()
-        result = job(cluster.scheduler_address)
-        seconds = time.perf_counter() - began
+        load_before = os.getloadavg()[0]
         with Client(cluster) as client:
+            cpu_before = sum(client.run(_cpu_seconds).values())
+            began = time.perf_counter()
+            result = job(cluster.scheduler_address)
+            seconds = time.perf_counter() - began
+            cpu = sum(client.run(_cpu_seconds).values()) - cpu_before
             peaks = client.run(_peak_rss_mb)
     return {
         "workers": workers,
         "seconds": round(seconds, 2),
+        "worker_cpu_seconds": round(cpu, 2),
         "cluster_start_seconds": round(started, 2),
         "peak_worker_rss_mb": round(max(peaks.values()), 1),
+        "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "result": result,
     }
 
@@ -196,8 +209,8 @@ def bench_backtest(activity: str, packages: int) -> dict[str, Any]:
 
 def _table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| job | packages | events / records | 1 worker | 2 workers | speed-up | per second (2 workers) | peak RSS per worker (1 / 2 workers) | same answer |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| job | packages | events / records | 1 worker | 2 workers | speed-up | per second (2 workers) | worker CPU s (1 / 2 workers) | load avg (1 / 2 workers) | peak RSS per worker (1 / 2) | same answer |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         one, two = r["runs"]
@@ -207,7 +220,9 @@ def _table(rows: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {r['job']}{' (tiled)' if r.get('tiled') else ''} | {r['packages']:,} | {size:,} "
             f"| {one['seconds']:,.1f} s | {two['seconds']:,.1f} s | {one['seconds'] / two['seconds']:.2f}x "
-            f"| {rate:,} {unit} | {one['peak_worker_rss_mb']:,.0f} / {two['peak_worker_rss_mb']:,.0f} MB "
+            f"| {rate:,} {unit} | {one['worker_cpu_seconds']:,.0f} / {two['worker_cpu_seconds']:,.0f} "
+            f"| {one['load_average_1min'][0]:.1f} / {two['load_average_1min'][0]:.1f} "
+            f"| {one['peak_worker_rss_mb']:,.0f} / {two['peak_worker_rss_mb']:,.0f} MB "
             f"| {'yes' if r['same_answer'] else 'NO'} |"
         )
     return "\n".join(lines)
