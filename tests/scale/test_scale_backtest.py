@@ -236,6 +236,8 @@ def test_two_variants_of_one_name_are_refused(tmp_path: Path) -> None:
          ":1.lines[0].unit_price", 'must be a decimal string ("30.00"), got 30.5'),
         ('{"kind": "cancel", "owner": "o", "at": "2026-01-02T10:00:00", "location": "downtown", "booking": "b", "x": 1}',
          ":1", "unknown keys ['x']"),
+        ('{"kind": "purchase", "owner": "o", "at": "2026-01-02T10:00:00", "location": "downtown", "package_id": "p", "type": "six"}',
+         ":1.type", "not a package type of the header: 'six'"),
     ],
 )  # fmt: skip
 def test_bad_records_are_refused_with_their_place(

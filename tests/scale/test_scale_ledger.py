@@ -173,9 +173,11 @@ def test_a_database_table_reads_as_the_parquet_ledger(tmp_path: Path, split: int
     assert sql.describe() == "sql:punchcard_events"
 
 
-def test_sql_identifiers_are_checked() -> None:
+def test_sql_identifiers_and_partitions_are_checked() -> None:
     with pytest.raises(DataError, match="must be an SQL identifier, got 'events; DROP TABLE x'"):
         SqlLedger(sqlite3.connect, table="events; DROP TABLE x")
+    with pytest.raises(DataError, match="split: must be a whole number >= 1, got 0"):
+        SqlLedger(sqlite3.connect, split=0)
 
 
 def test_an_event_before_its_package_purchase_is_refused(tmp_path: Path) -> None:
@@ -198,3 +200,44 @@ def test_write_rows_is_atomic(tmp_path: Path) -> None:
         "body",
         "format_version",
     ]
+
+
+@pytest.mark.slow
+def test_a_postgresql_table_reads_as_the_parquet_ledger(tmp_path: Path) -> None:
+    dsn = os.environ.get("PUNCHCARD_PG_DSN")
+    if not dsn:
+        pytest.skip("PUNCHCARD_PG_DSN is not set (source /work/pgenv.sh, or .ci/postgres.sh start)")
+    import psycopg
+    from scale_kit import AS_OF
+
+    from punchcard.scale import sweep
+
+    _activity, source = population(tmp_path)
+    parquet = ParquetLedger(source)
+    rows = [r for part in parquet.partitions() for r in parquet.read(part)]
+    table = f"scale_events_{os.getpid()}_{abs(hash(tmp_path)) % 10**8}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            f"CREATE TABLE {table} (position bigserial PRIMARY KEY, owner text, package_id text, "
+            "seq bigint, type text, format_version smallint, body jsonb, UNIQUE (package_id, seq))"
+        )
+        try:
+            with conn.cursor() as cur:
+                cur.executemany(
+                    f"INSERT INTO {table} (owner, package_id, seq, type, format_version, body) "
+                    "VALUES (%s, %s, %s, %s, 1, %s)",
+                    [(r.owner, r.package_id, r.seq, r.type, r.body) for r in rows],
+                )
+            sql = SqlLedger(
+                functools.partial(psycopg.connect, dsn), table=table, split=3, paramstyle="format"
+            )
+            read = [list(sql.read(p)) for p in sql.partitions()]
+            assert sorted(
+                (r.package_id, r.seq, r.owner, r.type) for part in read for r in part
+            ) == sorted((r.package_id, r.seq, r.owner, r.type) for r in rows)
+            assert (
+                sweep(sql, as_of=AS_OF, processes=False).digest
+                == sweep(parquet, as_of=AS_OF, processes=False).digest
+            )
+        finally:
+            conn.execute(f"DROP TABLE {table}")

@@ -43,7 +43,7 @@ import calendar
 import datetime as dt
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -234,8 +234,10 @@ class ActivityInfo:
     locations: tuple[tuple[str, str], ...]
     package_types: tuple[TypeSpec, ...]
 
-    def zone_of(self, location: str) -> dt.tzinfo:
-        return zone(dict(self.locations)[location])
+    @property
+    def type_ids(self) -> frozenset[str]:
+        """The ids of the package types."""
+        return frozenset(t.id for t in self.package_types)
 
     def months(self) -> list[tuple[int, int]]:
         """The ``(year, month)`` of every month the period touches, in order."""
@@ -369,9 +371,14 @@ def _line(raw: Any, path: str, currency: str) -> Line:
 
 
 def record_from_json(
-    data: Any, path: str, info: ActivityInfo, zones: Mapping[str, dt.tzinfo]
+    data: Any,
+    path: str,
+    info: ActivityInfo,
+    zones: Mapping[str, dt.tzinfo],
+    type_ids: Collection[str],
 ) -> Record:
-    """The :class:`Record` of one JSON object (validated against the header *info*)."""
+    """The :class:`Record` of one JSON object (validated against the header *info*: its
+    locations in *zones*, its package types' ids in *type_ids*)."""
     r = _Reader(data, path)
     kind = r.text("kind")
     if kind not in KINDS:
@@ -396,13 +403,18 @@ def record_from_json(
         if isinstance(err, DataError):
             raise
         raise DataError(path, str(err)) from None
+    type_id = None
+    if kind == "purchase":
+        type_id = r.text("type")
+        if type_id not in type_ids:
+            raise DataError(r.at("type"), f"not a package type of the header: {type_id!r}")
     return Record(
         kind,
         r.text("owner"),
         at,
         location,
         r.text("package_id") if kind == "purchase" else None,
-        r.text("type") if kind == "purchase" else None,
+        type_id,
         None if kind == "purchase" else r.text("booking"),
         lines,
         scheduled,
@@ -423,6 +435,7 @@ def read_part(path: str | os.PathLike[str], info: ActivityInfo, part: int) -> It
     """The records of part *part*, checked: each owner's together, in time order, in this part."""
     file = part_path(path, part)
     zones = {name: zone(tz) for name, tz in info.locations}
+    type_ids = info.type_ids
     seen: set[str] = set()
     owner, last = None, None
     try:
@@ -436,7 +449,7 @@ def read_part(path: str | os.PathLike[str], info: ActivityInfo, part: int) -> It
                 data = json.loads(text)
             except ValueError as err:
                 raise DataError(where, f"not JSON: {err}") from None
-            record = record_from_json(data, where, info, zones)
+            record = record_from_json(data, where, info, zones, type_ids)
             if record.owner != owner:
                 if record.owner in seen:
                     raise DataError(

@@ -364,11 +364,16 @@ def _identifier(_inst: object, attr: attrs.Attribute[Any], value: object) -> Non
         raise DataError(attr.name, f"must be an SQL identifier, got {value!r}")
 
 
+def _whole(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is not int or value < 1:
+        raise DataError(attr.name, f"must be a whole number >= 1, got {value!r}")
+
+
 @attrs.frozen
 class SqlLedger:
     """A ledger in a database table with the columns of the store's events table: ``owner``,
-    ``package_id``, ``seq``, ``type``, ``format_version``, ``body`` (JSON text), read through a
-    DB-API connection.
+    ``package_id``, ``seq``, ``type``, ``format_version``, ``body`` (JSON: text, or a json /
+    jsonb column), read through a DB-API connection.
 
     *connect* opens a connection (it runs on the workers, so it must pickle:
     ``functools.partial(sqlite3.connect, path)``, ``functools.partial(psycopg.connect, dsn)``).
@@ -380,8 +385,10 @@ class SqlLedger:
     connect: Callable[[], Any]
     table: str = attrs.field(default="punchcard_events", validator=_identifier)
     sent_table: str | None = attrs.field(default=None, validator=_identifier)
-    split: int = 16
-    paramstyle: Literal["qmark", "format"] = "qmark"
+    split: int = attrs.field(default=16, validator=_whole)
+    paramstyle: Literal["qmark", "format"] = attrs.field(
+        default="qmark", validator=attrs.validators.in_(("qmark", "format"))
+    )
 
     def describe(self) -> str:
         return f"sql:{self.table}"
@@ -433,6 +440,8 @@ class SqlLedger:
                     f"{self.table}:{package_id}#{seq}",
                     f"body format {version} is not supported (only {BODY_FORMAT})",
                 )
+            if not isinstance(body, str):  # a json / jsonb column the driver decoded
+                body = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
             yield EventRow(owner, package_id, seq, kind, body)
 
     def sent(self, partition: Partition) -> frozenset[str]:

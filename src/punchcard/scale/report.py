@@ -25,8 +25,10 @@ __all__ = ["render_html", "write_report"]
 
 #: One colour per variant (colour-blind safe: Okabe-Ito).
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
-_W, _H = 760, 300
-_LEFT, _RIGHT, _TOP, _BOTTOM = 84, 16, 16, 64
+_W, _H = 760, 330
+_LEFT, _RIGHT, _BOTTOM = 84, 16, 64
+#: Variants per line of the legend.
+_LEGEND_COLUMNS = 4
 _STYLE = """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
        max-width: 60rem; padding: 0 1rem; color: #1d1d1f; }
@@ -70,10 +72,12 @@ def _chart(result: BacktestResult, measure: Measure) -> str:
     step = _nice_step(max([*values, 0.0]) - low)
     top = step * max(1, math.ceil(max([*values, 0.0]) / step))
     bottom = -step * math.ceil(-low / step) if low < 0 else 0.0
-    inner_w, inner_h = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
+    legend_rows = math.ceil(len(series) / _LEGEND_COLUMNS)
+    plot_top = 22 + 16 * legend_rows  # the legend is above the plot
+    inner_w, inner_h = _W - _LEFT - _RIGHT, _H - plot_top - _BOTTOM
 
     def y(value: float) -> float:
-        return _TOP + inner_h * (top - value) / (top - bottom)
+        return plot_top + inner_h * (top - value) / (top - bottom)
 
     parts = [
         f'<svg class="chart" data-measure="{_e(measure.id)}" role="img" '
@@ -92,11 +96,14 @@ def _chart(result: BacktestResult, measure: Measure) -> str:
         tick += step
     group = inner_w / max(len(months), 1)
     bar = group * 0.8 / max(len(series), 1)
+    crowded = group < 48  # month labels slanted when they would touch
     for m, month in enumerate(months):
         x0 = _LEFT + group * m + group * 0.1
+        lx, ly = _LEFT + group * (m + 0.5), _H - _BOTTOM + 16
+        slant = f' transform="rotate(-40 {lx:.1f} {ly})"' if crowded else ""
+        anchor = "end" if crowded else "middle"
         parts.append(
-            f'<text x="{_LEFT + group * (m + 0.5):.1f}" y="{_H - _BOTTOM + 16}" '
-            f'text-anchor="middle">{_e(month)}</text>'
+            f'<text x="{lx:.1f}" y="{ly}" text-anchor="{anchor}"{slant}>{_e(month)}</text>'
         )
         for i, s in enumerate(series):
             value = float(s[m])
@@ -112,11 +119,12 @@ def _chart(result: BacktestResult, measure: Measure) -> str:
         f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{y(0.0):.1f}" y2="{y(0.0):.1f}" stroke="#333"/>'
     )
     for i, variant in enumerate(result.variants):
-        lx = _LEFT + i * 150
+        lx = _LEFT + (i % _LEGEND_COLUMNS) * 165
+        ly = 4 + 16 * (i // _LEGEND_COLUMNS)
         parts.append(
-            f'<rect x="{lx}" y="{_H - 22}" width="12" height="12" '
+            f'<rect x="{lx}" y="{ly}" width="12" height="12" '
             f'fill="{PALETTE[i % len(PALETTE)]}"/>'
-            f'<text x="{lx + 17}" y="{_H - 12}">{_e(variant.name)}</text>'
+            f'<text x="{lx + 17}" y="{ly + 10}">{_e(variant.name)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
