@@ -5,33 +5,21 @@ answer as in one process."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
+import runpy
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "scale_out.py"
 
 
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("punchcard_example_scale_out", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-example = _load()
+example = runpy.run_path(str(SCRIPT), run_name="punchcard_example_scale_out")
 
 
 def _run(tmp_path: Path, capsys: pytest.CaptureFixture[str], workers: int) -> str:
-    code = example.main(
+    code = example["main"](
         ["--owners", "30", "--parts", "3", "--workers", str(workers), "--out", str(tmp_path)]
     )
     out = capsys.readouterr().out

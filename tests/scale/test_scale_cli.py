@@ -46,33 +46,15 @@ def test_sweep_prints_the_summary_and_writes_the_rows(
     assert (code, err) == (0, "")  # (stderr is not a terminal here: no progress)
     assert out == {**expected.to_json(), "skipped": 0}
     assert (tmp_path / "o" / "sweep.json").exists()
-    code, again, _err = _run(
-        capsys,
-        "sweep",
-        str(ledger),
-        "--as-of",
-        TIME,
-        "--out",
-        str(tmp_path / "o"),
-        "--workers",
-        "0",
-        "--append",
+    again_args = (
+        *("sweep", str(ledger), "--as-of", TIME, "--out", str(tmp_path / "o")),
+        *("--workers", "0", "--append"),
     )
+    code, again, _err = _run(capsys, *again_args)
     assert code == 0
     assert again["skipped"] == 4
     assert again["appended_files"] == 8
-    code, third, _err = _run(
-        capsys,
-        "sweep",
-        str(ledger),
-        "--as-of",
-        TIME,
-        "--out",
-        str(tmp_path / "o"),
-        "--workers",
-        "0",
-        "--append",
-    )
+    code, third, _err = _run(capsys, *again_args)
     assert third["appended_files"] == 0
 
 

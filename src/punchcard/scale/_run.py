@@ -62,12 +62,25 @@ class Cluster:
 
 
 def run_tasks(
-    fn: Callable[[T], R], tasks: Sequence[T], *, cluster: Cluster, progress: Progress
+    fn: Callable[[T], R],
+    tasks: Sequence[T],
+    *,
+    cluster: Cluster,
+    label: str,
+    progress: bool,
 ) -> list[R]:
-    """``[fn(t) for t in tasks]``, where *cluster* says, advancing *progress* per task done.
+    """``[fn(t) for t in tasks]``, where *cluster* says; with *progress*, the tasks done are
+    shown as ``LABEL: DONE/TOTAL partitions`` on standard error if it is a terminal.
 
     On Dask, *fn* must be a module-level function and the tasks must pickle.
     """
+    bar = Progress(label, len(tasks), quiet=not progress)
+    results = _run(fn, tasks, cluster, bar)
+    bar.finish()
+    return results
+
+
+def _run(fn: Callable[[T], R], tasks: Sequence[T], cluster: Cluster, progress: Progress) -> list[R]:
     if cluster.in_process:
         results = []
         for task in tasks:

@@ -40,7 +40,6 @@ from ..timeutil import zone
 from . import _lifecycle as life
 from ._run import Cluster, run_tasks
 from .activity import ActivityInfo, Record, read_info, read_part
-from .progress import Progress
 from .variant import DEFAULT_VARIANTS, Variant
 
 __all__ = ["MEASURES", "BacktestResult", "Measure", "backtest", "replay_owner"]
@@ -123,19 +122,7 @@ class ReplayContext:
     @classmethod
     def of(cls, info: ActivityInfo) -> ReplayContext:
         catalogue = {
-            t.id: life.package_type(
-                id=t.id,
-                name=t.name,
-                components=t.components,
-                price=t.price,
-                location=t.location,
-                days_to_expiration=t.days_to_expiration,
-                expiry_starts=t.expiry_starts,
-                reminder_days=t.reminder_days,
-                low_balance_threshold=t.low_balance_threshold,
-                subscription=t.subscription,
-            )
-            for t in info.package_types
+            t.id: life.package_type(**attrs.asdict(t, recurse=False)) for t in info.package_types
         }
         ends = info.month_ends()
         return cls(
@@ -418,9 +405,7 @@ def backtest(
     info = read_info(path)
     tasks = [_Task(path, k, variants) for k in range(info.parts)]
     cluster = Cluster(workers=workers, scheduler=scheduler, processes=processes)
-    bar = Progress("backtest", len(tasks), quiet=not progress)
-    parts = run_tasks(_backtest_part, tasks, cluster=cluster, progress=bar)
-    bar.finish()
+    parts = run_tasks(_backtest_part, tasks, cluster=cluster, label="backtest", progress=progress)
     months = len(info.months())
     tallies = [Tally(months) for _ in variants]
     for part in parts:

@@ -32,7 +32,6 @@ from ._run import Cluster, run_tasks
 from .activity import HEADER, ActivityInfo, Record, TypeSpec, read_info, read_part, write_part
 from .backtest import ReplayContext, owners_of, replay_owner
 from .ledger import ParquetLedger, event_rows, partition_of, write_json
-from .progress import Progress
 from .variant import DEFAULT, Variant
 
 __all__ = [
@@ -224,9 +223,8 @@ def generate_activity(
     root = Path(path)
     root.mkdir(parents=True, exist_ok=True)
     tasks = [_ActivityTask(os.fspath(root), k, owners, seed, info) for k in range(parts)]
-    bar = Progress("activity", len(tasks), quiet=not progress)
-    run_tasks(_activity_part, tasks, cluster=Cluster(workers, scheduler, processes), progress=bar)
-    bar.finish()
+    cluster = Cluster(workers, scheduler, processes)
+    run_tasks(_activity_part, tasks, cluster=cluster, label="activity", progress=progress)
     write_json(root / HEADER, info.to_json())
     return info
 
@@ -280,11 +278,10 @@ def generate_ledger(
     info = read_info(activity)
     created = ParquetLedger.create(ledger, buckets=info.parts)
     tasks = [_LedgerTask(os.fspath(activity), created.path, k, variant) for k in range(info.parts)]
-    bar = Progress("ledger", len(tasks), quiet=not progress)
+    cluster = Cluster(workers, scheduler, processes)
     counts: Sequence[tuple[int, int, int]] = run_tasks(
-        _ledger_part, tasks, cluster=Cluster(workers, scheduler, processes), progress=bar
+        _ledger_part, tasks, cluster=cluster, label="ledger", progress=progress
     )
-    bar.finish()
     return GeneratedLedger(
         created, sum(c[0] for c in counts), sum(c[1] for c in counts), sum(c[2] for c in counts)
     )

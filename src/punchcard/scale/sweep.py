@@ -55,11 +55,10 @@ from .ledger import (
     write_json,
     write_rows,
 )
-from .progress import Progress
 from .records import BalanceEntry, Digest, EventRow, NoticeRow, Row, columns, row_from
 from .variant import DEFAULT, Variant
 
-__all__ = ["SweepResult", "SweepRows", "append_sweep", "read_sweep", "sweep"]
+__all__ = ["SweepCounts", "SweepResult", "SweepRows", "append_sweep", "read_sweep", "sweep"]
 
 SWEEP_FORMAT = "punchcard-sweep"
 SWEEP_VERSION = 1
@@ -107,39 +106,10 @@ class SweepRows:
         )
 
 
-@attrs.frozen
-class PartitionSummary:
-    """What the sweep of one partition did (what a worker returns)."""
+@attrs.frozen(kw_only=True)
+class SweepCounts:
+    """What a sweep did, in counts, and a digest of its rows (of one partition or of all)."""
 
-    partition: str
-    owners: int
-    packages: int
-    #: Ledger events read.
-    read: int
-    events: int
-    notices: int
-    balances: int
-    digest: str
-    #: Found done by an earlier run, not run again.
-    skipped: bool = False
-    #: The rows themselves, when the job collects them instead of writing files.
-    rows: SweepRows | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        data = attrs.asdict(self, recurse=False)
-        del data["rows"], data["skipped"]
-        return data
-
-
-@attrs.frozen
-class SweepResult:
-    """What a sweep did, over every partition."""
-
-    #: The time of the run (ISO 8601; naive = local time of each package).
-    as_of: str
-    partitions: int
-    #: Partitions found done by an earlier run into the same directory (not run again).
-    skipped: int
     owners: int
     packages: int
     #: Ledger events read.
@@ -150,14 +120,49 @@ class SweepResult:
     balances: int
     #: Equal digests, equal results (whatever the partitions, workers or order).
     digest: str
-    #: The rows, when no output directory was given.
-    rows: SweepRows | None = attrs.field(default=None, eq=False, repr=False)
+
+    @classmethod
+    def total(cls, parts: Sequence[SweepCounts]) -> dict[str, Any]:
+        """The counts and the digest of *parts* together (of different owners)."""
+        digest = Digest()
+        for part in parts:
+            digest.merge(Digest.from_hex(part.digest))
+        counts = {
+            f.name: sum(getattr(p, f.name) for p in parts)
+            for f in attrs.fields(cls)
+            if f.name != "digest"
+        }
+        return {**counts, "digest": digest.hexdigest()}
 
     def to_json(self) -> dict[str, Any]:
-        """The counts and the digest, as JSON-ready data."""
+        """The fields as JSON-ready data (rows left out)."""
         data = attrs.asdict(self, recurse=False)
-        del data["rows"]
+        data.pop("rows", None)
         return data
+
+
+@attrs.frozen(kw_only=True)
+class PartitionSummary(SweepCounts):
+    """What the sweep of one partition did (what a worker returns)."""
+
+    partition: str
+    #: Found done by an earlier run, not run again.
+    skipped: bool = False
+    #: The rows themselves, when the job collects them instead of writing files.
+    rows: SweepRows | None = None
+
+
+@attrs.frozen(kw_only=True)
+class SweepResult(SweepCounts):
+    """What a sweep did, over every partition."""
+
+    #: The time of the run (ISO 8601; naive = local time of each package).
+    as_of: str
+    partitions: int
+    #: Partitions found done by an earlier run into the same directory (not run again).
+    skipped: int
+    #: The rows, when no output directory was given.
+    rows: SweepRows | None = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen
@@ -229,14 +234,14 @@ def _sweep_rows(task: _Task) -> tuple[PartitionSummary, SweepRows]:
         parts.append(SweepRows(events, night.notices, night.balances))
     rows = SweepRows.merge(parts)
     summary = PartitionSummary(
-        task.partition.name,
-        owners,
-        packages,
-        read,
-        len(rows.events),
-        len(rows.notices),
-        len(rows.balances),
-        digest.hexdigest(),
+        partition=task.partition.name,
+        owners=owners,
+        packages=packages,
+        read=read,
+        events=len(rows.events),
+        notices=len(rows.notices),
+        balances=len(rows.balances),
+        digest=digest.hexdigest(),
     )
     return summary, rows
 
@@ -285,7 +290,7 @@ def _sweep_partition(task: _Task) -> PartitionSummary:
         out / "parts" / f"{task.partition.name}.done.json",
         {
             "run": task.run,
-            "summary": summary.to_json(),
+            "summary": {k: v for k, v in summary.to_json().items() if k != "skipped"},
             "files": {kind: _file_hash(path) for kind, path in files.items()},
         },
     )
@@ -353,24 +358,15 @@ def sweep(
         _Task(source, p, as_of, variant, None if target is None else os.fspath(target), run)
         for p in partitions
     ]
-    bar = Progress("sweep", len(tasks), quiet=not progress)
-    summaries = run_tasks(_sweep_partition, tasks, cluster=cluster, progress=bar)
-    bar.finish()
-    digest = Digest()
-    for s in summaries:
-        digest.merge(Digest.from_hex(s.digest))
+    summaries = run_tasks(
+        _sweep_partition, tasks, cluster=cluster, label="sweep", progress=progress
+    )
     result = SweepResult(
-        as_of.isoformat(),
-        len(summaries),
-        sum(s.skipped for s in summaries),
-        sum(s.owners for s in summaries),
-        sum(s.packages for s in summaries),
-        sum(s.read for s in summaries),
-        sum(s.events for s in summaries),
-        sum(s.notices for s in summaries),
-        sum(s.balances for s in summaries),
-        digest.hexdigest(),
-        None if target is not None else SweepRows.merge(s.rows for s in summaries if s.rows),
+        **SweepCounts.total(summaries),
+        as_of=as_of.isoformat(),
+        partitions=len(summaries),
+        skipped=sum(s.skipped for s in summaries),
+        rows=None if target is not None else SweepRows.merge(s.rows for s in summaries if s.rows),
     )
     if target is not None:
         write_json(
@@ -378,7 +374,9 @@ def sweep(
             {
                 **run,
                 "result": {k: v for k, v in result.to_json().items() if k != "skipped"},
-                "parts": [s.to_json() for s in summaries],
+                "parts": [
+                    {k: v for k, v in s.to_json().items() if k != "skipped"} for s in summaries
+                ],
             },
         )
     return result
