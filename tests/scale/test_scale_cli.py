@@ -16,7 +16,14 @@ import pytest
 from scale_kit import AS_OF, population
 
 from punchcard.cli import main
-from punchcard.scale import ParquetLedger, backtest, sweep
+from punchcard.scale import (
+    ParquetLedger,
+    Variant,
+    activity_info,
+    backtest,
+    sweep,
+    write_activity,
+)
 
 TIME = AS_OF.isoformat()
 
@@ -114,14 +121,26 @@ def test_backtest_writes_json_and_html(tmp_path: Path, capsys: pytest.CaptureFix
     assert page.read_text().startswith("<!DOCTYPE html>")
 
 
-def test_backtest_without_files_prints_the_report_of_the_default_variants(
+def test_backtest_without_files_prints_the_whole_report(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     activity, _ledger = population(tmp_path)
-    code, out, _err = _run(capsys, "backtest", str(activity), "--workers", "0")
+    code, out, _err = _run(capsys, "backtest", str(activity), "--workers", "0", "--variant", "x")
     assert code == 0
-    assert out == backtest(activity, processes=False).to_json()
-    assert [v["name"] for v in out["variants"]] == ["fifo", "earliest_expiry"]
+    assert out == backtest(activity, [Variant("x")], processes=False).to_json()
+
+
+def test_backtest_compares_fifo_and_earliest_expiry_by_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_activity(tmp_path, activity_info(parts=2, months=2), [])  # (a quiet shop)
+    code, out, _err = _run(capsys, "backtest", str(tmp_path), "--workers", "0")
+    assert code == 0
+    assert out["variants"] == [
+        {"name": "fifo", "choices": {}},
+        {"name": "earliest_expiry", "choices": {"package_order": "earliest_expiry"}},
+    ]
+    assert out["months"] == ["2026-01", "2026-02"]
 
 
 @pytest.mark.parametrize(

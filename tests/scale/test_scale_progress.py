@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from scale_kit import AS_OF, population
 
+from punchcard.cli import main
 from punchcard.scale import Progress
 
 
@@ -68,28 +69,47 @@ def _run(args: list[str], *, terminal: bool) -> tuple[int, bytes, bytes]:
     return code, out, b"".join(chunks)
 
 
-@pytest.mark.parametrize("command", ["sweep", "backtest"])
-def test_both_commands_show_progress_on_a_terminal_unless_quiet(
-    tmp_path: Path, command: str
-) -> None:
+def _args(command: str, tmp_path: Path) -> list[str]:
     activity, ledger = population(tmp_path)
     if command == "sweep":
         args = [command, str(ledger), "--as-of", AS_OF.isoformat(), "--out", str(tmp_path / "o")]
     else:
         args = [command, str(activity), "--json", str(tmp_path / "r.json")]
-    args += ["--workers", "0"]
+    return [*args, "--workers", "0"]
+
+
+def _shown(text: str, command: str) -> None:
+    assert f"\r{command}: 0/4 partitions" in text
+    assert f"\r{command}: 4/4 partitions, done in " in text
+    assert text.endswith(" s\n")
+
+
+def test_a_real_terminal_shows_the_progress_and_a_pipe_or_quiet_does_not(tmp_path: Path) -> None:
+    args = _args("sweep", tmp_path)
     code, out, err = _run(args, terminal=True)
     assert code == 0
     assert out.startswith(b"{")
-    shown = err.decode().replace("\r\n", "\n")
-    assert f"\r{command}: 0/4 partitions" in shown
-    assert f"\r{command}: 4/4 partitions, done in " in shown
-    assert shown.endswith(" s\n")
-    # Quiet on a terminal when asked (sweep), and when standard error is a pipe (backtest).
-    code, out, err = (
-        _run([*args, "--quiet"], terminal=True)
-        if command == "sweep"
-        else _run(args, terminal=False)
-    )
-    assert (code, err) == (0, b"")
-    assert out.startswith(b"{")
+    _shown(err.decode().replace("\r\n", "\n"), "sweep")
+    for quiet, terminal in (([], False), (["--quiet"], True)):
+        code, out, err = _run([*args, *quiet], terminal=terminal)
+        assert (code, err) == (0, b"")
+        assert out.startswith(b"{")
+
+
+@pytest.mark.parametrize("command", ["sweep", "backtest"])
+def test_both_commands_show_progress_on_a_terminal_unless_quiet(
+    tmp_path: Path,
+    command: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = _args(command, tmp_path)
+    for quiet in (False, True):
+        screen = Terminal()
+        monkeypatch.setattr(sys, "stderr", screen)
+        assert main([*args, *(["--quiet"] if quiet else [])]) == 0
+        assert capsys.readouterr().out.startswith("{")
+        if quiet:
+            assert screen.getvalue() == ""
+        else:
+            _shown(screen.getvalue(), command)
