@@ -213,8 +213,8 @@ def _decode(rows: Sequence[EventRow], where: str) -> Iterator[life.Event]:
 def _sweep_rows(task: _Task) -> tuple[PartitionSummary, SweepRows]:
     rules = task.variant.rules()
     sent = task.source.sent(task.partition)
-    digest = Digest()
-    owners = packages = read = 0
+    packages = read = 0
+    owners: dict[str, list[Row]] = {}  # every owner swept, and then its rows
     parts: list[SweepRows] = []
     where = f"{task.source.describe()}/{task.partition.name}"
     for chunk in _owner_groups(task.source.read(task.partition)):
@@ -222,20 +222,21 @@ def _sweep_rows(task: _Task) -> tuple[PartitionSummary, SweepRows]:
         state = life.fold(_decode(chunk, where))
         night = life.night(state, as_of=task.as_of, sent=sent, rules=rules)
         owner_of = {row.package_id: row.owner for row in chunk}
-        events = tuple(event_rows(night.events, owner_of))
-        by_owner: dict[str, list[Row]] = {row.owner: [] for row in chunk}
-        for group in (events, night.notices, night.balances):
-            for row in group:
-                by_owner[row.owner].append(row)
-        for owner, owned in by_owner.items():
-            digest.add(owner, owned)
-        owners += len(by_owner)
+        owners.update((owner, []) for owner in owner_of.values())
         packages += len(state)
-        parts.append(SweepRows(events, night.notices, night.balances))
+        parts.append(
+            SweepRows(tuple(event_rows(night.events, owner_of)), night.notices, night.balances)
+        )
     rows = SweepRows.merge(parts)
+    for group in (rows.events, rows.notices, rows.balances):
+        for row in group:
+            owners[row.owner].append(row)
+    digest = Digest()
+    for owner, owned in owners.items():
+        digest.add(owner, owned)
     summary = PartitionSummary(
         partition=task.partition.name,
-        owners=owners,
+        owners=len(owners),
         packages=packages,
         read=read,
         events=len(rows.events),
