@@ -100,3 +100,16 @@ def test_the_backtest_and_the_generators_on_dask(tmp_path: Path, cluster: Any) -
 
 def _bucket_files(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.parquet"))}
+
+
+def test_a_scheduler_out_of_reach_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from punchcard.cli import main
+
+    _activity, ledger = population(tmp_path)
+    args = ["sweep", str(ledger), "--as-of", AS_OF.isoformat(), "--out", str(tmp_path / "o")]
+    assert main([*args, "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("punchcard: error: tcp://127.0.0.1:9: Timed out trying to connect to")
+    assert err.count("\n") == 1

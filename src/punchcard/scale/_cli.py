@@ -191,6 +191,8 @@ def run_scale_command(args: argparse.Namespace) -> int:
         path = getattr(err, "path", None) or getattr(err, "field", None) or args.command
         message = getattr(err, "message", str(err))
         return _fail(path, message)
+    except OSError as err:  # a file that cannot be read or written, a scheduler out of reach
+        return _fail(err.filename or args.scheduler or args.command, err.strerror or str(err))
 
 
 def _fail(path: str, message: str) -> int:

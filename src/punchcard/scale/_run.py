@@ -17,6 +17,8 @@ from .progress import Progress
 
 __all__ = ["Cluster", "run_tasks"]
 
+#: How long to try to reach a scheduler before giving up (an ``OSError``).
+CONNECT_TIMEOUT = "20s"
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -92,7 +94,7 @@ def _run(fn: Callable[[T], R], tasks: Sequence[T], cluster: Cluster, progress: P
     dask: Any = distributed  # (its API is not annotated)
     local = None
     if cluster.scheduler is not None:
-        client = dask.Client(cluster.scheduler)
+        client = dask.Client(cluster.scheduler, timeout=CONNECT_TIMEOUT)
     else:
         local = dask.LocalCluster(
             n_workers=cluster.workers or os.cpu_count() or 1,
