@@ -35,7 +35,7 @@ body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin:
 h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.15rem; margin-top: 2.2rem; }
 table { border-collapse: collapse; margin: .6rem 0; font-variant-numeric: tabular-nums; }
 th, td { padding: .2rem .6rem; border-bottom: 1px solid #ddd; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
+th.label, td.label { text-align: left; }
 .meta { color: #555; } .swatch { display: inline-block; width: .8em; height: .8em;
         margin-right: .3em; vertical-align: -.05em; }
 svg.chart { display: block; max-width: 100%; height: auto; }
@@ -130,10 +130,20 @@ def _chart(result: BacktestResult, measure: Measure) -> str:
     return "".join(parts)
 
 
-def _table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    out = ["<table><thead><tr>", *(f"<th>{_e(h)}</th>" for h in head), "</tr></thead><tbody>"]
+def _table(head: Sequence[str], rows: Sequence[Sequence[str]], *, labels: int = 1) -> str:
+    """A table whose first *labels* columns are labels (left-aligned), the others figures."""
+
+    def cell(tag: str, i: int, text: str) -> str:
+        return (
+            f'<{tag} class="label">{_e(text)}</{tag}>'
+            if i < labels
+            else f"<{tag}>{_e(text)}</{tag}>"
+        )
+
+    out = ["<table><thead><tr>", *(cell("th", i, h) for i, h in enumerate(head)), "</tr></thead>"]
+    out.append("<tbody>")
     for row in rows:
-        out.append("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>")
+        out.append("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(row)) + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)
 
@@ -185,7 +195,7 @@ def render_html(result: BacktestResult) -> str:
             for loc in result.locations
         ]
         out.append("<details><summary>Per month and location</summary>")
-        out.append(_table(["Month", "Location", *names], rows))
+        out.append(_table(["Month", "Location", *names], rows, labels=2))
         out.append("</details></section>")
     out.append("</body></html>\n")
     return "\n".join(out)
