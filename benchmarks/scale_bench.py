@@ -51,8 +51,14 @@ PARTS = 16
 
 
 def _peak_rss_mb() -> float:
-    """This process's peak resident memory, in MB (Linux reports KB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident memory since it started, in MB: ``VmHWM`` of
+    ``/proc/self/status`` (Linux). Not ``getrusage().ru_maxrss``: Linux carries that over
+    ``execve``, so a worker spawned by a large parent reports the parent's size."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def _cpu_seconds() -> float:
@@ -95,9 +101,29 @@ def timed_on(workers: int, job: Callable[[str], Any]) -> dict[str, Any]:
     }
 
 
-def make_population(root: Path, packages: int, seed: int) -> dict[str, Any]:
+def _reused(activity: Path, ledger: Path) -> dict[str, Any] | None:
+    """The counts of a population made by an earlier run, if both its parts are there."""
+    if not ((activity / "activity.json").exists() and (ledger / "punchcard-ledger.json").exists()):
+        return None
+    import pyarrow.parquet as pq
+
+    owners: set[str] = set()
+    events = packages = 0
+    for path in sorted(ledger.glob("bucket=*/base.events.parquet")):
+        table = pq.read_table(path, columns=["owner", "seq"])
+        owners.update(table.column("owner").to_pylist())
+        seqs = table.column("seq").to_pylist()
+        events += len(seqs)
+        packages += seqs.count(1)
+    return {"owners": len(owners), "packages": packages, "events": events, "reused": True}
+
+
+def make_population(root: Path, packages: int, seed: int, *, reuse: bool) -> dict[str, Any]:
     owners = max(1, round(packages / PACKAGES_PER_OWNER))
     activity, ledger = root / "activity", root / "ledger"
+    found = _reused(activity, ledger) if reuse else None
+    if found is not None:
+        return {**found, "activity": str(activity), "ledger": str(ledger)}
 
     def job(address: str) -> Any:
         generate_activity(activity, owners=owners, seed=seed, parts=PARTS, scheduler=address)
@@ -241,6 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", help="working directory (default: a new temp dir, removed after)")
     parser.add_argument("--json", help="write the figures as JSON to this file")
     parser.add_argument("--quick", action="store_true", help="1,000 packages, tiled 3 times")
+    parser.add_argument(
+        "--reuse", action="store_true", help="reuse the populations an earlier run left in --dir"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.backtest_sizes, args.tile = "1000", "1000", 3
@@ -261,11 +290,13 @@ def main(argv: list[str] | None = None) -> int:
     populations, rows = {}, []
     try:
         for size in sizes:
-            pop = populations[size] = make_population(root / f"p{size}", size, args.seed)
-            print(
-                f"made {pop['packages']:,} packages, {pop['events']:,} events in {pop['make_seconds_on_2_workers']} s",
-                flush=True,
+            pop = populations[size] = make_population(
+                root / f"p{size}", size, args.seed, reuse=args.reuse
             )
+            made = (
+                "reused" if pop.get("reused") else f"made in {pop['make_seconds_on_2_workers']} s"
+            )
+            print(f"{pop['packages']:,} packages, {pop['events']:,} events: {made}", flush=True)
             if size in sweep_sizes:
                 rows.append(bench_sweep(pop["ledger"], root / f"p{size}"))
                 print(_table(rows[-1:]), flush=True)
@@ -276,7 +307,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.tile > 1:
             largest = populations[max(sweep_sizes)]
             began = time.perf_counter()
-            ledger = tile_ledger(ParquetLedger(largest["ledger"]), root / "tiled", args.tile)
+            target = root / "tiled"
+            if args.reuse and (target / "punchcard-ledger.json").exists():
+                ledger = ParquetLedger(target)
+            else:
+                shutil.rmtree(target, ignore_errors=True)
+                ledger = tile_ledger(ParquetLedger(largest["ledger"]), target, args.tile)
             tiled = {
                 "copies": args.tile,
                 "of_packages": largest["packages"],
