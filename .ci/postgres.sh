@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A throwaway PostgreSQL server for the persistence tests (tests/persistence/).
+# A throwaway PostgreSQL server for the store's tests (tests/store/).
 #
 #   eval "$(.ci/postgres.sh start)"   # prints: export PUNCHCARD_PG_DSN=... PUNCHCARD_PG_DIR=...
 #   python3 -m pytest                 # the PostgreSQL tests run against it

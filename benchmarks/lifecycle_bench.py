@@ -14,9 +14,9 @@ still works, their figures mean nothing; ``--json``: a JSON object); ``benchmark
   1,000,000 events of the same 1,000 packages (none ends, none is added), so that any growth comes
   from the number of events. ``replay_balances_only_peak_memory_mb_100k`` / ``_1m``: the same
   with balance events only (credits given and deducted, expiry dates moved). A replay keeps one
-  mutable value per package and reads each event once; but the state keeps one
-  :class:`~punchcard.lifecycle.RedemptionRecord` per redemption ever recorded (used and cancelled
-  ones included), so with redemptions in the mix the peak grows with them:
+  mutable value per package and reads each event once; but the state keeps every redemption ever
+  recorded (used and cancelled ones included: a cancellation restores used credits too), as a
+  compact tuple, so with redemptions in the mix the peak grows with them:
   ``replay_bytes_per_redemption`` is that growth divided by the redemptions added.
 - ``sweep_and_notifications_1m_s``: :func:`~punchcard.lifecycle.expiries_due` and
   :func:`~punchcard.lifecycle.notifications_due` over 1,000,000 package states (four zones; expired
@@ -48,26 +48,43 @@ of three repeats, shown as the range over the runs (median in brackets)::
     sweep_1m_s / notifications_1m_s      2.0 - 3.4 / 1.4 - 2.4      1.3 - 1.7 / 1.0 - 1.2
 
 (The "before" replay figures also count the generator's tally of event types, about 0.4 us an
-event, which is now inside :attr:`LedgerStream.building`.) Targets: the sweep (<= 3 s) is met;
-the replay (>= 500,000 events a second) is missed by about 4.5 times; memory is flat for balance
-events and grows with the redemptions recorded, by design (see below).
+event, which is now inside :attr:`LedgerStream.building`.)
+
+Then (2026-12-03) the fold became one loop that hands every event to its one handler (no inline
+copies), a package state keeps its redemptions as compact tuples (``PackageState.records``; no
+frozen ``RedemptionRecord`` is built per redemption, they are built when asked for) and the sale
+event as the snapshot of its terms (a state has 14 fields instead of 31), and events of a package
+are ordered by instant. ``replay_events_per_s``, one ``--case replay`` run each (each the median
+of three repeats), the code before (commit eee995e) and after::
+
+    machine load ~0.7, before:                          128,177 events/s
+    machine load ~5, before, then after:                 62,889 -> 92,881 events/s
+    machine load ~2 - 3, after, then before:            126,746 -> 67,448 events/s
+
+In CPU time (``time.process_time``, less disturbed by the other jobs), the streamed replay of the
+same 1,000,000 events measured 102,000 - 78,000 events/s before and 152,000 - 137,000 after
+(two runs each, back to back): after / before = 1.5 to 1.9 in every pair. Targets: the sweep
+(<= 3 s) was met before (not measured again here); the replay (>= 500,000 events a second) is
+missed: the best figure measured after is 126,746 (3.9 times short); the quiet "before" figure
+times the ratio suggests 190,000 - 245,000 on a quiet machine, still 2 - 2.6 times short (an
+estimate, not a measurement). Memory is flat for balance events and grows with the redemptions
+recorded, by design (see below).
 
 What limits them:
 
-- replay, per 1,000,000 events (about 400,000 redemptions), timed in its two phases with
-  ``gc.callbacks``: the fold about 3.5 s (1.6 us an event when the events come from a list and
-  the accumulators stay in the CPU caches; about twice that when the generator runs between
-  chunks and evicts them, as a database cursor would), the garbage collector about 1.3 s during
-  the fold, and building the frozen values at the end about 1.2 s plus 1.8 s of garbage
-  collection. The result holds one ``RedemptionRecord`` per redemption: 400,000 objects the
-  collector tracks, and each full collection while they are made walks all of them; building
-  one (11 fields, frozen) costs about 1.2 us here. Disabling or freezing the collector in the
-  library is global state and not acceptable, so what remains is the size of the result.
-- memory: ``PackageState.redemptions`` holds every redemption ever recorded (a cancellation
-  restores the credits of its redemptions, the history report lists them), so the state grows by
-  one record per redemption: the record (about 128 bytes), the strings and times it shares with
-  its event (event id, booking, two times: about 220 bytes) and a dictionary entry while folding.
-  Balance events add nothing.
+- replay, per 1,000,000 events (about 330,000 redemptions): the fold itself (a Python handler
+  per event, its checks and the accumulators; about 3 - 4 us an event of CPU on the busy machine
+  from a list), and the garbage collector: about 1.6 s of CPU per 1,000,000 events runs during
+  the replay, 7 of its full collections among them. Each full collection walks every object
+  alive, the generator's chunk of events and the replay's accumulators, and visits every
+  redemption kept in them (a tuple of untracked values is not tracked itself, but the dictionary
+  that holds it is walked). Building the frozen states at the end (one per package, 26,000 here)
+  costs about 0.2 s. Disabling or freezing the collector in the library is global state and
+  not acceptable.
+- memory: a package state holds every redemption ever recorded (a cancellation restores the
+  credits of its redemptions, used ones included; the history report lists them), so the state
+  grows by one compact record per redemption: the tuple, the strings and times it shares with
+  its event, and a dictionary entry while folding. Balance events add nothing.
 - sweep and notifications: the expiry events (117,000 here, each a validated ``PackageExpired``
   with a hashed :func:`~punchcard.lifecycle.ledger_event_id`, about 8 us each) and one pass of
   attribute reads per package in each function.
@@ -137,8 +154,23 @@ TYPES: tuple[tuple[str, str, tuple[TypeComponent, ...], Money, int], ...] = (
 )
 LINE_AMOUNT = Money("25.00", USD)
 REFUND_AMOUNT = Money("10.00", USD)
+#: The generator's clock: naive UTC (each event's time is this instant in its package's zone, so
+#: it always exists there, and a package's events are in the order of their instants).
 START = dt.datetime(2026, 1, 1, 8)
 END_OF_DAY = dt.time(23, 59)
+UTC = dt.timezone.utc
+
+
+def _local(when: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+    """The generator's instant *when* (naive UTC) in the zone *tz*."""
+    return when.replace(tzinfo=UTC).astimezone(tz)
+
+
+def _ends_at(day: dt.date, tz: ZoneInfo) -> dt.datetime:
+    """23:59 local on *day*, as the generator's naive UTC clock."""
+    return dt.datetime.combine(day, END_OF_DAY, tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
+
+
 NEVER = dt.date(2030, 1, 1)  # expiry dates of packages that must not expire during the ledger
 
 Record = tuple[str, str, str, int]  # (redemption event id, booking, item, credits)
@@ -281,7 +313,7 @@ class LedgerStream:
             "event_id": f"{p.id}:{p.seq}",
             "package_id": p.id,
             "seq": p.seq,
-            "at": when.replace(tzinfo=p.tz),
+            "at": _local(when, p.tz),
         }
 
     def _purchase(self, pool: list[_Package], when: dt.datetime) -> PackagePurchased:
@@ -292,14 +324,14 @@ class LedgerStream:
         p = _Package(f"pkg-{number:07d}", tz, {c.item: c.quantity for c in components})
         p.last = when
         if self.lifetimes:
-            p.expires_on = when.date() + dt.timedelta(days=days)
-            p.ends_at = dt.datetime.combine(p.expires_on, END_OF_DAY)
+            p.expires_on = _local(when, tz).date() + dt.timedelta(days=days)
+            p.ends_at = _ends_at(p.expires_on, tz)
         pool.append(p)
         return PackagePurchased(
             event_id=f"{p.id}:1",
             package_id=p.id,
             seq=1,
-            at=when.replace(tzinfo=tz),
+            at=_local(when, tz),
             actor="till-1",
             owner=f"owner-{number // 2:07d}",
             type_id=type_id,
@@ -335,7 +367,7 @@ class LedgerStream:
         old = p.expires_on
         p.expires_on = (old or NEVER) + dt.timedelta(days=7)
         if p.ends_at is not None:
-            p.ends_at = dt.datetime.combine(p.expires_on, END_OF_DAY)
+            p.ends_at = _ends_at(p.expires_on, p.tz)
         return ExpiryChanged(**self._next(p, when), actor="ann", old=old, new=p.expires_on)
 
     def _redeem(self, p: _Package, when: dt.datetime, status: Literal["held", "used"]) -> Any:
@@ -362,11 +394,8 @@ class LedgerStream:
             credits=credits,
             amount=LINE_AMOUNT,
             status=status,
-            scheduled_for=(when + dt.timedelta(days=2) if status == "held" else when).replace(
-                tzinfo=p.tz
-            ),
+            scheduled_for=_local(when + dt.timedelta(days=2) if status == "held" else when, p.tz),
             cart_id=None,
-            source_event_id=f"engine-{fields['event_id']}",
         )
 
     def _hold(self, p: _Package, when: dt.datetime) -> LedgerEvent:
@@ -446,28 +475,23 @@ def package_states(
     """
     rng = random.Random(seed)
     price = Money("250", USD)
-    common: dict[str, Any] = {
+    terms: dict[str, Any] = {
         "type_id": "daycare-10",
         "name": "10 Day Daycare",
         "location": "downtown",
-        "beneficiary": None,
-        "channel": "pos",
-        "grants": (TypeComponent("daycare_full", 10),),
+        "components": (TypeComponent("daycare_full", 10),),
         "price": price,
-        "paid": price,
-        "paid_credits": 10,
         "days_to_expiration": 90,
-        "expiry_starts": "sale",
-        "first_used_at": None,
-        "pricing_rules": False,
         "reminder_days": 7,
         "low_balance_threshold": 2,
+    }
+    common: dict[str, Any] = {
+        "paid": price,
+        "paid_credits": 10,
+        "first_used_at": None,
         "period": 1,
         "refunded_amount": Money.zero(USD),
-        "redemptions": (),
-        "taxed": False,
-        "account_code": None,
-        "commission_basis": "retail",
+        "records": (),
         "version": 3,
     }
     balances = [
@@ -498,17 +522,30 @@ def package_states(
             elif 0.15 <= roll < 0.16:
                 status = "deleted"
             when = bought[(name, i)]
-            out.append(
-                PackageState(
-                    id=f"pkg-{k:07d}",
+            expires_on = None if roll < 0.08 else dates[i]
+            with attrs.validators.disabled():  # (not timed: only the generator is cheaper)
+                purchase = PackagePurchased(
+                    event_id=f"pkg-{k:07d}:1",
+                    package_id=f"pkg-{k:07d}",
+                    seq=1,
+                    at=when,
                     owner=f"owner-{k // 2:07d}",
                     timezone=name,
-                    purchased_at=when,
-                    components=balances[int(rng.random() * 11)],
-                    expires_on=None if roll < 0.08 else dates[i],
+                    expires_on=expires_on,
                     subscription=monthly if 0.16 <= roll < 0.18 else None,
+                    **terms,
+                )
+            left = int(rng.random() * 11)
+            out.append(
+                PackageState(
+                    purchase=purchase,
+                    purchased_at=when,
+                    components=balances[left],
+                    expires_on=expires_on,
                     status=status,  # type: ignore[arg-type]
                     last_event_at=when,
+                    # a use brought it to the threshold (2) when it has no more left
+                    low_balance_at=when if left <= 2 else None,
                     **common,
                 )
             )

@@ -78,20 +78,21 @@ def online_only(booked_online: Collection[str], items: Collection[str]) -> Funct
 
 @attrs.frozen
 class ClosestToRunningOut:
-    """The component with the fewest credits left first (then the oldest package).
+    """A pet's own package before a shared one, then the package with the fewest credits left,
+    then the oldest.
 
-    A credit of the line's own item still comes before a cross-item one, and a pet's own package
-    before a shared one: a custom key replaces the whole built-in key, so it keeps those two.
+    The engine ranks the packages once per checkout, by their credits left when it starts; a
+    credit of the line's own item still comes before a cross-item one, and a lower ``priority``
+    first: those keys come before any package order's rank.
     """
 
     name: ClassVar[str] = "closest_to_running_out"
 
-    def key(self, candidate: Candidate, line: Line, ctx: Context) -> tuple[Any, ...]:
+    def rank(self, package: Package, ctx: Context) -> tuple[Any, ...]:
         return (
-            0 if candidate.component.item == line.item else 1,
-            0 if candidate.package.beneficiary is not None else 1,
-            ctx.remaining(candidate),  # credits left after the lines served so far
-            ctx.purchased_utc(candidate.package),
+            package.beneficiary is None,
+            package.total_remaining,
+            ctx.purchased_utc(package),
         )
 
 

@@ -1,17 +1,17 @@
-"""A host application: its own rows in, punchcard in the middle, the reference store out.
+"""A host application: its own rows in, punchcard's store beside them, in one database.
 
-punchcard never writes anything: :func:`punchcard.apply` returns the new balances and the ledger
-events, and the host stores them. This example stores them with the reference layer
-:mod:`punchcard.contrib.sqlite` (the same code runs on PostgreSQL with
-:mod:`punchcard.contrib.postgres`), next to the host's own tables in the same database:
+The host keeps its customers, pets, package sales and tickets in its own tables; punchcard's
+store (:mod:`punchcard.store`) keeps the ledger and the packages' state in its tables, in the same
+SQLite file. Every till request runs in one transaction of the host, which the store joins:
 
-- the host's rows (customers, pets, package sales) are plain dicts, mapped to punchcard values;
-- two tills ring up tickets for the same customer at the same moment, and both read the same
-  balances. The front desk stores first; the side till's commit finds a balance changed (its
-  compare-and-set guard fails), writes nothing, and checks out again on the new balances;
+- the host's package sales become punchcard sales (the terms of each sale as a package type);
+- the front desk closes Rex's ticket, and the side till Bella's: the daycare pass has 2 credits
+  left, the front desk takes one, so Bella's 2 days are covered for one day only;
 - the front desk never got its reply and sends its ticket again: same idempotency key, so the
-  store answers with the earlier receipt and applies nothing twice;
-- Bella's day is cancelled, and the cancellation arrives twice: the credit comes back once.
+  store answers with the first outcome and applies nothing twice;
+- a card is declined: the host rolls its transaction back, and neither its ticket row nor the
+  credits stay;
+- Bella's day is cancelled, and the request arrives twice: the credit comes back once.
 
 Run it from the repository root, with a database file or without one (in memory)::
 
@@ -27,22 +27,40 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from punchcard import Cart, Component, Line, Money, Package, apply
-from punchcard.contrib import Conflict, Receipt
-from punchcard.contrib.sqlite import Store
+import sqlalchemy as sa
+
+from punchcard import Cart, Line, Money
+from punchcard.lifecycle import PackageType, TypeComponent
+from punchcard.store import Business, Receipt, Store
 
 TIMEZONE = "America/New_York"
 LOCATION = "downtown"
 CURRENCY = "USD"
+#: The business's settings, given to every store once (here: the zone of its location).
+BUSINESS = Business(timezone=TIMEZONE)
 
-# The host's own tables. punchcard's four tables (punchcard_packages, punchcard_components,
-# punchcard_checkouts, punchcard_ledger) live beside them, keyed by the same package ids.
-HOST_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS pets (id INTEGER PRIMARY KEY,"
-    " customer_id INTEGER NOT NULL REFERENCES customers (id), name TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS package_sales (id INTEGER PRIMARY KEY,"
-    " customer_id INTEGER NOT NULL REFERENCES customers (id), type_name TEXT NOT NULL)",
+# The host's own tables, beside punchcard's (punchcard_events, punchcard_packages, ...).
+host = sa.MetaData()
+customers = sa.Table(
+    "customers",
+    host,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String, nullable=False),
+)
+pets = sa.Table(
+    "pets",
+    host,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("name", sa.String, nullable=False),
+)
+tickets = sa.Table(
+    "tickets",
+    host,
+    sa.Column("id", sa.String, primary_key=True),
+    sa.Column("customer_id", sa.Integer, nullable=False),
+    sa.Column("covered", sa.String, nullable=False),
+    sa.Column("due", sa.String, nullable=False),
 )
 
 CUSTOMERS: list[dict[str, Any]] = [{"id": 7, "name": "Sam Smith"}]
@@ -55,212 +73,198 @@ SALES: list[dict[str, Any]] = [
     {
         "id": 501,
         "customer_id": 7,
-        "pet_id": None,  # shared by all the customer's pets
-        "location": "downtown",
         "type_name": "10 Day Daycare",
+        "price": "60.00",
         "sold_at": "2026-01-05 10:00:00",  # local time of the business
         "days_valid": 90,
         "countdown": "sale",
-        "first_used_at": "2026-01-12T08:05:00-05:00",
         "credits": {"daycare_full": 2},
     },
     {
         "id": 502,
         "customer_id": 7,
-        "pet_id": 12,  # Rex's own
-        "location": None,  # usable at every location
-        "type_name": "Rex's Grooming Bundle",
+        "type_name": "Grooming Bundle",
+        "price": "200.00",
         "sold_at": "2026-02-01 12:00:00",
         "days_valid": 180,
         "countdown": "first_use",
-        "first_used_at": None,
         "credits": {"grooming": 5, "shampoo": 2},
     },
 ]
-
-# Two tickets rung up at the same moment at two tills, for the same customer.
 TICKET_FRONT_DESK: dict[str, Any] = {
     "id": "T-1001",
     "customer_id": 7,
     "lines": [
-        {"id": "T-1001/1", "service": "daycare_full", "pet_id": 12, "price": "30.00", "qty": 1},
-        {"id": "T-1001/2", "service": "grooming", "pet_id": 12, "price": "55.00", "qty": 1},
-        {"id": "T-1001/3", "service": "shampoo", "pet_id": 12, "price": "15.00", "qty": 1},
+        {"id": "T-1001/1", "service": "daycare_full", "price": "30.00", "qty": 1},
+        {"id": "T-1001/2", "service": "grooming", "price": "55.00", "qty": 1},
+        {"id": "T-1001/3", "service": "shampoo", "price": "15.00", "qty": 1},
     ],
 }
 TICKET_SIDE_TILL: dict[str, Any] = {
     "id": "T-1002",
     "customer_id": 7,
-    "lines": [
-        {"id": "T-1002/1", "service": "daycare_full", "pet_id": 13, "price": "30.00", "qty": 2},
-    ],
+    "lines": [{"id": "T-1002/1", "service": "daycare_full", "price": "30.00", "qty": 2}],
+}
+TICKET_DECLINED: dict[str, Any] = {
+    "id": "T-1003",
+    "customer_id": 7,
+    "lines": [{"id": "T-1003/1", "service": "grooming", "price": "55.00", "qty": 1}],
 }
 CHECKOUT_AT = dt.datetime(2026, 3, 2, 17, 30)  # local time; punchcard never reads the clock
 CANCEL_AT = dt.datetime(2026, 3, 3, 9, 0)
 
 
-# -- mapping the host's rows to punchcard values -------------------------------------------------
+# -- mapping the host's rows to punchcard values ---------------------------------------------------
 
 
 def owner_id(customer_id: int) -> str:
     return f"customer-{customer_id}"
 
 
-def pet_ref(pet_id: int | None) -> str | None:
-    return None if pet_id is None else f"pet-{pet_id}"
-
-
-def package_from_sale(sale: Mapping[str, Any]) -> Package:
-    """One sale of the host as a punchcard :class:`Package`."""
-    return Package(
-        id=str(sale["id"]),
-        owner=owner_id(sale["customer_id"]),
-        location=sale["location"],
-        beneficiary=pet_ref(sale["pet_id"]),
-        purchased_at=dt.datetime.fromisoformat(sale["sold_at"]),
-        components=[Component(service, n) for service, n in sale["credits"].items()],
+def type_from_sale(sale: Mapping[str, Any]) -> PackageType:
+    """The terms of one sale of the host as a punchcard :class:`PackageType`."""
+    return PackageType(
+        id=f"sale-{sale['id']}",
+        name=sale["type_name"],
+        price=Money(sale["price"], CURRENCY),
+        components=[TypeComponent(service, n) for service, n in sale["credits"].items()],
         days_to_expiration=sale["days_valid"],
         expiry_starts=sale["countdown"],
-        first_used_at=(
-            None
-            if sale["first_used_at"] is None
-            else dt.datetime.fromisoformat(sale["first_used_at"])
-        ),
     )
 
 
 def cart_from_ticket(ticket: Mapping[str, Any]) -> Cart:
-    """A till's ticket as a punchcard :class:`Cart`; the ticket id makes the idempotency key."""
+    """A till's ticket as a punchcard :class:`Cart`."""
     return Cart(
         owner_id(ticket["customer_id"]),
         LOCATION,
         CURRENCY,
         [
-            Line(
-                line["id"],
-                line["service"],
-                Money(line["price"], CURRENCY),
-                units=line["qty"],
-                beneficiary=pet_ref(line["pet_id"]),
-            )
+            Line(line["id"], line["service"], Money(line["price"], CURRENCY), units=line["qty"])
             for line in ticket["lines"]
         ],
         id=ticket["id"],
     )
 
 
-# -- the database ----------------------------------------------------------------------------------
+# -- the database ---------------------------------------------------------------------------------
 
 
-def open_store(path: str) -> Store:
-    """The reference store, with the host's tables beside punchcard's, and the example's rows."""
-    store = Store.connect(path)
-    store.create_schema()
-    conn = store.connection
-    for statement in HOST_SCHEMA:
-        conn.execute(statement)
-    if conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0]:
-        return store  # seeded by an earlier run
-    conn.execute("BEGIN IMMEDIATE")
-    conn.executemany("INSERT INTO customers (id, name) VALUES (:id, :name)", CUSTOMERS)
-    conn.executemany(
-        "INSERT INTO pets (id, customer_id, name) VALUES (:id, :customer_id, :name)", PETS
-    )
-    conn.executemany(
-        "INSERT INTO package_sales (id, customer_id, type_name)"
-        " VALUES (:id, :customer_id, :type_name)",
-        SALES,
-    )
-    conn.execute("COMMIT")
-    for sale in SALES:
-        store.add_package(package_from_sale(sale))
-    return store
+def open_database(url: str) -> sa.Engine:
+    """The host's tables and punchcard's in one database, with the example's rows."""
+    engine = sa.create_engine(url)
+    host.create_all(engine)
+    Store(engine).create_tables()
+    with engine.begin() as conn:
+        if conn.execute(sa.select(sa.func.count()).select_from(customers)).scalar():
+            return engine  # seeded by an earlier run
+        conn.execute(sa.insert(customers), CUSTOMERS)
+        conn.execute(sa.insert(pets), PETS)
+        store = Store(conn, business=BUSINESS)  # punchcard's rows in the host's transaction
+        for sale in SALES:
+            store.sell(
+                owner_id(sale["customer_id"]),
+                type_from_sale(sale),
+                key=f"sale-{sale['id']}",
+                package_id=str(sale["id"]),
+                as_of=dt.datetime.fromisoformat(sale["sold_at"]),
+            )
+    return engine
 
 
-def describe(receipt: Receipt) -> str:
+class Declined(Exception):
+    """The host's own error: the card was declined."""
+
+
+def close_ticket(engine: sa.Engine, ticket: Mapping[str, Any], *, pay: bool = True) -> Receipt:
+    """Close a ticket in one transaction of the host: punchcard redeems the credits (one
+    operation: lines booked earlier would use their holds, the rest is offered to the credits),
+    the host writes its ticket row and takes the payment; if the payment fails, none of it
+    stays."""
+    with engine.begin() as conn:
+        receipt = Store(conn, business=BUSINESS).close_ticket(
+            cart_from_ticket(ticket),
+            key=ticket["id"],  # the ticket number: a resent ticket is recognised
+            booking=ticket["id"],
+            as_of=CHECKOUT_AT,
+        )
+        assert receipt.charges is not None
+        if not receipt.replayed:
+            conn.execute(
+                sa.insert(tickets).values(
+                    id=ticket["id"],
+                    customer_id=ticket["customer_id"],
+                    covered=str(receipt.charges.covered),
+                    due=str(receipt.charges.due),
+                )
+            )
+        if not pay:
+            raise Declined(ticket["id"])
+        return receipt
+
+
+def describe(ticket: Mapping[str, Any], receipt: Receipt) -> str:
     """One line for the till's screen."""
-    if receipt.duplicate:
-        return f"{receipt.cart_id}: already recorded, nothing written"
-    again = "" if receipt.attempts == 1 else f" (applied {receipt.attempts} times)"
-    return f"{receipt.cart_id}: stored, covered {receipt.covered}, due {receipt.due}{again}"
+    if receipt.replayed:
+        return f"{ticket['id']}: already recorded, nothing written"
+    assert receipt.charges is not None
+    return f"{ticket['id']}: stored, covered {receipt.charges.covered}, due {receipt.charges.due}"
 
 
-def balances(store: Store) -> list[str]:
-    names = dict(store.connection.execute("SELECT id, type_name FROM package_sales"))
+def balances(engine: sa.Engine) -> list[str]:
+    names = {str(sale["id"]): sale["type_name"] for sale in SALES}
+    with Store(engine, business=BUSINESS) as store:
+        state = store.state(owner_id(7), history=False)
     return [
-        f"package {pid} ({names[int(pid)]}) {item}: {left} left"
-        for (pid, item), left in sorted(store.balances().items())
+        f"package {p.id} ({names[p.id]}) {c.item}: {c.remaining} left"
+        for p in state
+        for c in p.components
     ]
 
 
-def ledger(store: Store) -> list[str]:
-    tickets = dict(
-        store.connection.execute("SELECT idempotency_key, cart_id FROM punchcard_checkouts")
-    )
-    lines = []
-    for entry in store.ledger():
-        if entry.kind == "granted":
-            continue
-        verb = "redeemed" if entry.kind == "redeemed" else "restored"
-        lines.append(
-            f"{tickets[entry.checkout_key]} {entry.line_id}: {entry.credits} {entry.item}"
-            f" credit(s) of package {entry.package_id} {verb}, {entry.amount} {CURRENCY}"
-        )
-    return lines
+def ledger(engine: sa.Engine) -> list[str]:
+    with Store(engine) as store:
+        events = store.events(owner_id(7))
+    return [
+        f"{e.package_id} #{e.seq} {type(e).__name__}"
+        + (f" {e.line_id} {e.credits} {e.item}" if hasattr(e, "line_id") else "")
+        for e in events
+    ]
 
 
-# -- the story -------------------------------------------------------------------------------------
+# -- the story ------------------------------------------------------------------------------------
 
 
 def main(argv: Sequence[str]) -> int:
-    store = open_store(argv[0] if argv else ":memory:")
-    owner = owner_id(7)
-    out: list[str] = []
-
-    # Both tills read the same balances at the same moment and apply their tickets...
-    front_read = store.load_packages(owner)
-    side_read = store.load_packages(owner)
-    front = apply(
-        cart_from_ticket(TICKET_FRONT_DESK), front_read, as_of=CHECKOUT_AT, timezone=TIMEZONE
-    )
-    side = apply(cart_from_ticket(TICKET_SIDE_TILL), side_read, as_of=CHECKOUT_AT, timezone=TIMEZONE)
-    out.append(f"front desk read package 501 with {front_read[0].remaining('daycare_full')} left")
-    out.append(f"side till read package 501 with {side_read[0].remaining('daycare_full')} left")
-
-    # ...the front desk stores first...
-    out.append(describe(store.commit(front)))
-
-    # ...so the side till's guard fails: nothing is written, and it checks out again.
+    engine = open_database(f"sqlite:///{argv[0]}" if argv else "sqlite://")
+    out = [
+        describe(TICKET_FRONT_DESK, close_ticket(engine, TICKET_FRONT_DESK)),
+        describe(TICKET_SIDE_TILL, close_ticket(engine, TICKET_SIDE_TILL)),
+        # The front desk's reply was lost and it sends the same ticket again: nothing changes.
+        describe(TICKET_FRONT_DESK, close_ticket(engine, TICKET_FRONT_DESK)),
+    ]
     try:
-        side_receipt = store.commit(side)
-    except Conflict as exc:
-        out.append(f"T-1002: conflict ({exc}); reading again")
-        side_receipt = store.checkout(
-            cart_from_ticket(TICKET_SIDE_TILL), at=CHECKOUT_AT, timezone=TIMEZONE
-        )
-    out.append(describe(side_receipt))
-
-    # The front desk's reply was lost and it sends the same ticket again: nothing changes.
-    out.append(
-        describe(
-            store.checkout(cart_from_ticket(TICKET_FRONT_DESK), at=CHECKOUT_AT, timezone=TIMEZONE)
-        )
-    )
-
-    # Bella's day is cancelled; the request reaches the server twice.
+        close_ticket(engine, TICKET_DECLINED, pay=False)
+    except Declined:
+        out.append("T-1003: card declined, nothing kept")
+    # Bella's day is cancelled; the request reaches the server twice (same key).
     for _ in range(2):
-        cancelled = store.cancel(side_receipt.key, at=CANCEL_AT)
-        if cancelled.duplicate:
+        with engine.begin() as conn:
+            cancelled = Store(conn, business=BUSINESS).cancel(
+                owner_id(7), "T-1002", key="cancel-T-1002", as_of=CANCEL_AT
+            )
+        restored = sum(e.credits for e in cancelled.events)
+        if cancelled.replayed:
             out.append("T-1002: already cancelled, nothing restored")
         else:
-            out.append(f"T-1002: cancelled, {cancelled.credits} credit(s) restored")
+            out.append(f"T-1002: cancelled, {restored} credit(s) restored")
 
     print("\n".join(out))
     print("\nbalances:")
-    print("\n".join(f"  {text}" for text in balances(store)))
+    print("\n".join(f"  {text}" for text in balances(engine)))
     print("\nledger:")
-    print("\n".join(f"  {text}" for text in ledger(store)))
-    store.close()
+    print("\n".join(f"  {text}" for text in ledger(engine)))
+    engine.dispose()
     return 0
 
 

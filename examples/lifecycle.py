@@ -1,10 +1,12 @@
 """A month in the life of one daycare family's package, told as a script.
 
 The Smiths buy a bundle (10 days of daycare + 2 baths), book three days for Rex (the credits are
-held), cancel one (its credit comes back), bring Rex on the other two (the credits are used),
-staff deduct a credit for a no-show (only staff allowed to), an expiry reminder falls due, the
-package expires at 23:59 on its last day, and the balances report and the package's history are
-printed. Every step is a pure function of the ledger; this script keeps the ledger in a list.
+held), cancel one (its credit comes back), bring Rex on the other two (the credits are used: one
+ticket is closed in the evening with a bath added at the till, the other appointment is marked
+completed at drop-off), staff deduct a credit for a no-show (only staff allowed to), an expiry
+reminder falls due, the package expires at 23:59 on its last day, and the balances report and the
+package's history are printed. Every step is a pure function of the ledger; this script keeps the
+ledger in a list.
 
 Run it with ``python examples/lifecycle.py``.
 """
@@ -17,6 +19,7 @@ from punchcard import Cart, Line, Money
 from punchcard.lifecycle import (
     DEDUCT_REFUND_CREDITS,
     Actor,
+    Business,
     LedgerEvent,
     LedgerState,
     OperationRefused,
@@ -26,10 +29,11 @@ from punchcard.lifecycle import (
     TypeComponent,
     balances_report,
     cancel,
+    catch_up,
+    close_ticket,
     deduct,
     event_from_dict,
     event_to_dict,
-    expire,
     history,
     hold,
     notifications_due,
@@ -41,7 +45,10 @@ from punchcard.lifecycle import (
 )
 
 ZONE = "America/New_York"
+#: The business: the defaults of the source articles, its location in New York.
+BUSINESS = Business(timezone=ZONE)
 DAYCARE = Money("30.00", "USD")
+BATH = Money("20.00", "USD")
 
 BUNDLE = PackageType(
     id="daycare-10-bath-2",
@@ -86,9 +93,9 @@ def main() -> None:
             BUNDLE,
             package_id="smith-1",
             owner="smith",
-            at=day(3, 1, 10),
-            timezone=ZONE,
+            as_of=day(3, 1, 10),
             channel="portal",
+            business=BUSINESS,
         )
     )
     print(f"  expires on {state.package('smith-1').expires_on} at 23:59 local")
@@ -107,30 +114,49 @@ def main() -> None:
                 state,
                 cart,
                 booking=f"appt-mar{d}",
-                at=day(3, 2, 9, d),
+                as_of=day(3, 2, 9, d),
                 scheduled_for=day(3, d, 8),
-                timezone=ZONE,
+                business=BUSINESS,
             )
         )
     balance("balance")
 
     print("Mar 3: the Mar 5 appointment is cancelled (its credit comes back)")
-    state = record(cancel(state, "appt-mar5", at=day(3, 3, 18)))
+    state = record(cancel(state, "appt-mar5", as_of=day(3, 3, 18), business=BUSINESS))
     balance("balance")
     try:
-        cancel(state, "appt-mar5", at=day(3, 3, 18, 5))
+        cancel(state, "appt-mar5", as_of=day(3, 3, 18, 5), business=BUSINESS)
     except OperationRefused as err:  # never a second restore
         print(f"  cancelling again is refused: {err}")
 
-    print("Mar 4 and Mar 6: Rex comes; the tickets are closed (credits used)")
-    state = record(use(state, "appt-mar4", at=day(3, 4, 17, 30), reason="ticket_closed"))
-    state = record(use(state, "appt-mar6", at=day(3, 6, 17, 30), reason="ticket_closed"))
+    print("Mar 4, 17:30: Rex's ticket is closed with a bath added at the till")
+    print("  (the held day was used at 08:00, when its time passed: recorded first)")
+    ticket = Cart(
+        "smith",
+        "downtown",
+        "USD",
+        [
+            Line("rex-4", "daycare_full", DAYCARE, beneficiary="rex"),
+            Line("bath-4", "bath", BATH, beneficiary="rex"),
+        ],
+    )
+    closed = close_ticket(
+        state, ticket, booking="appt-mar4", as_of=day(3, 4, 17, 30), business=BUSINESS
+    )
+    state = record(closed)
+    for line in closed.lines:
+        print(f"  {line.line_id}: {line.covered} covered, {line.due} due")
+    balance("balance")
+    print("Mar 6, 07:45: Rex is dropped off; the appointment is marked completed")
+    state = record(
+        use(state, "appt-mar6", as_of=day(3, 6, 7, 45), reason="completed", business=BUSINESS)
+    )
     balance("balance")
 
     print("Mar 10: a no-show fee of one credit")
     desk = Actor("front-desk")
     try:
-        deduct(state, "smith-1", "daycare_full", 1, at=day(3, 10), actor=desk)
+        deduct(state, "smith-1", "daycare_full", 1, as_of=day(3, 10), actor=desk, business=BUSINESS)
     except PermissionDenied as err:
         print(f"  the front desk is refused: {err}")
     manager = Actor("manager-ann", {DEDUCT_REFUND_CREDITS})
@@ -140,9 +166,10 @@ def main() -> None:
             "smith-1",
             "daycare_full",
             1,
-            at=day(3, 10, 9, 5),
+            as_of=day(3, 10, 9, 5),
             actor=manager,
             note="no-show on Mar 9",
+            business=BUSINESS,
         )
     )
     balance("balance")
@@ -158,8 +185,8 @@ def main() -> None:
     again = list(notifications_due(state.packages, as_of=day(3, 25, 6), sent=sent))
     print(f"  the next night: {len(again)} notifications (each is due once)")
 
-    print("Apr 1: the expiry sweep runs")
-    state = record(expire(state, as_of=day(4, 1, 0, 30)))
+    print("Apr 1: the nightly job records what has become true (the expiry)")
+    state = record(catch_up(state, as_of=day(4, 1, 0, 30), business=BUSINESS))
     p = state.package("smith-1")
     print(
         f"  status {p.status}; expired credits: "
@@ -170,7 +197,7 @@ def main() -> None:
     for row in balances_report(state_as_of(ledger, day(3, 31, 12)).packages, as_of=day(3, 31, 12)):
         print(
             f"  {row.owner:6} {row.package_id:8} {row.item:13} {row.remaining:3} left "
-            f"{row.held:2} held  expires {row.expires_on}"
+            f"{row.held:2} held {row.used:2} used  expires {row.expires_on}"
         )
     rows = balances_report(state.packages, as_of=day(4, 1, 12))
     print(f"Balances report as of Apr 1, 12:00: {len(rows)} rows (the package has expired)")

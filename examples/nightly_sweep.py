@@ -1,8 +1,9 @@
 """The nightly job over every owner, split over processes: uses, expiries, notices, balances.
 
-Each night a business's job records as used the held credits whose appointment time has passed,
-expires the packages whose expiry date ended, lists the notices to send (expiry reminders, low
-balances) and writes the balances report. punchcard's lifecycle functions are pure and every
+Each night a business's job records what has become true since the last event of each package
+(``catch_up``: held credits whose appointment time has passed are used, packages whose expiry
+date ended expire; every operation during the day records the same for the packages it reads),
+lists the notices to send (expiry reminders, low balances) and writes the balances report. punchcard's lifecycle functions are pure and every
 package belongs to one owner, so the job splits the owners into partitions and sweeps each
 partition on its own, here in processes of a ``concurrent.futures.ProcessPoolExecutor``. Nothing
 is shared between partitions and nothing big is sent to a worker: a partition is a seed, a list
@@ -48,16 +49,15 @@ from punchcard.lifecycle import (
     assign,
     balances_report,
     cancel,
+    catch_up,
     checkout,
     deduct,
     describe,
-    expire,
     hold,
     notifications_due,
     purchase,
     replay,
     state_as_of,
-    use_due,
 )
 
 #: When tonight's job runs: 06:00, read (naive) as local time in each package's own zone.
@@ -170,8 +170,7 @@ def owner_ledger(seed: int, owner: str, *, until: dt.datetime = AS_OF) -> list[L
         state = outcome.state
 
     def nightly(at: dt.datetime) -> None:
-        record(use_due(state, as_of=at))
-        record(expire(state, as_of=at))
+        record(catch_up(state, as_of=at))
 
     for step in sorted(s for s in steps if s.when < until):
         when, kind, item = step.when, step.kind, step.item
@@ -184,13 +183,13 @@ def owner_ledger(seed: int, owner: str, *, until: dt.datetime = AS_OF) -> list[L
                         types[step.package],
                         package_id=f"{owner}-p{step.package}",
                         owner=owner,
-                        at=when,
+                        as_of=when,
                         timezone=zone,
                     )
                 )
                 continue
             if kind == "cancel":
-                record(cancel(state, f"{owner}-b{step.booking}", at=when))
+                record(cancel(state, f"{owner}-b{step.booking}", as_of=when))
                 continue
             pet = rng.choice(pets)
             if kind == "staff":
@@ -199,7 +198,7 @@ def owner_ledger(seed: int, owner: str, *, until: dt.datetime = AS_OF) -> list[L
                     target = rng.choice(live)
                     items = [c.item for c in state.package(target).components]
                     change = assign if rng.random() < 0.5 else deduct
-                    record(change(state, target, items[0], 1, at=when, actor=STAFF, note="desk"))
+                    record(change(state, target, items[0], 1, as_of=when, actor=STAFF, note="desk"))
                 continue
             hourly = item == "walk"
             line = Line(
@@ -213,7 +212,9 @@ def owner_ledger(seed: int, owner: str, *, until: dt.datetime = AS_OF) -> list[L
             cart = Cart(owner, location, "USD", [line])
             if kind == "checkout":
                 record(
-                    checkout(state, cart, booking=f"{owner}-b{step.number}", at=when, timezone=zone)
+                    checkout(
+                        state, cart, booking=f"{owner}-b{step.number}", as_of=when, timezone=zone
+                    )
                 )
             else:
                 scheduled = dt.datetime.combine(
@@ -224,7 +225,7 @@ def owner_ledger(seed: int, owner: str, *, until: dt.datetime = AS_OF) -> list[L
                         state,
                         cart,
                         booking=f"{owner}-b{step.number}",
-                        at=when,
+                        as_of=when,
                         scheduled_for=scheduled,
                         timezone=zone,
                     )
@@ -253,7 +254,8 @@ class PartitionResult:
 
     owners: int
     packages: int
-    #: The new ledger events (uses, then expiries, per owner): the host appends them.
+    #: The new ledger events (uses and expiries, in the order they took effect, per package):
+    #: the host appends them.
     events: tuple[LedgerEvent, ...]
     #: The notices to send tonight (those due last night were sent then).
     notifications: tuple[Notification, ...]
@@ -265,9 +267,8 @@ def sweep_owner(seed: int, owner: str, as_of: dt.datetime) -> PartitionResult:
     """Tonight's job for one owner: a pure function of the owner's ledger and the time."""
     ledger = owner_ledger(seed, owner, until=as_of)
     state = replay(ledger)
-    used = use_due(state, as_of=as_of)
-    expired = expire(used.state, as_of=as_of)
-    state = expired.state
+    night = catch_up(state, as_of=as_of)
+    state = night.state
     # The notices due by last night's job were sent then: their keys come from the same ledger.
     night_before = as_of - dt.timedelta(days=1)
     sent = {
@@ -277,7 +278,7 @@ def sweep_owner(seed: int, owner: str, as_of: dt.datetime) -> PartitionResult:
     return PartitionResult(
         owners=1,
         packages=len(state),
-        events=used.events + expired.events,
+        events=night.events,
         notifications=tuple(notifications_due(state.packages, as_of=as_of, sent=sent)),
         balances=balances_report(state.packages, as_of=as_of),
     )

@@ -79,7 +79,7 @@ def test_example_runs_with_explain(
     assert len(sentences) == max(1, len(lines))
     assert all(isinstance(s, str) and s for s in sentences)
     for line, sentence in zip(lines, sentences, strict=False):
-        assert sentence.startswith(f"Line {line['id']} ")
+        assert sentence.startswith(line["item"])  # the customer sentence of punchcard.explanations
 
 
 def _redemptions(result: Any, line: str) -> list[tuple[str, str, int, str]]:
@@ -199,6 +199,7 @@ def test_family_pets_facts(
         "id": "pkg-luna-10",
         "remaining": {"daycare_full": 0},
         "expires_on": "2026-04-11",  # sold 2026-02-10, 60 days
+        "expires_at": "2026-04-11T23:59:00-05:00",  # 23:59 that day, daylight time (CDT)
         "first_used_at": "2026-02-11T08:10:00-06:00",
     }
     # First use of max's bath package is recorded at this checkout (Chicago, CST).

@@ -3,9 +3,10 @@
 - ``custom_rule.py``: a host's own rules (no credits on public holidays; grooming credits only for
   lines booked online) and its own package order (closest to running out first), plugged into a
   ``Policy`` without forking punchcard.
-- ``host_integration.py``: host rows mapped to punchcard values and stored with the reference
-  layer ``punchcard.contrib.sqlite``: two tills cannot spend one credit twice (the guards), a
-  retried ticket is recorded once (the idempotency key), a cancellation sent twice restores once.
+- ``host_integration.py``: host rows mapped to punchcard values, and punchcard's store joining the
+  host's transaction: a ticket's row and its credits commit together (a declined card keeps
+  neither), a retried ticket is recorded once (the idempotency key), a cancellation sent twice
+  restores once.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import importlib.util
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -135,7 +135,7 @@ def test_custom_pieces_satisfy_the_protocols() -> None:
     assert isinstance(custom.ClosestToRunningOut(), PackageOrder)
     policy = custom.happy_tails_policy({"l1"})
     codes = [rule.code for rule in policy.rules]
-    assert codes[4:6] == ["location_mismatch", "public_holiday"]
+    assert codes[5:7] == ["location_mismatch", "public_holiday"]
     assert codes[-2:] == ["booked_offline", "exhausted"]
     assert policy.package_order.name == "closest_to_running_out"
 
@@ -300,94 +300,49 @@ def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
         conn.close()
 
 
-def _granted() -> dict[tuple[str, str], int]:
-    return {
-        (str(sale["id"]), service): n
-        for sale in host.SALES
-        for service, n in sale["credits"].items()
-    }
-
-
-def test_host_integration_script_stores_balances_and_ledger(tmp_path: Path) -> None:
+def test_host_integration_script_stores_tickets_and_credits_together(tmp_path: Path) -> None:
     db = tmp_path / "till.db"
     out = _run("host_integration.py", str(db))
 
-    # Both tills read 2 credits of the daycare pass; the side till's guard failed, it read again.
-    assert "front desk read package 501 with 2 left" in out
-    assert "side till read package 501 with 2 left" in out
     assert "T-1001: stored, covered 100.00, due 0.00" in out
-    assert (
-        "T-1002: conflict (package '501' daycare_full: expected 2 credits left, found 1);"
-        " reading again" in out
-    )
+    # Only 1 daycare credit was left for Bella's 2 days once the front desk had closed its ticket.
     assert "T-1002: stored, covered 30.00, due 30.00" in out
     assert "T-1001: already recorded, nothing written" in out  # the retried ticket
+    assert "T-1003: card declined, nothing kept" in out
     # The cancellation sent twice restored Bella's credit once.
     assert "T-1002: cancelled, 1 credit(s) restored" in out
     assert "T-1002: already cancelled, nothing restored" in out
-
-    balances = {
-        (pid, item): left
-        for pid, item, left in _rows(
-            db, "SELECT package_id, item, remaining FROM punchcard_components"
-        )
-    }
-    assert balances == {("501", "daycare_full"): 1, ("502", "grooming"): 4, ("502", "shampoo"): 1}
-
-    ledger = _rows(
-        db,
-        "SELECT c.cart_id, l.kind, l.line_id, l.package_id, l.item, l.credits, l.amount"
-        " FROM punchcard_ledger l JOIN punchcard_checkouts c ON c.idempotency_key = l.checkout_key"
-        " ORDER BY c.cart_id, l.line_id, l.kind",
-    )
-    assert ledger == [
-        ("T-1001", "redeemed", "T-1001/1", "501", "daycare_full", 1, "30.00"),
-        ("T-1001", "redeemed", "T-1001/2", "502", "grooming", 1, "55.00"),
-        ("T-1001", "redeemed", "T-1001/3", "502", "shampoo", 1, "15.00"),
-        # Bella's 2 days: only 1 credit was left once the front desk had stored its ticket;
-        # then her day was cancelled and the credit came back.
-        ("T-1002", "redeemed", "T-1002/1", "501", "daycare_full", 1, "30.00"),
-        ("T-1002", "restored", "T-1002/1", "501", "daycare_full", 1, "30.00"),
-    ]
-    # The ledger accounts for every credit: granted - redeemed + restored = remaining.
-    left = dict(_granted())
-    for _ticket, kind, _line, pid, item, credits, _amount in ledger:
-        left[(pid, item)] += -credits if kind == "redeemed" else credits
-    assert left == balances
-
-    checkouts = _rows(
-        db, "SELECT cart_id, total, covered, due FROM punchcard_checkouts ORDER BY cart_id"
-    )
-    assert checkouts == [
-        ("T-1001", "100.00", "100.00", "0.00"),
-        ("T-1002", "60.00", "30.00", "30.00"),
-    ]
-    # The first use of the grooming bundle started its 180-day countdown; both were stored.
-    assert _rows(
-        db, "SELECT first_used_at, expires_on FROM punchcard_packages WHERE id = '502'"
-    ) == [("2026-03-02T17:30:00-05:00", "2026-08-29")]
-    # The daycare pass had been used before: its first use is unchanged.
-    assert _rows(db, "SELECT first_used_at FROM punchcard_packages WHERE id = '501'") == [
-        ("2026-01-12T08:05:00-05:00",)
-    ]
-    # What the script printed is what the database holds.
     assert "package 501 (10 Day Daycare) daycare_full: 1 left" in out
-    assert "T-1002 T-1002/1: 1 daycare_full credit(s) of package 501 restored, 30.00 USD" in out
+
+    # The host's ticket rows and punchcard's ledger, in one file; the declined ticket left neither.
+    assert _rows(db, "SELECT id, covered, due FROM tickets ORDER BY id") == [
+        ("T-1001", "100.00", "0.00"),
+        ("T-1002", "30.00", "30.00"),
+    ]
+    ledger = _rows(
+        db, "SELECT package_id, seq, type, operation_key FROM punchcard_events ORDER BY position"
+    )
+    assert [row for row in ledger if row[2] != "package_purchased"] == [
+        ("502", 2, "credits_redeemed", "T-1001"),
+        ("501", 2, "credits_redeemed", "T-1001"),
+        ("502", 3, "credits_redeemed", "T-1001"),
+        ("501", 3, "credits_redeemed", "T-1002"),
+        ("501", 4, "redemption_cancelled", "cancel-T-1002"),
+    ]
+    assert not [row for row in ledger if row[3] == "T-1003"]
 
 
 def test_host_integration_script_is_idempotent(tmp_path: Path) -> None:
     db = tmp_path / "till.db"
     _run("host_integration.py", str(db))
-    tables = ("punchcard_packages", "punchcard_components", "punchcard_checkouts")
-    first = [_rows(db, f"SELECT * FROM {table} ORDER BY 1, 2") for table in tables]
-    first_ledger = _rows(db, "SELECT * FROM punchcard_ledger ORDER BY seq")
+    tables = ("tickets", "punchcard_events", "punchcard_packages", "punchcard_operations")
+    first = [_rows(db, f"SELECT * FROM {table} ORDER BY 1") for table in tables]
     out = _run("host_integration.py", str(db))
     assert "T-1001: already recorded, nothing written" in out
     assert "T-1002: already recorded, nothing written" in out
     assert "T-1002: already cancelled, nothing restored" in out
     assert ": stored" not in out
-    assert [_rows(db, f"SELECT * FROM {table} ORDER BY 1, 2") for table in tables] == first
-    assert _rows(db, "SELECT * FROM punchcard_ledger ORDER BY seq") == first_ledger
+    assert [_rows(db, f"SELECT * FROM {table} ORDER BY 1") for table in tables] == first
 
 
 def test_host_integration_script_defaults_to_memory() -> None:
@@ -399,75 +354,38 @@ def test_host_integration_script_defaults_to_memory() -> None:
 # -- host_integration.py: the pieces -------------------------------------------------------------
 
 
-@pytest.fixture
-def store() -> Iterator[Any]:
-    opened = host.open_store(":memory:")
-    yield opened
-    opened.close()
-
-
 def test_sales_and_tickets_map_to_punchcard_values() -> None:
-    shared, rexs = (host.package_from_sale(sale) for sale in host.SALES)
-    assert (shared.id, shared.owner, shared.beneficiary, shared.location) == (
-        "501",
-        "customer-7",
-        None,
-        "downtown",
+    daycare, bundle = (host.type_from_sale(sale) for sale in host.SALES)
+    assert (daycare.name, daycare.price, daycare.days_to_expiration) == (
+        "10 Day Daycare",
+        usd("60.00"),
+        90,
     )
-    assert shared.remaining("daycare_full") == 2
-    assert shared.purchased_at == dt.datetime(2026, 1, 5, 10)  # naive: local time
-    assert shared.first_used_at == dt.datetime(
-        2026, 1, 12, 8, 5, tzinfo=dt.timezone(dt.timedelta(hours=-5))
-    )
-    assert (rexs.beneficiary, rexs.location, rexs.expiry_starts, rexs.days_to_expiration) == (
-        "pet-12",
-        None,
+    assert (bundle.expiry_starts, [(c.item, c.quantity) for c in bundle.components]) == (
         "first_use",
-        180,
+        [("grooming", 5), ("shampoo", 2)],
     )
-    assert [(c.item, c.remaining) for c in rexs.components] == [("grooming", 5), ("shampoo", 2)]
     ticket = host.cart_from_ticket(host.TICKET_SIDE_TILL)
     assert (ticket.id, ticket.owner, ticket.location) == ("T-1002", "customer-7", "downtown")
     (line,) = ticket.lines
-    assert (line.id, line.item, line.units, line.beneficiary, line.unit_price) == (
+    assert (line.id, line.item, line.units, line.unit_price) == (
         "T-1002/1",
         "daycare_full",
         2,
-        "pet-13",
         usd("30.00"),
     )
 
 
-def test_the_store_holds_the_host_sales_as_punchcard_packages(store: Any) -> None:
-    assert store.load_packages("customer-7") == [host.package_from_sale(s) for s in host.SALES]
-    assert store.connection.execute("SELECT name FROM pets ORDER BY id").fetchall() == [
-        ("Rex",),
-        ("Bella",),
-    ]
-
-
-def test_two_tills_would_overspend_without_the_guards(store: Any) -> None:
-    # The premise of the example: each result alone is valid, together they spend 3 of 2 credits.
-    packages = store.load_packages("customer-7")
-    front = apply(
-        host.cart_from_ticket(host.TICKET_FRONT_DESK), packages, as_of=host.CHECKOUT_AT, timezone=NY
+def test_a_declined_ticket_leaves_neither_its_row_nor_its_credits() -> None:
+    engine = host.open_database("sqlite://")
+    before = host.balances(engine)
+    with pytest.raises(host.Declined):
+        host.close_ticket(engine, host.TICKET_FRONT_DESK, pay=False)
+    assert host.balances(engine) == before
+    with engine.connect() as conn:
+        assert conn.execute(host.sa.select(host.tickets)).all() == []
+    receipt = host.close_ticket(engine, host.TICKET_FRONT_DESK)
+    assert host.describe(host.TICKET_FRONT_DESK, receipt) == (
+        "T-1001: stored, covered 100.00, due 0.00"
     )
-    side = apply(
-        host.cart_from_ticket(host.TICKET_SIDE_TILL), packages, as_of=host.CHECKOUT_AT, timezone=NY
-    )
-    spent = sum(r.credits for r in (*front.redemptions, *side.redemptions) if r.package_id == "501")
-    assert spent == 3
-    assert _granted()[("501", "daycare_full")] == 2
-    # With the guards, the second commit is refused and leaves the balances of the first.
-    store.commit(front)
-    with pytest.raises(host.Conflict):
-        store.commit(side)
-    assert store.balances()[("501", "daycare_full")] == 1
-
-
-def test_the_till_screen_lines(store: Any) -> None:
-    ticket = host.cart_from_ticket(host.TICKET_SIDE_TILL)
-    receipt = store.checkout(ticket, at=host.CHECKOUT_AT, timezone=NY)
-    assert host.describe(receipt) == "T-1002: stored, covered 60.00, due 0.00"
-    again = store.checkout(ticket, at=host.CHECKOUT_AT, timezone=NY)
-    assert host.describe(again) == "T-1002: already recorded, nothing written"
+    engine.dispose()

@@ -24,6 +24,7 @@ from punchcard import (
     Settings,
     SettingsError,
 )
+from punchcard.models import Pause
 from punchcard.rules import REASON_CODES, FunctionRule
 
 
@@ -287,6 +288,7 @@ def _everything_wrong() -> State:
         purchased_at=AT + dt.timedelta(hours=1),  # R3
         expires_on=dt.date(2026, 3, 1),  # R4
         location="uptown",  # R5
+        pauses=[Pause(AT.date(), AT.date())],  # R4a
     )
     return bad, line(beneficiary="rex", price="0", charge_by="day"), Settings(), {}
 
@@ -300,6 +302,7 @@ def test_rule_order_first_failing_rule_is_reported() -> None:
         lambda p, ln, s, r: (attrs.evolve(p, beneficiary=None), ln, s, r),
         lambda p, ln, s, r: (attrs.evolve(p, purchased_at=BOUGHT), ln, s, r),
         lambda p, ln, s, r: (attrs.evolve(p, expires_on=None), ln, s, r),
+        lambda p, ln, s, r: (attrs.evolve(p, pauses=()), ln, s, r),
         lambda p, ln, s, r: (attrs.evolve(p, location=None), ln, s, r),
         lambda p, ln, s, r: (p, ln, Settings(any_type=True), r),
         lambda p, ln, s, r: (
@@ -331,6 +334,7 @@ def test_rule_order_first_failing_rule_is_reported() -> None:
         "beneficiary_mismatch",
         "not_yet_valid",
         "expired",
+        "paused",
         "location_mismatch",
         "type_mismatch",
         "unit_mismatch",

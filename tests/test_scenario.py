@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from babel.numbers import format_currency
+from scenario_documents import RESULT_KEYS, checkout
 
 from punchcard import ScenarioError
 from punchcard.scenario import FORMAT_VERSION, dumps, evaluate, explain, loads
@@ -72,7 +73,8 @@ SPEC_OUTPUT = """
   ],
   "packages": [
     {"id": "p1", "remaining": {"daycare_full": 0},
-     "expires_on": "2026-03-31", "first_used_at": "2026-03-02T17:30:00-05:00"}
+     "expires_on": "2026-03-31", "expires_at": "2026-03-31T23:59:00-04:00",
+     "first_used_at": "2026-03-02T17:30:00-05:00"}
   ]
 }
 """
@@ -84,16 +86,9 @@ def spec_input() -> Document:
 
 def minimal(**top: Any) -> Document:
     """The smallest valid document: only required keys; *top* replaces top-level keys."""
-    doc: Document = {
-        "at": "2026-03-02T17:30:00",
-        "timezone": "America/New_York",
-        "currency": "USD",
-        "cart": {
-            "owner": "smith",
-            "location": "downtown",
-            "lines": [{"id": "l1", "item": "daycare_full", "unit_price": "30.00"}],
-        },
-        "packages": [
+    doc = checkout(
+        [{"id": "l1", "item": "daycare_full", "unit_price": "30.00"}],
+        [
             {
                 "id": "p1",
                 "owner": "smith",
@@ -101,7 +96,7 @@ def minimal(**top: Any) -> Document:
                 "credits": [{"item": "daycare_full", "remaining": 3}],
             }
         ],
-    }
+    )
     doc.update(top)
     return doc
 
@@ -144,23 +139,14 @@ def test_output_key_order_at_every_level() -> None:
     doc = minimal()
     doc["cart"]["lines"].append(line("l2", "boarding", "50.00"))
     result = evaluate(doc)
-    assert list(result) == [
-        "currency",
-        "total",
-        "covered",
-        "due",
-        "lines",
-        "redemptions",
-        "rejections",
-        "packages",
-    ]
+    assert list(result) == RESULT_KEYS
     assert [list(x) for x in result["lines"]] == [["id", "total", "covered", "due", "credits"]] * 2
     assert [list(x) for x in result["redemptions"]] == [
         ["line", "package", "item", "credits", "amount"]
     ]
     assert [list(x) for x in result["rejections"]] == [["line", "package", "reason"]]
     assert [list(x) for x in result["packages"]] == [
-        ["id", "remaining", "expires_on", "first_used_at"]
+        ["id", "remaining", "expires_on", "expires_at", "first_used_at"]
     ]
     assert list(evaluate(doc, explain=True)) == [*result, "explanation"]
 
@@ -438,6 +424,7 @@ def test_unused_package_keeps_nulls() -> None:
         "id": "p2",
         "remaining": {"boarding": 1},
         "expires_on": None,
+        "expires_at": None,
         "first_used_at": None,
     }
 
@@ -549,7 +536,7 @@ def test_explanation_has_one_sentence_per_line() -> None:
         assert isinstance(sentence, str)
         assert "\n" not in sentence
         assert sentence.endswith(".")
-        assert item["id"] in sentence
+        assert sentence.startswith(item["item"])  # customer sentences name the item
     assert {k: v for k, v in result.items() if k != "explanation"} == evaluate(doc)
 
 
@@ -557,7 +544,7 @@ def test_explanation_names_the_package_and_the_reason() -> None:
     sentences = evaluate(spec_input(), explain=True)["explanation"]
     assert "p1" in sentences[0]
     assert "$30.00" in sentences[0]
-    assert "exhausted" in sentences[1]
+    assert "p1 has no credits left" in sentences[1]  # the reason exhausted, in words
 
 
 def test_explain_function_returns_the_sentences() -> None:

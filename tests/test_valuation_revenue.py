@@ -19,11 +19,11 @@ import attrs
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from strategies import CURRENCIES
 
 from punchcard import Money
 from punchcard.errors import CurrencyMismatchError, InvalidTypeError, InvalidValueError
 from punchcard.money import split_exact
+from punchcard.testing import CURRENCIES
 from punchcard.valuation.revenue import (
     MAX_PARTS,
     RevenueSplit,

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import TIMEZONES
 
 from punchcard.errors import InvalidTimeError, InvalidTypeError, InvalidValueError
+from punchcard.testing import TIMEZONES
 from punchcard.valuation.units import reservation_units
 
 NY = "America/New_York"
@@ -159,6 +159,17 @@ def test_day_grace_boundary() -> None:
     assert units(start, end, "day", grace_minutes=120) == 1
     assert units(start, end + dt.timedelta(seconds=1), "day", grace_minutes=120) == 2
     assert units(start, end, "day", grace_minutes=1439) == 1
+
+
+def test_issue12_grace_minutes_boundary_is_inclusive_720_forgives_exactly_12_hours() -> None:
+    # grace_minutes=720 forgives an overrun of exactly 12 h 00: a 36-hour stay is one day...
+    start = D(2026, 3, 2, 8)
+    assert units(start, start + dt.timedelta(hours=36), "day", grace_minutes=720) == 1
+    # ...and one second more starts the second day.
+    assert units(start, start + dt.timedelta(hours=36, seconds=1), "day", grace_minutes=720) == 2
+    # PetExec adds a day "once it reaches 12 hours": its rule is grace_minutes=719.
+    assert units(start, start + dt.timedelta(hours=36), "day", grace_minutes=719) == 2
+    assert units(start, start + dt.timedelta(hours=35, minutes=59), "day", grace_minutes=719) == 1
 
 
 # -- night / daycare ----------------------------------------------------------------------------

@@ -8,17 +8,18 @@ Money('30.00', 'USD')
 from __future__ import annotations
 
 from ._version import __version__
-from .engine import apply
+from .engine import PreparedPackages, apply, prepare
 from .errors import (
     CurrencyMismatchError,
     InvalidTimeError,
     InvalidTypeError,
     InvalidValueError,
+    PluginError,
     PunchcardError,
     ScenarioError,
     SettingsError,
 )
-from .events import CreditsRedeemed
+from .explanations import Names, explain
 from .models import Cart, Component, Line, Package, Rates, Settings
 from .money import Money
 from .policy import Policy
@@ -28,7 +29,6 @@ __all__ = [
     "Application",
     "Cart",
     "Component",
-    "CreditsRedeemed",
     "CurrencyMismatchError",
     "Guard",
     "InvalidTimeError",
@@ -37,8 +37,11 @@ __all__ = [
     "Line",
     "LineResult",
     "Money",
+    "Names",
     "Package",
+    "PluginError",
     "Policy",
+    "PreparedPackages",
     "PunchcardError",
     "Rates",
     "Redemption",
@@ -48,4 +51,6 @@ __all__ = [
     "SettingsError",
     "__version__",
     "apply",
+    "explain",
+    "prepare",
 ]

@@ -1,4 +1,4 @@
-"""The exact allocator behind ``line_order = "optimal"`` (section O of the semantics).
+"""The exact allocator behind ``line_order = "optimal"`` (docs/semantics.md#optimal).
 
 The cart is a transportation problem. Each line is a node that wants ``units`` credits, each
 package component is a node that has ``remaining`` credits (one node with a capacity, never one

@@ -2,369 +2,198 @@
 
 :func:`apply` is pure: it reads values, never the clock, the disk or the network, never mutates its
 inputs, and returns an :class:`~punchcard.results.Application` for the host to persist.
+
+How it decides (``docs/semantics.md``): the policy is compiled into each rule's fast predicate
+(:class:`~punchcard.policy.CompiledPolicy`); the packages' times are worked out once
+(:class:`PreparedPackages`); the package rules (owner, validity, expiry, pause, location) are
+checked once per package; the usable packages are ranked once (priority, the package order, id);
+then one walk serves every line in the line order — for each line the components that pay its
+item as their own, then the others the rules admit, each judged by the same predicates, first
+from credits left and then, for components with an overdraft, below zero. Stored-value packages
+pay what is still due at the end. ``optimal`` hands the same offers to a min-cost flow instead of
+walking them. Rejections are judged by the same predicates, in rule order.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
-from .errors import CurrencyMismatchError, InvalidTimeError, InvalidTypeError, InvalidValueError
-from .models import Cart, Component, Line, Package, Rates, RatesInput, Settings
+import attrs
+
+from ._optimal import allocate_money, allocate_optimal
+from .context import Candidate, Context
+from .errors import (
+    CurrencyMismatchError,
+    InvalidTimeError,
+    InvalidTypeError,
+    InvalidValueError,
+    PluginError,
+)
+from .expiry import ExpiryMode, PackageTimes, package_times
+from .limits import MAX_OPTIMAL_LINES, MAX_OPTIMAL_WORK, MAX_PAIRS
+from .models import Cart, Line, Package, Rates, RatesInput, Settings
 from .money import Money
-from .policy import Policy
-from .results import Application, LineResult, Redemption, Rejection
-from .rules.base import (
-    Candidate,
-    Context,
-    PackageFacts,
-    Rule,
-    Verdict,
-    facts_key,
-    package_facts,
-)
-from .rules.builtin import (
-    BeneficiaryMatches,
-    CreditsLeft,
-    LocationAllowed,
-    NotExpired,
-    OwnerMatches,
-    PriceNotZero,
-    TypeAllowed,
-    UnitMatches,
-    ValidAlready,
-    ValueKnown,
-    ValueWithinPrice,
-)
-from .rules.ordering import _NEVER, EarliestExpiry, Fifo, Optimal
+from .policy import Checks, CompiledPolicy, Policy
+from .results import Application, Redemption, Rejection
 from .timeutil import to_local, zone
-from .valuation.credit_value import LinePrice
 
-__all__ = ["apply"]
+__all__ = ["PreparedPackages", "apply", "prepare"]
 
 _DEFAULT_SETTINGS = Settings()
 _DEFAULT_POLICY = Policy()
+_DEFAULT_COMPILED = _DEFAULT_POLICY.compile()
 
 
-_BUILTIN_TYPES: frozenset[type] = frozenset(
-    (
-        OwnerMatches,
-        BeneficiaryMatches,
-        ValidAlready,
-        NotExpired,
-        LocationAllowed,
-        TypeAllowed,
-        UnitMatches,
-        PriceNotZero,
-        ValueKnown,
-        ValueWithinPrice,
-        CreditsLeft,
-    )
-)
+@attrs.frozen(eq=False)
+class PreparedPackages:
+    """An owner's packages with their times worked out in one zone, for one policy's expiry.
 
+    A till that applies the same packages on every keystroke of a cart prepares them once and
+    passes this object to :func:`apply` instead of the list. It is a value the caller keeps;
+    nothing is remembered anywhere else.
 
-Predicate = Callable[[Candidate, Line, Context], bool]
-
-
-def _predicate(rule: Rule) -> Predicate:
-    if type(rule) in _BUILTIN_TYPES:
-        passes: Predicate = rule.passes  # type: ignore[attr-defined]
-        return passes
-    return lambda candidate, line, ctx: rule.check(candidate, line, ctx).eligible
-
-
-#: Built-in rules that look at the package alone, never at the line: checked once per package.
-_LINE_INDEPENDENT: tuple[type, ...] = (OwnerMatches, ValidAlready, NotExpired, LocationAllowed)
-
-
-class _Compiled:
-    """What the engine derives from a policy once: which built-in rules it holds (checked
-    inline), its other rules, the rank predicates of the judge, and the expiry time of day."""
-
-    __slots__ = (
-        "check",
-        "custom",
-        "expires_at",
-        "fifo",
-        "independent",
-        "line_dependent",
-        "ranked_once",
-        "same_item_is_price",
-    )
-
-    def __init__(self, policy: Policy) -> None:
-        rules = policy.rules
-        self.check = {t: False for t in _BUILTIN_TYPES}
-        for rule in rules:
-            if type(rule) in _BUILTIN_TYPES:
-                self.check[type(rule)] = True
-        self.custom = tuple(rule for rule in rules if type(rule) not in _BUILTIN_TYPES)
-        # (rank, predicate): built-in rules answer a cheap bool; others through their verdict.
-        self.independent = [
-            (rank, _predicate(rule))
-            for rank, rule in enumerate(rules)
-            if type(rule) in _LINE_INDEPENDENT
-        ]
-        self.line_dependent = [
-            (rank, _predicate(rule))
-            for rank, rule in enumerate(rules)
-            if type(rule) not in _LINE_INDEPENDENT
-        ]
-        self.expires_at = policy.expires_at_delta
-        # The built-in credit orders depend on the line only through O.1 (own item first): the
-        # candidates can be ranked once per checkout (see _allocate_ranked).
-        order_type = type(policy.package_order)
-        self.ranked_once = order_type in (Fifo, EarliestExpiry) and not isinstance(
-            policy.line_order, Optimal
-        )
-        self.fifo = order_type is Fifo
-        # Under the default valuation a same-item credit of a package without pricing rules
-        # is worth the line's unit price: no need to ask the valuation.
-        self.same_item_is_price = type(policy.valuation) is LinePrice
-
-
-def _compile(policy: Policy) -> _Compiled:
-    compiled = policy._compiled
-    if compiled is None:
-        compiled = _Compiled(policy)
-        object.__setattr__(policy, "_compiled", compiled)  # a memo on the frozen value
-    assert isinstance(compiled, _Compiled)
-    return compiled
-
-
-class _Judge:
-    """Finds the first rule (in policy order) that a candidate fails for a line.
-
-    The built-in rules that ignore the line (R1, R3, R4, R5) are checked once per package; the
-    others once per (candidate, line), and only up to the first line-independent failure.
+    >>> import datetime as dt
+    >>> from punchcard import Component, Package
+    >>> prepared = prepare([Package(id="p1", owner="o", purchased_at=dt.datetime(2026, 1, 5),
+    ...                             components=[Component("x", 2)], days_to_expiration=30)],
+    ...                    timezone="America/New_York")
+    >>> prepared.times[0].expires_on
+    datetime.date(2026, 2, 4)
     """
 
-    __slots__ = ("_independent_rank", "ctx", "independent", "line_dependent", "rules")
+    #: The packages, in the order given.
+    packages: tuple[Package, ...]
+    #: The zone their local dates are read in.
+    timezone: dt.tzinfo
+    #: The policy's expiry time of day and mode they were prepared for.
+    expires_at: dt.timedelta
+    expiry: ExpiryMode
+    #: Each package's times, in the same order.
+    times: tuple[PackageTimes, ...]
+    _by_id: dict[str, PackageTimes] = attrs.field(repr=False, alias="by_id")
+    #: The engine's layout of their balances: one slot per component (one per stored-value
+    #: package), the first slot of each package, and for each slot its package, its component
+    #: position, its overdraft and its balance as prepared.
+    _layout: _Layout = attrs.field(repr=False, alias="layout")
+    #: Rankings of these packages by the package orders that rank by the package alone
+    #: (made by the first checkout that uses one).
+    _rankings: dict[object, _Ranking] = attrs.field(repr=False, init=False, factory=dict, eq=False)
+    #: The candidate of each slot (immutable values, made by the first checkout that offers it).
+    _candidates: list[Candidate | None] = attrs.field(repr=False, init=False, eq=False)
 
-    def __init__(self, rules: tuple[Rule, ...], compiled: _Compiled, ctx: Context) -> None:
-        self.rules = rules
-        self.ctx = ctx
-        self.independent = compiled.independent
-        self.line_dependent = compiled.line_dependent
-        self._independent_rank: dict[str, int] = {}
-
-    def first_failure(self, candidate: Candidate, line: Line) -> int:
-        """The rank of the first rule *candidate* fails for *line*; ``len(rules)`` if none."""
-        ctx = self.ctx
-        limit = self._independent_rank.get(candidate.package.id)
-        if limit is None:
-            limit = len(self.rules)
-            for rank, passes in self.independent:
-                if not passes(candidate, line, ctx):
-                    limit = rank
-                    break
-            self._independent_rank[candidate.package.id] = limit
-        for rank, passes in self.line_dependent:
-            if rank >= limit:
-                break
-            if not passes(candidate, line, ctx):
-                return rank
-        return limit
-
-    def verdict(self, rank: int, candidate: Candidate, line: Line) -> Verdict:
-        """The verdict (reason code and detail) of the rule at *rank*."""
-        return self.rules[rank].check(candidate, line, self.ctx)
+    @_candidates.default
+    def _no_candidates(self) -> list[Candidate | None]:
+        return [None] * len(self._layout.balances)
 
 
-def _resolve_inputs(
-    cart: Cart,
-    packages: Sequence[Package],
-    at: dt.datetime,
-    timezone: str | dt.tzinfo,
-    rates: Rates,
-    expires_at: dt.timedelta,
-) -> tuple[dt.datetime, dt.tzinfo, list[PackageFacts]]:
-    if not isinstance(cart, Cart):
-        raise InvalidTypeError("cart", f"must be a Cart, got {cart!r}")
+class _Layout(NamedTuple):
+    first_slot: tuple[int, ...]
+    slot_package: tuple[int, ...]
+    slot_index: tuple[int, ...]
+    floors: tuple[int, ...]
+    balances: tuple[int, ...]
+    stored: tuple[int, ...]
+
+
+def _layout(packages: tuple[Package, ...]) -> _Layout:
+    first_slot: list[int] = []
+    slot_package: list[int] = []
+    slot_index: list[int] = []
+    floors: list[int] = []
+    balances: list[int] = []
+    stored: list[int] = []
+    for position, package in enumerate(packages):
+        first_slot.append(len(balances))
+        if package.balance is not None:
+            stored.append(position)
+            balances.append(package.balance.minor)
+            slot_package.append(position)
+            slot_index.append(0)
+            floors.append(0)
+            continue
+        for index, component in enumerate(package.components):
+            balances.append(component.remaining)
+            slot_package.append(position)
+            slot_index.append(index)
+            floors.append(component.overdraft)
+    return _Layout(
+        tuple(first_slot),
+        tuple(slot_package),
+        tuple(slot_index),
+        tuple(floors),
+        tuple(balances),
+        tuple(stored),
+    )
+
+
+def _zone(timezone: str | dt.tzinfo) -> dt.tzinfo:
     tz = zone(timezone) if isinstance(timezone, str) else timezone
     if not isinstance(tz, dt.tzinfo):
         raise InvalidTypeError("timezone", f"must be an IANA name or a tzinfo, got {timezone!r}")
-    if not isinstance(at, dt.datetime):
-        raise InvalidTypeError("as_of", f"must be a datetime.datetime, got {at!r}")
-    at_local = to_local(at, tz, "as_of")
-    key = facts_key(tz, expires_at)
-    facts: list[PackageFacts] = []
-    for package in packages:
-        if type(package) is not Package and not isinstance(package, Package):
-            break
-        found = package._facts.get(key) if key is not None else None
-        if found is None:
-            break
-        facts.append(found)
-    if len(facts) < len(packages) or len({p.id for p in packages}) < len(packages):
-        # The first checkout of these package values (or a duplicate id): check them in order.
-        facts = []
-        seen: set[str] = set()
-        for i, package in enumerate(packages):
-            if not isinstance(package, Package):
-                raise InvalidTypeError(f"packages[{i}]", f"must be a Package, got {package!r}")
-            if package.id in seen:
-                raise InvalidValueError(f"packages[{i}].id", f"duplicate package id {package.id!r}")
-            seen.add(package.id)
-            try:
-                facts.append(package_facts(package, tz, expires_at, key))
-            except InvalidTimeError as exc:  # the path is built only for an error
-                raise InvalidTimeError(f"packages[{i}].{exc.field}", exc.message) from None
-    for location, item, money in rates.entries:
-        if location == cart.location and money.currency != cart.currency:
-            raise CurrencyMismatchError(cart.currency, money.currency, f"rates.{location}.{item}")
-    return at_local, tz, facts
+    return tz
 
 
-class _Plan:
-    """Everything :func:`apply` derives once before allocating: candidates, balances, the
-    package checks that do not depend on the line, and an index of candidates by item.
+def _compiled(policy: Policy | CompiledPolicy) -> CompiledPolicy:
+    if policy is _DEFAULT_POLICY:
+        return _DEFAULT_COMPILED
+    if isinstance(policy, CompiledPolicy):
+        return policy
+    if not isinstance(policy, Policy):
+        raise InvalidTypeError("policy", f"must be a Policy, got {policy!r}")
+    return policy.compile()
 
-    The built-in rules found in the policy are checked inline (their order does not matter to
-    *whether* a candidate is eligible, only to *which* reason is reported, and rejections use the
-    rules themselves, in order); any other rule is called as it is.
+
+def prepare(
+    packages: Iterable[Package],
+    *,
+    timezone: str | dt.tzinfo,
+    policy: Policy | CompiledPolicy = _DEFAULT_POLICY,
+) -> PreparedPackages:
+    """Check *packages* and work out their times in *timezone* under *policy*'s expiry rules.
+
+    Refuses a value that is not a :class:`~punchcard.Package`, a duplicate id, and a time that
+    does not exist in the zone, naming ``packages[i]`` and the field.
     """
-
-    __slots__ = (
-        "by_item",
-        "candidates",
-        "check",
-        "ctx",
-        "custom",
-        "first_slot",
-        "judge",
-        "live",
-        "packages",
-        "policy",
-    )
-
-    def __init__(
-        self,
-        ctx: Context,
-        packages: tuple[Package, ...],
-        facts: list[PackageFacts],
-        policy: Policy,
-    ) -> None:
-        self.packages = packages
-        self.policy = policy
-        self.ctx = ctx
-        compiled = _compile(policy)
-        self.check = compiled.check
-        self.custom = compiled.custom
-
-        candidates: list[Candidate] = []
-        first_slot: list[int] = []
-        slot = 0
-        for package in packages:
-            first_slot.append(slot)
-            for index, component in enumerate(package.components):
-                candidates.append(Candidate(package, component, index, slot))
-                slot += 1
-        self.candidates = candidates
-        self.first_slot = first_slot
-        self.judge = _Judge(policy.rules, compiled, ctx)
-
-        # Line-independent package checks (R1, R3, R4, R5), once per package.
-        live_packages = {
-            packages[position].id for position in _usable(packages, facts, ctx, compiled)
-        }
-        self.live = [c for c in candidates if c.package.id in live_packages]
-        by_item: dict[str, list[Candidate]] = {}
-        for c in self.live:
-            by_item.setdefault(c.component.item, []).append(c)
-        self.by_item = by_item
-
-    def pool(self, line: Line) -> Sequence[Candidate] | None:
-        """The candidates worth checking for *line* (None: the line takes no credit at all)."""
-        check = self.check
-        settings = self.ctx.settings
-        if check[PriceNotZero] and not line.unit_price.amount and not settings.zero_price_items:
-            return None
-        if check[TypeAllowed] and not settings.any_type:
-            return self.by_item.get(line.item, ())
-        return self.live
-
-    def eligible(self, line: Line, balances: list[int]) -> list[tuple[Candidate, int]]:
-        """The candidates that may pay for *line* now, with the minor units one credit takes off."""
-        pool = self.pool(line)
-        return [] if pool is None else list(self.eligible_in(pool, line, balances))
-
-    def eligible_in(
-        self, pool: Iterable[Candidate], line: Line, balances: list[int]
-    ) -> Iterator[tuple[Candidate, int]]:
-        """Those of *pool* that may pay for *line* now, in pool order, lazily."""
-        check = self.check
-        ctx = self.ctx
-        settings = ctx.settings
-        check_beneficiary = check[BeneficiaryMatches]
-        check_unit = check[UnitMatches]
-        check_value = check[ValueWithinPrice] and not settings.greater_value
-        hourly = line.charge_by == "hour"
-        price_minor = line.unit_price.minor
-        custom = self.custom
-        for c in pool:
-            if balances[c.slot] <= 0:
-                continue
-            package = c.package
-            if (
-                check_beneficiary
-                and package.beneficiary is not None
-                and package.beneficiary != line.beneficiary
-            ):
-                continue
-            if check_unit and c.component.hourly != hourly:
-                continue
-            per_credit = _takes_off(c, line, price_minor, ctx, check_value, custom)
-            if per_credit is not None:
-                yield c, per_credit
-
-
-def _takes_off(
-    candidate: Candidate,
-    line: Line,
-    price_minor: int,
-    ctx: Context,
-    check_value: bool,
-    custom: tuple[Rule, ...],
-) -> int | None:
-    """What one credit of *candidate* takes off *line* (minor units), after its valuation, R9,
-    R10 (when *check_value*) and the policy's other rules; ``None`` when it may not pay.
-
-    The cheaper checks (credits left, R2, R7) come first, in the callers.
-    """
-    price = line.unit_price
-    value = ctx.valuation.credit_value(candidate, line, ctx)
-    if value is price:  # the common case: a same-item credit worth the line price
-        per_credit = price_minor
-    elif value is None:
-        return None  # R9: no value, nothing to take off
-    else:
-        if value.currency != price.currency:
-            raise CurrencyMismatchError(price.currency, value.currency, "credit value")
-        if check_value and candidate.component.item != line.item and value.amount > price.amount:
-            return None
-        value_minor = value.minor
-        per_credit = value_minor if value_minor < price_minor else price_minor
-    if custom and not all(rule.check(candidate, line, ctx).eligible for rule in custom):
-        return None
-    return per_credit
+    compiled = _compiled(policy)
+    tz = _zone(timezone)
+    if isinstance(packages, (str, bytes)) or not isinstance(packages, Iterable):
+        raise InvalidTypeError("packages", f"must be a sequence of Package, got {packages!r}")
+    values = tuple(packages)
+    times: list[PackageTimes] = []
+    by_id: dict[str, PackageTimes] = {}
+    expires_at, mode = compiled.expires_at, compiled.expiry
+    for i, package in enumerate(values):
+        if not isinstance(package, Package):
+            raise InvalidTypeError(f"packages[{i}]", f"must be a Package, got {package!r}")
+        if package.id in by_id:
+            raise InvalidValueError(f"packages[{i}].id", f"duplicate package id {package.id!r}")
+        try:
+            found = package_times(package, tz, expires_at, mode)
+        except InvalidTimeError as exc:  # the path is built only for an error
+            raise InvalidTimeError(f"packages[{i}].{exc.field}", exc.message) from None
+        times.append(found)
+        by_id[package.id] = found
+    return PreparedPackages(values, tz, expires_at, mode, tuple(times), by_id, _layout(values))
 
 
 def apply(
     cart: Cart,
-    packages: Iterable[Package],
+    packages: Iterable[Package] | PreparedPackages,
     *,
     as_of: dt.datetime,
     timezone: str | dt.tzinfo,
     settings: Settings = _DEFAULT_SETTINGS,
-    policy: Policy = _DEFAULT_POLICY,
+    policy: Policy | CompiledPolicy = _DEFAULT_POLICY,
     rates: RatesInput = None,
 ) -> Application:
     """Apply the owner's *packages* to *cart* at time *as_of* and say what each credit paid for.
 
     *as_of* is the checkout time (naive = local time in *timezone*, the zone of the cart's
     location). Nothing is mutated or written: persist the returned ``packages`` and ``events``.
+    *packages* may be a :class:`PreparedPackages` and *policy* a compiled policy
+    (:meth:`Policy.compile`), for a till that applies many carts.
 
     >>> import datetime as dt
     >>> from punchcard import Cart, Component, Line, Money, Package
@@ -385,338 +214,530 @@ def apply(
     >>> result.package("p1").remaining("daycare_full"), result.package("p1").first_used_at
     (0, datetime.datetime(2026, 3, 2, 17, 30, tzinfo=zoneinfo.ZoneInfo(key='America/New_York')))
     """
-    packages = tuple(packages)
+    if not isinstance(cart, Cart):
+        raise InvalidTypeError("cart", f"must be a Cart, got {cart!r}")
     if not isinstance(settings, Settings):
         raise InvalidTypeError("settings", f"must be Settings, got {settings!r}")
-    if not isinstance(policy, Policy):
-        raise InvalidTypeError("policy", f"must be a Policy, got {policy!r}")
-    rate_table = Rates.coerce(rates)
-    compiled = _compile(policy)
-    at_local, tz, facts = _resolve_inputs(
-        cart, packages, as_of, timezone, rate_table, compiled.expires_at
-    )
-    lines = cart.lines
-    prices = [line.unit_price.minor for line in lines]
-    ctx = Context(
-        cart=cart,
-        at=at_local,
-        timezone=tz,
-        settings=settings,
-        rates=rate_table,
-        expires_at=compiled.expires_at,
-        valuation=policy.valuation,
-        balances=[c.remaining for package in packages for c in package.components],
-    )
-    balances = ctx._balances
-    allocations: list[Allocation]
-    if compiled.ranked_once:
-        allocations = _allocate_ranked(lines, prices, packages, facts, ctx, policy, compiled)
+    compiled = _compiled(policy)
+    tz = _zone(timezone)
+    if not isinstance(as_of, dt.datetime):
+        raise InvalidTypeError("as_of", f"must be a datetime.datetime, got {as_of!r}")
+    at = to_local(as_of, tz, "as_of")
+    if isinstance(packages, PreparedPackages):
+        prepared = packages
+        if (prepared.timezone, prepared.expires_at, prepared.expiry) != (
+            tz,
+            compiled.expires_at,
+            compiled.expiry,
+        ):
+            raise InvalidValueError(
+                "packages", "were prepared for another time zone or expiry policy"
+            )
     else:
-        plan = _Plan(ctx, packages, facts, policy)
-        if isinstance(policy.line_order, Optimal):
-            from ._optimal import MAX_LINES, allocate_optimal
+        prepared = prepare(packages, timezone=tz, policy=compiled)
+    rate_table = Rates.coerce(rates)
+    for location, item, money in rate_table.entries:
+        if location == cart.location and money.currency != cart.currency:
+            raise CurrencyMismatchError(cart.currency, money.currency, f"rates.{location}.{item}")
+    if len(cart.lines) * len(prepared.packages) > MAX_PAIRS:
+        raise InvalidValueError(
+            "packages",
+            f"{len(cart.lines)} lines x {len(prepared.packages)} packages is more than "
+            f"{MAX_PAIRS} pairs in one checkout (see docs/limits.md)",
+        )
+    checkout = _Checkout(cart, prepared, at, tz, settings, compiled, rate_table)
+    return checkout.run()
 
-            if len(lines) > MAX_LINES:
+
+class _Ranking(NamedTuple):
+    """Every package's components in credit order (after O.1): the credit slots, the
+    stored-value slots, and the slots by the items they pay as their own and as substitutes."""
+
+    ranked: list[int]
+    stored: list[int]
+    own: dict[str, list[int]]
+    substitutes: dict[str, list[int]]
+    #: Per item, the credit slots that do not pay it as their own (filled on demand).
+    others: dict[str, list[int]]
+
+
+class _Checkout:
+    """One run of the engine: the running balances, the package checks (made when a package is
+    first offered), the ranking, and the walk over it."""
+
+    __slots__ = (
+        "allocations",
+        "candidates",
+        "cart",
+        "checks",
+        "compiled",
+        "ctx",
+        "debt",
+        "fails",
+        "first_slot",
+        "has_debt",
+        "lines",
+        "none",
+        "packages",
+        "prepared",
+        "prices",
+        "ranking",
+        "settings",
+        "slot_index",
+        "slot_package",
+        "usable",
+    )
+
+    def __init__(
+        self,
+        cart: Cart,
+        prepared: PreparedPackages,
+        at: dt.datetime,
+        tz: dt.tzinfo,
+        settings: Settings,
+        compiled: CompiledPolicy,
+        rates: Rates,
+    ) -> None:
+        self.cart = cart
+        self.lines = lines = cart.lines
+        self.prices = [line.unit_price.minor for line in lines]
+        self.prepared = prepared
+        self.packages = packages = prepared.packages
+        self.settings = settings
+        self.compiled = compiled
+        self.checks: Checks = compiled.checks(settings)
+        layout = prepared._layout
+        for position in layout.stored:
+            balance = packages[position].balance
+            if balance is not None and balance.currency != cart.currency:
+                raise CurrencyMismatchError(
+                    cart.currency, balance.currency, f"packages[{position}].balance"
+                )
+        balances = list(layout.balances)
+        self.first_slot = layout.first_slot
+        self.slot_package = layout.slot_package
+        self.slot_index = layout.slot_index
+        self.debt = layout.floors
+        self.has_debt = any(layout.floors)
+        self.candidates = prepared._candidates
+        self.none = len(compiled.rules)
+        #: Per package: the rank of the first package rule it fails (``none``: none), and
+        #: whether it may pay at all; ``None`` until it is first offered.
+        self.fails: list[int | None] = [None] * len(packages)
+        self.usable: list[bool | None] = [None] * len(packages)
+        self.ctx = Context(
+            cart=cart,
+            at=at,
+            timezone=tz,
+            settings=settings,
+            rates=rates,
+            expires_at=compiled.expires_at,
+            valuation=compiled.valuation,
+            balances=balances,
+            times=prepared._by_id,
+        )
+        self.allocations: list[tuple[int, int, int, int]] = []
+        self.ranking = self._ranking()
+
+    def candidate(self, slot: int) -> Candidate:
+        """The candidate of *slot*, made on first use."""
+        found = self.candidates[slot]
+        if found is None:
+            package = self.packages[self.slot_package[slot]]
+            index = self.slot_index[slot]
+            component = package.components[index] if package.components else None
+            found = self.candidates[slot] = Candidate(package, component, index, slot)
+        return found
+
+    def package_fail(self, position: int) -> int:
+        """The rank of the first package rule (R1, R3, R4, R4a, R5...) the package at
+        *position* fails, or the number of rules when none does; checked once per checkout."""
+        failed = self.fails[position]
+        if failed is None:
+            candidate = self.candidate(self.first_slot[position])
+            failed = self.checks.package_fail(candidate, self.lines[0], self.ctx)
+            self.fails[position] = failed
+            # Owner isolation holds whatever the rules: another owner's credits never pay, even
+            # under a policy that leaves R1 out (R1 then only stops being reported).
+            self.usable[position] = (
+                failed == self.none and self.packages[position].owner == self.cart.owner
+            )
+        return failed
+
+    def may_pay(self, slot: int) -> bool:
+        """Whether the package of *slot* passes the package rules (and is the owner's)."""
+        position = self.slot_package[slot]
+        usable = self.usable[position]
+        if usable is None:
+            self.package_fail(position)
+            usable = self.usable[position]
+        return usable is True
+
+    def _ranking(self) -> _Ranking:
+        """Every package in credit order — priority, the package order's rank, id — and its
+        components indexed by item. An order whose rank reads only the package and its times
+        (``static_rank``) is ranked once per :class:`PreparedPackages`."""
+        order = self.compiled.package_order
+        static = getattr(order, "static_rank", False) is True
+        rankings = self.prepared._rankings
+        if static:
+            found = rankings.get(order)
+            if found is not None:
+                return found
+        ctx = self.ctx
+        keyed = []
+        for position, package in enumerate(self.packages):
+            rank = order.rank(package, ctx)
+            if not isinstance(rank, tuple):
+                raise PluginError(order, f"rank must return a tuple, got {rank!r}")
+            keyed.append(((package.priority, rank, package.id), position))
+        try:
+            keyed.sort(key=_first)
+        except TypeError as exc:
+            raise PluginError(order, f"rank keys cannot be compared: {exc}", cause=exc) from None
+        ranking = _Ranking([], [], {}, {}, {})
+        for _, position in keyed:
+            package = self.packages[position]
+            first = self.first_slot[position]
+            if package.balance is not None:
+                ranking.stored.append(first)
+                continue
+            for index, component in enumerate(package.components):
+                slot = first + index
+                ranking.ranked.append(slot)
+                for item in component.own_items:
+                    ranking.own.setdefault(item, []).append(slot)
+                for item in component.substitutes:
+                    ranking.substitutes.setdefault(item, []).append(slot)
+        if static and len(rankings) < 8:
+            rankings[order] = ranking
+        return ranking
+
+    def others(self, item: str) -> list[int]:
+        """The components that do not pay *item* as their own, in rank order, that the rules
+        may admit: the listed substitutes, or every other one when cross-item use is admitted."""
+        ranking = self.ranking
+        if not self.checks.cross_item_admitted:
+            return ranking.substitutes.get(item, _NOTHING)
+        found = ranking.others.get(item)
+        if found is None:
+            own = set(ranking.own.get(item, ()))
+            found = ranking.others[item] = [slot for slot in ranking.ranked if slot not in own]
+        return found
+
+    def offer(self, slot: int, line: Line, price: int) -> int | None:
+        """What one credit of *slot* takes off *line* (minor units), or ``None`` when a rule
+        refuses it (the package rules, then the line and component rules, in rank order).
+        Credits left are the caller's business."""
+        position = self.slot_package[slot]
+        usable = self.usable[position]
+        if usable is None:
+            self.package_fail(position)
+            usable = self.usable[position]
+        if not usable:
+            return None
+        candidate = self.candidates[slot] or self.candidate(slot)
+        ctx = self.ctx
+        if self.checks.item_fail(candidate, line, ctx) != self.none:
+            return None
+        value = ctx.credit_value(candidate, line)
+        if value is None:
+            return None  # no value, nothing to take off (even under a policy without R9)
+        if value is line.unit_price:
+            return price
+        minor = value.minor
+        return minor if minor < price else price
+
+    def run(self) -> Application:
+        compiled = self.compiled
+        lines = self.lines
+        order = compiled.line_order.arrange(lines)
+        if len(order) != len(lines) or sorted(order) != list(range(len(lines))):
+            raise PluginError(
+                compiled.line_order,
+                f"arrange must return a permutation of the {len(lines)} line positions, "
+                f"got {order!r}",
+            )
+        if compiled.solves_assignment:
+            self._optimal(order)
+        else:
+            for li in order:
+                self._serve(li)
+        if self.ranking.stored:
+            self._stored_value(order)
+        return self._application()
+
+    def _serve(self, li: int) -> None:
+        """Give line *li* credits: first from credits left, then, for components with an
+        overdraft, below zero (debt is the last resort, X8)."""
+        need = self._walk(li, self.lines[li].units, debt=False)
+        if need and self.has_debt:
+            self._walk(li, need, debt=True)
+
+    def _walk(self, li: int, need: int, *, debt: bool) -> int:
+        """Take up to *need* credits for line *li* in credit order — the components that pay
+        its item as their own, then the others the rules may admit — from credits left, or with
+        *debt* down to each component's overdraft. Returns the units still uncovered."""
+        line = self.lines[li]
+        price = self.prices[li]
+        balances = self.ctx._balances
+        floors = self.debt
+        item = line.item
+        allocations = self.allocations
+        for walk in (self.ranking.own.get(item, _NOTHING), self.others(item)):
+            for slot in walk:
+                left = balances[slot]
+                floor = -floors[slot] if debt else 0
+                if left <= floor:
+                    continue
+                per_credit = self.offer(slot, line, price)
+                if per_credit is None:
+                    continue
+                count = need if need < left - floor else left - floor
+                balances[slot] = left - count
+                need -= count
+                allocations.append((li, slot, count, per_credit))
+                if not need:
+                    return 0
+        return need
+
+    def _optimal(self, order: Sequence[int]) -> None:
+        lines = self.lines
+        if len(lines) > MAX_OPTIMAL_LINES:
+            raise InvalidValueError(
+                "line_order",
+                f"'optimal' allocates carts of at most {MAX_OPTIMAL_LINES} lines; this one has "
+                f"{len(lines)} (use another line order)",
+            )
+        balances = self.ctx._balances
+        floors = self.debt
+        n_slots = len(balances)
+        offers: list[list[tuple[int, int]]] = []
+        debts: list[list[tuple[int, int]]] = []
+        count = 0
+        for li, line in enumerate(lines):
+            price = self.prices[li]
+            mine: list[tuple[int, int]] = []
+            owed: list[tuple[int, int]] = []
+            for slot in (*self.ranking.own.get(line.item, ()), *self.others(line.item)):
+                left = balances[slot]
+                if left <= -floors[slot]:
+                    continue  # nothing to give, credits nor debt
+                per_credit = self.offer(slot, line, price)
+                if per_credit is None:
+                    continue
+                if left > 0:
+                    mine.append((slot, per_credit))
+                if floors[slot]:  # its credits below zero are a supply of their own
+                    owed.append((n_slots + slot, per_credit))
+            count += len(mine) + len(owed)
+            if count * len(lines) > MAX_OPTIMAL_WORK:
                 raise InvalidValueError(
                     "line_order",
-                    f"'optimal' allocates carts of at most {MAX_LINES} lines; this one has "
-                    f"{len(lines)} (use another line order)",
+                    f"'optimal' takes on at most {MAX_OPTIMAL_WORK} lines x offers; this cart has "
+                    f"{len(lines)} lines and more than {count} (line, credit) offers (use another "
+                    "line order; see docs/limits.md)",
                 )
-            found = allocate_optimal(lines, plan)
-        else:
-            found = _allocate_greedy(lines, plan)
-        allocations = [
-            (li, c.package.id, c.component.item, count, per) for li, c, count, per in found
-        ]
+            offers.append(mine)
+            debts.append(owed)
+        capacities = [left if left > 0 else 0 for left in balances]
+        if self.has_debt:
+            capacities += [
+                floor + (left if left < 0 else 0)
+                for left, floor in zip(balances, floors, strict=True)
+            ]
+        units = [line.units for line in lines]
+        found = allocate_optimal(units, order, offers, capacities, debts if self.has_debt else ())
+        for li, supply, taken, per_credit in found:
+            slot = supply - n_slots if supply >= n_slots else supply
+            balances[slot] -= taken
+            self.allocations.append((li, slot, taken, per_credit))
 
-    # Turn allocations (line position, package id, item, credits, minor units per credit) into
-    # results.
-    currency = cart.currency
-    amounts: dict[int, Money] = {}  # equal amounts share one (immutable) Money value
-
-    def money(minor: int) -> Money:
-        value = amounts.get(minor)
-        if value is None:
-            value = amounts[minor] = Money.from_minor(minor, currency)
-        return value
-
-    covered_minor = [0] * len(lines)
-    credits_taken = [0] * len(lines)
-    redemptions: list[Redemption] = []
-    for li, package_id, item, count, per_credit in allocations:
-        covered_minor[li] += per_credit * count
-        credits_taken[li] += count
-        redemptions.append(
-            Redemption(lines[li].id, package_id, item, count, money(per_credit * count))
-        )
-
-    line_results: list[LineResult] = []
-    total = 0
-    for li, line in enumerate(lines):
-        line_total = prices[li] * line.units
-        total += line_total
-        line_results.append(
-            LineResult(
-                line.id,
-                money(line_total),
-                money(covered_minor[li]),
-                money(line_total - covered_minor[li]),
-                credits_taken[li],
+    def _stored_value(self, order: Sequence[int]) -> None:
+        """Stored-value packages pay what is still due on each line (never a $0 line), lines in
+        the line order, packages in credit order (X9); under ``optimal``, the most they can
+        pay (a max flow of money from the balances to the lines they may pay)."""
+        due = [price * line.units for price, line in zip(self.prices, self.lines, strict=True)]
+        for li, _slot, count, per_credit in self.allocations:
+            due[li] -= count * per_credit
+        balances = self.ctx._balances
+        ctx = self.ctx
+        balance_fail = self.checks.balance_fail
+        none = self.none
+        payers: list[list[int]] = []
+        for li, line in enumerate(self.lines):
+            mine: list[int] = []
+            if due[li] > 0:
+                for slot in self.ranking.stored:
+                    if (
+                        balances[slot] > 0
+                        and self.may_pay(slot)
+                        and balance_fail(self.candidate(slot), line, ctx) == none
+                    ):
+                        mine.append(slot)
+            payers.append(mine)
+        if self.compiled.solves_assignment:
+            owing = [li for li in order if payers[li]]
+            found = allocate_money(
+                [due[li] for li in owing],
+                range(len(owing)),
+                [payers[li] for li in owing],
+                [left if left > 0 else 0 for left in balances],
             )
+            for row, slot, amount in found:
+                li = owing[row]
+                balances[slot] -= amount
+                self.allocations.append((li, slot, 0, amount))
+            return
+        for li in order:
+            owed = due[li]
+            for slot in payers[li]:
+                left = balances[slot]
+                if left <= 0:
+                    continue
+                take = owed if owed < left else left
+                balances[slot] = left - take
+                owed -= take
+                self.allocations.append((li, slot, 0, take))
+                if not owed:
+                    break
+
+    def _application(self) -> Application:
+        cart = self.cart
+        lines = self.lines
+        currency = cart.currency
+        amounts: dict[int, Money] = {}  # equal amounts share one (immutable) Money value
+        covered_minor = [0] * len(lines)
+        credits_taken = [0] * len(lines)
+        redemptions: list[Redemption] = []
+        packages = self.packages
+        slot_package = self.slot_package
+        for li, slot, count, per_credit in _merged(self.allocations):
+            package = packages[slot_package[slot]]
+            if count:  # credits
+                amount = per_credit * count
+                item: str | None = package.components[self.slot_index[slot]].item
+                credits_taken[li] += count
+            else:  # stored value: per_credit is the amount
+                amount = per_credit
+                item = None
+            covered_minor[li] += amount
+            money = amounts.get(amount)
+            if money is None:
+                money = amounts[amount] = Money.from_minor(amount, currency)
+            redemptions.append(Redemption(lines[li].id, package.id, item, count, money))
+        totals = [price * line.units for price, line in zip(self.prices, lines, strict=True)]
+        total = sum(totals)
+        covered = sum(covered_minor)
+        return Application(
+            currency=currency,
+            total=Money.from_minor(total, currency),
+            covered=Money.from_minor(covered, currency),
+            due=Money.from_minor(total - covered, currency),
+            redemptions=tuple(redemptions),
+            at=self.ctx.at,
+            cart_id=cart.id,
+            owner=cart.owner,
+            line_data=tuple(zip(totals, covered_minor, credits_taken, strict=True)),
+            inputs=packages,
+            balances=tuple(self.ctx._balances),
+            times=self.prepared.times,
+            cart=cart,
+            settings=self.settings,
+            policy=self.compiled.policy,
+            rates=self.ctx.rates,
+            expires_at=self.compiled.expires_at,
+            explain=lambda: self.rejections(credits_taken),
         )
-    covered = sum(covered_minor)
-    return Application(
-        currency=currency,
-        total=money(total),
-        covered=money(covered),
-        due=money(total - covered),
-        lines=tuple(line_results),
-        redemptions=tuple(redemptions),
-        at=at_local,
-        cart_id=cart.id,
-        owner=cart.owner,
-        inputs=packages,
-        balances=tuple(balances),
-        cart=cart,
-        settings=settings,
-        policy=policy,
-        rates=rate_table,
-    )
 
+    def first_failure(self, slot: int, line: Line) -> int:
+        """The rank of the first rule the candidate of *slot* fails for *line* (in policy
+        order), on the balances as they stand; the number of rules when none fails."""
+        candidate = self.candidate(slot)
+        failed = self.package_fail(self.slot_package[slot])
+        judge = (
+            self.checks.item_fail if candidate.component is not None else self.checks.balance_fail
+        )
+        return min(failed, judge(candidate, line, self.ctx))
 
-#: (line position, package id, component item, credits, minor units each credit takes off)
-Allocation = tuple[int, str, str, int, int]
-#: (line position, candidate, credits, minor units each credit takes off)
-CandidateAllocation = tuple[int, Candidate, int, int]
-
-
-def rejections_of(application: Application) -> tuple[Rejection, ...]:
-    """Why each package took nothing off each line that wanted more, on the final balances.
-
-    Called by :attr:`Application.rejections` on first access: a till that only previews a cart
-    does not pay for the explanations.
-    """
-    cart = application._cart
-    packages = application._inputs
-    lines = cart.lines
-    credits_taken = [result.credits for result in application.lines]
-    if all(taken >= line.units for taken, line in zip(credits_taken, lines, strict=True)):
-        return ()
-    tz = application.at.tzinfo
-    assert tz is not None
-    expires_at = _compile(application._policy).expires_at
-    key = facts_key(tz, expires_at)
-    facts = [package_facts(p, tz, expires_at, key) for p in packages]
-    ctx = Context(
-        cart=cart,
-        at=application.at,
-        timezone=tz,
-        settings=application._settings,
-        rates=application._rates,
-        expires_at=expires_at,
-        valuation=application._policy.valuation,
-        balances=list(application._balances),
-    )
-    plan = _Plan(ctx, packages, facts, application._policy)
-    position = {line.id: li for li, line in enumerate(lines)}
-    took = {(position[r.line_id], r.package_id) for r in application.redemptions}
-    rejections: list[Rejection] = []
-    by_package: list[int] | None = None
-    for li, line in enumerate(lines):
-        if credits_taken[li] >= line.units:
-            continue
-        if by_package is None:
-            by_package = sorted(range(len(packages)), key=lambda i: packages[i].id)
-        for pi in by_package:
-            package = packages[pi]
-            if (li, package.id) in took:
-                continue
-            best_rank, best = -1, None
-            start = plan.first_slot[pi]
-            for offset in range(len(package.components)):
-                candidate = plan.candidates[start + offset]
-                rank = plan.judge.first_failure(candidate, line)
-                if rank > best_rank:
-                    best_rank, best = rank, candidate
-            if best is not None and best_rank < len(plan.judge.rules):
-                verdict = plan.judge.verdict(best_rank, best, line)
-                hourly = line.charge_by == "hour"
-                rejections.append(
+    def rejections(self, credits_taken: list[int]) -> tuple[Rejection, ...]:
+        """Why each package took nothing off each line that wanted more credits, on the final
+        balances: by line (cart order), then package id."""
+        lines = self.lines
+        short = [li for li, line in enumerate(lines) if credits_taken[li] < line.units]
+        if not short:
+            return ()
+        packages = self.packages
+        took = {(li, self.slot_package[slot]) for li, slot, _n, _p in self.allocations}
+        by_id = sorted(range(len(packages)), key=lambda i: packages[i].id)
+        rules = self.compiled.rules
+        ctx = self.ctx
+        cross = self.checks.cross_item_admitted
+        out: list[Rejection] = []
+        for li in short:
+            line = lines[li]
+            for position in by_id:
+                if (li, position) in took:
+                    continue
+                package = packages[position]
+                first = self.first_slot[position]
+                best_rank, best = -1, first
+                for slot in range(first, first + (len(package.components) or 1)):
+                    rank = self.first_failure(slot, line)
+                    if rank > best_rank:
+                        best_rank, best = rank, slot
+                if best_rank >= len(rules):
+                    continue
+                candidate = self.candidate(best)
+                verdict = rules[best_rank].check(candidate, line, ctx)
+                component = candidate.component
+                if component is None:
+                    matches = package.items is None or line.item in package.items or cross
+                else:
+                    hourly = line.charge_by == "hour"
+                    matches = any(
+                        (cross or c.pays_as_own(line.item) or line.item in c.substitutes)
+                        and c.hourly == hourly
+                        for c in package.components
+                    )
+                out.append(
                     Rejection(
                         line.id,
                         package.id,
-                        verdict.reason or plan.judge.rules[best_rank].code,
+                        verdict.reason or rules[best_rank].code,
                         verdict.detail,
-                        item=best.component.item,
-                        matches_item=any(
-                            (c.item == line.item or ctx.settings.any_type) and c.hourly == hourly
-                            for c in package.components
-                        ),
+                        item=None if component is None else component.item,
+                        matches_item=matches,
                     )
                 )
-    return tuple(rejections)
+        return tuple(out)
 
 
-def _allocate_ranked(
-    lines: Sequence[Line],
-    prices: list[int],
-    packages: tuple[Package, ...],
-    facts: list[PackageFacts],
-    ctx: Context,
-    policy: Policy,
-    compiled: _Compiled,
-) -> list[Allocation]:
-    """The greedy pass for the built-in credit orders (``fifo``, ``earliest_expiry``).
+_NOTHING: list[int] = []
 
-    They depend on the line only through O.1 (own item first), so the usable components are
-    ranked once per checkout by the other keys (O.2 to O.4); a line walks its own item's
-    components, then (with ``any_type``) the others, in that order, and stops as soon as its
-    units are covered. The built-in rules present in the policy are checked inline, any other
-    rule is called as it is. Equal, by the property tests, to :func:`_allocate_greedy` with the
-    same order given as a custom ordering.
-    """
-    fifo = compiled.fifo
-    # The rank of each usable package (O.2 to O.4; the package id makes it total).
-    ranked: list[tuple[tuple[object, ...], int]] = []
-    for position in _usable(packages, facts, ctx, compiled):
-        package = packages[position]
-        _, purchased_utc, expires, _ = facts[position]
-        scoped = package.beneficiary is None  # False (scoped) sorts first: O.2
-        if fifo:
-            key: tuple[object, ...] = (scoped, purchased_utc, package.id)
-        else:
-            key = (scoped, _NEVER if expires is None else expires, purchased_utc, package.id)
-        ranked.append((key, position))
-    ranked.sort(key=_first)
 
-    # (slot, package, component position, component), in rank order, and by item.
-    entries: list[tuple[int, Package, int, Component]] = []
-    by_item: dict[str, list[tuple[int, Package, int, Component]]] = {}
-    first_slot = list(itertools.accumulate((len(p.components) for p in packages), initial=0))
-    for _, position in ranked:
-        package = packages[position]
-        first = first_slot[position]
-        for index, component in enumerate(package.components):
-            entry = (first + index, package, index, component)
-            entries.append(entry)
-            found = by_item.get(component.item)
-            if found is None:
-                by_item[component.item] = [entry]
-            else:
-                found.append(entry)
-
-    check = compiled.check
-    settings = ctx.settings
-    balances = ctx._balances
-    custom = compiled.custom
-    candidates: dict[int, Candidate] = {}  # built only when a valuation or a rule needs one
-    check_beneficiary = check[BeneficiaryMatches]
-    check_unit = check[UnitMatches]
-    check_value = check[ValueWithinPrice] and not settings.greater_value
-    skip_zero = check[PriceNotZero] and not settings.zero_price_items
-    one_item = check[TypeAllowed] and not settings.any_type
-    same_item_is_price = compiled.same_item_is_price
-    allocations: list[Allocation] = []
-    for li in policy.line_order.arrange(lines):
-        line = lines[li]
-        price_minor = prices[li]
-        if skip_zero and not price_minor:
-            continue
-        item = line.item
-        walk: Iterable[tuple[int, Package, int, Component]]
-        if one_item:
-            walk = by_item.get(item, ())
-        else:  # any item may pay: own item first, then the others
-            walk = itertools.chain(by_item.get(item, ()), (e for e in entries if e[3].item != item))
-        hourly = line.charge_by == "hour"
-        beneficiary = line.beneficiary
-        need = line.units
-        for slot, package, index, component in walk:
-            left = balances[slot]
-            if left <= 0:
-                continue
-            if (
-                check_beneficiary
-                and package.beneficiary is not None
-                and package.beneficiary != beneficiary
-            ):
-                continue
-            if check_unit and component.hourly != hourly:
-                continue
-            if custom or not (
-                same_item_is_price and component.item == item and not package.pricing_rules
-            ):
-                candidate = candidates.get(slot)
-                if candidate is None:
-                    candidate = candidates[slot] = Candidate(package, component, index, slot)
-                takes = _takes_off(candidate, line, price_minor, ctx, check_value, custom)
-                if takes is None:
-                    continue
-                per_credit = takes
-            else:  # a same-item credit under the default valuation: worth the unit price
-                per_credit = price_minor
-            count = need if need < left else left
-            balances[slot] = left - count
-            need -= count
-            allocations.append((li, package.id, component.item, count, per_credit))
-            if not need:
-                break
-    return allocations
+def _merged(allocations: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """One row per (line, slot), in the order first taken: a line that took a component's
+    credits and then (X8) its debt took them in one redemption."""
+    rows: dict[tuple[int, int], tuple[int, int, int, int]] = {}
+    for li, slot, count, per_credit in allocations:
+        seen = rows.get((li, slot))
+        if seen is None:
+            rows[(li, slot)] = (li, slot, count, per_credit)
+        elif count:
+            rows[(li, slot)] = (li, slot, seen[2] + count, per_credit)
+        else:  # money of a stored-value package
+            rows[(li, slot)] = (li, slot, 0, seen[3] + per_credit)
+    return list(rows.values()) if len(rows) < len(allocations) else allocations
 
 
 def _first(row: tuple[tuple[object, ...], int]) -> tuple[object, ...]:
     return row[0]
 
 
-def _usable(
-    packages: tuple[Package, ...], facts: list[PackageFacts], ctx: Context, compiled: _Compiled
-) -> list[int]:
-    """Positions of the packages that pass the line-independent checks (R1, R3, R4, R5)."""
-    check = compiled.check
-    cart = ctx.cart
-    owner = cart.owner
-    location = cart.location
-    at_utc = ctx.at_utc
-    check_valid = check[ValidAlready]
-    check_expired = check[NotExpired]
-    check_location = check[LocationAllowed] and not ctx.settings.any_location
-    usable: list[int] = []
-    for position, package in enumerate(packages):
-        # Owner isolation holds whatever the rules: another owner's credits never pay, even
-        # under a policy that leaves R1 out (R1 then only stops being reported).
-        if package.owner != owner:
-            continue
-        _, purchased_utc, expires, _ = facts[position]
-        if check_valid and purchased_utc > at_utc:
-            continue
-        if check_expired and expires is not None and at_utc >= expires:
-            continue
-        if check_location and package.location is not None and package.location != location:
-            continue
-        usable.append(position)
-    return usable
-
-
-def _allocate_greedy(lines: Sequence[Line], plan: _Plan) -> list[CandidateAllocation]:
-    """Serve the lines in the policy's line order, each unit from the first candidate in the
-    policy's credit order; counts, not one unit at a time."""
-    allocations: list[CandidateAllocation] = []
-    ctx = plan.ctx
-    balances = ctx._balances  # the engine owns them; rules only read them
-    key = plan.policy.package_order.key
-    for li in plan.policy.line_order.arrange(lines):
-        line = lines[li]
-        eligible = plan.eligible(line, balances)
-        if not eligible:
-            continue
-        if len(eligible) > 1:
-            eligible.sort(key=lambda e: (*key(e[0], line, ctx), e[0].package.id, e[0].index))
-        need = line.units
-        for candidate, per_credit in eligible:
-            count = min(need, balances[candidate.slot])
-            balances[candidate.slot] -= count
-            need -= count
-            allocations.append((li, candidate, count, per_credit))
-            if not need:
-                break
-    return allocations
+def _answer(rule: object, answer: object) -> bool:
+    """A predicate's answer, refused unless it is a bool (django-oscar issue 1647: a tuple
+    where a bool was meant made every voucher available)."""
+    if answer is True or answer is False:
+        return answer
+    raise PluginError(rule, f"a rule must answer True or False, got {answer!r}")

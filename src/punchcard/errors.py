@@ -12,9 +12,11 @@ __all__ = [
     "InvalidTimeError",
     "InvalidTypeError",
     "InvalidValueError",
+    "PluginError",
     "PunchcardError",
     "ScenarioError",
     "SettingsError",
+    "TimeOutOfRangeError",
 ]
 
 
@@ -55,6 +57,19 @@ class InvalidTimeError(InvalidValueError):
     """A local time that does not exist in the business's time zone (the hour skipped at DST)."""
 
 
+class TimeOutOfRangeError(InvalidTimeError, OverflowError):
+    """A date-time that leaves Python's calendar (years 1 to 9999) once read in UTC or in the
+    business's zone, such as ``datetime.max`` in New York.
+
+    It is an :class:`InvalidTimeError` naming the field, and an :class:`OverflowError` like the
+    error Python's own conversion raises, so code written for either keeps working.
+
+    >>> err = TimeOutOfRangeError("as_of", "must stay within years 1 to 9999, got '9999-12-31'")
+    >>> isinstance(err, InvalidTimeError), isinstance(err, OverflowError), err.field
+    (True, True, 'as_of')
+    """
+
+
 class CurrencyMismatchError(PunchcardError, ValueError):
     """Two amounts of different currencies met.
 
@@ -85,3 +100,23 @@ class ScenarioError(PunchcardError, ValueError):
         self.path = path
         #: What is wrong, without the path.
         self.message = message
+
+
+class PluginError(PunchcardError, TypeError):
+    """A plug-in (a rule, an ordering, a valuation) answered something that breaks the engine's
+    invariants: a line order that is not a permutation, a negative value, a verdict that is not
+    a :class:`~punchcard.rules.Verdict`... Nothing was applied.
+
+    >>> err = PluginError("MyOrder()", "arrange returned [0, 0] for 2 lines")
+    >>> err.plugin, str(err)
+    ('MyOrder()', "plug-in 'MyOrder()': arrange returned [0, 0] for 2 lines")
+    """
+
+    def __init__(self, plugin: object, message: str, *, cause: BaseException | None = None) -> None:
+        shown = plugin if isinstance(plugin, str) else repr(plugin)
+        super().__init__(f"plug-in {shown!r}: {message}")
+        #: The plug-in object (or its description) that misbehaved.
+        self.plugin = plugin
+        #: What it did wrong.
+        self.message = message
+        self.__cause__ = cause

@@ -6,23 +6,29 @@ All are frozen attrs classes, validated on construction, changed only with :func
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Mapping
-from typing import Literal, Union
+from typing import Any, Final, Literal, Union
 
 import attrs
+from dateutil.relativedelta import relativedelta
 
 from . import _validate as v
 from .errors import CurrencyMismatchError, InvalidTypeError, InvalidValueError, SettingsError
-from .money import Money
+from .money import MAX_DIGITS, MAX_MINOR, Money
 
 __all__ = [
     "CHARGE_BY",
+    "DURATION_UNITS",
     "Cart",
     "ChargeBy",
     "Component",
+    "Duration",
+    "DurationUnit",
     "ExpiryStarts",
     "Line",
     "Package",
+    "Pause",
     "Rates",
     "Settings",
 ]
@@ -30,6 +36,11 @@ __all__ = [
 ChargeBy = Literal["each", "hour", "day", "night"]
 CHARGE_BY: tuple[ChargeBy, ...] = ("each", "hour", "day", "night")
 ExpiryStarts = Literal["sale", "first_use"]
+DurationUnit = Literal["days", "weeks", "months"]
+DURATION_UNITS: tuple[DurationUnit, ...] = ("days", "weeks", "months")
+#: The lowest and highest package priority (lower is consumed first), and the default.
+PRIORITY_RANGE: Final = (0, 100)
+DEFAULT_PRIORITY: Final = 50
 
 
 @attrs.frozen
@@ -60,7 +71,50 @@ class Settings:
             raise SettingsError("greater_value", "requires any_type to be on")
 
 
-@attrs.frozen
+def _names(value: object, field: str) -> tuple[str, ...]:
+    """*value* as a sorted tuple of unique item names (a pool's items, substitutes...)."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise InvalidTypeError(field, f"must be a sequence of item names, got {v.show(value)}")
+    names = tuple(value)
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise InvalidValueError(
+                field, f"item names must be non-empty strings, got {v.show(name)}"
+            )
+    if len(set(names)) != len(names):
+        twice = sorted(n for n in set(names) if names.count(n) > 1)[0]
+        raise InvalidValueError(field, f"item {twice!r} appears twice")
+    return tuple(sorted(names))
+
+
+def _pool_items(value: object) -> tuple[str, ...]:
+    return _names(value, "items")
+
+
+def _substitutes(value: object) -> tuple[str, ...]:
+    return _names(value, "substitutes")
+
+
+def _repr_omitting_defaults(inst: Any, omitted: tuple[str, ...]) -> str:
+    """The attrs repr of *inst* without the fields of *omitted* that hold their default: the
+    options (docs/semantics.md#x-options) show only where they are used."""
+    parts = []
+    for field in attrs.fields(type(inst)):
+        if not field.repr or field.name.startswith("_"):
+            continue
+        value = getattr(inst, field.name)
+        if field.name in omitted and value == field.default:
+            continue
+        parts.append(f"{field.name}={value!r}")
+    return f"{type(inst).__name__}({', '.join(parts)})"
+
+
+def _signed_whole(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidTypeError(attr.name, f"must be a whole number >= 0, got {v.show(value)}")
+
+
+@attrs.frozen(repr=False)
 class Component:
     """One component of an owned package: an item and the whole credits left for it.
 
@@ -70,26 +124,79 @@ class Component:
     Traceback (most recent call last):
     ...
     punchcard.errors.InvalidValueError: remaining: must be a whole number >= 0, got -1
+
+    A *pool* is one balance for a set of items (docs/semantics.md#x2-pools): its ``item`` is
+    the pool's name. A component may list *substitutes*, items its credit may also pay (X3),
+    and an *overdraft*, how far below zero its credits may go (X8):
+
+    >>> grooming = Component("grooming", 5, items=["nails", "bath", "haircut"])
+    >>> grooming.items, grooming.is_pool, grooming.pays_as_own("bath")
+    (('bath', 'haircut', 'nails'), True, True)
+    >>> Component("daycare_full", -2, overdraft=2).remaining
+    -2
     """
 
-    #: What a credit pays for (a reservation type, service, class, product...).
+    #: What a credit pays for (a reservation type, service, class, product...), or the name of
+    #: a pool (X2).
     item: str = attrs.field(validator=v.identifier)
-    #: Whole credits left.
-    remaining: int = attrs.field(validator=v.whole(0))
+    #: Whole credits left (as low as ``-overdraft``).
+    remaining: int = attrs.field(validator=_signed_whole)
     #: An hourly credit pays for one hour of a line charged by the hour.
     hourly: bool = attrs.field(default=False, validator=v.boolean, kw_only=True)
+    #: For a pool: the items its credits pay for as their own (X2); empty for a plain component.
+    items: tuple[str, ...] = attrs.field(default=(), converter=_pool_items, kw_only=True)
+    #: Other items a credit may also pay with ``any_type`` off, as a cross-item use (X3).
+    substitutes: tuple[str, ...] = attrs.field(default=(), converter=_substitutes, kw_only=True)
+    #: How far below zero the credits may go (X8); 0 = never.
+    overdraft: int = attrs.field(default=0, validator=v.whole(0), kw_only=True)
+
+    def __repr__(self) -> str:
+        return _repr_omitting_defaults(self, ("items", "substitutes", "overdraft"))
+
+    def __attrs_post_init__(self) -> None:
+        # remaining may go below zero down to the overdraft (X8); the bound of counts holds.
+        v.check_count(self.remaining, "remaining", -self.overdraft)
+        if self.pays_as_own_any(self.substitutes):
+            raise InvalidValueError(
+                "substitutes", f"{self.item!r} pays for its own items; they are not substitutes"
+            )
+
+    @property
+    def is_pool(self) -> bool:
+        """Whether this component is a pool of several items (X2)."""
+        return bool(self.items)
+
+    @property
+    def own_items(self) -> tuple[str, ...]:
+        """The items a credit pays for as *its own* (same-item use): the pool's, or its item."""
+        return self.items if self.items else (self.item,)
+
+    def pays_as_own(self, item: str) -> bool:
+        """Whether a credit of this component pays for *item* as a same-item use (R6, V, O.1)."""
+        return item in self.items if self.items else item == self.item
+
+    def pays_as_own_any(self, items: Iterable[str]) -> bool:
+        return any(self.pays_as_own(item) for item in items)
 
 
 def _components(value: Iterable[Component]) -> tuple[Component, ...]:
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-        raise InvalidTypeError("components", f"must be a sequence of Component, got {value!r}")
+        raise InvalidTypeError(
+            "components", f"must be a sequence of Component, got {v.show(value)}"
+        )
     return tuple(value)
 
 
 def _check_components(_inst: object, _attr: object, value: tuple[Component, ...]) -> None:
-    if not value:
-        raise InvalidValueError("components", "a package needs at least one component")
     v.unique_sequence(value, "components", Component, _item)
+    seen: set[str] = set()
+    for component in value:
+        for item in component.own_items:
+            if item in seen:
+                raise InvalidValueError(
+                    "components", f"item {item!r} is paid by two components of the package"
+                )
+            seen.add(item)
 
 
 def _item(component: Component) -> str:
@@ -97,6 +204,117 @@ def _item(component: Component) -> str:
 
 
 @attrs.frozen
+class Duration:
+    """A length of validity on the local calendar: *count* days, weeks or months (X4).
+
+    Months are added with ``dateutil.relativedelta``, month ends clamped:
+
+    >>> Duration("months", 3).after(dt.date(2026, 5, 15))
+    datetime.date(2026, 8, 15)
+    >>> Duration("months", 1).after(dt.date(2026, 1, 31))
+    datetime.date(2026, 2, 28)
+    >>> Duration("weeks", 2).after(dt.date(2026, 3, 2))
+    datetime.date(2026, 3, 16)
+    """
+
+    #: ``days``, ``weeks`` or ``months``.
+    unit: DurationUnit = attrs.field(validator=v.one_of(DURATION_UNITS))
+    #: How many (0 = the same day).
+    count: int = attrs.field(validator=v.whole(0))
+
+    def _delta(self) -> relativedelta | dt.timedelta:
+        if self.unit == "days":
+            return dt.timedelta(days=self.count)
+        if self.unit == "weeks":
+            return dt.timedelta(weeks=self.count)
+        return relativedelta(months=self.count)
+
+    def after(self, day: dt.date) -> dt.date:
+        """The local date *self* after *day*; the last date there is when beyond the calendar."""
+        try:
+            result: dt.date = day + self._delta()
+        except (OverflowError, ValueError):
+            return dt.date.max
+        return result
+
+    def after_wall(self, wall: dt.datetime) -> dt.datetime | None:
+        """The naive local wall time *self* after the naive *wall* (the same clock time), or
+        ``None`` beyond the calendar."""
+        try:
+            result: dt.datetime = wall + self._delta()
+        except (OverflowError, ValueError):
+            return None
+        return result
+
+
+@attrs.frozen
+class Pause:
+    """Local dates, inclusive, on which a package is paused: no credit of it may pay (X7).
+
+    >>> Pause(dt.date(2026, 3, 1), dt.date(2026, 3, 10)).covers(dt.date(2026, 3, 10))
+    True
+    """
+
+    #: The first paused date (JSON ``from``).
+    start: dt.date = attrs.field(validator=v.date_only)
+    #: The last paused date, inclusive (JSON ``to``).
+    end: dt.date = attrs.field(validator=v.date_only)
+
+    def __attrs_post_init__(self) -> None:
+        if self.end < self.start:
+            raise InvalidValueError(
+                "pauses", f"a pause ends ({self.end}) before it starts ({self.start})"
+            )
+
+    def covers(self, day: dt.date) -> bool:
+        """Whether *day* is paused."""
+        return self.start <= day <= self.end
+
+    @property
+    def days(self) -> int:
+        """How many dates it pauses."""
+        return (self.end - self.start).days + 1
+
+
+def _pauses(value: object) -> tuple[Pause, ...]:
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise InvalidTypeError("pauses", f"must be a sequence of Pause, got {v.show(value)}")
+    out = tuple(value)
+    for pause in out:
+        if not isinstance(pause, Pause):
+            raise InvalidTypeError("pauses", f"must hold Pause values, got {v.show(pause)}")
+    ordered = tuple(sorted(out, key=_pause_start))
+    for before, after in itertools.pairwise(ordered):
+        if after.start <= before.end:
+            raise InvalidValueError(
+                "pauses",
+                f"pauses overlap: {before.start}..{before.end} and {after.start}..{after.end}",
+            )
+    return ordered
+
+
+def _pause_start(pause: Pause) -> dt.date:
+    return pause.start
+
+
+def _optional_items(value: object) -> tuple[str, ...] | None:
+    return None if value is None else _names(value, "items")
+
+
+def _optional_money(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, Money):
+        raise InvalidTypeError(attr.name, f"must be Money or None, got {v.show(value)}")
+
+
+def _optional_duration(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, Duration):
+        raise InvalidTypeError(attr.name, f"must be a Duration or None, got {v.show(value)}")
+
+
+_PACKAGE_OPTIONS = ("priority", "valid_from", "valid_for", "pauses", "balance", "items", "version")
+
+
+@attrs.frozen(repr=False)
 class Package:
     """A package an owner bought: remaining credits per component, purchase time, expiry.
 
@@ -115,9 +333,10 @@ class Package:
     owner: str = attrs.field(validator=v.identifier)
     #: When it was sold: naive = local time of the business.
     purchased_at: dt.datetime = attrs.field(validator=v.moment)
-    #: The components, each with its credits left. A bundle has several.
+    #: The components, each with its credits left. A bundle has several; a stored-value package
+    #: (``balance``) has none.
     components: tuple[Component, ...] = attrs.field(
-        converter=_components, validator=_check_components
+        default=(), converter=_components, validator=_check_components
     )
     #: The location it was sold at; ``None`` = a global package, usable everywhere.
     location: str | None = attrs.field(default=None, validator=v.optional_identifier)
@@ -135,13 +354,54 @@ class Package:
     first_used_at: dt.datetime | None = attrs.field(default=None, validator=v.optional_moment)
     #: Take a credit's value from the line's ``credit_values`` (the host's pricing rules).
     pricing_rules: bool = attrs.field(default=False, validator=v.boolean)
-    # A memo of facts derived from this (immutable) value in one time zone: its local purchase
-    # time, purchase instant, expiry instant and expiry date (rules.base.package_facts). A till
-    # applies the same packages on every keystroke of a cart; they are worked out once. Not part
-    # of the value (eq, hash, repr).
-    _facts: dict[object, tuple[dt.datetime, dt.datetime, dt.datetime | None, dt.date | None]] = (
-        attrs.field(init=False, factory=dict, eq=False, hash=False, repr=False)
+    #: Lower is consumed first, after the line's own item and before every other key (X1).
+    priority: int = attrs.field(default=DEFAULT_PRIORITY, validator=v.whole(0), kw_only=True)
+    #: Before this moment it is not yet valid, as before its purchase (X6).
+    valid_from: dt.datetime | None = attrs.field(
+        default=None, validator=v.optional_moment, kw_only=True
     )
+    #: A calendar length of validity instead of ``days_to_expiration`` (X4).
+    valid_for: Duration | None = attrs.field(
+        default=None, validator=_optional_duration, kw_only=True
+    )
+    #: Local dates on which it is paused (X7).
+    pauses: tuple[Pause, ...] = attrs.field(default=(), converter=_pauses, kw_only=True)
+    #: Stored value: a money balance instead of credits (X9); then ``components`` is empty.
+    balance: Money | None = attrs.field(default=None, validator=_optional_money, kw_only=True)
+    #: With ``balance`` only: the items it may pay (``None``: every item) (X9).
+    items: tuple[str, ...] | None = attrs.field(
+        default=None, converter=_optional_items, kw_only=True
+    )
+    #: The ledger position (``seq`` of its last event) of the state this value was taken from;
+    #: the events a checkout returns continue from it. 0 for a package with no ledger.
+    version: int = attrs.field(default=0, validator=v.whole(0), kw_only=True)
+
+    def __repr__(self) -> str:
+        return _repr_omitting_defaults(self, _PACKAGE_OPTIONS)
+
+    def __attrs_post_init__(self) -> None:
+        low, high = PRIORITY_RANGE
+        if self.priority > high:
+            raise InvalidValueError(
+                "priority", f"must be a whole number from {low} to {high}, got {self.priority}"
+            )
+        if self.valid_for is not None and self.days_to_expiration is not None:
+            raise InvalidValueError("valid_for", "give valid_for or days_to_expiration, not both")
+        if self.balance is None:
+            if not self.components:
+                raise InvalidValueError("components", "a package needs at least one component")
+            if self.items is not None:
+                raise InvalidValueError("items", "only a stored-value package lists items")
+        else:
+            if self.components:
+                raise InvalidValueError("balance", "a package holds credits or a balance, not both")
+            if self.balance.amount < 0:
+                raise InvalidValueError("balance", f"must not be negative, got {self.balance}")
+
+    @property
+    def stored_value(self) -> bool:
+        """Whether it holds a money balance instead of credits (X9)."""
+        return self.balance is not None
 
     def remaining(self, item: str) -> int:
         """Credits left for *item* (0 when the package has no such component)."""
@@ -164,16 +424,17 @@ def _credit_values(value: object) -> tuple[tuple[str, Money], ...]:
     elif isinstance(value, (tuple, list)):
         pairs = list(value)
     else:
-        raise InvalidTypeError("credit_values", f"must be a mapping item -> Money, got {value!r}")
+        raise InvalidTypeError(
+            "credit_values", f"must be a mapping item -> Money, got {v.show(value)}"
+        )
     out: list[tuple[str, Money]] = []
     for pair in pairs:
         if not (isinstance(pair, tuple) and len(pair) == 2):
-            raise InvalidTypeError("credit_values", f"must map item -> Money, got {pair!r}")
+            raise InvalidTypeError("credit_values", f"must map item -> Money, got {v.show(pair)}")
         item, money = pair
-        if not isinstance(item, str) or not item:
-            raise InvalidValueError("credit_values", f"item must be a non-empty string: {item!r}")
+        v.check_identifier(item, "credit_values", "item")
         if not isinstance(money, Money):
-            raise InvalidTypeError("credit_values", f"{item!r} must be Money, got {money!r}")
+            raise InvalidTypeError("credit_values", f"{item!r} must be Money, got {v.show(money)}")
         if money.amount < 0:
             raise InvalidValueError("credit_values", f"{item!r} must not be negative")
         out.append((item, money))
@@ -215,6 +476,12 @@ class Line:
     def __attrs_post_init__(self) -> None:
         if self.unit_price.amount < 0:
             raise InvalidValueError("unit_price", f"must not be negative, got {self.unit_price}")
+        if self.unit_price.minor * self.units >= MAX_MINOR:
+            raise InvalidValueError(
+                "units",
+                f"unit_price x units must stay within Money's {MAX_DIGITS} digits, got "
+                f"{self.unit_price} x {self.units}",
+            )
         for _item, money in self.credit_values:
             if money.currency != self.unit_price.currency:
                 raise CurrencyMismatchError(
@@ -236,7 +503,7 @@ class Line:
 
 def _lines(value: Iterable[Line]) -> tuple[Line, ...]:
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-        raise InvalidTypeError("lines", f"must be a sequence of Line, got {value!r}")
+        raise InvalidTypeError("lines", f"must be a sequence of Line, got {v.show(value)}")
     return tuple(value)
 
 
@@ -269,7 +536,7 @@ class Cart:
         seen: set[str] = set()
         for i, line in enumerate(self.lines):
             if not isinstance(line, Line):
-                raise InvalidTypeError(f"lines[{i}]", f"must be a Line, got {line!r}")
+                raise InvalidTypeError(f"lines[{i}]", f"must be a Line, got {v.show(line)}")
             if line.id in seen:
                 raise InvalidValueError(f"lines[{i}].id", f"duplicate line id {line.id!r}")
             seen.add(line.id)
@@ -304,20 +571,23 @@ class Rates:
 
     def __attrs_post_init__(self) -> None:
         index: dict[tuple[str, str], Money] = {}
+        if not isinstance(self.entries, (tuple, list)):
+            raise InvalidTypeError(
+                "rates",
+                f"entries must be a tuple of (location, item, Money), got {v.show(self.entries)}",
+            )
         for entry in self.entries:
             if not (isinstance(entry, tuple) and len(entry) == 3):
                 raise InvalidTypeError(
-                    "rates", f"entries are (location, item, Money), got {entry!r}"
+                    "rates", f"entries are (location, item, Money), got {v.show(entry)}"
                 )
             location, item, money = entry
-            if not isinstance(location, str) or not location:
-                raise InvalidValueError(
-                    "rates", f"location must be a non-empty string: {location!r}"
-                )
-            if not isinstance(item, str) or not item:
-                raise InvalidValueError("rates", f"item must be a non-empty string: {item!r}")
+            v.check_identifier(location, "rates", "location")
+            v.check_identifier(item, f"rates.{location}", "item")
             if not isinstance(money, Money):
-                raise InvalidTypeError(f"rates.{location}.{item}", f"must be Money, got {money!r}")
+                raise InvalidTypeError(
+                    f"rates.{location}.{item}", f"must be Money, got {v.show(money)}"
+                )
             if money.amount < 0:
                 raise InvalidValueError(f"rates.{location}.{item}", "must not be negative")
             if (location, item) in index:
@@ -329,13 +599,19 @@ class Rates:
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Mapping[str, Money]]) -> Rates:
         """Build from ``{location: {item: Money}}``."""
-        return cls(
-            tuple(
-                (location, item, money)
-                for location, items in mapping.items()
-                for item, money in items.items()
+        if not isinstance(mapping, Mapping):
+            raise InvalidTypeError(
+                "rates", f"must be a mapping location -> item -> Money, got {v.show(mapping)}"
             )
-        )
+        entries: list[tuple[str, str, Money]] = []
+        for location, items in mapping.items():
+            v.check_identifier(location, "rates", "location")
+            if not isinstance(items, Mapping):
+                raise InvalidTypeError(
+                    f"rates.{location}", f"must be a mapping item -> Money, got {v.show(items)}"
+                )
+            entries.extend((location, item, money) for item, money in items.items())
+        return cls(tuple(entries))
 
     @classmethod
     def coerce(cls, value: RatesInput) -> Rates:
@@ -346,7 +622,7 @@ class Rates:
             return value
         if isinstance(value, Mapping):
             return cls.from_mapping(value)
-        raise InvalidTypeError("rates", f"must be Rates or a mapping, got {value!r}")
+        raise InvalidTypeError("rates", f"must be Rates or a mapping, got {v.show(value)}")
 
     def get(self, location: str, item: str) -> Money | None:
         """The default rate of *item* at *location*, or ``None``."""

@@ -2,24 +2,52 @@
 
 The minor units come from CLDR through babel (USD 2, JPY 0, BHD 3). Floats are refused, amounts
 with more decimals than the currency has are refused, and nothing is ever rounded silently.
+
+Every amount is bounded (:data:`MAX_DIGITS`): written at its currency's minor units it has at
+most 38 digits, so it fits a ``DECIMAL(38, minor units)`` column and every computation on it
+stays a few dozen digits long. Text is read only as ASCII digits with an optional leading ``-``
+and decimal part: no exponent (``"1e999999999"`` would be a billion digits), no spaces, no ``_``
+separators, no digits of other scripts, no negative zero.
 """
 
 from __future__ import annotations
 
 import decimal
 import functools
+import re
 from collections.abc import Iterable, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from typing import Final
 
 import attrs
 
+from ._validate import show
 from .errors import CurrencyMismatchError, InvalidTypeError, InvalidValueError
 
-__all__ = ["Money", "currency_precision", "split_exact", "sum_money"]
+__all__ = ["MAX_DIGITS", "MAX_MINOR", "Money", "currency_precision", "split_exact", "sum_money"]
+
+#: The most digits an amount may have once written at its currency's minor units:
+#: ``|amount| < 10**(38 - minor units)`` (below 10**36 dollars, 10**38 yen, 10**35 dinars).
+#: 38 is the largest ``DECIMAL`` precision of SQL Server, Oracle, Snowflake and Redshift.
+MAX_DIGITS: Final = 38
+#: The bound on an amount in minor units (exclusive): ``|amount.minor| < MAX_MINOR``.
+MAX_MINOR: Final = 10**MAX_DIGITS
+#: Amounts written as text: ASCII digits ([0-9] is ASCII only, unlike \d), an optional "-" and
+#: an optional decimal part. What the ledger codec writes and reads.
+_PLAIN = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+#: The longest such text: the digits, a sign and a point.
+_LONGEST_TEXT: Final = MAX_DIGITS + 2
+#: ISO 4217 codes that are valid but name no currency an amount can be in.
+_NOT_CURRENCIES: Final = {
+    "XXX": "it is the ISO 4217 code for 'no currency'",
+    "XTS": "it is the ISO 4217 code reserved for testing",
+}
 
 # Exact arithmetic whatever the size: Decimal's default context keeps 28 digits and rounds the
 # rest away silently (or fails in quantize). No operation here divides, so no result is infinite.
 _EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+#: Enough precision for every bounded amount (babel formats in the current context).
+_FORMAT = decimal.Context(prec=MAX_DIGITS + 12)
 _scaleb = _EXACT.scaleb
 _new = object.__new__
 _set = object.__setattr__
@@ -34,14 +62,27 @@ def currency_precision(currency: str) -> int:
     Traceback (most recent call last):
     ...
     punchcard.errors.InvalidValueError: currency: unknown ISO 4217 currency code 'XYZ'
+    >>> currency_precision("XXX")
+    Traceback (most recent call last):
+    ...
+    punchcard.errors.InvalidValueError: currency: must be the code of a currency, got 'XXX' (it is the ISO 4217 code for 'no currency')
     """
     if type(currency) is str:  # the common case first: a known code, already looked up
         known = _KNOWN.get(currency)
         if known is not None:
             return known
-    if not isinstance(currency, str) or len(currency) != 3 or not currency.isupper():
+    if not isinstance(currency, str):
+        raise InvalidTypeError(
+            "currency", f"must be a three-letter ISO 4217 code, got {show(currency)}"
+        )
+    if len(currency) != 3 or not currency.isascii() or not currency.isupper():
         raise InvalidValueError(
-            "currency", f"must be a three-letter ISO 4217 code, got {currency!r}"
+            "currency", f"must be a three-letter ISO 4217 code, got {show(currency)}"
+        )
+    if currency in _NOT_CURRENCIES:
+        raise InvalidValueError(
+            "currency",
+            f"must be the code of a currency, got {currency!r} ({_NOT_CURRENCIES[currency]})",
         )
     digits = _precision(currency)
     _KNOWN[currency] = digits
@@ -67,7 +108,15 @@ def _precision(currency: str) -> int:
     return int(get_currency_precision(currency))
 
 
+_EXPECTED_TEXT: Final = (
+    f"must be a decimal number of at most {MAX_DIGITS} ASCII digits with an optional '-' and "
+    "decimal part, like '30.00' (no exponent, spaces or separators)"
+)
+
+
 def _to_decimal(value: object) -> Decimal:
+    """The amount given to :class:`Money` as a Decimal, refused quickly when it is not an amount
+    (before any Decimal is built from text, and before any is expanded)."""
     if isinstance(value, bool):
         raise InvalidTypeError("amount", f"must be a Decimal, int or str, got {value!r}")
     if isinstance(value, float):
@@ -75,19 +124,37 @@ def _to_decimal(value: object) -> Decimal:
             "amount", f"floats are inexact and refused for money, got {value!r}; pass a str"
         )
     if isinstance(value, Decimal):
-        dec = value
-    elif isinstance(value, int):
+        if not value.is_finite():
+            raise InvalidValueError("amount", f"must be finite, got {value!r}")
+        if value.is_zero():  # -0 comes out of plain arithmetic (Decimal(-1) * 0): it is zero
+            return value.copy_abs()
+        if value.adjusted() >= MAX_DIGITS:  # beyond the bound of every currency
+            raise InvalidValueError("amount", _too_large(show(value)))
+        return value
+    if isinstance(value, int):
+        if not -MAX_MINOR < value < MAX_MINOR:
+            raise InvalidValueError("amount", _too_large(show(value)))
+        return Decimal(value)
+    if isinstance(value, str):
+        if (
+            len(value) > _LONGEST_TEXT
+            or _PLAIN.fullmatch(value) is None
+            or len(value) - value.startswith("-") - ("." in value) > MAX_DIGITS
+        ):
+            raise InvalidValueError("amount", f"{_EXPECTED_TEXT}, got {show(value)}")
         dec = Decimal(value)
-    elif isinstance(value, str):
-        try:
-            dec = Decimal(value)
-        except InvalidOperation:
-            raise InvalidValueError("amount", f"not a decimal number: {value!r}") from None
+        if dec.is_zero() and dec.is_signed():
+            raise InvalidValueError("amount", f"must not be a negative zero, got {value!r}")
+        return dec
+    raise InvalidTypeError("amount", f"must be a Decimal, int or str, got {show(value)}")
+
+
+def _too_large(got: str, digits: int | None = None, currency: str = "") -> str:
+    if digits is None:
+        bound = f"|amount| < 10**{MAX_DIGITS}"
     else:
-        raise InvalidTypeError("amount", f"must be a Decimal, int or str, got {value!r}")
-    if not dec.is_finite():
-        raise InvalidValueError("amount", f"must be finite, got {value!r}")
-    return dec
+        bound = f"|amount| < 10**{MAX_DIGITS - digits} for {currency}"
+    return f"must have at most {MAX_DIGITS} digits with its minor units ({bound}), got {got}"
 
 
 @functools.total_ordering
@@ -118,18 +185,20 @@ class Money:
 
     def __attrs_post_init__(self) -> None:
         digits = currency_precision(self.currency)
-        quantum = Decimal(1).scaleb(-digits)
+        amount = self.amount
+        # Checked before quantize, which would write out every digit of 1E+999999999.
+        if amount and amount.adjusted() >= MAX_DIGITS - digits:
+            raise InvalidValueError("amount", _too_large(repr(str(amount)), digits, self.currency))
         try:
-            quantized = self.amount.quantize(quantum, context=_EXACT)
-        except decimal.InvalidOperation:
-            raise InvalidValueError("amount", f"{str(self.amount)!r} is out of range") from None
-        if quantized != self.amount:
+            quantized = amount.quantize(Decimal(1).scaleb(-digits), context=_EXACT)
+        except decimal.InvalidOperation:  # pragma: no cover - bounded above
+            raise InvalidValueError("amount", f"{str(amount)!r} is out of range") from None
+        if quantized != amount:
             raise InvalidValueError(
                 "amount",
-                f"{str(self.amount)!r} has more decimals than {self.currency}'s "
-                f"{digits} minor units",
+                f"{str(amount)!r} has more decimals than {self.currency}'s {digits} minor units",
             )
-        object.__setattr__(self, "amount", quantized)
+        _set(self, "amount", quantized)
 
     @classmethod
     def zero(cls, currency: str) -> Money:
@@ -148,14 +217,16 @@ class Money:
         Money('19.99', 'USD')
         """
         if type(minor) is not int and (isinstance(minor, bool) or not isinstance(minor, int)):
-            raise InvalidTypeError("minor", f"must be a whole number, got {minor!r}")
+            raise InvalidTypeError("minor", f"must be a whole number, got {show(minor)}")
         digits = _KNOWN.get(currency) if type(currency) is str else None
         if digits is None:
             digits = currency_precision(currency)
-        money: Money = _new(cls)
-        _set(money, "amount", _scaleb(Decimal(minor), -digits))
-        _set(money, "currency", currency)
-        return money
+        if not -MAX_MINOR < minor < MAX_MINOR:
+            raise InvalidValueError(
+                "minor", f"must have at most {MAX_DIGITS} digits, got {show(minor)}"
+            )
+        amount = _scaleb(Decimal(minor), -digits)
+        return _made(amount, currency) if cls is Money else cls(amount, currency)
 
     @property
     def minor(self) -> int:
@@ -173,22 +244,29 @@ class Money:
         if self.currency != other.currency:
             raise CurrencyMismatchError(self.currency, other.currency)
 
+    # The results of arithmetic are exact at the currency's minor units already (sums and whole
+    # multiples of such amounts): only the bound is checked.
+
     def __add__(self, other: object) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
         self._same(other)
-        return Money(_EXACT.add(self.amount, other.amount), self.currency)
+        return _result(_EXACT.add(self.amount, other.amount), self.currency, "+")
 
     def __sub__(self, other: object) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
         self._same(other)
-        return Money(_EXACT.subtract(self.amount, other.amount), self.currency)
+        return _result(_EXACT.subtract(self.amount, other.amount), self.currency, "-")
 
     def __mul__(self, other: object) -> Money:
         if isinstance(other, bool) or not isinstance(other, int):
             return NotImplemented
-        return Money(_EXACT.multiply(self.amount, Decimal(other)), self.currency)
+        if not -MAX_MINOR < other < MAX_MINOR:  # beyond the bound whatever the amount, but 0
+            if self.amount:
+                raise InvalidValueError("amount", _too_large(f"{self} * {show(other)}"))
+            return self
+        return _result(_EXACT.multiply(self.amount, Decimal(other)), self.currency, "*")
 
     __rmul__ = __mul__
 
@@ -222,7 +300,8 @@ class Money:
         """
         from babel.numbers import format_currency
 
-        return str(format_currency(self.amount, self.currency, locale=locale))
+        with decimal.localcontext(_FORMAT):  # babel rounds in the current context (28 digits)
+            return str(format_currency(self.amount, self.currency, locale=locale))
 
     def split(self, parts: int) -> list[Money]:
         """Split into *parts* amounts that differ by at most one minor unit and add up exactly.
@@ -231,6 +310,28 @@ class Money:
         ['33.34', '33.33', '33.33']
         """
         return split_exact(self, [1] * parts)
+
+
+def _made(amount: Decimal, currency: str) -> Money:
+    """A Money of *amount*, already exact at *currency*'s minor units and within the bound."""
+    money: Money = _new(Money)
+    _set(money, "amount", amount)
+    _set(money, "currency", currency)
+    return money
+
+
+def _result(amount: Decimal, currency: str, operator: str) -> Money:
+    """The Money an operation gives: zero without a sign, refused beyond the bound."""
+    if not amount:
+        return _made(amount.copy_abs(), currency)
+    digits = _KNOWN.get(currency)
+    if digits is None:  # (a Money unpickled in another process)
+        digits = currency_precision(currency)
+    if amount.adjusted() >= MAX_DIGITS - digits:
+        raise InvalidValueError(
+            "amount", _too_large(f"{amount} (the result of {operator})", digits, currency)
+        )
+    return _made(amount, currency)
 
 
 def split_exact(total: Money, weights: Sequence[int]) -> list[Money]:
@@ -251,7 +352,7 @@ def split_exact(total: Money, weights: Sequence[int]) -> list[Money]:
         raise InvalidValueError("weights", "must not be empty")
     for w in weights:
         if isinstance(w, bool) or not isinstance(w, int) or w < 0:
-            raise InvalidValueError("weights", f"must be whole numbers >= 0, got {w!r}")
+            raise InvalidValueError("weights", f"must be whole numbers >= 0, got {show(w)}")
     weight_sum = sum(weights)
     if weight_sum == 0:
         raise InvalidValueError("weights", "must not all be 0")

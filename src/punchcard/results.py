@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import TYPE_CHECKING
+import hashlib
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._fast import evolve_trusted
-from .events import CreditsRedeemed, event_id
-from .expiry import effective_expires_on
+from .events import BalanceRedeemed, RedemptionRecorded, ledger_event_id
+from .expiry import PackageTimes, advance, package_times
 from .models import Cart, Package, Rates, Settings
 from .money import Money
 
@@ -23,23 +25,24 @@ __all__ = ["Application", "Guard", "LineResult", "Redemption", "Rejection"]
 @attrs.frozen
 class Guard:
     """A compare-and-set condition for committing a result: the credits of one component the
-    result assumed were left (``expected``) and what it leaves (``new``)."""
+    result assumed were left (``expected``) and what it leaves (``new``). For a stored-value
+    package ``item`` is ``None`` and the counts are minor units of its balance."""
 
     package_id: str
-    item: str
+    item: str | None
     expected: int
     new: int
 
 
 @attrs.frozen
 class LineResult:
-    """How much of one line the credits covered."""
+    """How much of one line the credits (and stored value) covered."""
 
     #: The line's id.
     line_id: str
     #: unit price x units.
     total: Money
-    #: What the credits took off.
+    #: What the credits and stored value took off.
     covered: Money
     #: What is still due: ``total - covered``.
     due: Money
@@ -49,13 +52,15 @@ class LineResult:
 
 @attrs.frozen
 class Redemption:
-    """Credits of one component of one package that paid for units of one line."""
+    """Credits of one component of a package (or money of a stored-value package) that paid for
+    units of one line."""
 
     line_id: str
     package_id: str
-    #: The component's item (which may differ from the line's item with ``any_type``).
-    item: str
-    #: Whole credits taken (one per unit).
+    #: The component's item or pool name (which may differ from the line's item with
+    #: ``any_type`` or a substitute); ``None`` for stored value.
+    item: str | None
+    #: Whole credits taken (one per unit); 0 for stored value.
     credits: int
     #: The total amount they took off.
     amount: Money
@@ -71,12 +76,19 @@ class Rejection:
     reason: str
     #: A human sentence from the rule.
     detail: str = attrs.field(default="", eq=False)
-    #: The item of the package's component that got furthest down the rule list.
+    #: The item of the package's component that got furthest down the rule list (``None`` for
+    #: a stored-value package).
     item: str | None = attrs.field(default=None, eq=False, kw_only=True)
-    #: Whether the package has credits of a kind that may pay for this line (its item, or
-    #: another one the settings allow, in the line's unit): when false the package was never a
-    #: candidate for the line, whatever the first rule that failed.
+    #: Whether the package has credits of a kind that may pay for this line (its item, an item
+    #: of its pool, a substitute, or another one the settings allow, in the line's unit; for
+    #: stored value, an item it may pay): when false the package was never a candidate for the
+    #: line, whatever the first rule that failed.
     matches_item: bool = attrs.field(default=True, eq=False, kw_only=True)
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @attrs.frozen
@@ -97,8 +109,6 @@ class Application:
     covered: Money
     #: What is left to pay.
     due: Money
-    #: Per line, in cart order.
-    lines: tuple[LineResult, ...]
     #: In the order the engine applied them.
     redemptions: tuple[Redemption, ...]
     #: The checkout time, aware, in the business's zone.
@@ -107,20 +117,61 @@ class Application:
     cart_id: str | None
     #: The cart's owner.
     owner: str
+    #: Per line, in cart order: (total, covered) in minor units, and the credits taken.
+    _line_data: tuple[tuple[int, int, int], ...] = attrs.field(repr=False, alias="line_data")
     _inputs: tuple[Package, ...] = attrs.field(repr=False, alias="inputs")
     _balances: tuple[int, ...] = attrs.field(repr=False, alias="balances")
+    _times: tuple[PackageTimes, ...] = attrs.field(repr=False, alias="times", eq=False)
     _cart: Cart = attrs.field(repr=False, alias="cart")
     _settings: Settings = attrs.field(repr=False, alias="settings")
     _policy: Policy = attrs.field(repr=False, alias="policy")
     _rates: Rates = attrs.field(repr=False, alias="rates")
+    #: The policy's expiry time of day, as a time after local midnight.
+    _expires_at: dt.timedelta = attrs.field(repr=False, alias="expires_at", eq=False)
+    _explain: Callable[[], tuple[Rejection, ...]] = attrs.field(
+        repr=False, alias="explain", eq=False
+    )
+
+    @property
+    def cart(self) -> Cart:
+        """The cart this result answers."""
+        return self._cart
+
+    @functools.cached_property
+    def lines(self) -> tuple[LineResult, ...]:
+        """How much of each line was covered, in cart order."""
+        currency = self.currency
+        amounts: dict[int, Money] = {}
+        out: list[LineResult] = []
+        for line, (total, covered, credits) in zip(self._cart.lines, self._line_data, strict=True):
+            values = []
+            for minor in (total, covered, total - covered):
+                money = amounts.get(minor)
+                if money is None:
+                    money = amounts[minor] = Money.from_minor(minor, currency)
+                values.append(money)
+            out.append(LineResult(line.id, values[0], values[1], values[2], credits))
+        return tuple(out)
 
     @functools.cached_property
     def rejections(self) -> tuple[Rejection, ...]:
         """Why each package took nothing off each line that wanted more credits: by line (cart
         order), then package id; judged on the balances left after the whole cart."""
-        from .engine import rejections_of
+        return self._explain()
 
-        return rejections_of(self)
+    @functools.cached_property
+    def _slots(self) -> tuple[int, ...]:
+        """The first balance slot of each input package."""
+        slots: list[int] = []
+        slot = 0
+        for package in self._inputs:
+            slots.append(slot)
+            slot += len(package.components) or 1
+        return tuple(slots)
+
+    @functools.cached_property
+    def _positions(self) -> dict[str, int]:
+        return {package.id: i for i, package in enumerate(self._inputs)}
 
     @functools.cached_property
     def packages(self) -> tuple[Package, ...]:
@@ -128,49 +179,88 @@ class Application:
         tz = self.at.tzinfo
         assert tz is not None
         used = {r.package_id for r in self.redemptions}
+        balances = self._balances
         out: list[Package] = []
-        slot = 0
-        for package in self._inputs:
-            start = slot
-            slot += len(package.components)
+        for package, start in zip(self._inputs, self._slots, strict=True):
             if package.id not in used:
                 out.append(package)
-                continue
-            components = tuple(
-                c
-                if c.remaining == self._balances[start + k]
-                else evolve_trusted(c, remaining=self._balances[start + k])
-                for k, c in enumerate(package.components)
-            )
-            changes: dict[str, object] = {"components": components}
-            if package.first_used_at is None:
-                changes["first_used_at"] = self.at
-                if package.expires_on is None and package.expiry_starts == "first_use":
-                    changes["expires_on"] = effective_expires_on(
-                        evolve_trusted(package, first_used_at=self.at), tz
+            elif package.balance is not None:
+                left = Money.from_minor(balances[start], package.balance.currency)
+                out.append(
+                    advance(package, (), balance=left, at=self.at, tz=tz, mode=self._policy.expiry)
+                )
+            else:
+                end = start + len(package.components)
+                out.append(
+                    advance(
+                        package, balances[start:end], at=self.at, tz=tz, mode=self._policy.expiry
                     )
-            out.append(evolve_trusted(package, **changes))
+                )
         return tuple(out)
 
+    def expires_at(self, package_id: str) -> dt.datetime | None:
+        """The instant the package *package_id* stops being usable, as it stands after this cart
+        (aware, in the business's zone), or ``None`` when it never expires (or not yet).
+
+        >>> import datetime as dt
+        >>> from punchcard import Cart, Component, Line, Money, Package, apply
+        >>> p = Package(id="p1", owner="o", purchased_at=dt.datetime(2026, 1, 5, 10),
+        ...             components=[Component("x", 1)], days_to_expiration=30)
+        >>> r = apply(Cart("o", "here", "USD", [Line("l1", "x", Money("5", "USD"))]), [p],
+        ...           as_of=dt.datetime(2026, 1, 6, 9), timezone="America/New_York")
+        >>> r.expires_at("p1").isoformat()
+        '2026-02-04T23:59:00-05:00'
+        """
+        return self.times(package_id).expires_local
+
+    def times(self, package_id: str) -> PackageTimes:
+        """The times (purchase, validity, expiry) of the package *package_id* as it stands after
+        this cart."""
+        position = self._positions.get(package_id)
+        if position is None:
+            raise KeyError(package_id)
+        package = self._inputs[position]
+        if package.first_used_at is not None or package_id not in self.first_uses:
+            return self._times[position]
+        tz = self.at.tzinfo
+        assert tz is not None
+        policy = self._policy
+        return package_times(self.packages[position], tz, self._expires_at, policy.expiry)
+
     @functools.cached_property
-    def events(self) -> tuple[CreditsRedeemed, ...]:
-        """One :class:`CreditsRedeemed` per redemption, for the host's ledger."""
-        owners = {p.id: p.owner for p in self._inputs}
-        key = self.idempotency_key
-        return tuple(
-            CreditsRedeemed(
-                event_id=event_id(key, r.line_id, r.package_id, r.item),
-                package_id=r.package_id,
-                owner=owners[r.package_id],
-                line_id=r.line_id,
-                item=r.item,
-                credits=r.credits,
-                amount=r.amount,
-                at=self.at,
-                cart_id=self.cart_id,
-            )
-            for r in self.redemptions
-        )
+    def events(self) -> tuple[RedemptionRecorded | BalanceRedeemed, ...]:
+        """The ledger events of this checkout, one per redemption: :class:`RedemptionRecorded`
+        for credits, :class:`BalanceRedeemed` for money of a stored-value package — the events
+        of punchcard's one ledger (:mod:`punchcard.events`), ready to append to it.
+
+        Each continues its package's history: its ``seq`` follows the package's ``version``.
+        The booking is the cart's ``id`` (or, without one, the checkout's idempotency key), a
+        ``ticket`` whose credits are used at the checkout time.
+        """
+        at = self.at
+        booking = self.cart_id or self.idempotency_key
+        seqs = {p.id: p.version for p in self._inputs}
+        out: list[RedemptionRecorded | BalanceRedeemed] = []
+        for r in self.redemptions:
+            seq = seqs[r.package_id] = seqs[r.package_id] + 1
+            common: dict[str, Any] = {
+                "event_id": ledger_event_id(r.package_id, seq),
+                "package_id": r.package_id,
+                "seq": seq,
+                "at": at,
+                "booking": booking,
+                "booking_kind": "ticket",
+                "line_id": r.line_id,
+                "amount": r.amount,
+                "status": "used",
+                "scheduled_for": at,
+                "cart_id": self.cart_id,
+            }
+            if r.item is None:
+                out.append(BalanceRedeemed(**common))
+            else:
+                out.append(RedemptionRecorded(**common, item=r.item, credits=r.credits))
+        return tuple(out)
 
     @functools.cached_property
     def guards(self) -> tuple[Guard, ...]:
@@ -182,30 +272,72 @@ class Application:
         """
         touched = {(r.package_id, r.item) for r in self.redemptions}
         out: list[Guard] = []
-        slot = 0
-        for package in self._inputs:
-            for component in package.components:
+        for package, start in zip(self._inputs, self._slots, strict=True):
+            if package.balance is not None:
+                if (package.id, None) in touched:
+                    out.append(
+                        Guard(package.id, None, package.balance.minor, self._balances[start])
+                    )
+                continue
+            for k, component in enumerate(package.components):
                 if (package.id, component.item) in touched:
                     out.append(
-                        Guard(package.id, component.item, component.remaining, self._balances[slot])
+                        Guard(
+                            package.id,
+                            component.item,
+                            component.remaining,
+                            self._balances[start + k],
+                        )
                     )
-                slot += 1
         return tuple(out)
 
     @functools.cached_property
     def idempotency_key(self) -> str:
-        """A key derived from the checkout's identity (cart id, owner, time, lines): a retried
-        checkout has the same key, so a host storing it with a unique constraint applies it once.
+        """A key derived from everything that decides this checkout: the cart (id, owner,
+        location, currency, every field of every line), the time (the instant and the zone),
+        the settings, the policy and the rates. A retried checkout has the same key, so a host
+        storing it with a unique constraint applies it once; any difference gives another key.
 
-        Give the cart an ``id`` for this to tell two carts of one owner at one moment apart.
-        Event ids derive from it, so a changed cart never reuses the event ids of another.
+        It is a SHA-256 digest of a canonical JSON encoding (sorted keys, no separator that an
+        id could contain), so no two different requests share one. Event ids derive from it.
         """
-        parts = [self.cart_id or "", self.owner, self.at.isoformat()]
-        parts.extend(
-            f"{line.id}:{line.item}:{line.beneficiary or ''}:{line.units}:{line.unit_price.minor}"
-            for line in self._cart.lines
-        )
-        return "ck-" + event_id(*parts)[3:]
+        cart = self._cart
+        policy = self._policy
+        request = {
+            "cart": {
+                "id": cart.id,
+                "owner": cart.owner,
+                "location": cart.location,
+                "currency": cart.currency,
+                "lines": [
+                    {
+                        "id": line.id,
+                        "item": line.item,
+                        "for": line.beneficiary,
+                        "units": line.units,
+                        "unit_price": str(line.unit_price.amount),
+                        "charge_by": line.charge_by,
+                        "credit_values": [[item, str(m.amount)] for item, m in line.credit_values],
+                    }
+                    for line in cart.lines
+                ],
+            },
+            "at": self.at.astimezone(dt.timezone.utc).isoformat(),
+            "timezone": str(self.at.tzinfo),
+            "settings": attrs.asdict(self._settings),
+            "policy": {
+                "line_order": policy.line_order.name,
+                "package_order": policy.package_order.name,
+                "valuation": policy.valuation.name,
+                "expires_at": policy.expires_at,
+                "expiry": policy.expiry,
+                "rules": [rule.code for rule in policy.rules],
+            },
+            "rates": [
+                [loc, item, str(m.amount), m.currency] for loc, item, m in self._rates.entries
+            ],
+        }
+        return "ck-" + _digest(request)[:40]
 
     @functools.cached_property
     def first_uses(self) -> tuple[str, ...]:
@@ -221,32 +353,9 @@ class Application:
                 return result
         raise KeyError(line_id)
 
-    def expires_at(self, package_id: str) -> dt.datetime | None:
-        """The instant the package *package_id* stops being usable, as it stands after this cart
-        (aware, in the business's zone), or ``None`` when it never expires (or not yet).
-
-        >>> import datetime as dt
-        >>> from punchcard import Cart, Component, Line, Money, Package, apply
-        >>> p = Package(id="p1", owner="o", purchased_at=dt.datetime(2026, 1, 5, 10),
-        ...             components=[Component("x", 1)], days_to_expiration=30)
-        >>> r = apply(Cart("o", "here", "USD", [Line("l1", "x", Money("5", "USD"))]), [p],
-        ...           as_of=dt.datetime(2026, 1, 6, 9), timezone="America/New_York")
-        >>> r.expires_at("p1").isoformat()
-        '2026-02-04T23:59:00-05:00'
-        """
-        from .rules.base import facts_key, package_facts
-
-        tz = self.at.tzinfo
-        assert tz is not None
-        expires_at = self._policy.expires_at_delta
-        moment = package_facts(self.package(package_id), tz, expires_at, facts_key(tz, expires_at))[
-            2
-        ]
-        return None if moment is None else moment.astimezone(tz)
-
     def package(self, package_id: str) -> Package:
         """The new state of the package with id *package_id*."""
-        for package in self.packages:
-            if package.id == package_id:
-                return package
-        raise KeyError(package_id)
+        position = self._positions.get(package_id)
+        if position is None:
+            raise KeyError(package_id)
+        return self.packages[position]

@@ -8,10 +8,12 @@ is an error; one that occurs twice (clocks go back) is the earlier one.
 from __future__ import annotations
 
 import datetime as dt
-import functools
+import re
+from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import InvalidTimeError, InvalidValueError
+from ._validate import show
+from .errors import InvalidTimeError, InvalidTypeError, InvalidValueError, TimeOutOfRangeError
 
 __all__ = [
     "end_of_day",
@@ -25,9 +27,25 @@ __all__ = [
 _UTC = dt.timezone.utc
 
 
-@functools.lru_cache(maxsize=256)
+#: The longest zone name accepted (the longest IANA name, America/Argentina/ComodRivadavia, has 32).
+MAX_ZONE_NAME: Final = 64
+# The IANA naming rules (tz-link theory.html): components of ASCII letters, digits, "-", "_" and
+# "+" separated by "/", none starting with "-". No dots (so no "..", no "zone.tab"), no leading
+# "/" (so no absolute path).
+_IANA_NAME = re.compile(r"[A-Za-z0-9_+][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+][A-Za-z0-9_+-]*)*")
+#: Keys zoneinfo opens that are not places: the machine's own zone, the POSIX default rules, the
+#: tz database's "zone unknown" placeholder.
+_NOT_PLACES: Final = frozenset({"localtime", "posixrules", "Factory"})
+#: Trees of another clock beside the IANA zones in some zoneinfo folders (right/: leap seconds).
+_OTHER_TREES: Final = ("posix/", "right/")
+
+
 def zone(name: str) -> ZoneInfo:
-    """Return the IANA zone called *name*, refusing unknown names.
+    """Return the IANA zone called *name*, refusing unknown names and keys that are not places.
+
+    Only names of the tz database are time zones of a business: not ``localtime`` (whatever
+    zone the machine is set to), ``posixrules``, ``Factory``, the ``posix/`` and ``right/``
+    copies, nor a path to a file.
 
     >>> zone("America/New_York")
     zoneinfo.ZoneInfo(key='America/New_York')
@@ -35,20 +53,47 @@ def zone(name: str) -> ZoneInfo:
     Traceback (most recent call last):
     ...
     punchcard.errors.InvalidValueError: timezone: unknown IANA time zone 'Mars/Olympus'
+    >>> zone("localtime")
+    Traceback (most recent call last):
+    ...
+    punchcard.errors.InvalidValueError: timezone: must be the IANA time zone name of a place, like 'America/New_York', got 'localtime'
     """
-    if not isinstance(name, str) or not name or name != name.strip():
-        raise InvalidValueError("timezone", f"must be an IANA time zone name, got {name!r}")
+    if type(name) is str:  # the common case first: a name already looked up
+        found = _ZONES.get(name)
+        if found is not None:
+            return found
+    if not isinstance(name, str):
+        raise InvalidTypeError("timezone", f"must be an IANA time zone name, got {show(name)}")
+    if (
+        len(name) > MAX_ZONE_NAME
+        or not _IANA_NAME.fullmatch(name)
+        or name in _NOT_PLACES
+        or name.startswith(_OTHER_TREES)
+    ):
+        raise InvalidValueError(
+            "timezone",
+            f"must be the IANA time zone name of a place, like 'America/New_York', got {show(name)}",
+        )
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder, a long name
+        found = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder
         raise InvalidValueError("timezone", f"unknown IANA time zone {name!r}") from None
+    if len(_ZONES) >= 256:
+        _ZONES.clear()
+    _ZONES[name] = found
+    return found
+
+
+#: The zones already looked up, by name (a memo of tz database files, never of caller state).
+_ZONES: dict[str, ZoneInfo] = {}
 
 
 def to_local(moment: dt.datetime, tz: dt.tzinfo, field: str = "at") -> dt.datetime:
     """Return *moment* as an aware local date-time in *tz*.
 
     A naive *moment* is read as local time; one that does not exist is refused; an ambiguous
-    one is the earlier of the two.
+    one is the earlier of the two. A moment that leaves the calendar (years 1 to 9999) in *tz*
+    or in UTC is refused with :class:`~punchcard.errors.TimeOutOfRangeError` naming *field*.
 
     >>> ny = zone("America/New_York")
     >>> to_local(dt.datetime(2026, 3, 2, 17, 30), ny).isoformat()
@@ -59,12 +104,34 @@ def to_local(moment: dt.datetime, tz: dt.tzinfo, field: str = "at") -> dt.dateti
     Traceback (most recent call last):
     ...
     punchcard.errors.InvalidTimeError: at: 2026-03-08T02:30:00 does not exist in America/New_York (clocks go forward)
+    >>> to_local(dt.datetime.max, ny, "as_of")
+    Traceback (most recent call last):
+    ...
+    punchcard.errors.TimeOutOfRangeError: as_of: must stay within years 1 to 9999 in UTC and in America/New_York, got '9999-12-31T23:59:59.999999'
     """
     if moment.tzinfo is not None:
         if moment.tzinfo is tz:
-            return moment
-        if moment.utcoffset() is not None:
-            return moment.astimezone(tz)
+            local = moment
+        elif moment.utcoffset() is not None:
+            try:
+                local = moment.astimezone(tz)
+            except OverflowError:
+                raise _out_of_range(field, moment, tz) from None
+        else:
+            local = _naive_to_local(moment, tz, field)
+    else:
+        local = _naive_to_local(moment, tz, field)
+    # Only a moment within a day of the calendar's ends can leave it in UTC.
+    year = local.year
+    if year == 1 or year == 9999:
+        try:
+            local.astimezone(_UTC)
+        except OverflowError:
+            raise _out_of_range(field, moment, tz) from None
+    return local
+
+
+def _naive_to_local(moment: dt.datetime, tz: dt.tzinfo, field: str) -> dt.datetime:
     # (The constructor is several times faster than datetime.replace.)
     fields = (
         moment.year, moment.month, moment.day,
@@ -81,6 +148,12 @@ def to_local(moment: dt.datetime, tz: dt.tzinfo, field: str = "at") -> dt.dateti
             f"{moment.replace(tzinfo=None).isoformat()} does not exist in {tz} (clocks go forward)",
         )
     return local
+
+
+def _out_of_range(field: str, moment: dt.datetime, tz: dt.tzinfo) -> TimeOutOfRangeError:
+    return TimeOutOfRangeError(
+        field, f"must stay within years 1 to 9999 in UTC and in {tz}, got {moment.isoformat()!r}"
+    )
 
 
 def local_date(moment: dt.datetime, tz: dt.tzinfo, field: str = "at") -> dt.date:
@@ -117,12 +190,14 @@ def parse_time_of_day(text: str, field: str = "expires_at") -> dt.timedelta:
         ok = (hours < 24 and minutes < 60) or (hours == 24 and minutes == 0)
     if not ok:
         raise InvalidValueError(
-            field, f"must be a local time of day 'HH:MM' (00:00 to 24:00), got {text!r}"
+            field, f"must be a local time of day 'HH:MM' (00:00 to 24:00), got {show(text)}"
         )
     return dt.timedelta(hours=hours, minutes=minutes)
 
 
-def end_of_day(day: dt.date, tz: dt.tzinfo, time_of_day: dt.timedelta) -> dt.datetime:
+def end_of_day(
+    day: dt.date, tz: dt.tzinfo, time_of_day: dt.timedelta, field: str = "expires_on"
+) -> dt.datetime:
     """The aware moment at which a package that expires on *day* stops being usable.
 
     It is the wall-clock time *time_of_day* after local midnight of *day* (``23:59`` by default;
@@ -136,6 +211,10 @@ def end_of_day(day: dt.date, tz: dt.tzinfo, time_of_day: dt.timedelta) -> dt.dat
     """
     days, seconds = time_of_day.days, time_of_day.seconds
     if days:
+        if day == dt.date.max:
+            raise TimeOutOfRangeError(
+                field, f"must end before the end of the calendar, got {day.isoformat()!r} at 24:00"
+            )
         day = day + dt.timedelta(days=days)
     hours, seconds = divmod(seconds, 3600)
     minutes, seconds = divmod(seconds, 60)
@@ -159,7 +238,13 @@ def is_expired(
     True
     >>> is_expired(None, dt.datetime(2099, 1, 1), ny, eod)
     False
+    >>> is_expired(dt.date.max, dt.datetime(9999, 12, 31, 18), ny, parse_time_of_day("24:00"))
+    False
     """
     if expires_on is None:
         return False
-    return to_local(at, tz) >= end_of_day(expires_on, tz, time_of_day)
+    try:
+        end = end_of_day(expires_on, tz, time_of_day)
+    except TimeOutOfRangeError:  # the end of 9999-12-31 is never reached
+        return False
+    return to_local(at, tz) >= end

@@ -13,6 +13,7 @@ from punchcard.lifecycle import (
     ASSIGN_CREDITS,
     DEDUCT_REFUND_CREDITS,
     MANAGE_PACKAGES,
+    PAUSE_PACKAGES,
     Actor,
     LedgerEvent,
     LedgerState,
@@ -22,6 +23,7 @@ from punchcard.lifecycle import (
     Period,
     TypeComponent,
     event_to_dict,
+    hold,
     purchase,
     replay,
 )
@@ -66,7 +68,7 @@ MONTHLY = PackageType(
     purchasable_online=True,
 )
 
-ADMIN = Actor("admin", {ASSIGN_CREDITS, DEDUCT_REFUND_CREDITS, MANAGE_PACKAGES})
+ADMIN = Actor("admin", {ASSIGN_CREDITS, DEDUCT_REFUND_CREDITS, MANAGE_PACKAGES, PAUSE_PACKAGES})
 DESK = Actor("front-desk")
 
 
@@ -103,8 +105,30 @@ class Book:
                 ptype,
                 package_id=package_id,
                 owner=owner,
-                at=when or at(3, 1, 10),
+                as_of=when or at(3, 1, 10),
                 timezone=timezone,
+                **kwargs,
+            )
+        )
+
+    def hold(
+        self,
+        *days: int,
+        booking: str = "appt-1",
+        as_of: dt.datetime | None = None,
+        scheduled_for: dt.datetime | None = None,
+        **kwargs: Any,
+    ) -> Outcome:
+        """Hold one day of daycare per day of *days* (lines ``d<day>``) for *booking*, booked at
+        *as_of* (Mar 2, 09:00) for *scheduled_for* (Mar 5, 08:00), in New York."""
+        return self(
+            hold(
+                self.state,
+                daycare_cart(*days),
+                booking=booking,
+                as_of=as_of or at(3, 2),
+                scheduled_for=scheduled_for or at(3, 5, 8),
+                timezone=NY,
                 **kwargs,
             )
         )

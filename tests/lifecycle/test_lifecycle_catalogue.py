@@ -13,6 +13,7 @@ from punchcard.lifecycle import (
     ASSIGN_CREDITS,
     MANAGE_PACKAGES,
     Actor,
+    Business,
     Catalogue,
     Franchise,
     OperationRefused,
@@ -116,8 +117,8 @@ def test_portal_hides_a_once_per_owner_type_already_bought() -> None:
     book.buy(once)
     assert portal_listing(catalogue, book.state, "smith").packages == ()
     assert [t.id for t in portal_listing(catalogue, book.state, "jones").packages] == [once.id]
-    book(delete(book.state, "p1", at=at(3, 2)))  # a deleted package does not count as bought
-    assert [t.id for t in portal_listing(catalogue, book.state, "smith").packages] == [once.id]
+    book(delete(book.state, "p1", as_of=at(3, 2)))  # a deleted package was bought all the same
+    assert portal_listing(catalogue, book.state, "smith").packages == ()
 
 
 def test_portal_by_location() -> None:
@@ -153,26 +154,38 @@ def test_franchise_sell_and_redeem() -> None:
 def test_global_types_are_deleted_only_at_the_parent_and_local_only_at_their_child() -> None:
     catalogue = Catalogue([GLOBAL, LOCAL])
     with pytest.raises(OperationRefused) as info:
-        delete_type(catalogue, "global", actor=ADMIN, account="north", franchise=FRANCHISE)
+        delete_type(
+            catalogue,
+            "global",
+            actor=ADMIN,
+            account="north",
+            business=Business(franchise=FRANCHISE),
+        )
     assert info.value.code == "not_defined_here"
     assert str(info.value) == (
         "package type 'global' is defined at 'hq' and can only be deleted there (tried at 'north')"
     )
     with pytest.raises(OperationRefused):
-        delete_type(catalogue, "local", actor=ADMIN, account="hq", franchise=FRANCHISE)
+        delete_type(
+            catalogue, "local", actor=ADMIN, account="hq", business=Business(franchise=FRANCHISE)
+        )
     with pytest.raises(OperationRefused):
-        delete_type(catalogue, "local", actor=ADMIN, account="south", franchise=FRANCHISE)
-    left = delete_type(catalogue, "global", actor=ADMIN, account="hq", franchise=FRANCHISE)
-    assert [t.id for t in left.types] == ["local"]
-    assert delete_type(left, "local", actor=ADMIN, account="north", franchise=FRANCHISE) == (
-        Catalogue()
+        delete_type(
+            catalogue, "local", actor=ADMIN, account="south", business=Business(franchise=FRANCHISE)
+        )
+    left = delete_type(
+        catalogue, "global", actor=ADMIN, account="hq", business=Business(franchise=FRANCHISE)
     )
+    assert [t.id for t in left.types] == ["local"]
+    assert delete_type(
+        left, "local", actor=ADMIN, account="north", business=Business(franchise=FRANCHISE)
+    ) == (Catalogue())
 
 
 def test_franchise_portal_listing_by_location() -> None:
     catalogue = Catalogue([GLOBAL, LOCAL])
     listing = portal_listing(
-        catalogue, Book().state, "smith", location="beach", franchise=FRANCHISE
+        catalogue, Book().state, "smith", location="beach", business=Business(franchise=FRANCHISE)
     )
     assert [t.id for t in listing.packages] == ["global"]
 
@@ -214,7 +227,7 @@ def test_errors_belong_to_one_hierarchy() -> None:
     ):
         assert isinstance(err, PunchcardError)
     assert isinstance(OperationRefused("used", "m"), ValueError)
-    assert isinstance(PermissionDenied("assign_credits", "a"), PermissionError)
+    assert isinstance(PermissionDenied("assign_credits", "a"), LookupError)
     assert isinstance(LedgerError("p", "m"), ValueError)
 
 
@@ -223,3 +236,20 @@ def test_purchase_with_an_actor_records_who_sold_it() -> None:
     book.buy(PASS10, actor=Actor("till-3"))
     assert book.events[0].actor == "till-3"
     assert book.state.package("p1").timezone == NY
+
+
+def test_issue9_item6_permission_denied_is_not_caught_by_except_oserror() -> None:
+    """A host's ``except OSError`` around its own I/O must not swallow a refused operation
+    (PermissionError is an OSError; PermissionDenied derives from LookupError instead)."""
+    assert not issubclass(PermissionDenied, OSError)
+    assert issubclass(PermissionDenied, LookupError)
+
+    def save_with_io_guard() -> str:
+        try:
+            add_type(Catalogue(), PASS10, actor=Actor("desk"))
+        except OSError:
+            return "swallowed as an I/O error"
+        return "saved"
+
+    with pytest.raises(PermissionDenied):
+        save_with_io_guard()

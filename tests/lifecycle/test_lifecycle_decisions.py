@@ -14,7 +14,6 @@ from punchcard.lifecycle import (
     cancel,
     checkout,
     delete,
-    hold,
     purchase,
     refund,
     renew,
@@ -24,17 +23,8 @@ from punchcard.lifecycle import (
 def test_decision_cancel_does_not_undo_a_first_use_countdown() -> None:
     book = Book()
     book.buy(attrs.evolve(PASS10, expiry_starts="first_use"))
-    book(
-        hold(
-            book.state,
-            daycare_cart(5),
-            booking="a",
-            at=at(3, 2),
-            scheduled_for=at(3, 5),
-            timezone=NY,
-        )
-    )
-    book(cancel(book.state, "a", at=at(3, 3)))
+    book.hold(5, booking="a", as_of=at(3, 2), scheduled_for=at(3, 5))
+    book(cancel(book.state, "a", as_of=at(3, 3)))
     package = book.state.package("p1")
     assert package.total_used == package.total_held == 0
     assert package.expires_on == dt.date(2026, 4, 4)  # Mar 5 + 30, kept
@@ -43,7 +33,7 @@ def test_decision_cancel_does_not_undo_a_first_use_countdown() -> None:
 def test_decision_delete_needs_no_permission_and_keeps_the_counts() -> None:
     book = Book()
     book.buy(PASS10)
-    book(delete(book.state, "p1", at=at(3, 2), actor=DESK))
+    book(delete(book.state, "p1", as_of=at(3, 2), actor=DESK))
     package = book.state.package("p1")
     assert package.status == "deleted"
     assert package.total_remaining == 10
@@ -55,10 +45,10 @@ def test_decision_a_refunded_package_still_counts_as_bought_once_per_owner() -> 
     once = attrs.evolve(PASS10, once_per_owner=True)
     book = Book()
     book.buy(once)
-    book(refund(book.state, "p1", at=at(3, 2), actor=ADMIN))
+    book(refund(book.state, "p1", as_of=at(3, 2), actor=ADMIN))
     refused(
         lambda: purchase(
-            book.state, once, package_id="p2", owner="smith", at=at(3, 3), timezone=NY
+            book.state, once, package_id="p2", owner="smith", as_of=at(3, 3), timezone=NY
         ),
         book,
         code="once_per_owner",
@@ -69,7 +59,7 @@ def test_decision_a_refunded_package_still_counts_as_bought_once_per_owner() -> 
 def test_decision_balances_report_lists_active_packages_with_no_credit_left() -> None:
     book = Book()
     book.buy(PASS10)
-    book(checkout(book.state, daycare_cart(2, units=10), booking="t", at=at(3, 2), timezone=NY))
+    book(checkout(book.state, daycare_cart(2, units=10), booking="t", as_of=at(3, 2), timezone=NY))
     (row,) = balances_report(book.state.packages, as_of=at(3, 3))
     assert (row.remaining, row.held) == (0, 0)
 
@@ -83,16 +73,7 @@ def test_decision_naive_times_are_local_in_the_package_zone() -> None:
 def test_decision_held_credits_survive_a_renewal() -> None:
     book = Book()
     book.buy(MONTHLY, when=at(1, 31, 12))
-    book(
-        hold(
-            book.state,
-            daycare_cart(28),
-            booking="a",
-            at=at(2, 20),
-            scheduled_for=at(2, 28, 8),
-            timezone=NY,
-        )
-    )
+    book.hold(27, booking="a", as_of=at(2, 20), scheduled_for=at(2, 27, 8))
     (event,) = book(renew(book.state, as_of=at(3, 1))).events
     assert [c.credits for c in event.forfeited] == [7]  # type: ignore[union-attr]
     daycare = book.state.package("p1").component("daycare_full")

@@ -9,16 +9,18 @@ from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
-from lifecycle_kit import NY, PASS10, SYDNEY, Book, at, daycare_cart
+from lifecycle_kit import ADMIN, NY, PASS10, SYDNEY, Book, at
 
 from punchcard import Policy
 from punchcard.lifecycle import (
-    LifecyclePolicy,
+    Business,
     PackageExpired,
+    RedemptionCancelled,
     cancel,
+    deduct,
+    edit_expiry,
     expire,
     expiries_due,
-    hold,
     use,
 )
 
@@ -71,9 +73,9 @@ def test_expiry_instant_is_the_same_for_an_aware_as_of(
 
 def test_whole_day_policy_expires_at_the_next_midnight() -> None:
     book = _expiring_on(dt.date(2026, 11, 1), NY)
-    whole_day = LifecyclePolicy(redemption=Policy(expires_at="24:00"))
-    assert expire(book.state, as_of=at(11, 1, 23, 59), policy=whole_day).events == ()
-    (event,) = expire(book.state, as_of=at(11, 2, 0, 0), policy=whole_day).events
+    whole_day = Business(policy=Policy(expires_at="24:00"))
+    assert expire(book.state, as_of=at(11, 1, 23, 59), business=whole_day).events == ()
+    (event,) = expire(book.state, as_of=at(11, 2, 0, 0), business=whole_day).events
     assert event.at.isoformat() == "2026-11-02T00:00:00-05:00"
 
 
@@ -92,43 +94,47 @@ def test_first_use_package_never_used_does_not_expire() -> None:
 def test_held_credits_stay_held_through_expiry_and_can_be_used() -> None:
     book = Book()
     book.buy(PASS10)  # expires Mar 31
-    book(
-        hold(
-            book.state,
-            daycare_cart(31),
-            booking="a",
-            at=at(3, 20),
-            scheduled_for=at(3, 31, 8),
-            timezone=NY,
-        )
-    )
+    book.hold(31, booking="a", as_of=at(3, 20), scheduled_for=at(3, 31, 8))
     book(expire(book.state, as_of=at(4, 1)))
     daycare = book.state.package("p1").component("daycare_full")
     assert (daycare.held, daycare.expired, daycare.remaining) == (1, 9, 0)
-    book(use(book.state, "a", at=at(4, 1, 10)))
+    book(use(book.state, "a", as_of=at(4, 1, 10)))
     assert book.state.package("p1").component("daycare_full").used == 1
 
 
 def test_expiry_after_a_later_event_is_dated_after_it() -> None:
-    # A cancellation was recorded after the expiry moment, before the sweep ran: the expiry is
-    # recorded just after it, so the package's events stay in time order.
+    # The expiry date was moved back to a day before the package's last event: the expiry is
+    # recorded at that event, so the package's events stay in time order.
     book = Book()
     book.buy(PASS10)
-    book(
-        hold(
-            book.state,
-            daycare_cart(31),
-            booking="a",
-            at=at(3, 20),
-            scheduled_for=at(3, 31, 8),
-            timezone=NY,
-        )
-    )
-    book(cancel(book.state, "a", at=at(4, 1, 8)))
+    book(deduct(book.state, "p1", "daycare_full", 1, as_of=at(3, 20), actor=ADMIN))
+    book(edit_expiry(book.state, "p1", dt.date(2026, 3, 10), as_of=at(3, 20, 9, 30)))
     (event,) = book(expire(book.state, as_of=at(4, 2))).events
-    assert event.at.isoformat() == "2026-04-01T08:00:00-04:00"
+    assert event.at.isoformat() == "2026-03-20T09:30:00-04:00"
     daycare = book.state.package("p1").component("daycare_full")
-    assert (daycare.expired, daycare.remaining) == (10, 0)
+    assert (daycare.expired, daycare.remaining) == (9, 0)
+    assert book.replayed() == book.state
+
+
+def test_issue10_item3_an_operation_after_the_expiry_moment_records_the_expiry_first() -> None:
+    # A cancellation after the expiry moment, before any sweep ran: the expiry is recorded first,
+    # dated at its moment (23:59 on Mar 31), the held credit used at its time (Mar 31 08:00)
+    # before it, and the cancellation gives the credit back expired.
+    book = Book()
+    book.buy(PASS10)
+    book.hold(31, booking="a", as_of=at(3, 20), scheduled_for=at(3, 31, 8))
+    outcome = book(cancel(book.state, "a", as_of=at(4, 1, 8)))
+    assert [type(e).__name__ for e in outcome.catch_up] == ["RedemptionUsed", "PackageExpired"]
+    assert [e.at.isoformat() for e in outcome.catch_up] == [
+        "2026-03-31T08:00:00-04:00",
+        "2026-03-31T23:59:00-04:00",
+    ]
+    (own,) = outcome.own
+    assert isinstance(own, RedemptionCancelled)
+    assert (own.was, own.expired, own.at.isoformat()) == ("used", 1, "2026-04-01T08:00:00-04:00")
+    assert expire(book.state, as_of=at(4, 2)).events == ()
+    daycare = book.state.package("p1").component("daycare_full")
+    assert (daycare.expired, daycare.remaining, daycare.used) == (10, 0, 0)
     assert book.replayed() == book.state
 
 

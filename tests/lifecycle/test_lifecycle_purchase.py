@@ -4,20 +4,38 @@ the expiry fixed at sale, and the refusals, each leaving the ledger untouched.""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import attrs
 import pytest
-from lifecycle_kit import BUNDLE, MONTHLY, NY, PASS10, SYDNEY, Book, at, refused
+from lifecycle_kit import (
+    ADMIN,
+    BUNDLE,
+    MONTHLY,
+    NY,
+    PASS10,
+    SYDNEY,
+    Book,
+    at,
+    daycare_cart,
+    refused,
+)
 
 from punchcard import Money
 from punchcard.errors import InvalidTimeError, InvalidValueError, PunchcardError
 from punchcard.lifecycle import (
+    Catalogue,
     OperationRefused,
     PackagePurchased,
     PackageType,
     TypeComponent,
+    checkout,
+    delete,
+    expire,
     ledger_event_id,
+    portal_listing,
     purchase,
+    refund,
 )
 
 
@@ -57,11 +75,11 @@ def test_purchase_with_countdown_from_first_use_has_no_expiry_yet() -> None:
     assert book.state.package("p1").expires_on is None
 
 
-def test_purchase_of_a_subscription_ends_its_first_period_a_month_later() -> None:
+def test_purchase_of_a_subscription_ends_its_first_period_the_day_before_the_next() -> None:
     book = Book()
     book.buy(MONTHLY, when=at(1, 31, 12))
     package = book.state.package("p1")
-    assert package.expires_on == dt.date(2026, 2, 28)
+    assert package.expires_on == dt.date(2026, 2, 27)  # period 2 starts on Feb 28
     assert package.period == 1
 
 
@@ -86,7 +104,7 @@ def test_once_per_owner_refuses_a_second_purchase_with_the_exact_message() -> No
     book.buy(once, "p1")
     err = refused(
         lambda: purchase(
-            book.state, once, package_id="p2", owner="smith", at=at(3, 2), timezone=NY
+            book.state, once, package_id="p2", owner="smith", as_of=at(3, 2), timezone=NY
         ),
         book,
         code="once_per_owner",
@@ -99,11 +117,57 @@ def test_once_per_owner_refuses_a_second_purchase_with_the_exact_message() -> No
     assert "p3" in book.state
 
 
+def _refunded(book: Book) -> None:
+    book(refund(book.state, "p1", as_of=at(3, 2), actor=ADMIN))
+
+
+def _deleted(book: Book) -> None:
+    book(delete(book.state, "p1", as_of=at(3, 2)))
+
+
+def _refunded_then_deleted(book: Book) -> None:
+    _refunded(book)
+    book(delete(book.state, "p1", as_of=at(3, 3)))
+
+
+def _used_up(book: Book) -> None:
+    book(checkout(book.state, daycare_cart(2, units=10), booking="t", as_of=at(3, 2), timezone=NY))
+
+
+def _expired(book: Book) -> None:
+    book(expire(book.state, as_of=at(4, 1)))
+
+
+@pytest.mark.parametrize(
+    "fate", [_refunded, _deleted, _refunded_then_deleted, _used_up, _expired, None]
+)
+def test_issue10_item4_once_per_owner_counts_every_package_of_the_type_ever_bought(
+    fate: Callable[[Book], None] | None,
+) -> None:
+    once = attrs.evolve(PASS10, once_per_owner=True)  # 10 days, expires Mar 31
+    book = Book()
+    book.buy(once)
+    if fate is not None:
+        fate(book)
+    assert book.state.package("p1").status != "active" or fate in (None, _used_up)
+    refused(
+        lambda: purchase(
+            book.state, once, package_id="p2", owner="smith", as_of=at(4, 5), timezone=NY
+        ),
+        book,
+        code="once_per_owner",
+        message="This package can only be purchased once per client.",
+    )
+    assert [t.id for t in portal_listing(Catalogue([once]), book.state, "smith").packages] == []
+
+
 def test_duplicate_package_id_is_refused() -> None:
     book = Book()
     book.buy(PASS10, "p1")
     refused(
-        lambda: purchase(book.state, BUNDLE, package_id="p1", owner="x", at=at(3, 2), timezone=NY),
+        lambda: purchase(
+            book.state, BUNDLE, package_id="p1", owner="x", as_of=at(3, 2), timezone=NY
+        ),
         book,
         code="duplicate_package",
         message="there is already a package 'p1'",
@@ -118,7 +182,7 @@ def test_inactive_type_is_refused() -> None:
             attrs.evolve(PASS10, active=False),
             package_id="p1",
             owner="smith",
-            at=at(3, 2),
+            as_of=at(3, 2),
             timezone=NY,
         ),
         book,
@@ -135,7 +199,7 @@ def test_portal_purchase_of_a_type_not_sold_online_is_refused() -> None:
             BUNDLE,
             package_id="b1",
             owner="smith",
-            at=at(3, 2),
+            as_of=at(3, 2),
             timezone=NY,
             channel="portal",
         ),
@@ -152,7 +216,7 @@ def test_individual_type_needs_a_beneficiary_and_shared_refuses_one() -> None:
     individual = attrs.evolve(PASS10, individual=True)
     refused(
         lambda: purchase(
-            book.state, individual, package_id="p1", owner="smith", at=at(3, 2), timezone=NY
+            book.state, individual, package_id="p1", owner="smith", as_of=at(3, 2), timezone=NY
         ),
         book,
         code="beneficiary_required",
@@ -164,7 +228,7 @@ def test_individual_type_needs_a_beneficiary_and_shared_refuses_one() -> None:
             PASS10,
             package_id="p1",
             owner="smith",
-            at=at(3, 2),
+            as_of=at(3, 2),
             timezone=NY,
             beneficiary="rex",
         ),

@@ -11,7 +11,7 @@ from lifecycle_kit import NY, PASS10, THREE, Book, at, daycare_cart, refused
 
 from punchcard import Cart, Line, Money, Settings, apply
 from punchcard.lifecycle import (
-    LifecyclePolicy,
+    Business,
     RedemptionCancelled,
     RedemptionRecorded,
     RedemptionUsed,
@@ -24,27 +24,6 @@ from punchcard.lifecycle import (
 )
 
 
-def _hold(
-    book: Book,
-    *days: int,
-    booking: str = "appt-1",
-    when: dt.datetime | None = None,
-    scheduled: dt.datetime | None = None,
-    **kwargs: object,
-) -> None:
-    book(
-        hold(
-            book.state,
-            daycare_cart(*days),
-            booking=booking,
-            at=when or at(3, 2),
-            scheduled_for=scheduled or at(3, 5, 8),
-            timezone=NY,
-            **kwargs,
-        )
-    )
-
-
 def test_hold_records_held_credits_as_the_engine_decides() -> None:
     book = Book()
     book.buy(PASS10, "p1")
@@ -52,7 +31,12 @@ def test_hold_records_held_credits_as_the_engine_decides() -> None:
     engine = apply(cart, [book.state.package("p1").as_package()], as_of=at(3, 5, 8), timezone=NY)
     outcome = book(
         hold(
-            book.state, cart, booking="appt-1", at=at(3, 2), scheduled_for=at(3, 5, 8), timezone=NY
+            book.state,
+            cart,
+            booking="appt-1",
+            as_of=at(3, 2),
+            scheduled_for=at(3, 5, 8),
+            timezone=NY,
         )
     )
     assert outcome.application == engine
@@ -66,7 +50,10 @@ def test_hold_records_held_credits_as_the_engine_decides() -> None:
         "held",
         "cart-9",
     )
-    assert first.source_event_id == engine.events[0].event_id
+    # one event per redemption of the engine, with its line, package, item, credits and amount
+    assert [(e.line_id, e.package_id, e.item, e.credits, e.amount) for e in outcome.events] == [
+        (r.line_id, r.package_id, r.item, r.credits, r.amount) for r in engine.redemptions
+    ]
     assert first.amount == Money("30", "USD")
     assert first.at.isoformat() == "2026-03-02T09:00:00-05:00"
     assert first.scheduled_for.isoformat() == "2026-03-05T08:00:00-05:00"
@@ -81,7 +68,7 @@ def test_hold_takes_the_same_credits_as_apply_fifo_across_packages() -> None:
     book.buy(THREE, "old", when=at(2, 1))
     book.buy(PASS10, "new", when=at(2, 2))
     cart = daycare_cart(5, units=5)
-    outcome = book(hold(book.state, cart, booking="b", at=at(3, 2), timezone=NY))
+    outcome = book(hold(book.state, cart, booking="b", as_of=at(3, 2), timezone=NY))
     assert outcome.application is not None
     expected = [(r.package_id, r.credits) for r in outcome.application.redemptions]
     assert expected == [("old", 3), ("new", 2)]
@@ -95,16 +82,7 @@ def test_hold_judges_expiry_at_the_scheduled_time() -> None:
     # PASS10 bought Mar 1 expires Mar 31 (23:59): an appointment on Apr 1 gets no credit.
     book = Book()
     book.buy(PASS10)
-    outcome = book(
-        hold(
-            book.state,
-            daycare_cart(1),
-            booking="late",
-            at=at(3, 20),
-            scheduled_for=at(4, 1, 8),
-            timezone=NY,
-        )
-    )
+    outcome = book.hold(1, booking="late", as_of=at(3, 20), scheduled_for=at(4, 1, 8))
     assert outcome.events == ()
     assert outcome.application is not None
     assert [r.reason for r in outcome.application.rejections] == ["expired"]
@@ -116,21 +94,15 @@ def test_hold_ignores_packages_bought_after_the_booking() -> None:
     # alone would (the package is valid on Mar 12).
     book = Book()
     book.buy(PASS10, "p1", when=at(3, 10))
-    outcome = book(
-        hold(
-            book.state,
-            daycare_cart(1),
-            booking="b",
-            at=at(3, 9),
-            scheduled_for=at(3, 12),
-            timezone=NY,
-        )
-    )
+    outcome = book.hold(1, booking="b", as_of=at(3, 9), scheduled_for=at(3, 12))
     assert outcome.events == ()
     assert (
         len(
             apply(
-                daycare_cart(1), [book.state.package("p1").as_package()], as_of=at(3, 12), timezone=NY
+                daycare_cart(1),
+                [book.state.package("p1").as_package()],
+                as_of=at(3, 12),
+                timezone=NY,
             ).redemptions
         )
         == 1
@@ -140,9 +112,11 @@ def test_hold_ignores_packages_bought_after_the_booking() -> None:
 def test_hold_twice_for_the_same_line_is_refused() -> None:
     book = Book()
     book.buy(PASS10)
-    _hold(book, 5)
+    book.hold(5)
     refused(
-        lambda: hold(book.state, daycare_cart(5), booking="appt-1", at=at(3, 2, 10), timezone=NY),
+        lambda: hold(
+            book.state, daycare_cart(5), booking="appt-1", as_of=at(3, 2, 10), timezone=NY
+        ),
         book,
         code="already_redeemed",
         message="line 'd5' of booking 'appt-1' already has credits held from package 'p1'; "
@@ -154,7 +128,7 @@ def test_first_hold_starts_a_first_use_countdown_like_the_engine() -> None:
     book = Book()
     book.buy(attrs.evolve(PASS10, expiry_starts="first_use"))
     before = book.state.package("p1").as_package()
-    _hold(book, 5, scheduled=at(3, 5, 8))
+    book.hold(5, scheduled_for=at(3, 5, 8))
     engine = apply(daycare_cart(5), [before], as_of=at(3, 5, 8), timezone=NY).package("p1")
     package = book.state.package("p1")
     assert package.expires_on == engine.expires_on == dt.date(2026, 4, 4)
@@ -165,7 +139,7 @@ def test_checkout_records_used_credits_at_once() -> None:
     book = Book()
     book.buy(PASS10)
     outcome = book(
-        checkout(book.state, daycare_cart(3), booking="ticket-7", at=at(3, 3, 17), timezone=NY)
+        checkout(book.state, daycare_cart(3), booking="ticket-7", as_of=at(3, 3, 17), timezone=NY)
     )
     (event,) = outcome.events
     assert isinstance(event, RedemptionRecorded)
@@ -177,8 +151,8 @@ def test_checkout_records_used_credits_at_once() -> None:
 def test_use_marks_held_credits_used() -> None:
     book = Book()
     book.buy(PASS10)
-    _hold(book, 5, 6)
-    outcome = book(use(book.state, "appt-1", at=at(3, 5, 17), reason="completed"))
+    book.hold(5, 6)
+    outcome = book(use(book.state, "appt-1", as_of=at(3, 5, 17), reason="completed"))
     assert [type(e) for e in outcome.events] == [RedemptionUsed, RedemptionUsed]
     daycare = book.state.package("p1").component("daycare_full")
     assert (daycare.held, daycare.used, daycare.remaining) == (0, 2, 8)
@@ -188,23 +162,23 @@ def test_use_refusals() -> None:
     book = Book()
     book.buy(PASS10)
     refused(
-        lambda: use(book.state, "nope", at=at(3, 5)),
+        lambda: use(book.state, "nope", as_of=at(3, 5)),
         book,
         code="unknown_booking",
         message="no credits were redeemed for 'nope'",
     )
-    _hold(book, 5)
-    book(use(book.state, "appt-1", at=at(3, 5, 17)))
+    book.hold(5)
+    book(use(book.state, "appt-1", as_of=at(3, 5, 17)))
     refused(
-        lambda: use(book.state, "appt-1", at=at(3, 5, 18)),
+        lambda: use(book.state, "appt-1", as_of=at(3, 5, 18)),
         book,
         code="already_used",
         message="the credits of 'appt-1' are already used",
     )
-    _hold(book, 7, booking="appt-2", when=at(3, 6), scheduled=at(3, 7, 8))
-    book(cancel(book.state, "appt-2", at=at(3, 6, 12)))
+    book.hold(7, booking="appt-2", as_of=at(3, 6), scheduled_for=at(3, 7, 8))
+    book(cancel(book.state, "appt-2", as_of=at(3, 6, 12)))
     refused(
-        lambda: use(book.state, "appt-2", at=at(3, 7, 18)),
+        lambda: use(book.state, "appt-2", as_of=at(3, 7, 18)),
         book,
         code="already_cancelled",
         message="booking 'appt-2' was already cancelled; nothing to restore",
@@ -214,10 +188,10 @@ def test_use_refusals() -> None:
 def test_uses_due_tells_which_holds_are_used_as_of_a_time() -> None:
     book = Book()
     book.buy(PASS10)
-    _hold(book, 5, booking="a", scheduled=at(3, 5, 8))
-    _hold(book, 9, booking="b", scheduled=at(3, 9, 8))
-    assert [r.booking for _p, r in uses_due(book.state.packages, at(3, 5, 7, 59))] == []
-    assert [r.booking for _p, r in uses_due(book.state.packages, at(3, 5, 8))] == ["a"]
+    book.hold(5, booking="a", scheduled_for=at(3, 5, 8))
+    book.hold(9, booking="b", scheduled_for=at(3, 9, 8))
+    assert [r.booking for _p, r in uses_due(book.state.packages, as_of=at(3, 5, 7, 59))] == []
+    assert [r.booking for _p, r in uses_due(book.state.packages, as_of=at(3, 5, 8))] == ["a"]
     record = book.state.package("p1").redemptions[1]
     assert record.status_at(at(3, 9, 8).replace(tzinfo=record.scheduled_for.tzinfo)) == "used"
     outcome = book(use_due(book.state, as_of=at(3, 10)))
@@ -233,8 +207,8 @@ def test_uses_due_tells_which_holds_are_used_as_of_a_time() -> None:
 def test_cancel_restores_exactly_the_credits_held() -> None:
     book = Book()
     book.buy(PASS10)
-    _hold(book, 5, 6, 7)
-    outcome = book(cancel(book.state, "appt-1", at=at(3, 3)))
+    book.hold(5, 6, 7)
+    outcome = book(cancel(book.state, "appt-1", as_of=at(3, 3)))
     assert [type(e) for e in outcome.events] == [RedemptionCancelled] * 3
     daycare = book.state.package("p1").component("daycare_full")
     assert (daycare.remaining, daycare.held, daycare.used) == (10, 0, 0)
@@ -243,9 +217,9 @@ def test_cancel_restores_exactly_the_credits_held() -> None:
 def test_cancel_restores_used_credits_too() -> None:
     book = Book()
     book.buy(PASS10)
-    _hold(book, 5)
-    book(use(book.state, "appt-1", at=at(3, 5, 17)))
-    outcome = book(cancel(book.state, "appt-1", at=at(3, 6)))
+    book.hold(5)
+    book(use(book.state, "appt-1", as_of=at(3, 5, 17)))
+    outcome = book(cancel(book.state, "appt-1", as_of=at(3, 6)))
     (event,) = outcome.events
     assert isinstance(event, RedemptionCancelled)
     assert event.was == "used"
@@ -256,8 +230,8 @@ def test_cancel_across_two_packages_restores_each_its_own() -> None:
     book = Book()
     book.buy(THREE, "old", when=at(2, 1))
     book.buy(PASS10, "new", when=at(2, 2))
-    book(hold(book.state, daycare_cart(5, units=5), booking="b", at=at(3, 2), timezone=NY))
-    book(cancel(book.state, "b", at=at(3, 3)))
+    book(hold(book.state, daycare_cart(5, units=5), booking="b", as_of=at(3, 2), timezone=NY))
+    book(cancel(book.state, "b", as_of=at(3, 3)))
     assert book.state.package("old").remaining("daycare_full") == 3
     assert book.state.package("new").remaining("daycare_full") == 10
 
@@ -265,22 +239,22 @@ def test_cancel_across_two_packages_restores_each_its_own() -> None:
 def test_cancel_one_line_of_a_booking() -> None:
     book = Book()
     book.buy(PASS10)
-    _hold(book, 5, 6, 7)
-    book(cancel(book.state, "appt-1", line_id="d6", at=at(3, 3)))
+    book.hold(5, 6, 7)
+    book(cancel(book.state, "appt-1", line_id="d6", as_of=at(3, 3)))
     statuses = {r.line_id: r.status for r in book.state.package("p1").redemptions}
     assert statuses == {"d5": "held", "d6": "cancelled", "d7": "held"}
     # the line may be booked again, and only once
-    book(hold(book.state, daycare_cart(6), booking="appt-1", at=at(3, 3, 10), timezone=NY))
+    book(hold(book.state, daycare_cart(6), booking="appt-1", as_of=at(3, 3, 10), timezone=NY))
     assert book.state.package("p1").component("daycare_full").held == 3
 
 
 def test_a_second_cancel_never_restores_twice() -> None:
     book = Book()
     book.buy(PASS10)
-    _hold(book, 5)
-    book(cancel(book.state, "appt-1", at=at(3, 3)))
+    book.hold(5)
+    book(cancel(book.state, "appt-1", as_of=at(3, 3)))
     refused(
-        lambda: cancel(book.state, "appt-1", at=at(3, 3, 10)),
+        lambda: cancel(book.state, "appt-1", as_of=at(3, 3, 10)),
         book,
         code="already_cancelled",
         message="booking 'appt-1' was already cancelled; nothing to restore",
@@ -292,7 +266,7 @@ def test_cancel_of_an_unknown_booking_is_refused() -> None:
     book = Book()
     book.buy(PASS10)
     refused(
-        lambda: cancel(book.state, "ghost", at=at(3, 3)),
+        lambda: cancel(book.state, "ghost", as_of=at(3, 3)),
         book,
         code="unknown_booking",
         message="no credits were redeemed for 'ghost'",
@@ -302,27 +276,27 @@ def test_cancel_of_an_unknown_booking_is_refused() -> None:
 def test_cancel_after_expiry_expires_the_restored_credits_by_default() -> None:
     book = Book()
     book.buy(PASS10)  # expires Mar 31
-    _hold(book, 31, scheduled=at(3, 31, 8))
-    outcome = book(cancel(book.state, "appt-1", at=at(4, 2)))
-    (event,) = outcome.events
+    book.hold(31, scheduled_for=at(3, 31, 8))
+    outcome = book(cancel(book.state, "appt-1", as_of=at(4, 2)))
+    (event,) = outcome.own
     assert isinstance(event, RedemptionCancelled)
     assert event.expired == 1
     daycare = book.state.package("p1").component("daycare_full")
-    assert (daycare.held, daycare.remaining, daycare.expired) == (0, 9, 1)
+    assert (daycare.held, daycare.used, daycare.remaining, daycare.expired) == (0, 0, 0, 10)
 
 
 def test_cancel_after_expiry_can_be_refused_by_policy() -> None:
     book = Book()
     book.buy(PASS10)
-    _hold(book, 31, scheduled=at(3, 31, 8))
+    book.hold(31, scheduled_for=at(3, 31, 8))
     refused(
         lambda: cancel(
-            book.state, "appt-1", at=at(4, 2), policy=LifecyclePolicy(cancel_after_expiry="refuse")
+            book.state, "appt-1", as_of=at(4, 2), business=Business(cancel_after_expiry="refuse")
         ),
         book,
         code="package_expired",
         message="package 'p1' expired on 2026-03-31; its credits cannot be restored "
-        "(policy cancel_after_expiry='refuse')",
+        "(cancel_after_expiry='refuse')",
     )
 
 
@@ -333,12 +307,18 @@ def test_cancel_on_a_refunded_package_is_refused() -> None:
 
     book = Book()
     book.buy(PASS10)
-    book(checkout(book.state, daycare_cart(3), booking="t1", at=at(3, 3), timezone=NY))
+    book(checkout(book.state, daycare_cart(3), booking="t1", as_of=at(3, 3), timezone=NY))
     book(
-        refund(book.state, "p1", at=at(3, 4), actor=ADMIN, settings=Settings(refund_after_use=True))
+        refund(
+            book.state,
+            "p1",
+            as_of=at(3, 4),
+            actor=ADMIN,
+            business=Business(settings=Settings(refund_after_use=True)),
+        )
     )
     refused(
-        lambda: cancel(book.state, "t1", at=at(3, 5)),
+        lambda: cancel(book.state, "t1", as_of=at(3, 5)),
         book,
         code="package_refunded",
         message="package 'p1' was refunded; its credits cannot be restored",
@@ -348,9 +328,9 @@ def test_cancel_on_a_refunded_package_is_refused() -> None:
 def test_events_before_the_last_event_of_a_package_are_refused() -> None:
     book = Book()
     book.buy(PASS10)
-    _hold(book, 5, when=at(3, 2, 12))
+    book.hold(5, as_of=at(3, 2, 12))
     refused(
-        lambda: cancel(book.state, "appt-1", at=at(3, 2, 11)),
+        lambda: cancel(book.state, "appt-1", as_of=at(3, 2, 11)),
         book,
         code="out_of_order",
         message="2026-03-02T11:00:00-05:00 is before the last event of package 'p1' "
@@ -380,6 +360,6 @@ def test_hourly_hold_takes_one_credit_per_hour() -> None:
         "USD",
         [Line("l1", "walk", Money("20", "USD"), units=3, charge_by="hour")],
     )
-    book(hold(book.state, cart, booking="walks", at=at(3, 2), timezone=NY))
+    book(hold(book.state, cart, booking="walks", as_of=at(3, 2), timezone=NY))
     assert book.state.package("w1").component("walk").held == 3
     assert book.state.package("b1").total_remaining == 7

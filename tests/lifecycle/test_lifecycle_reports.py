@@ -25,7 +25,6 @@ from punchcard.lifecycle import (
     edit_expiry,
     expire,
     history,
-    hold,
     redemption_commission_base,
     refund,
     revenue,
@@ -39,16 +38,7 @@ def test_balances_report_lists_every_active_package_per_component() -> None:
     book.buy(PASS10, "p2", owner="smith", when=at(3, 1))
     book.buy(BUNDLE, "b1", owner="jones", when=at(3, 2))
     book.buy(THREE, "p1", owner="smith", when=at(3, 3))
-    book(
-        hold(
-            book.state,
-            daycare_cart(9),
-            booking="a",
-            at=at(3, 4),
-            scheduled_for=at(3, 9),
-            timezone=NY,
-        )
-    )
+    book.hold(9, booking="a", as_of=at(3, 4), scheduled_for=at(3, 9))
     rows = balances_report(book.state.packages, as_of=at(3, 5))
     assert [(r.owner, r.package_id, r.item, r.remaining, r.held) for r in rows] == [
         ("jones", "b1", "grooming", 5, 0),
@@ -62,7 +52,7 @@ def test_balances_report_leaves_out_expired_refunded_deleted_and_future_packages
     book = Book()
     book.buy(PASS10, "expired", when=at(1, 1))  # expires Jan 31
     book.buy(THREE, "refunded", when=at(3, 1))
-    book(refund(book.state, "refunded", at=at(3, 2), actor=ADMIN))
+    book(refund(book.state, "refunded", as_of=at(3, 2), actor=ADMIN))
     book.buy(THREE, "later", when=at(3, 20))
     rows = balances_report(book.state.packages, as_of=at(3, 10))
     assert rows == ()  # "expired" is expired by time even before the sweep ran
@@ -74,7 +64,7 @@ def test_balances_report_leaves_out_expired_refunded_deleted_and_future_packages
 def test_balances_report_of_the_past_from_the_ledger() -> None:
     book = Book()
     book.buy(PASS10)
-    book(checkout(book.state, daycare_cart(5, units=4), booking="t", at=at(3, 5), timezone=NY))
+    book(checkout(book.state, daycare_cart(5, units=4), booking="t", as_of=at(3, 5), timezone=NY))
     past = state_as_of(book.events, at(3, 4))
     (row,) = balances_report(past.packages, as_of=at(3, 4))
     assert row.remaining == 10
@@ -86,21 +76,12 @@ def test_history_of_one_package_in_order() -> None:
     book = Book()
     book.buy(PASS10, "p1")
     book.buy(THREE, "other", owner="jones")
-    book(
-        hold(
-            book.state,
-            daycare_cart(5, 6),
-            booking="appt-1",
-            at=at(3, 2),
-            scheduled_for=at(3, 5, 8),
-            timezone=NY,
-        )
-    )
-    book(cancel(book.state, "appt-1", line_id="d6", at=at(3, 3)))
-    book(use(book.state, "appt-1", at=at(3, 5, 17), reason="completed"))
-    book(assign(book.state, "p1", "daycare_full", 2, at=at(3, 6), actor=ADMIN, note="sorry"))
-    book(deduct(book.state, "p1", "daycare_full", 1, at=at(3, 7), actor=ADMIN))
-    book(edit_expiry(book.state, "p1", dt.date(2026, 4, 15), at=at(3, 8), actor=ADMIN))
+    book.hold(5, 6, booking="appt-1", as_of=at(3, 2), scheduled_for=at(3, 5, 8))
+    book(cancel(book.state, "appt-1", line_id="d6", as_of=at(3, 3)))
+    book(use(book.state, "appt-1", as_of=at(3, 5, 7, 45), reason="completed"))
+    book(assign(book.state, "p1", "daycare_full", 2, as_of=at(3, 6), actor=ADMIN, note="sorry"))
+    book(deduct(book.state, "p1", "daycare_full", 1, as_of=at(3, 7), actor=ADMIN))
+    book(edit_expiry(book.state, "p1", dt.date(2026, 4, 15), as_of=at(3, 8), actor=ADMIN))
     book(expire(book.state, as_of=at(4, 16)))
     entries = history(book.events, "p1")
     assert [e.seq for e in entries] == list(range(1, 10))
@@ -137,7 +118,7 @@ def test_revenue_and_breakage_are_exact() -> None:
     # $100 for 3: 33.34, 33.33, 33.33. One used, then the rest expires.
     book = Book()
     book.buy(attrs.evolve(THREE, days_to_expiration=10))
-    book(checkout(book.state, daycare_cart(2), booking="t", at=at(3, 2), timezone=NY))
+    book(checkout(book.state, daycare_cart(2), booking="t", as_of=at(3, 2), timezone=NY))
     book(expire(book.state, as_of=at(3, 12)))
     money = revenue(book.state.package("p1"))
     assert (money.used, money.breakage, money.deferred) == (
@@ -152,9 +133,9 @@ def test_revenue_buckets_always_add_up_to_what_was_paid() -> None:
     book = Book()
     book.buy(BUNDLE, "b1")
     cart = Cart("smith", "downtown", "USD", [Line("g", "grooming", Money("50", "USD"), units=2)])
-    book(checkout(book.state, cart, booking="t", at=at(3, 2), timezone=NY))
-    book(deduct(book.state, "b1", "shampoo", 1, at=at(3, 3), actor=ADMIN))
-    book(assign(book.state, "b1", "grooming", 4, at=at(3, 4), actor=ADMIN))
+    book(checkout(book.state, cart, booking="t", as_of=at(3, 2), timezone=NY))
+    book(deduct(book.state, "b1", "shampoo", 1, as_of=at(3, 3), actor=ADMIN))
+    book(assign(book.state, "b1", "grooming", 4, as_of=at(3, 4), actor=ADMIN))
     money = revenue(book.state.package("b1"))
     total = money.used + money.deducted + money.breakage + money.held + money.refunded
     assert total + money.deferred == money.paid == Money("200", "USD")
@@ -166,7 +147,9 @@ def test_commission_base_by_package_price_or_retail() -> None:
     book.buy(attrs.evolve(THREE, commission_basis="package"), "pkg")
     book.buy(THREE, "ret", owner="jones")
     for n, day in enumerate((2, 3, 4)):
-        book(checkout(book.state, daycare_cart(day), booking=f"t{n}", at=at(3, day), timezone=NY))
+        book(
+            checkout(book.state, daycare_cart(day), booking=f"t{n}", as_of=at(3, day), timezone=NY)
+        )
     package = book.state.package("pkg")
     bases = [redemption_commission_base(package, r.id) for r in package.redemptions]
     assert [str(b) for b in bases] == ["33.34", "33.33", "33.33"]
@@ -175,7 +158,7 @@ def test_commission_base_by_package_price_or_retail() -> None:
             book.state,
             daycare_cart(5, owner="jones", units=2),
             booking="j",
-            at=at(3, 5),
+            as_of=at(3, 5),
             timezone=NY,
         )
     )
@@ -191,9 +174,9 @@ def test_commission_base_by_package_price_or_retail() -> None:
 def test_commission_base_skips_cancelled_redemptions() -> None:
     book = Book()
     book.buy(attrs.evolve(THREE, commission_basis="package"))
-    book(checkout(book.state, daycare_cart(2), booking="t0", at=at(3, 2), timezone=NY))
-    book(cancel(book.state, "t0", at=at(3, 2, 10)))
-    book(checkout(book.state, daycare_cart(3), booking="t1", at=at(3, 3), timezone=NY))
+    book(checkout(book.state, daycare_cart(2), booking="t0", as_of=at(3, 2), timezone=NY))
+    book(cancel(book.state, "t0", as_of=at(3, 2, 10)))
+    book(checkout(book.state, daycare_cart(3), booking="t1", as_of=at(3, 3), timezone=NY))
     package = book.state.package("p1")
     assert str(redemption_commission_base(package, package.redemptions[1].id)) == "33.34"
 
@@ -217,7 +200,7 @@ def test_revenue_adds_up_for_any_price_and_consumption(
     for k, q in enumerate(quantities):
         n = min(consumed[k], q)
         if n:
-            book(deduct(book.state, "p1", f"i{k}", n, at=at(3, 2), actor=ADMIN))
+            book(deduct(book.state, "p1", f"i{k}", n, as_of=at(3, 2), actor=ADMIN))
     money = revenue(book.state.package("p1"))
     assert money.deducted + money.deferred == money.paid
     assert money.deducted.minor >= 0

@@ -29,18 +29,33 @@ from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any, Final
 
+import attrs
 import pytest
 from builders import every_field_document
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from punchcard import Cart, Line, Money, ScenarioError, Settings
+from punchcard import (
+    Cart,
+    Component,
+    Line,
+    Money,
+    Package,
+    PunchcardError,
+    Rates,
+    ScenarioError,
+    Settings,
+    apply,
+)
+from punchcard._validate import MAX_ID_LENGTH, is_identifier
 from punchcard.cli import main
 from punchcard.lifecycle import (
     ASSIGN_CREDITS,
     DEDUCT_REFUND_CREDITS,
     EVENT_TYPES,
+    PAUSE_PACKAGES,
     Actor,
+    Business,
     LedgerError,
     LedgerEvent,
     LedgerState,
@@ -58,9 +73,11 @@ from punchcard.lifecycle import (
     event_to_dict,
     expire,
     hold,
+    pause,
     purchase,
     refund,
     renew,
+    unpause,
     use,
 )
 from punchcard.scenario import evaluate
@@ -389,7 +406,7 @@ _ID_PLACES: Final = (
 )
 
 
-@given(place=st.sampled_from(_ID_PLACES), ident=texts.filter(bool))
+@given(place=st.sampled_from(_ID_PLACES), ident=texts.filter(is_identifier))
 @example(place=(("cart", "lines"), "id"), ident="l1")
 def test_a_duplicated_id_is_refused_at_its_second_use(place: tuple[Where, str], ident: str) -> None:
     container, field = place
@@ -453,11 +470,36 @@ def outcome_lines(where: Where, number: int) -> list[dict[str, Any]]:
     return lines
 
 
-@given(where=st.sampled_from(_MONEY_FIELDS), digits=st.integers(1, 60), cents=st.booleans())
-@example(where=("cart", "lines", 0, "unit_price"), digits=40, cents=False)
-def test_money_with_many_digits_is_exact(where: Where, digits: int, cents: bool) -> None:
+@given(where=st.sampled_from(_MONEY_FIELDS), digits=st.integers(1, 40), cents=st.booleans())
+@example(where=("cart", "lines", 0, "unit_price"), digits=35, cents=True)
+@example(where=("cart", "lines", 0, "unit_price"), digits=36, cents=False)
+@example(where=("cart", "lines", 1, "unit_price"), digits=36, cents=True)
+@example(where=("rates", "downtown", "daycare_full"), digits=37, cents=False)
+def test_issue10_item9_money_is_exact_up_to_38_digits_and_refused_where_it_is_beyond(
+    where: Where, digits: int, cents: bool
+) -> None:
+    """USD has 2 minor units: an amount of up to 36 digits before the point is exact; one of
+    more is refused at its place. Line l1 has 2 units: its total must fit too, and so must the
+    cart's total (refused, wherever it is reported)."""
     amount = "9" * digits + (".99" if cents else "")
-    outcome = answer(put(VALID, where, amount))
+    document = put(VALID, where, amount)
+    outcome = answer(document)
+    if digits > 36:
+        assert isinstance(outcome, ScenarioError)
+        assert outcome.path == display(where)
+        assert "38 digits" in outcome.message
+        return
+    if where == ("cart", "lines", 0, "unit_price") and digits == 36:  # 2 x amount: 37 digits
+        assert isinstance(outcome, ScenarioError)
+        assert outcome.path == "cart.lines[0].units"
+        return
+    with localcontext() as exact:
+        exact.prec = 100
+        lines = document["cart"]["lines"]
+        cart_total = sum(Decimal(line["unit_price"]) * line.get("units", 1) for line in lines)
+    if cart_total >= 10**36:
+        assert isinstance(outcome, ScenarioError)
+        return
     assert isinstance(outcome, dict)
     if where == ("cart", "lines", 0, "unit_price"):
         with localcontext() as exact:
@@ -476,12 +518,22 @@ _ID_FIELDS: Final = tuple(
 
 @given(where=st.sampled_from(_ID_FIELDS), ident=st.text(_characters, min_size=1, max_size=12))
 @example(where=("cart", "lines", 0, "id"), ident="\x00\u202e🐶\n")
-def test_ids_with_unicode_and_control_characters_are_taken_as_they_are(
+@example(where=("packages", 0, "id"), ident="\ud800")
+@example(where=("cart", "owner"), ident="a\u2028b")
+@example(where=("packages", 1, "for"), ident="x" * (MAX_ID_LENGTH + 1))
+@example(where=("cart", "lines", 0, "id"), ident="\u202e🐶 Zoë")
+def test_issue10_item10_ids_are_taken_as_they_are_or_refused_where_they_are(
     where: Where, ident: str
 ) -> None:
-    """Any non-empty string is an id; it comes back unchanged (or is a duplicate)."""
+    """An id with a control character, a line separator or a lone surrogate, or longer than
+    255 characters, is refused at its place; any other non-empty string is an id and comes
+    back unchanged (or is a duplicate)."""
     document = put(VALID, where, ident)
     outcome = answer(document)
+    if not is_identifier(ident):
+        assert isinstance(outcome, ScenarioError)
+        assert outcome.path == display(where)
+        return
     if isinstance(outcome, ScenarioError):
         assert ident in strings_in(VALID)  # it repeats an id or item of its object
         return
@@ -579,9 +631,16 @@ def _text(where: Where, value: Any) -> bytes:
 
 _CLI_CASES: Final = {
     "valid": (json.dumps(VALID).encode(), 0),
-    "ids-with-control-characters": (_text(("cart", "lines", 0, "id"), "\x00\x1b\u202e🐶"), 0),
-    "huge-numbers": (_text(("packages", 0, "credits", 0, "remaining"), 10**30), 0),
-    "money-of-40-digits": (_text(("cart", "lines", 0, "unit_price"), "9" * 40), 0),
+    "ids-with-unicode": (_text(("cart", "lines", 0, "id"), "\u202e🐶 Zoë"), 0),
+    "ids-with-control-characters": (_text(("cart", "lines", 0, "id"), "\x00\x1b\u202e🐶"), 2),
+    "largest-count": (_text(("packages", 0, "credits", 0, "remaining"), 10**15), 0),
+    "huge-numbers": (_text(("packages", 0, "credits", 0, "remaining"), 10**30), 2),
+    "money-of-35-digits": (_text(("cart", "lines", 1, "unit_price"), "9" * 35 + ".99"), 0),
+    "money-of-40-digits": (_text(("cart", "lines", 0, "unit_price"), "9" * 40), 2),
+    "money-with-exponent": (_text(("cart", "lines", 0, "unit_price"), "1e999999999"), 2),
+    "timezone-localtime": (_text(("timezone",), "localtime"), 2),
+    "currency-xxx": (_text(("currency",), "XXX"), 2),
+    "at-beyond-the-calendar": (_text(("at",), "9999-12-31T23:59:59"), 2),
     "nan-money": (text_with(("cart", "lines", 0, "unit_price"), "NaN").encode(), 2),
     "infinite-units": (text_with(("cart", "lines", 0, "units"), "Infinity").encode(), 2),
     "nesting-5000-deep": (text_with(("at",), "[" * 5000 + "]" * 5000).encode(), 2),
@@ -630,6 +689,17 @@ _MONTHLY: Final = PackageType(
 )
 
 
+_CARD: Final = PackageType(
+    id="card", name="Spa card", price=Money("90", _USD), value=Money("100", _USD), items=["bath"]
+)
+_TAB: Final = PackageType(
+    id="tab",
+    name="Boarding tab",
+    price=Money("45", _USD),
+    components=[TypeComponent("boarding", 1, overdraft=2)],
+)
+
+
 def _cart(*days: int) -> Cart:
     lines = [Line(f"d{d}", "daycare_full", Money("30.00", _USD)) for d in days]
     return Cart("smith", "downtown", _USD, lines, id="ticket")
@@ -649,23 +719,53 @@ def every_kind_of_event() -> tuple[LedgerEvent, ...]:
         return dt.datetime(2026, month, day, hour)
 
     def buy(ptype: PackageType, package_id: str, day: dt.datetime) -> Outcome:
-        return purchase(state, ptype, package_id=package_id, owner="smith", at=day, timezone=_NY)
+        return purchase(state, ptype, package_id=package_id, owner="smith", as_of=day, timezone=_NY)
 
     step(buy(_MONTHLY, "sub", when(1, 31, 12)))
     step(renew(state, as_of=when(3, 1, 8)))
     step(buy(_PASS, "p1", when(3, 1, 10)))
     step(buy(_PASS, "gone", when(3, 1, 11)))
-    step(hold(state, _cart(5, 6), booking="appt", at=when(3, 2), timezone=_NY, actor=_ADMIN))
-    step(cancel(state, "appt", line_id="d6", at=when(3, 3)))
-    step(use(state, "appt", at=when(3, 5, 17)))
-    step(assign(state, "p1", "daycare_full", 2, at=when(3, 6), actor=_ADMIN, note="goodwill"))
-    step(deduct(state, "p1", "walk", 1, at=when(3, 7), actor=_ADMIN))
-    step(edit_expiry(state, "p1", dt.date(2026, 3, 20), at=when(3, 8)))
-    step(delete(state, "gone", at=when(3, 9)))
+    step(
+        hold(
+            state,
+            _cart(5, 6),
+            booking="appt",
+            as_of=when(3, 2),
+            scheduled_for=when(3, 5, 8),
+            timezone=_NY,
+            actor=_ADMIN,
+        )
+    )
+    step(cancel(state, "appt", line_id="d6", as_of=when(3, 3)))
+    step(use(state, "appt", as_of=when(3, 5, 17)))
+    step(assign(state, "p1", "daycare_full", 2, as_of=when(3, 6), actor=_ADMIN, note="goodwill"))
+    step(deduct(state, "p1", "walk", 1, as_of=when(3, 7), actor=_ADMIN))
+    step(edit_expiry(state, "p1", dt.date(2026, 3, 20), as_of=when(3, 8)))
+    step(delete(state, "gone", as_of=when(3, 9)))
     step(expire(state, as_of=when(3, 21)))
-    step(checkout(state, _cart(23), booking="t", at=when(3, 23), timezone=_NY))
+    step(checkout(state, _cart(23), booking="t", as_of=when(3, 23), timezone=_NY))
     settings = Settings(refund_after_use=True)
-    step(refund(state, "sub", at=when(3, 24), actor=_ADMIN, settings=settings))
+    step(
+        refund(state, "sub", as_of=when(3, 24), actor=_ADMIN, business=Business(settings=settings))
+    )
+    # the market options (issue 12): stored value held, used, cancelled; a debt settled; a pause
+    step(buy(_CARD, "card", when(3, 25)))
+    bath = Cart("smith", "downtown", _USD, [Line("bath", "bath", Money("25", _USD))])
+    step(
+        hold(state, bath, booking="spa", as_of=when(3, 26), scheduled_for=when(3, 28), timezone=_NY)
+    )
+    step(use(state, "spa", as_of=when(3, 27)))
+    step(checkout(state, bath, booking="spa-2", as_of=when(3, 27, 10), timezone=_NY))
+    step(cancel(state, "spa-2", as_of=when(3, 27, 11)))
+    step(buy(_TAB, "tab", when(3, 28)))
+    stay = Cart("smith", "downtown", _USD, [Line("stay", "boarding", Money("45", _USD), units=2)])
+    step(checkout(state, stay, booking="stay", as_of=when(3, 29), timezone=_NY))
+    step(buy(_TAB, "tab-2", when(3, 30)))
+    desk = Actor("desk", {PAUSE_PACKAGES})
+    step(
+        pause(state, "card", dt.date(2026, 4, 5), dt.date(2026, 4, 9), as_of=when(4, 1), actor=desk)
+    )
+    step(unpause(state, "card", dt.date(2026, 4, 5), as_of=when(4, 6), actor=desk))
     return tuple(events)
 
 
@@ -907,3 +1007,203 @@ def test_an_event_mapping_with_keys_that_are_not_strings_is_a_ledger_error() -> 
     """BUG (see the report): not JSON, but event_from_dict takes a Mapping; unknown keys of two
     types make sorted() raise TypeError."""
     assert isinstance(decoded({**_purchase(), 7: 1, "x": 2}), LedgerError)
+
+
+# --- the Python values: a hostile value at any field ----------------------------------------------
+# Issue 10, item 10: whatever a host puts in a field of Money, Component, Package, Line, Cart,
+# Rates or Settings, the only errors that escape (building the value, then applying a checkout
+# with it, reading its key, events and amounts) are punchcard errors naming the field. The
+# fields are read from the classes, so a field added later is covered too.
+
+_EAST_14: Final = dt.timezone(dt.timedelta(hours=14))
+_WEST_12: Final = dt.timezone(dt.timedelta(hours=-12))
+_HOSTILE: Final = (
+    None,
+    True,
+    0,
+    -1,
+    10**15 + 1,
+    2**63,
+    10**5000,
+    -(10**5000),
+    1.5,
+    float("nan"),
+    float("inf"),
+    "",
+    "\x00",
+    "p\ud800",
+    "a\u2028b",
+    "x" * 256,
+    "x" * 100_000,
+    "1e999999999",
+    "-0",
+    "1_000",
+    " 1",
+    "٣٠",
+    "NaN",
+    "XXX",
+    "XTS",
+    "localtime",
+    "hour",
+    "first_use",
+    Decimal("NaN"),
+    Decimal("sNaN"),
+    Decimal("-Infinity"),
+    Decimal("-0"),
+    Decimal("1E+999999999"),
+    Decimal("1E-999999999"),
+    Decimal("1E+36"),
+    dt.datetime.max,
+    dt.datetime.min,
+    dt.datetime.max.replace(tzinfo=_EAST_14),
+    dt.datetime.min.replace(tzinfo=_EAST_14),
+    dt.datetime.max.replace(tzinfo=_WEST_12),
+    dt.datetime.min.replace(tzinfo=_WEST_12),
+    dt.datetime(9999, 12, 31, 20),
+    dt.date.max,
+    dt.date.min,
+    dt.timedelta.max,
+    object(),
+    b"p1",
+    Money("5", "USD"),
+    Money("5", "EUR"),
+    Money("-5", "USD"),
+    Money("9" * 36, "USD"),
+    Component("daycare_full", 10**15),
+    Line("lx", "daycare_full", Money("9" * 21, "USD"), units=10**15),
+    (("downtown", "daycare_full", Money("1", "USD")),),
+    {"downtown": 5},
+    {"\x00": {"daycare_full": Money("1", "USD")}},
+    [Component("walk", 1), Component("walk", 2)],
+    [Line("l9", "walk", Money("1", "USD")), Line("l9", "walk", Money("1", "USD"))],
+)
+hostile_values = st.one_of(
+    st.sampled_from(_HOSTILE),
+    scalars,
+    st.datetimes(timezones=st.none() | st.timezones()),
+    st.dates(),
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.lists(st.sampled_from(_HOSTILE), max_size=3),
+    st.dictionaries(texts, st.sampled_from(_HOSTILE), max_size=2),
+)
+
+
+#: Each class with the keyword arguments of a valid value.
+_VALUES: Final[dict[str, tuple[type, dict[str, Any]]]] = {
+    "Money": (Money, {"amount": "30", "currency": "USD"}),
+    "Component": (Component, {"item": "daycare_full", "remaining": 3}),
+    "Package": (
+        Package,
+        {
+            "id": "p1",
+            "owner": "smith",
+            "purchased_at": dt.datetime(2026, 1, 5, 10),
+            "components": [Component("daycare_full", 3)],
+            "days_to_expiration": 90,
+        },
+    ),
+    "Line": (
+        Line,
+        {"id": "l1", "item": "daycare_full", "unit_price": Money("30", "USD"), "units": 2},
+    ),
+    "Cart": (Cart, {"owner": "smith", "location": "downtown", "currency": "USD", "lines": []}),
+    "Rates": (Rates, {"entries": (("downtown", "daycare_full", Money("30", "USD")),)}),
+    "Settings": (Settings, {"any_type": True}),
+}
+
+
+def _line(**fields: Any) -> Line:
+    return Line(**{**_VALUES["Line"][1], **fields})
+
+
+def _package(**fields: Any) -> Package:
+    return Package(**{**_VALUES["Package"][1], **fields})
+
+
+_FIELDS: Final = tuple(
+    (kind, field.alias)
+    for kind, (cls, _) in _VALUES.items()
+    for field in attrs.fields(cls)
+    if field.init
+)
+
+
+def check_punchcard_error(exc: PunchcardError) -> None:
+    """A punchcard error that is also a builtin, names its place and prints on one line."""
+    assert isinstance(exc, (ValueError, TypeError, ArithmeticError, LookupError))
+    place = getattr(exc, "field", None) or getattr(exc, "path", None)
+    assert isinstance(place, str)
+    assert place
+    text = str(exc)
+    assert text.startswith(f"{place}: ")
+    text.encode("utf-8")
+    assert len(text.splitlines()) == 1
+    assert len(text) < 1000
+
+
+def _checkout(kind: str, value: Any, timezone: str) -> None:
+    """Apply a checkout with *value* (a built Money, Component...) in its place; read every
+    answer a host reads."""
+    lines = [_line(), _line(id="l2", item="walk", unit_price=Money("12.50", "USD"), units=3)]
+    packages = [
+        _package(),
+        _package(
+            id="p2",
+            components=[Component("walk", 2, hourly=True)],
+            first_used_at=dt.datetime(2026, 2, 1),
+            expiry_starts="first_use",
+        ),
+    ]
+    settings = Settings()
+    rates: Rates | None = None
+    the_cart: Cart | None = None
+    if kind == "Money":
+        for result in (value + value, value - value, value * 3, value * 10**15):
+            str(result)
+        value.minor, value.format("en_US"), value.split(3), hash(value)
+        lines[0] = _line(unit_price=value)
+    elif kind == "Component":
+        packages[0] = _package(components=[value])
+    elif kind == "Package":
+        packages[0] = value
+    elif kind == "Line":
+        lines[0] = value
+    elif kind == "Cart":
+        the_cart = value
+    elif kind == "Rates":
+        rates = value
+    else:
+        settings = value
+    if the_cart is None:
+        the_cart = Cart("smith", "downtown", lines[0].unit_price.currency, lines, id="c1")
+    result = apply(
+        the_cart, packages, as_of=dt.datetime(2026, 3, 2, 17, 30), timezone=timezone,
+        settings=settings, rates=rates,
+    )  # fmt: skip
+    result.idempotency_key, result.events, repr(result), str(result.total), str(result.due)
+
+
+@given(
+    place=st.sampled_from(_FIELDS),
+    value=hostile_values,
+    timezone=st.sampled_from(["America/New_York", "Etc/GMT-14", "Etc/GMT+12"]),
+)
+@example(place=("Line", "units"), value=10**5000, timezone="America/New_York")
+@example(place=("Cart", "id"), value="ticket-\ud800", timezone="America/New_York")
+@example(place=("Package", "purchased_at"), value=dt.datetime.max, timezone="America/New_York")
+@example(place=("Package", "first_used_at"), value=dt.datetime.min, timezone="Etc/GMT-14")
+@example(place=("Money", "amount"), value="1e999999999", timezone="America/New_York")
+@example(place=("Money", "amount"), value=Decimal("9" * 36), timezone="America/New_York")
+@example(place=("Money", "currency"), value="XXX", timezone="America/New_York")
+@example(place=("Rates", "entries"), value={"downtown": 5}, timezone="America/New_York")
+@example(place=("Package", "expires_on"), value=dt.date.max, timezone="Etc/GMT+12")
+def test_issue10_item10_hostile_values_at_every_field_raise_only_punchcard_errors(
+    place: tuple[str, str], value: Any, timezone: str
+) -> None:
+    kind, field = place
+    cls, valid = _VALUES[kind]
+    try:
+        built = cls(**{**valid, field: value})
+        _checkout(kind, built, timezone)
+    except PunchcardError as exc:
+        check_punchcard_error(exc)

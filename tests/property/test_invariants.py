@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import example, given
 from hypothesis import strategies as st
-from strategies import Scenario, scenarios
 
 from punchcard import Application, Cart, Component, Line, Money, Package, Policy, Rates, Settings
-from punchcard.events import replay_redemptions
+from punchcard.events import advance_packages
+from punchcard.testing import Scenario, scenarios
 
 _UTC = dt.timezone.utc
 
@@ -25,7 +25,7 @@ def _one_line_checkout(package: Package, at: dt.datetime) -> Scenario:
     return Scenario(
         cart=Cart("smith", "downtown", "USD", [Line("l1", "daycare_full", Money("30", "USD"))]),
         packages=(package,),
-        at=at,
+        as_of=at,
         timezone="America/New_York",
         settings=Settings(),
         policy=Policy(),
@@ -151,7 +151,7 @@ def test_invariant_3_covered_within_total_and_due_not_negative(scenario: Scenari
 def test_invariant_4_only_eligible_packages_used(scenario: Scenario) -> None:
     result = scenario.apply()
     tz = ZoneInfo(scenario.timezone)
-    at = _instant(scenario.at, tz)
+    at = _instant(scenario.as_of, tz)
     packages = {p.id: p for p in scenario.packages}
     lines = {line.id: line for line in scenario.cart.lines}
     for r in result.redemptions:
@@ -225,5 +225,5 @@ def test_invariant_8_replaying_events_gives_balances(scenario: Scenario) -> None
             redemption.credits,
             redemption.amount,
         )
-    replayed = replay_redemptions(scenario.packages, result.events, ZoneInfo(scenario.timezone))
+    replayed = advance_packages(scenario.packages, result.events, ZoneInfo(scenario.timezone))
     assert tuple(replayed) == result.packages

@@ -15,24 +15,24 @@ from zoneinfo import ZoneInfo
 import attrs
 from hypothesis import example, given
 from hypothesis import strategies as st
-from strategies import (
+
+import punchcard
+from punchcard import Application, Cart, Component, Line, Money, Package, Policy, Rates, Settings
+from punchcard.testing import (
     ITEMS,
     LOCATIONS,
     OWNERS,
     TIMEZONES,
     Scenario,
-    checkout_times,
     currencies,
     lines,
+    moments,
     packages,
     policies,
-    rate_tables,
+    rates,
     scenarios,
     settings,
 )
-
-import punchcard
-from punchcard import Application, Cart, Component, Line, Money, Package, Policy, Rates, Settings
 
 _UTC = dt.timezone.utc
 _GREEDY_ORDERS = ("cheapest_first", "priciest_first", "cart")
@@ -72,7 +72,7 @@ def small_scenarios(draw: st.DrawFn) -> Scenario:
     """
     currency = draw(currencies())
     timezone = draw(st.sampled_from(TIMEZONES))
-    at = draw(checkout_times(timezone=timezone))
+    at = draw(moments(timezone=timezone))
     items = draw(st.lists(st.sampled_from(ITEMS), min_size=1, max_size=3, unique=True))
     cart = Cart(
         OWNERS[0],
@@ -101,11 +101,11 @@ def small_scenarios(draw: st.DrawFn) -> Scenario:
     return Scenario(
         cart=cart,
         packages=tuple(drawn),
-        at=at,
+        as_of=at,
         timezone=timezone,
         settings=draw(settings()),
         policy=attrs.evolve(draw(policies()), line_order="optimal"),
-        rates=draw(rate_tables(currency=currency, items=items)),
+        rates=draw(rates(currency=currency, items=items)),
     )
 
 
@@ -144,7 +144,7 @@ def _pair_values(scenario: Scenario) -> dict[tuple[str, Supply], int]:
                 result = punchcard.apply(
                     single,
                     [probe],
-                    as_of=scenario.at,
+                    as_of=scenario.as_of,
                     timezone=scenario.timezone,
                     settings=scenario.settings,
                     policy=policy,
@@ -265,7 +265,7 @@ _CROSS_ITEM_CONTENTION = Scenario(
             components=[Component("daycare_full", 1)],
         ),
     ),
-    at=_AT,
+    as_of=_AT,
     timezone="America/New_York",
     settings=Settings(any_type=True, greater_value=True),
     policy=Policy(line_order="optimal"),
@@ -291,7 +291,7 @@ _BUNDLE = Scenario(
             components=[Component("grooming", 5), Component("shampoo", 2)],
         ),
     ),
-    at=_AT,
+    as_of=_AT,
     timezone="America/New_York",
     settings=Settings(any_type=True, greater_value=True),
     policy=Policy(line_order="optimal"),
@@ -323,7 +323,7 @@ _OWN_ITEM_FIRST_TRAP = Scenario(
             beneficiary="rex",
         ),
     ),
-    at=_AT,
+    as_of=_AT,
     timezone="America/New_York",
     settings=Settings(any_type=True),
     policy=Policy(line_order="optimal"),

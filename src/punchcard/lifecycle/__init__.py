@@ -2,13 +2,46 @@
 adjustments, expiry, subscriptions, notifications and reports, with the ledger as the single
 source of truth.
 
-Every operation is a pure function: it takes the state (folded from the ledger), the time and
-the actor, and returns the new events and the state they lead to, or raises a typed error and
-changes nothing. See ``docs/lifecycle.md``.
+Every operation is a pure function: it takes the state (folded from the ledger), the time of the
+operation (``as_of``), the actor and the :class:`Business`, and returns the new events and the
+state they lead to, or raises a typed error and changes nothing. See ``docs/lifecycle.md``.
 """
 
 from __future__ import annotations
 
+from .._codec import LedgerError
+from ..events import (
+    EVENT_TYPES,
+    FORMAT_VERSION,
+    BalanceCancelled,
+    BalanceRedeemed,
+    BalanceUsed,
+    BookingKind,
+    CreditsAssigned,
+    CreditsDeducted,
+    DebtSettled,
+    ExpiryChanged,
+    ItemCredits,
+    LedgerEvent,
+    PackageDeleted,
+    PackageExpired,
+    PackagePaused,
+    PackagePurchased,
+    PackageRefunded,
+    PauseEnded,
+    Period,
+    PeriodUnit,
+    RedemptionCancelled,
+    RedemptionRecorded,
+    RedemptionUsed,
+    SubscriptionRenewed,
+    TypeComponent,
+    UseReason,
+    event_from_dict,
+    event_to_dict,
+    ledger_event_id,
+)
+from .business import Business
 from .catalogue import (
     Catalogue,
     PackageType,
@@ -18,54 +51,39 @@ from .catalogue import (
     edit_type,
     portal_listing,
 )
-from .errors import REFUSAL_CODES, LedgerError, OperationRefused, PermissionDenied, RefusalCode
-from .events import (
-    EVENT_TYPES,
-    BookingKind,
-    CreditsAssigned,
-    CreditsDeducted,
-    ExpiryChanged,
-    LedgerEvent,
-    PackageDeleted,
-    PackageExpired,
-    PackagePurchased,
-    PackageRefunded,
-    RedemptionCancelled,
-    RedemptionRecorded,
-    RedemptionUsed,
-    SubscriptionRenewed,
-    UseReason,
-    ledger_event_id,
-)
-from .franchise import Franchise
-from .ledger import event_from_dict, event_to_dict, replay, state_as_of
-from .notifications import Notification, notifications_due
+from .errors import REFUSAL_CODES, OperationRefused, PermissionDenied, RefusalCode
+from .franchise import Franchise, Scope, Terms
+from .ledger import replay, state_as_of
+from .notifications import Notification, NotificationKind, notifications_due
 from .operations import (
-    Outcome,
     assign,
     cancel,
     checkout,
+    close_ticket,
     deduct,
     delete,
     edit_expiry,
-    expire,
-    expiries_due,
     hold,
+    pause,
     purchase,
     refund,
+    unpause,
     use,
-    use_due,
-    uses_due,
 )
+from .outcome import Outcome, RedemptionOutcome, TicketLine, TicketOutcome
 from .permissions import (
     ASSIGN_CREDITS,
     DEDUCT_REFUND_CREDITS,
+    DEFAULT_REQUIRED,
     MANAGE_PACKAGES,
+    OPERATIONS,
+    PAUSE_PACKAGES,
     PERMISSIONS,
     Actor,
+    Operation,
+    PermissionPolicy,
     require,
 )
-from .policy import LifecyclePolicy
 from .reports import (
     BalanceRow,
     HistoryEntry,
@@ -79,24 +97,51 @@ from .reports import (
     refund_quote,
     revenue,
 )
-from .state import ComponentBalance, LedgerState, PackageState, RedemptionRecord
-from .subscriptions import renew, renewal_moment, renewals_due
-from .values import ItemCredits, Period, TypeComponent
+from .state import (
+    ComponentBalance,
+    LedgerState,
+    PackageState,
+    PackageStatus,
+    RecordStatus,
+    RedemptionRecord,
+    StoredBalance,
+)
+from .subscriptions import Renewal, renewal_moment, renewals
+from .sweeps import (
+    catch_up,
+    catch_up_events,
+    expire,
+    expiries_due,
+    package_at,
+    renew,
+    renewals_due,
+    use_due,
+    uses_due,
+)
 
 __all__ = [
     "ASSIGN_CREDITS",
     "DEDUCT_REFUND_CREDITS",
+    "DEFAULT_REQUIRED",
     "EVENT_TYPES",
+    "FORMAT_VERSION",
     "MANAGE_PACKAGES",
+    "OPERATIONS",
+    "PAUSE_PACKAGES",
     "PERMISSIONS",
     "REFUSAL_CODES",
     "Actor",
+    "BalanceCancelled",
+    "BalanceRedeemed",
     "BalanceRow",
+    "BalanceUsed",
     "BookingKind",
+    "Business",
     "Catalogue",
     "ComponentBalance",
     "CreditsAssigned",
     "CreditsDeducted",
+    "DebtSettled",
     "ExpiryChanged",
     "Franchise",
     "HistoryEntry",
@@ -104,26 +149,40 @@ __all__ = [
     "LedgerError",
     "LedgerEvent",
     "LedgerState",
-    "LifecyclePolicy",
     "Notification",
+    "NotificationKind",
+    "Operation",
     "OperationRefused",
     "Outcome",
     "PackageDeleted",
     "PackageExpired",
+    "PackagePaused",
     "PackagePurchased",
     "PackageRefunded",
     "PackageState",
+    "PackageStatus",
     "PackageType",
+    "PauseEnded",
     "Period",
+    "PeriodUnit",
     "PermissionDenied",
+    "PermissionPolicy",
     "PortalListing",
+    "RecordStatus",
     "RedemptionCancelled",
+    "RedemptionOutcome",
     "RedemptionRecord",
     "RedemptionRecorded",
     "RedemptionUsed",
     "RefusalCode",
+    "Renewal",
     "Revenue",
+    "Scope",
+    "StoredBalance",
     "SubscriptionRenewed",
+    "Terms",
+    "TicketLine",
+    "TicketOutcome",
     "TypeComponent",
     "UseReason",
     "add_type",
@@ -131,7 +190,10 @@ __all__ = [
     "balances_report",
     "breakage",
     "cancel",
+    "catch_up",
+    "catch_up_events",
     "checkout",
+    "close_ticket",
     "component_splits",
     "deduct",
     "delete",
@@ -147,6 +209,8 @@ __all__ = [
     "hold",
     "ledger_event_id",
     "notifications_due",
+    "package_at",
+    "pause",
     "portal_listing",
     "purchase",
     "redemption_commission_base",
@@ -154,11 +218,13 @@ __all__ = [
     "refund_quote",
     "renew",
     "renewal_moment",
+    "renewals",
     "renewals_due",
     "replay",
     "require",
     "revenue",
     "state_as_of",
+    "unpause",
     "use",
     "use_due",
     "uses_due",

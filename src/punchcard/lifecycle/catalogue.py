@@ -1,10 +1,12 @@
 """The catalogue: package types (the field guide's fields), editing them, and the portal listing.
 
-Creating, editing, deactivating and deleting a type needs the ``manage_packages`` permission. A
+Creating, editing, deactivating and deleting a type needs the ``manage_packages`` permission (the
+business's permission policy may say otherwise). A
 package already sold keeps what its type said when it was sold (the purchase event is a snapshot):
 editing a type changes only later sales.
 
->>> from punchcard.lifecycle import Actor, MANAGE_PACKAGES
+>>> from punchcard import Money
+>>> from punchcard.lifecycle import MANAGE_PACKAGES, Actor, TypeComponent
 >>> admin = Actor("admin", {MANAGE_PACKAGES})
 >>> pass10 = PackageType(
 ...     id="daycare-10", name="10 Day Daycare", price=Money("250", "USD"),
@@ -19,21 +21,26 @@ editing a type changes only later sales.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import attrs
 
 from .. import _validate as v
 from ..errors import InvalidTypeError, InvalidValueError
+from ..events import Period, TypeComponent, check_terms, pretty, type_components
+from ..models import (
+    DEFAULT_PRIORITY,
+    Duration,
+    _optional_duration,
+    _optional_items,
+    _repr_omitting_defaults,
+)
 from ..money import Money
 from ..valuation.revenue import CommissionMode
+from .business import Business, business_of
 from .errors import OperationRefused
-from .permissions import MANAGE_PACKAGES, Actor, require
-from .values import Period, TypeComponent, type_components
-
-if TYPE_CHECKING:
-    from .franchise import Franchise
-    from .state import LedgerState
+from .permissions import Actor
+from .state import LedgerState
 
 __all__ = [
     "Catalogue",
@@ -58,12 +65,17 @@ def _text(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
         raise InvalidTypeError(attr.name, f"must be a string, got {value!r}")
 
 
+def _optional_price(inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _price(inst, attr, value)
+
+
 def _period(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
     if value is not None and not isinstance(value, Period):
         raise InvalidTypeError(attr.name, f"must be a Period or None, got {value!r}")
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class PackageType:
     """A catalogue entry: what a purchase grants, for how much, and how it behaves.
 
@@ -76,8 +88,9 @@ class PackageType:
     id: str = attrs.field(validator=v.identifier)
     #: Shown to customers on receipts and in the portal.
     name: str = attrs.field(validator=v.identifier)
-    #: What one purchase (and one subscription period) grants: at least one component.
-    components: tuple[TypeComponent, ...] = attrs.field(converter=type_components)
+    #: What one purchase (and one subscription period) grants: at least one component (none
+    #: for a stored-value type, X9).
+    components: tuple[TypeComponent, ...] = attrs.field(default=(), converter=type_components)
     #: The price of the whole package (not per credit).
     price: Money = attrs.field(validator=_price)
     #: The location it is sold at; ``None`` = global (usable at every location).
@@ -94,7 +107,7 @@ class PackageType:
     expiry_starts: Literal["sale", "first_use"] = attrs.field(
         default="sale", validator=v.one_of(("sale", "first_use"))
     )
-    #: A credit is worth the line's own pricing-rule value (see semantics V).
+    #: A credit is worth the line's own pricing-rule value (see docs/semantics.md#v-valuation).
     pricing_rules: bool = attrs.field(default=False, validator=v.boolean)
     #: Send an expiry reminder this many days before the expiry date; ``None`` = never.
     reminder_days: int | None = attrs.field(default=None, validator=v.optional_whole(0))
@@ -117,16 +130,54 @@ class PackageType:
     commission_basis: CommissionMode = attrs.field(
         default="retail", validator=v.one_of(("retail", "package"))
     )
+    # The market options (docs/options.md); a component's own (a pool, substitutes, an
+    # overdraft) are on its TypeComponent. Every package sold keeps them (PackagePurchased).
+    #: Lower is consumed first, after the line's own item and before every other key (X1).
+    #:
+    #: .. versionadded:: 0.2
+    priority: int = attrs.field(default=DEFAULT_PRIORITY, validator=v.whole(0))
+    #: A calendar length of validity (days, weeks or months) instead of ``days_to_expiration``
+    #: (X4); it counts from the sale, or from ``valid_from`` when later, or from the first use.
+    #:
+    #: .. versionadded:: 0.2
+    valid_for: Duration | None = attrs.field(default=None, validator=_optional_duration)
+    #: A stored-value type (X9): the money balance a purchase grants (a $500 card sold for
+    #: ``price`` $450); its ``components`` are then empty.
+    #:
+    #: .. versionadded:: 0.2
+    value: Money | None = attrs.field(default=None, validator=_optional_price)
+    #: With ``value`` only: the items the balance may pay (``None``: every item) (X9).
+    #:
+    #: .. versionadded:: 0.2
+    items: tuple[str, ...] | None = attrs.field(default=None, converter=_optional_items)
+
+    def __repr__(self) -> str:
+        return _repr_omitting_defaults(self, ("priority", "valid_for", "value", "items"))
+
+    _repr_pretty_ = pretty
+
+    def __attrs_post_init__(self) -> None:
+        check_terms(
+            components=self.components,
+            price=self.price,
+            value=self.value,
+            items=self.items,
+            priority=self.priority,
+            valid_for=self.valid_for,
+            days_to_expiration=self.days_to_expiration,
+            subscription=self.subscription,
+            low_balance_threshold=self.low_balance_threshold,
+        )
 
     @property
     def quantity(self) -> int:
-        """Credits granted per purchase, over all components."""
+        """Credits granted per purchase, over all components (0 for a stored-value type)."""
         return sum(c.quantity for c in self.components)
 
     @property
     def hourly(self) -> bool:
         """The field guide's "Hourly Credit": every component's credits pay for one hour."""
-        return all(c.hourly for c in self.components)
+        return bool(self.components) and all(c.hourly for c in self.components)
 
 
 def _types(value: Iterable[PackageType]) -> tuple[PackageType, ...]:
@@ -154,23 +205,38 @@ class Catalogue:
         return any(t.id == type_id for t in self.types)
 
 
-def add_type(catalogue: Catalogue, ptype: PackageType, *, actor: Actor | None) -> Catalogue:
-    """A catalogue with *ptype* added; needs ``manage_packages``; ids are unique."""
-    require(actor, MANAGE_PACKAGES)
+_DEFAULT_BUSINESS = Business()
+
+
+def add_type(
+    catalogue: Catalogue,
+    ptype: PackageType,
+    *,
+    actor: Actor | None,
+    business: Business = _DEFAULT_BUSINESS,
+) -> Catalogue:
+    """A catalogue with *ptype* added; needs ``manage_packages`` (by default); ids are unique."""
+    business_of(business).permissions.check(actor, "add_type")
     if ptype.id in catalogue:
         raise OperationRefused("duplicate_type", f"there is already a package type {ptype.id!r}")
     return Catalogue((*catalogue.types, ptype))
 
 
 def edit_type(
-    catalogue: Catalogue, type_id: str, changes: Mapping[str, Any], *, actor: Actor | None
+    catalogue: Catalogue,
+    type_id: str,
+    changes: Mapping[str, Any],
+    *,
+    actor: Actor | None,
+    business: Business = _DEFAULT_BUSINESS,
 ) -> Catalogue:
     """A catalogue with the type *type_id* changed by *changes* (field -> new value).
 
-    Needs ``manage_packages``. The new type is validated like a new one; its id cannot change.
-    Deactivating is ``{"active": False}``. Packages already sold are not affected.
+    Needs ``manage_packages`` (by default). The new type is validated like a new one; its id
+    cannot change. Deactivating is ``{"active": False}``. Packages already sold are not
+    affected.
     """
-    require(actor, MANAGE_PACKAGES)
+    business_of(business).permissions.check(actor, "edit_type")
     old = catalogue.get(type_id)
     if "id" in changes and changes["id"] != type_id:
         raise InvalidValueError(
@@ -190,16 +256,18 @@ def delete_type(
     *,
     actor: Actor | None,
     account: str | None = None,
-    franchise: Franchise | None = None,
+    business: Business = _DEFAULT_BUSINESS,
 ) -> Catalogue:
     """A catalogue without the type *type_id*.
 
-    Needs ``manage_packages``. Subscription types are never deleted (deactivate them instead:
-    code ``subscription_type``). In a franchise, *account* is where the deletion is done: a global
-    type only at the parent, a local one only at the child that defined it (code
-    ``not_defined_here``). Packages already sold are not affected.
+    Needs ``manage_packages`` (by default). Subscription types are never deleted (deactivate
+    them instead: code ``subscription_type``). In the business's franchise, *account* is where
+    the deletion is done: a global type only at the parent, a local one only at the child that
+    defined it (code ``not_defined_here``). Packages already sold are not affected.
     """
-    require(actor, MANAGE_PACKAGES)
+    business = business_of(business)
+    business.permissions.check(actor, "delete_type")
+    franchise = business.franchise
     ptype = catalogue.get(type_id)
     if ptype.subscription is not None:
         raise OperationRefused(
@@ -231,15 +299,17 @@ def portal_listing(
     owner: str,
     *,
     location: str | None = None,
-    franchise: Franchise | None = None,
+    business: Business = _DEFAULT_BUSINESS,
 ) -> PortalListing:
-    """The types the portal may list for *owner*: active, purchasable online, and not already
-    bought when once per owner (a deleted package does not count as bought).
+    """The types the portal may list for *owner*: active, purchasable online, and not a
+    once-per-owner type the owner ever bought (whatever became of the package).
 
-    With *location* (and a *franchise*), only types that may be sold there are listed; without a
-    franchise, a type sold at another location is left out and a global type is kept.
+    With *location*, only types that may be sold there are listed: by the rules of the
+    business's franchise if it has one; otherwise a type sold at another location is left out
+    and a global type is kept.
     """
-    bought = {p.type_id for p in state.packages if p.owner == owner and p.status != "deleted"}
+    franchise = business_of(business).franchise
+    bought = {p.type_id for p in state.packages if p.owner == owner}
     packages: list[PackageType] = []
     subscriptions: list[PackageType] = []
     for t in catalogue.types:

@@ -1,6 +1,6 @@
 """The errors of the lifecycle: a refused operation, a missing permission, a broken ledger.
 
-All derive from :class:`punchcard.errors.PunchcardError` and from the builtin they resemble, and
+(:class:`LedgerError` is the ledger's own, from :mod:`punchcard.events`.) All derive from :class:`punchcard.errors.PunchcardError` and from the builtin they resemble, and
 keep what went wrong as attributes, so a host can map them to its own responses without parsing
 messages.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
+from .._codec import LedgerError
 from ..errors import PunchcardError
 
 __all__ = [
@@ -32,21 +33,30 @@ RefusalCode = Literal[
     "credits_removed",
     "duplicate_package",
     "duplicate_type",
+    "held_exceeds_units",
+    "in_debt",
     "inactive_type",
     "insufficient_credits",
     "not_defined_here",
     "not_online",
+    "not_started",
     "once_per_owner",
     "out_of_order",
     "package_deleted",
     "package_expired",
     "package_refunded",
+    "pause_after_expiry",
+    "pause_in_past",
+    "pause_over",
+    "pause_overlaps",
+    "redeemed_in_pause",
     "subscription",
     "subscription_type",
     "unchanged",
     "unknown_booking",
     "unknown_item",
     "unknown_package",
+    "unknown_pause",
     "unknown_type",
     "used",
 ]
@@ -76,14 +86,21 @@ class OperationRefused(PunchcardError, ValueError):
         self.message = message
 
 
-class PermissionDenied(PunchcardError, PermissionError):
+class PermissionDenied(PunchcardError, LookupError):
     """The actor lacks the permission an operation needs; nothing was changed.
+
+    It derives from :class:`LookupError` (the permission was looked for among the actor's and
+    is not there), not from :class:`PermissionError`: that one is an :class:`OSError`, and an
+    ``except OSError`` around a host's file or network I/O must not swallow a refused
+    operation.
 
     >>> err = PermissionDenied("assign_credits", "front-desk")
     >>> err.permission, err.actor
     ('assign_credits', 'front-desk')
     >>> str(err)
     "actor 'front-desk' lacks the permission 'assign_credits'"
+    >>> isinstance(err, OSError), isinstance(err, LookupError)
+    (False, True)
     """
 
     def __init__(self, permission: str, actor: str | None) -> None:
@@ -94,20 +111,3 @@ class PermissionDenied(PunchcardError, PermissionError):
         self.permission = permission
         #: The id of the actor refused (``None`` when no actor was given).
         self.actor = actor
-
-
-class LedgerError(PunchcardError, ValueError):
-    """A ledger (or one event of it) is not consistent, or its JSON form is not valid.
-
-    ``.path`` names the offending place, e.g. ``events[3].credits`` or ``seq``.
-
-    >>> str(LedgerError("events[0].type", "unknown event type 'gift'"))
-    "events[0].type: unknown event type 'gift'"
-    """
-
-    def __init__(self, path: str, message: str) -> None:
-        super().__init__(f"{path}: {message}")
-        #: Where the problem is.
-        self.path = path
-        #: What is wrong, without the path.
-        self.message = message

@@ -18,9 +18,11 @@ that child may delete it (from all its locations at once).
 ('global', 'local')
 >>> franchise.may_sell(national, "beach"), franchise.may_sell(local, "beach")
 (True, False)
->>> franchise.may_redeem(local, "uptown", Settings()), franchise.may_redeem(
+>>> franchise.may_redeem(local, "uptown"), franchise.may_redeem(
 ...     local, "uptown", Settings(any_location=True))
 (False, True)
+>>> franchise.may_redeem(local, "beach", Settings(any_location=True))
+False
 >>> franchise.may_delete(national, "north"), franchise.may_delete(national, "hq")
 (False, True)
 """
@@ -28,19 +30,33 @@ that child may delete it (from all its locations at once).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Literal
+from typing import Literal, Protocol
 
 import attrs
 
 from .. import _validate as v
 from ..errors import InvalidTypeError, InvalidValueError
 from ..models import Settings
-from .catalogue import PackageType
 
-__all__ = ["Franchise", "Scope"]
+__all__ = ["Franchise", "Scope", "Terms"]
 
 #: Where a package type was defined.
 Scope = Literal["global", "local"]
+_DEFAULT_SETTINGS = Settings()
+
+
+class Terms(Protocol):
+    """What the franchise rules read of a package type, or of a package sold of one (both a
+    :class:`~punchcard.lifecycle.PackageType` and a :class:`~punchcard.lifecycle.PackageState`
+    have them)."""
+
+    @property
+    def defined_at(self) -> str | None:
+        """The account that defined the type (``None``: none, i.e. global)."""
+
+    @property
+    def location(self) -> str | None:
+        """The location the type is sold and redeemed at (``None``: every location)."""
 
 
 def _children(value: object) -> tuple[tuple[str, frozenset[str]], ...]:
@@ -106,7 +122,7 @@ class Franchise:
                 return locs
         raise InvalidValueError("account", f"{account!r} is not an account of this franchise")
 
-    def scope(self, ptype: PackageType) -> Scope:
+    def scope(self, ptype: Terms) -> Scope:
         """``global`` for a type defined at the parent (or with no ``defined_at``), else
         ``local``."""
         if ptype.defined_at is None or ptype.defined_at == self.parent:
@@ -114,15 +130,20 @@ class Franchise:
         self.locations_of(ptype.defined_at)  # validates the account
         return "local"
 
-    def may_sell(self, ptype: PackageType, location: str) -> bool:
+    def may_sell(self, ptype: Terms, location: str) -> bool:
         """Whether *location* may sell packages of *ptype*."""
         if self.scope(ptype) == "global":
             return location in self.locations
         assert ptype.defined_at is not None
         return location in self.locations_of(ptype.defined_at)
 
-    def may_redeem(self, ptype: PackageType, location: str, settings: Settings) -> bool:
-        """Whether credits of a *ptype* package may be redeemed at *location*."""
+    def may_redeem(
+        self, ptype: Terms, location: str, settings: Settings = _DEFAULT_SETTINGS
+    ) -> bool:
+        """Whether credits of a *ptype* package (a type, or a package sold of one) may be
+        redeemed at *location*: a global type at every location of the franchise, a local one
+        at its own location, or at any location of its child account with ``any_location``
+        or when the type has no location."""
         if self.scope(ptype) == "global":
             return location in self.locations
         assert ptype.defined_at is not None
@@ -131,7 +152,7 @@ class Franchise:
             return location in own
         return location == ptype.location
 
-    def may_delete(self, ptype: PackageType, account: str | None) -> bool:
+    def may_delete(self, ptype: Terms, account: str | None) -> bool:
         """Whether *account* may delete *ptype*: a global type only the parent, a local one only
         the child that defined it."""
         if self.scope(ptype) == "global":

@@ -4,12 +4,13 @@ Two notices, each due once (its :attr:`Notification.key` says which one it is; t
 the keys it sent and passes them back):
 
 - **expiry reminder**: from the start of the local day ``reminder_days`` before the expiry date
-  until the package expires, never when no credit is left. Moving the expiry date makes a new
-  reminder due for the new date.
-- **low balance**: once the credits left (over all components) are at or below the type's
-  threshold, and at least one credit has left the package (a package sold with no more credits
-  than the threshold is not "low" at the sale). Credits granted later (by staff or a renewal)
-  arm it again.
+  until the package expires, never when no credit is left (nor, for a stored value, no money).
+  Moving the expiry date makes a new reminder due for the new date.
+- **low balance**: when a use (a hold or a checkout) or a deduction brings the credits left (over
+  all components) to the type's threshold or below (:attr:`PackageState.low_balance_at`); never
+  because of a sale, an assignment or a renewal. Due once per package, once per period for a
+  subscription (its key names the period), and only while the credits left are still at or
+  below the threshold.
 
 Subscriptions get no expiry reminder (they renew). Only active packages, not expired at the
 time, get notices.
@@ -23,14 +24,14 @@ from typing import Literal
 
 import attrs
 
-from ..timeutil import to_local
-from .policy import LifecyclePolicy
+from ._instants import UTC, before, local
+from .business import Business, business_of
 from .state import PackageState
 
 __all__ = ["Notification", "NotificationKind", "notifications_due"]
 
 NotificationKind = Literal["expiry_reminder", "low_balance"]
-_DEFAULT_POLICY = LifecyclePolicy()
+_DEFAULT_BUSINESS = Business()
 
 
 @attrs.frozen
@@ -55,10 +56,12 @@ def notifications_due(
     *,
     as_of: dt.datetime,
     sent: Collection[str] = frozenset(),
-    policy: LifecyclePolicy = _DEFAULT_POLICY,
+    business: Business = _DEFAULT_BUSINESS,
 ) -> Iterator[Notification]:
     """The notices due at *as_of* and not in *sent* (keys), streamed over *packages*."""
-    expires_at = policy.expires_at
+    business = business_of(business)
+    expires_at = business.expires_at
+    mode = business.expiry_mode
     # Per call: each zone and *as_of* in it; per (date, zone) whether a package expiring then is
     # expired; per (date, reminder days, zone) when the reminder falls due if that is by now
     # (``None``: not yet) and the date as text. Each depends only on its key, so the notices are
@@ -75,13 +78,13 @@ def notifications_due(
         if reminder_days is None and threshold is None:
             continue
         name = package.timezone
-        local = zones.get(name)
-        if local is None:
+        here = zones.get(name)
+        if here is None:
             tz = package.tz
-            local = zones[name] = (tz, to_local(as_of, tz, "as_of"))
-        tz, now = local
+            here = zones[name] = (tz, local(as_of, tz, "as_of"))
+        tz, now = here
         purchased_at = package.purchased_at
-        if purchased_at > now:
+        if before(now, purchased_at):
             continue
         expires_on = package.expires_on
         #: The expiry date, unless there is none or it is a subscription's (which renews).
@@ -89,7 +92,9 @@ def notifications_due(
         if lapses_on is not None:
             lapse_key = (lapses_on, name)
             gone = expired.get(lapse_key)
-            if gone is None:
+            if mode != "end_of_day" and package.expiry_from_countdown:
+                gone = package.expired_at(now, expires_at, mode)  # an instant of its own (X5)
+            elif gone is None:
                 gone = expired[lapse_key] = package.expired_at(now, expires_at)
             if gone:
                 continue
@@ -98,15 +103,20 @@ def notifications_due(
             remaining = components[0].remaining
         else:
             remaining = sum(c.remaining for c in components)
-        if reminder_days is not None and lapses_on is not None and remaining > 0:
+        left = remaining > 0 or (
+            package.balance is not None and package.balance.remaining.minor > 0
+        )
+        if reminder_days is not None and lapses_on is not None and left:
             reminder_key = (lapses_on, reminder_days, name)
             if reminder_key in reminders:
                 due = reminders[reminder_key]
             else:
                 day = lapses_on - dt.timedelta(days=reminder_days)
-                due_at = dt.datetime.combine(day, dt.time()).replace(tzinfo=tz)
+                # local midnight (the first instant of the day where midnight is skipped)
+                due_at = dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(UTC)
+                due_at = due_at.astimezone(tz)
                 due = reminders[reminder_key] = (
-                    (due_at, lapses_on.isoformat()) if due_at <= now else None
+                    None if before(now, due_at) else (due_at, lapses_on.isoformat())
                 )
             if due is not None:
                 key = f"expiry_reminder:{package.id}:{due[1]}"
@@ -116,24 +126,35 @@ def notifications_due(
                         package.id,
                         package.owner,
                         key,
-                        due[0] if due[0] >= purchased_at else purchased_at,
+                        purchased_at if before(due[0], purchased_at) else due[0],
                         remaining,
                         lapses_on,
                     )
-        if threshold is not None and remaining <= threshold:
-            if len(components) == 1:
-                granted = components[0].granted
-            else:
-                granted = sum(c.granted for c in components)
-            if remaining < granted:
-                key = f"low_balance:{package.id}:{granted}"
-                if key not in sent:
-                    yield Notification(
-                        "low_balance",
-                        package.id,
-                        package.owner,
-                        key,
-                        package.last_event_at,
-                        remaining,
-                        expires_on,
-                    )
+        low_at = package.low_balance_at
+        if (
+            low_at is not None
+            and threshold is not None
+            and remaining <= threshold
+            and not before(now, low_at)
+            and not _period_over(package, now, expires_at)
+        ):
+            key = f"low_balance:{package.id}:{package.period}"
+            if key not in sent:
+                yield Notification(
+                    "low_balance",
+                    package.id,
+                    package.owner,
+                    key,
+                    low_at,
+                    remaining,
+                    expires_on,
+                )
+
+
+def _period_over(package: PackageState, now: dt.datetime, expires_at: dt.timedelta) -> bool:
+    """Whether *package* is a subscription whose current period has ended by *now* (it has
+    renewed then, recorded or not: the new period is not low)."""
+    if package.subscription is None:
+        return False
+    end = package.expiry_moment(expires_at)
+    return end is not None and not before(now, end)

@@ -3,126 +3,94 @@
 Each operation checks its preconditions and either raises a typed error that says what is wrong
 (:class:`~punchcard.lifecycle.errors.OperationRefused` with a ``.code``, or
 :class:`~punchcard.lifecycle.errors.PermissionDenied` naming the permission) and changes
-nothing, or returns an :class:`Outcome`: the new events for the host to append to its ledger and
-the state they lead to. Nothing reads the clock: the caller passes every time. A naive time is
-local time in the zone of the package concerned.
+nothing, or returns an :class:`~punchcard.lifecycle.Outcome`: the new events for the host to
+append to its ledger and the state they lead to. Nothing reads the clock: the caller passes the
+time of the operation, ``as_of``. A naive time is local time in the zone of the package concerned
+(for a booking: in the zone of the cart's location).
 
-Every event is recorded at a time no earlier than the previous event of its package (code
+Every operation first sees the world as it is at ``as_of``: the packages it reads are caught up
+(:func:`~punchcard.lifecycle.sweeps.catch_up_events`) and those events come first in its outcome.
+Every event is recorded at an instant no earlier than the previous event of its package (code
 ``out_of_order`` otherwise), so that :func:`~punchcard.lifecycle.state_as_of` is exact.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Literal, TypedDict
+from typing import Any, Literal
 
 import attrs
 
 from ..engine import apply
 from ..errors import InvalidTypeError, InvalidValueError
-from ..models import Cart, RatesInput, Settings
-from ..results import Application
-from ..timeutil import to_local, zone
-from .catalogue import PackageType
-from .errors import OperationRefused
-from .events import (
+from ..events import (
     BOOKING_KINDS,
     USE_REASONS,
+    BalanceRedeemed,
     BookingKind,
     CreditsAssigned,
     CreditsDeducted,
+    DebtSettled,
     ExpiryChanged,
     LedgerEvent,
     PackageDeleted,
-    PackageExpired,
+    PackagePaused,
     PackagePurchased,
     PackageRefunded,
-    RedemptionCancelled,
+    PauseEnded,
     RedemptionRecorded,
-    RedemptionUsed,
     UseReason,
     ledger_event_id,
 )
-from .permissions import ASSIGN_CREDITS, DEDUCT_REFUND_CREDITS, Actor, require
-from .policy import LifecyclePolicy
+from ..expiry import package_times
+from ..models import Cart, Pause
+from ..money import Money
+from ..results import Application
+from ..timeutil import zone
+from ._instants import before, local
+from .business import Business, business_of, zone_for
+from .catalogue import PackageType
+from .errors import OperationRefused, RefusalCode
+from .outcome import (
+    Outcome,
+    RedemptionOutcome,
+    Sequencer,
+    TicketLine,
+    TicketOutcome,
+    actor_id,
+    cancelled,
+    checked_state,
+    fields_of,
+    finish,
+    in_order,
+    used,
+)
+from .permissions import Actor, Operation
 from .reports import refund_quote
 from .state import LedgerState, PackageState, RedemptionRecord, credits_of, fold
-from .values import ItemCredits
+from .sweeps import caught_up
 
 __all__ = [
-    "Outcome",
     "assign",
     "cancel",
     "checkout",
+    "close_ticket",
     "deduct",
     "delete",
     "edit_expiry",
-    "expire",
-    "expiries_due",
     "hold",
+    "pause",
     "purchase",
     "refund",
+    "unpause",
     "use",
-    "use_due",
-    "uses_due",
 ]
 
-_DEFAULT_SETTINGS = Settings()
-_DEFAULT_POLICY = LifecyclePolicy()
+_DEFAULT_BUSINESS = Business()
 
 
-@attrs.frozen
-class Outcome:
-    """What an operation returns: the events to append, and the state they lead to."""
-
-    #: The new ledger events, in the order to append them (possibly none).
-    events: tuple[LedgerEvent, ...]
-    #: The state after them (the input state if there are none).
-    state: LedgerState
-    #: For :func:`hold` and :func:`checkout`: the engine's full answer (what is still due,
-    #: why other packages were not used).
-    application: Application | None = None
-
-
-def _finish(
-    state: LedgerState, events: Sequence[LedgerEvent], application: Application | None = None
-) -> Outcome:
-    return Outcome(tuple(events), fold(state, events) if events else state, application)
-
-
-def _actor_id(actor: Actor | None) -> str | None:
-    if actor is None:
-        return None
-    if not isinstance(actor, Actor):
-        raise InvalidTypeError("actor", f"must be an Actor or None, got {actor!r}")
-    return actor.id
-
-
-def _state(state: LedgerState) -> LedgerState:
-    if not isinstance(state, LedgerState):
-        raise InvalidTypeError("state", f"must be a LedgerState, got {state!r}")
-    return state
-
-
-def _moment(value: dt.datetime, package: PackageState, field: str = "at") -> dt.datetime:
-    if not isinstance(value, dt.datetime):
-        raise InvalidTypeError(field, f"must be a datetime.datetime, got {value!r}")
-    return to_local(value, package.tz, field)
-
-
-def _in_order(package: PackageState, at: dt.datetime) -> None:
-    if at < package.last_event_at:
-        raise OperationRefused(
-            "out_of_order",
-            f"{at.isoformat()} is before the last event of package {package.id!r} "
-            f"({package.last_event_at.isoformat()}); events are recorded in time order",
-            package_id=package.id,
-        )
-
-
-def _open(package: PackageState, at: dt.datetime, policy: LifecyclePolicy, what: str) -> None:
-    """Refuse unless *package* is active and not expired at *at*."""
+def _open(package: PackageState, when: dt.datetime, business: Business, what: str) -> None:
+    """Refuse unless *package* is active and not expired at *when*."""
     if package.status == "deleted":
         raise OperationRefused(
             "package_deleted", f"package {package.id!r} was deleted", package_id=package.id
@@ -131,7 +99,7 @@ def _open(package: PackageState, at: dt.datetime, policy: LifecyclePolicy, what:
         raise OperationRefused(
             "package_refunded", f"package {package.id!r} was refunded", package_id=package.id
         )
-    if package.expired_at(at, policy.expires_at):
+    if package.expired_at(when, business.expires_at, business.expiry_mode):
         raise OperationRefused(
             "package_expired",
             f"package {package.id!r} expired on {package.expires_on}; {what}",
@@ -139,15 +107,24 @@ def _open(package: PackageState, at: dt.datetime, policy: LifecyclePolicy, what:
         )
 
 
-def _open_package(
-    state: LedgerState, package_id: str, at: dt.datetime, policy: LifecyclePolicy, what: str
-) -> tuple[PackageState, dt.datetime]:
-    """The package *package_id* and the time *at* in its zone, refused unless it is active and
-    not expired then (*what* ends the message of an expired one)."""
-    package = _state(state).package(package_id)
-    when = _moment(at, package)
-    _open(package, when, policy, what)
-    return package, when
+def _package_at(
+    state: LedgerState, package_id: str, as_of: dt.datetime, business: Business
+) -> tuple[list[LedgerEvent], LedgerState, PackageState, dt.datetime]:
+    """For an operation on one package: the package caught up at *as_of* (catch-up events,
+    state after them, the package, *as_of* in its zone)."""
+    state = checked_state(state)
+    package = state.package(package_id)
+    when = local(as_of, package.tz, "as_of")
+    events, current = caught_up(state, [package], when, business)
+    return events, current, current.package(package_id), when
+
+
+def _held(package: PackageState) -> str:
+    """What *package* holds for bookings, in words: its credits, or its money (X9)."""
+    if package.balance is not None and not package.total_held:
+        held = package.balance.held
+        return f"{held} {held.currency} of its balance"
+    return f"{package.total_held} credits"
 
 
 def _credits(value: int) -> int:
@@ -156,27 +133,6 @@ def _credits(value: int) -> int:
     if value < 1:
         raise InvalidValueError("credits", f"must be a whole number >= 1, got {value!r}")
     return value
-
-
-class _Common(TypedDict):
-    event_id: str
-    package_id: str
-    seq: int
-    at: dt.datetime
-    actor: str | None
-
-
-def _event_fields(
-    package: PackageState, at: dt.datetime, actor: Actor | None, offset: int = 1
-) -> _Common:
-    seq = package.version + offset
-    return {
-        "event_id": ledger_event_id(package.id, seq),
-        "package_id": package.id,
-        "seq": seq,
-        "at": at,
-        "actor": _actor_id(actor),
-    }
 
 
 # -- purchase -------------------------------------------------------------------------------------
@@ -188,33 +144,50 @@ def purchase(
     *,
     package_id: str,
     owner: str,
-    at: dt.datetime,
-    timezone: str,
+    as_of: dt.datetime,
+    timezone: str | None = None,
     beneficiary: str | None = None,
     channel: Literal["pos", "portal"] = "pos",
     actor: Actor | None = None,
+    business: Business = _DEFAULT_BUSINESS,
+    valid_from: dt.datetime | None = None,
 ) -> Outcome:
     """Sell a package of type *ptype* to *owner*: every component of the type, never a part.
 
-    *timezone* is the IANA zone of the selling location; every local date of the package
-    (expiry, renewal) is read in it. Refused when the id is taken (``duplicate_package``), the
-    type is inactive (``inactive_type``), it is bought in the portal but not sold online
-    (``not_online``), the owner already has one of a once-per-owner type (``once_per_owner``:
-    *This package can only be purchased once per client.*), or a beneficiary is missing for an
-    individual type (``beneficiary_required``) or given for a shared one
-    (``beneficiary_not_allowed``).
+    The sale records the type's terms, its market options included (docs/options.md). A
+    package sold with *valid_from* (a gift, a pre-sale; naive = local time) pays nothing before
+    it, and its countdown starts then (X6). The first credits of a type with an overdraft (X8)
+    settle the owner's debt on earlier packages of the same type (and beneficiary) first:
+    :class:`~punchcard.lifecycle.DebtSettled`, on both packages.
+
+    *timezone* is the IANA zone of the selling location (default: the business's zone of the
+    type's location); every local date of the package (expiry, renewal) is read in it. Refused
+    when the id is taken (``duplicate_package``), the type is inactive (``inactive_type``), it
+    is bought in the portal but not sold online (``not_online``), the owner ever bought one of a
+    once-per-owner type, whatever became of it (``once_per_owner``: *This package can only be
+    purchased once per client.*), or a beneficiary is missing for an individual type
+    (``beneficiary_required``) or given for a shared one (``beneficiary_not_allowed``).
     """
-    _state(state)
+    state = checked_state(state)
+    business = business_of(business)
     if not isinstance(ptype, PackageType):
         raise InvalidTypeError("ptype", f"must be a PackageType, got {ptype!r}")
+    if timezone is None:
+        timezone = business.zone_of(ptype.location)
+        if timezone is None:
+            raise InvalidValueError(
+                "timezone",
+                f"no zone is known for location {ptype.location!r}: pass timezone= or give "
+                "the business a timezone (or zones)",
+            )
     if not isinstance(timezone, str):
         raise InvalidTypeError("timezone", f"must be an IANA zone name, got {timezone!r}")
     if channel not in ("pos", "portal"):
         raise InvalidValueError("channel", f"must be 'pos' or 'portal', got {channel!r}")
+    business.permissions.check(actor, "purchase")
     tz = zone(timezone)
-    if not isinstance(at, dt.datetime):
-        raise InvalidTypeError("at", f"must be a datetime.datetime, got {at!r}")
-    at_local = to_local(at, tz)
+    at = local(as_of, tz, "as_of")
+    start = None if valid_from is None else local(valid_from, tz, "valid_from")
     if package_id in state:
         raise OperationRefused(
             "duplicate_package",
@@ -227,9 +200,7 @@ def purchase(
         raise OperationRefused(
             "not_online", f"package type {ptype.id!r} cannot be purchased online"
         )
-    if ptype.once_per_owner and any(
-        p.type_id == ptype.id and p.status != "deleted" for p in state.owned_by(owner)
-    ):
+    if ptype.once_per_owner and any(p.type_id == ptype.id for p in state.owned_by(owner)):
         raise OperationRefused(
             "once_per_owner", "This package can only be purchased once per client."
         )
@@ -244,18 +215,12 @@ def purchase(
             f"package type {ptype.id!r} is shared by the whole account; got beneficiary "
             f"{beneficiary!r}",
         )
-    day = at_local.date()
-    expires_on: dt.date | None = None
-    if ptype.subscription is not None:
-        expires_on = ptype.subscription.last_day(day, 1)
-    elif ptype.days_to_expiration is not None and ptype.expiry_starts == "sale":
-        expires_on = day + dt.timedelta(days=ptype.days_to_expiration)
     event = PackagePurchased(
         event_id=ledger_event_id(package_id, 1),
         package_id=package_id,
         seq=1,
-        at=at_local,
-        actor=_actor_id(actor),
+        at=at,
+        actor=actor_id(actor),
         owner=owner,
         type_id=ptype.id,
         name=ptype.name,
@@ -264,7 +229,9 @@ def purchase(
         price=ptype.price,
         location=ptype.location,
         beneficiary=beneficiary,
-        expires_on=expires_on,
+        expires_on=(
+            None if ptype.subscription is None else ptype.subscription.last_day(at.date(), 1)
+        ),
         days_to_expiration=ptype.days_to_expiration,
         expiry_starts=ptype.expiry_starts,
         pricing_rules=ptype.pricing_rules,
@@ -275,104 +242,141 @@ def purchase(
         taxed=ptype.taxed,
         account_code=ptype.account_code,
         commission_basis=ptype.commission_basis,
+        defined_at=ptype.defined_at,
+        priority=ptype.priority,
+        valid_from=start,
+        valid_for=ptype.valid_for,
+        value=ptype.value,
+        items=ptype.items,
     )
-    return _finish(state, [event])
+    if ptype.subscription is None and ptype.expiry_starts == "sale":
+        # a countdown from the sale (or from valid_from): its date is fixed now, as the engine
+        # computes it (punchcard.expiry.package_times, the one function for a package's expiry)
+        sold = fold(None, [event]).package(package_id).as_package()
+        expires_on = package_times(sold, tz, business.expires_at).expires_on
+        if expires_on is not None:
+            event = attrs.evolve(event, expires_on=expires_on)
+    catch_up, current, settled = _settle_debts(state, event, business)
+    return finish(state, catch_up, current, [event, *settled])
 
 
-# -- redemptions: hold, checkout, use, cancel -----------------------------------------------------
+# -- redemptions: hold, checkout, close a ticket ----------------------------------------------------
 
 
-def _records(
-    state: LedgerState, booking: str, line_id: str | None
-) -> list[tuple[PackageState, RedemptionRecord]]:
-    return [
-        (p, r)
-        for p in state.packages
-        for r in p.redemptions
-        if r.booking == booking and (line_id is None or r.line_id == line_id)
-    ]
+class _Booking:
+    """What hold, checkout and close_ticket share: the inputs checked, the owner's packages
+    caught up at the booking time, and which of them the engine may use."""
+
+    def __init__(
+        self,
+        state: LedgerState,
+        cart: Cart,
+        booking: str,
+        booking_kind: BookingKind,
+        as_of: dt.datetime,
+        timezone: str | dt.tzinfo | None,
+        actor: Actor | None,
+        business: Business,
+        operation: Operation,
+    ) -> None:
+        self.state = checked_state(state)
+        if not isinstance(cart, Cart):
+            raise InvalidTypeError("cart", f"must be a Cart, got {cart!r}")
+        if not isinstance(booking, str) or not booking:
+            raise InvalidValueError("booking", f"must be a non-empty string, got {booking!r}")
+        if booking_kind not in BOOKING_KINDS:
+            raise InvalidValueError(
+                "booking_kind", f"must be one of {list(BOOKING_KINDS)!r}, got {booking_kind!r}"
+            )
+        self.business = business = business_of(business)
+        business.permissions.check(actor, operation)
+        self.cart = cart
+        self.booking = booking
+        self.booking_kind = booking_kind
+        self.actor = actor_id(actor)
+        self.tz = zone_for(business, cart.location, timezone)
+        self.at = local(as_of, self.tz, "as_of")
+        self.catch_up, self.current = caught_up(
+            self.state, self.state.owned_by(cart.owner), self.at, business
+        )
+        self.owned = self.current.owned_by(cart.owner)
+        self.sequencer = Sequencer()
+
+    def offered(self) -> tuple[tuple[str, ...], list[PackageState]]:
+        """(the active packages the franchise bars at the cart's location, the packages the
+        engine may use: active, bought by the booking time, not barred)."""
+        franchise = self.business.franchise
+        location = self.cart.location
+        settings = self.business.settings
+        active = [p for p in self.owned if p.status == "active"]
+        barred = tuple(
+            p.id
+            for p in active
+            if franchise is not None and not franchise.may_redeem(p, location, settings)
+        )
+        live = [p for p in active if not before(self.at, p.purchased_at) and p.id not in barred]
+        return barred, live
+
+    def apply(self, cart: Cart, when: dt.datetime) -> tuple[tuple[str, ...], Application]:
+        barred, live = self.offered()
+        business = self.business
+        application = apply(
+            cart,
+            [p.as_package(business.expiry_mode) for p in live],
+            as_of=when,
+            timezone=self.tz,
+            settings=business.settings,
+            policy=business.policy,
+            rates=business.rates,
+        )
+        return barred, application
+
+    def recorded(
+        self, application: Application, status: Literal["held", "used"], when: dt.datetime
+    ) -> list[LedgerEvent]:
+        """One :class:`RedemptionRecorded` per redemption of *application* (a
+        :class:`BalanceRedeemed` for money of a stored-value package, X9)."""
+        events: list[LedgerEvent] = []
+        for red in application.redemptions:
+            package = self.current.package(red.package_id)
+            in_order(package, self.at)
+            common: dict[str, Any] = {
+                **self.sequencer.fields(package, self.at, self.actor),
+                "booking": self.booking,
+                "booking_kind": self.booking_kind,
+                "line_id": red.line_id,
+                "amount": red.amount,
+                "status": status,
+                "scheduled_for": when,
+                "cart_id": application.cart_id,
+            }
+            if red.item is None:
+                events.append(BalanceRedeemed(**common))
+            else:
+                events.append(RedemptionRecorded(**common, item=red.item, credits=red.credits))
+        return events
 
 
 def _redeem(
-    state: LedgerState,
-    cart: Cart,
-    *,
-    booking: str,
-    booking_kind: BookingKind,
-    status: Literal["held", "used"],
-    at: dt.datetime,
-    timezone: str | dt.tzinfo,
-    scheduled_for: dt.datetime | None,
-    settings: Settings,
-    policy: LifecyclePolicy,
-    rates: RatesInput,
-    actor: Actor | None,
-) -> Outcome:
-    _state(state)
-    if not isinstance(cart, Cart):
-        raise InvalidTypeError("cart", f"must be a Cart, got {cart!r}")
-    if not isinstance(booking, str) or not booking:
-        raise InvalidValueError("booking", f"must be a non-empty string, got {booking!r}")
-    if booking_kind not in BOOKING_KINDS:
-        raise InvalidValueError(
-            "booking_kind", f"must be one of {list(BOOKING_KINDS)!r}, got {booking_kind!r}"
-        )
-    if not isinstance(policy, LifecyclePolicy):
-        raise InvalidTypeError("policy", f"must be a LifecyclePolicy, got {policy!r}")
-    tz = zone(timezone) if isinstance(timezone, str) else timezone
-    if not isinstance(tz, dt.tzinfo):
-        raise InvalidTypeError("timezone", f"must be an IANA name or a tzinfo, got {timezone!r}")
-    if not isinstance(at, dt.datetime):
-        raise InvalidTypeError("at", f"must be a datetime.datetime, got {at!r}")
-    at_local = to_local(at, tz)
-    when = at_local
-    if scheduled_for is not None:
-        if not isinstance(scheduled_for, dt.datetime):
-            raise InvalidTypeError(
-                "scheduled_for", f"must be a datetime.datetime, got {scheduled_for!r}"
-            )
-        when = to_local(scheduled_for, tz, "scheduled_for")
-    owned = state.owned_by(cart.owner)
-    line_ids = {line.id for line in cart.lines}
-    for p in owned:
-        for r in p.redemptions:
-            if r.open and r.booking == booking and r.line_id in line_ids:
+    booking: _Booking, status: Literal["held", "used"], scheduled_for: dt.datetime | None
+) -> RedemptionOutcome:
+    when = (
+        booking.at if scheduled_for is None else local(scheduled_for, booking.tz, "scheduled_for")
+    )
+    line_ids = {line.id for line in booking.cart.lines}
+    for p in booking.owned:
+        for r in p.redemptions_of(booking.booking):
+            if r.open and r.line_id in line_ids:
                 raise OperationRefused(
                     "already_redeemed",
-                    f"line {r.line_id!r} of booking {booking!r} already has credits "
+                    f"line {r.line_id!r} of booking {booking.booking!r} already has credits "
                     f"{r.status} from package {p.id!r}; cancel it first",
                     package_id=p.id,
                 )
-    live = [p for p in owned if p.status == "active" and p.purchased_at <= at_local]
-    application = apply(
-        cart,
-        [p.as_package() for p in live],
-        as_of=when,
-        timezone=tz,
-        settings=settings,
-        policy=policy.redemption,
-        rates=rates,
-    )
-    events: list[LedgerEvent] = []
-    taken: dict[str, int] = {}
-    actor_id = _actor_id(actor)
-    for ev in application.events:
-        package = state.package(ev.package_id)
-        _in_order(package, at_local)
-        taken[package.id] = taken.get(package.id, 0) + 1
-        events.append(
-            RedemptionRecorded.from_engine(
-                ev,
-                seq=package.version + taken[package.id],
-                booking=booking,
-                booking_kind=booking_kind,
-                status=status,
-                scheduled_for=when,
-                at=at_local,
-                actor=actor_id,
-            )
-        )
-    return _finish(state, events, application)
+    barred, application = booking.apply(booking.cart, when)
+    own = booking.recorded(application, status, when)
+    outcome = finish(booking.state, booking.catch_up, booking.current, own)
+    return RedemptionOutcome(**fields_of(outcome), application=application, barred=barred)
 
 
 def hold(
@@ -380,38 +384,28 @@ def hold(
     cart: Cart,
     *,
     booking: str,
-    at: dt.datetime,
-    timezone: str | dt.tzinfo,
+    as_of: dt.datetime,
     scheduled_for: dt.datetime | None = None,
     booking_kind: BookingKind = "appointment",
-    settings: Settings = _DEFAULT_SETTINGS,
-    policy: LifecyclePolicy = _DEFAULT_POLICY,
-    rates: RatesInput = None,
+    timezone: str | dt.tzinfo | None = None,
     actor: Actor | None = None,
-) -> Outcome:
+    business: Business = _DEFAULT_BUSINESS,
+) -> RedemptionOutcome:
     """Hold credits for the lines of *cart* booked as *booking* (a future appointment, a class,
     an open ticket): the engine decides which credits pay, and they are recorded as *held*.
 
-    *at* is when the booking is made, *scheduled_for* when the service takes place (default:
-    *at*); eligibility (expiry included) is judged at *scheduled_for*, as the packages stand at
-    *at*. Only the cart owner's active packages bought by *at* are considered. A line of the
-    booking that already holds credits is refused (``already_redeemed``): a retried booking never
-    takes credits twice. A booking that no credit pays for returns no events (see
-    ``outcome.application`` for why).
+    *as_of* is when the booking is made, *scheduled_for* when the service takes place (default:
+    *as_of*); eligibility (expiry included) is judged at *scheduled_for*, as the packages stand
+    at *as_of*. Times are read in *timezone* (default: the business's zone of the cart's
+    location). Only the cart owner's active packages bought by *as_of*, and that the franchise
+    lets this location redeem, are considered. A line of the booking that already holds credits
+    is refused (``already_redeemed``): a retried booking never takes credits twice. A booking
+    that no credit pays for returns no events of its own (see ``outcome.application`` for why).
     """
     return _redeem(
-        state,
-        cart,
-        booking=booking,
-        booking_kind=booking_kind,
-        status="held",
-        at=at,
-        timezone=timezone,
-        scheduled_for=scheduled_for,
-        settings=settings,
-        policy=policy,
-        rates=rates,
-        actor=actor,
+        _Booking(state, cart, booking, booking_kind, as_of, timezone, actor, business, "hold"),
+        "held",
+        scheduled_for,
     )
 
 
@@ -420,30 +414,110 @@ def checkout(
     cart: Cart,
     *,
     booking: str,
-    at: dt.datetime,
-    timezone: str | dt.tzinfo,
+    as_of: dt.datetime,
     booking_kind: BookingKind = "ticket",
-    settings: Settings = _DEFAULT_SETTINGS,
-    policy: LifecyclePolicy = _DEFAULT_POLICY,
-    rates: RatesInput = None,
+    timezone: str | dt.tzinfo | None = None,
     actor: Actor | None = None,
-) -> Outcome:
+    business: Business = _DEFAULT_BUSINESS,
+) -> RedemptionOutcome:
     """Redeem credits for *cart* and record them as *used* at once (a ticket saved or closed at
-    the till). Otherwise as :func:`hold`, with the service at *at*."""
+    the till). Otherwise as :func:`hold`, with the service at *as_of*."""
     return _redeem(
-        state,
-        cart,
-        booking=booking,
-        booking_kind=booking_kind,
-        status="used",
-        at=at,
-        timezone=timezone,
-        scheduled_for=None,
-        settings=settings,
-        policy=policy,
-        rates=rates,
-        actor=actor,
+        _Booking(state, cart, booking, booking_kind, as_of, timezone, actor, business, "checkout"),
+        "used",
+        None,
     )
+
+
+def close_ticket(
+    state: LedgerState,
+    cart: Cart,
+    *,
+    booking: str,
+    as_of: dt.datetime,
+    timezone: str | dt.tzinfo | None = None,
+    actor: Actor | None = None,
+    business: Business = _DEFAULT_BUSINESS,
+) -> TicketOutcome:
+    """Close the ticket *booking* whose lines are *cart*, in one operation.
+
+    The lines that hold credits of the booking use them (reason ``ticket_closed``; holds whose
+    time had passed are used already); what no hold covers (new lines, and booked units beyond
+    the credits held) is offered to the owner's credits by the engine, and what it redeems is
+    recorded as used. The outcome says, per line, what the holds and the new credits covered,
+    what is due, and why packages did not pay more. A line holding more credits than its units
+    is refused (``held_exceeds_units``: cancel the extra holds first). Units already covered by
+    the booking's credits are never offered again, so a second close redeems nothing more for
+    them.
+    """
+    ticket = _Booking(
+        state, cart, booking, "ticket", as_of, timezone, actor, business, "close_ticket"
+    )
+    own: list[LedgerEvent] = []
+    holds: dict[str, tuple[RedemptionRecord, ...]] = {}
+    rest = []
+    for line in cart.lines:
+        found = [(p, r) for p in ticket.owned for r in p.redemptions_of(booking, line.id) if r.open]
+        held = sum(r.credits for _p, r in found)
+        if held > line.units:
+            raise OperationRefused(
+                "held_exceeds_units",
+                f"line {line.id!r} of ticket {booking!r} holds {held} credits for {line.units} "
+                "units; cancel the holds it no longer needs first",
+                package_id=found[0][0].id,
+            )
+        for package, record in found:
+            if record.status == "held":
+                in_order(package, ticket.at)
+                fields = ticket.sequencer.fields(package, ticket.at, ticket.actor)
+                own.append(used(record, fields, "ticket_closed"))
+        holds[line.id] = tuple(attrs.evolve(r, status="used") for _p, r in found)
+        # a line stored value paid for at the booking (X9) is not offered again: money covers
+        # an amount, not units (what it did not cover is due)
+        if held < line.units and all(r.item is not None for _p, r in found):
+            rest.append(attrs.evolve(line, units=line.units - held))
+    new_part = Cart(cart.owner, cart.location, cart.currency, rest, id=cart.id)
+    _barred, application = ticket.apply(new_part, ticket.at)
+    own += ticket.recorded(application, "used", ticket.at)
+    zero = Money.zero(cart.currency)
+    by_line = {r.line_id: r for r in application.lines}
+    lines: list[TicketLine] = []
+    for line in cart.lines:
+        engine = by_line.get(line.id)
+        covered = sum((r.amount for r in holds[line.id]), zero)
+        if engine is not None:
+            covered = covered + engine.covered
+        lines.append(
+            TicketLine(
+                line_id=line.id,
+                total=line.total,
+                covered=covered,
+                due=line.total - covered,
+                holds=holds[line.id],
+                redemptions=tuple(r for r in application.redemptions if r.line_id == line.id),
+                rejections=tuple(r for r in application.rejections if r.line_id == line.id),
+            )
+        )
+    covered = sum((t.covered for t in lines), zero)
+    outcome = finish(ticket.state, ticket.catch_up, ticket.current, own)
+    return TicketOutcome(
+        **fields_of(outcome),
+        lines=tuple(lines),
+        total=cart.total,
+        covered=covered,
+        due=cart.total - covered,
+        application=application,
+    )
+
+
+# -- use, cancel ----------------------------------------------------------------------------------
+
+
+def _found(
+    state: LedgerState, booking: str, line_id: str | None, owner: str | None
+) -> list[tuple[PackageState, RedemptionRecord]]:
+    packages = state.packages if owner is None else state.owned_by(owner)
+    return [(p, r) for p in packages for r in p.redemptions_of(booking, line_id)]
 
 
 def _booking_missing(
@@ -465,148 +539,119 @@ def _booking_missing(
     )
 
 
+def _touched(found: list[tuple[PackageState, RedemptionRecord]]) -> list[PackageState]:
+    """The packages of *found*, each once, in order."""
+    return list({p.id: p for p, _r in found}.values())
+
+
 def use(
     state: LedgerState,
     booking: str,
     *,
-    at: dt.datetime,
+    as_of: dt.datetime,
     reason: UseReason = "completed",
     line_id: str | None = None,
+    owner: str | None = None,
     actor: Actor | None = None,
+    business: Business = _DEFAULT_BUSINESS,
 ) -> Outcome:
-    """Mark the held credits of *booking* (of its line *line_id* only, if given) as used:
-    the ticket was saved/closed (``ticket_closed``), the appointment or class was completed
-    (``completed``), or its time passed (``time_passed``).
+    """Mark the held credits of *booking* (of its line *line_id* only, and of *owner*'s packages
+    only, if given) as used: the ticket was saved/closed (``ticket_closed``), the appointment or
+    class was completed (``completed``), or its time passed (``time_passed``).
 
-    Refused when nothing was redeemed for it (``unknown_booking``), when its credits are already
-    used (``already_used``) or when it was cancelled (``already_cancelled``).
+    Credits whose scheduled time had passed by *as_of* are already used (the catch-up records
+    them, reason ``time_passed``). Refused when nothing was redeemed for the booking
+    (``unknown_booking``), when its credits were already used (``already_used``) or when it was
+    cancelled (``already_cancelled``).
     """
-    _state(state)
+    state = checked_state(state)
+    business = business_of(business)
     if reason not in USE_REASONS:
         raise InvalidValueError("reason", f"must be one of {list(USE_REASONS)!r}, got {reason!r}")
-    found = _records(state, booking, line_id)
+    business.permissions.check(actor, "use")
+    who = actor_id(actor)
+    found = _found(state, booking, line_id, owner)
     held = [(p, r) for p, r in found if r.status == "held"]
     if not held:
         raise _booking_missing(found, booking, "held")
-    events: list[LedgerEvent] = []
-    offsets: dict[str, int] = {}
+    catch_up, current = caught_up(state, _touched(held), as_of, business)
+    sequencer = Sequencer()
+    own: list[LedgerEvent] = []
     for package, record in held:
-        when = _moment(at, package)
-        _in_order(package, when)
-        offsets[package.id] = offsets.get(package.id, 0) + 1
-        events.append(
-            RedemptionUsed(
-                **_event_fields(package, when, actor, offsets[package.id]),
-                redemption_id=record.id,
-                booking=record.booking,
-                line_id=record.line_id,
-                item=record.item,
-                credits=record.credits,
-                reason=reason,
-            )
-        )
-    return _finish(state, events)
-
-
-def uses_due(
-    packages: Iterable[PackageState], as_of: dt.datetime
-) -> Iterator[tuple[PackageState, RedemptionRecord]]:
-    """The held redemptions whose scheduled time has passed at *as_of*: by section L they are
-    used, and :func:`use_due` records it. Streams over *packages*."""
-    for package in packages:
-        if not any(r.status == "held" for r in package.redemptions):
-            continue
-        when = _moment(as_of, package, "as_of")
-        for record in package.redemptions:
-            if record.status == "held" and record.scheduled_for <= when:
-                yield package, record
-
-
-def use_due(state: LedgerState, *, as_of: dt.datetime, actor: Actor | None = None) -> Outcome:
-    """Record as used (reason ``time_passed``) every held redemption whose scheduled time has
-    passed at *as_of*. Each event is dated at the scheduled time (or just after the package's
-    previous event, if that is later)."""
-    _state(state)
-    events: list[LedgerEvent] = []
-    offsets: dict[str, int] = {}
-    last: dict[str, dt.datetime] = {}
-    due = sorted(uses_due(state.packages, as_of), key=lambda pr: (pr[1].scheduled_for, pr[1].id))
-    for package, record in due:
-        when = max(record.scheduled_for, last.get(package.id, package.last_event_at))
-        last[package.id] = when
-        offsets[package.id] = offsets.get(package.id, 0) + 1
-        events.append(
-            RedemptionUsed(
-                **_event_fields(package, when, actor, offsets[package.id]),
-                redemption_id=record.id,
-                booking=record.booking,
-                line_id=record.line_id,
-                item=record.item,
-                credits=record.credits,
-                reason="time_passed",
-            )
-        )
-    return _finish(state, events)
+        package = current.package(package.id)
+        if package.redemption(record.id).status != "held":
+            continue  # its time had passed: the catch-up used it
+        when = local(as_of, package.tz, "as_of")
+        in_order(package, when)
+        own.append(used(record, sequencer.fields(package, when, who), reason))
+    return finish(state, catch_up, current, own)
 
 
 def cancel(
     state: LedgerState,
     booking: str,
     *,
-    at: dt.datetime,
+    as_of: dt.datetime,
     line_id: str | None = None,
+    owner: str | None = None,
     actor: Actor | None = None,
-    policy: LifecyclePolicy = _DEFAULT_POLICY,
+    business: Business = _DEFAULT_BUSINESS,
 ) -> Outcome:
-    """Cancel *booking* (or only its line *line_id*): restore exactly the credits its
-    redemptions took, held or used, once.
+    """Cancel *booking* (or only its line *line_id*, and only *owner*'s packages, if given):
+    restore exactly the credits its redemptions took, held or used, once.
 
     A second cancellation is refused (``already_cancelled``), never a second restore; a booking
     nothing was redeemed for is refused (``unknown_booking``). Credits of a refunded package are
-    not restored (``package_refunded``). When the package has expired by *at*, the policy
-    decides: ``expire`` (default) restores the credits and they expire at once, ``refuse``
-    refuses (``package_expired``).
+    not restored (``package_refunded``). When the package has expired by *as_of*, the
+    business's ``cancel_after_expiry`` decides: ``expire`` (default) restores the credits and
+    they expire at once, ``refuse`` refuses (``package_expired``). Cancelling credits already
+    used needs what the business's permission policy asks for ``cancel_used``.
     """
-    _state(state)
-    if not isinstance(policy, LifecyclePolicy):
-        raise InvalidTypeError("policy", f"must be a LifecyclePolicy, got {policy!r}")
-    found = _records(state, booking, line_id)
+    state = checked_state(state)
+    business = business_of(business)
+    business.permissions.check(actor, "cancel")
+    who = actor_id(actor)
+    found = _found(state, booking, line_id, owner)
     live = [(p, r) for p, r in found if r.open]
     if not live:
         raise _booking_missing(found, booking, "open")
-    events: list[LedgerEvent] = []
-    offsets: dict[str, int] = {}
+    catch_up, current = caught_up(state, _touched(live), as_of, business)
+    sequencer = Sequencer()
+    own: list[LedgerEvent] = []
     for package, record in live:
-        when = _moment(at, package)
+        package = current.package(package.id)
+        record = package.redemption(record.id)
+        when = local(as_of, package.tz, "as_of")
         if package.status in ("refunded", "deleted"):
             raise OperationRefused(
                 "package_refunded" if package.status == "refunded" else "package_deleted",
                 f"package {package.id!r} was {package.status}; its credits cannot be restored",
                 package_id=package.id,
             )
-        expired = package.expired_at(when, policy.expires_at)
-        if expired and policy.cancel_after_expiry == "refuse":
+        if record.status == "used":
+            business.permissions.check_cancel_used(actor, record.scheduled_for, when)
+        expired = package.expired_at(when, business.expires_at, business.expiry_mode)
+        if expired and business.cancel_after_expiry == "refuse":
             raise OperationRefused(
                 "package_expired",
                 f"package {package.id!r} expired on {package.expires_on}; its credits cannot "
-                "be restored (policy cancel_after_expiry='refuse')",
+                "be restored (cancel_after_expiry='refuse')",
                 package_id=package.id,
             )
-        _in_order(package, when)
-        offsets[package.id] = offsets.get(package.id, 0) + 1
-        events.append(
-            RedemptionCancelled(
-                **_event_fields(package, when, actor, offsets[package.id]),
-                redemption_id=record.id,
-                booking=record.booking,
-                line_id=record.line_id,
-                item=record.item,
-                credits=record.credits,
-                was="held" if record.status == "held" else "used",
-                expired=record.credits if expired else 0,
-            )
-        )
-    return _finish(state, events)
+        in_order(package, when)
+        fields = sequencer.fields(package, when, who)
+        own.append(cancelled(record, fields, _lapsing_at_cancel(package, record) if expired else 0))
+    return finish(state, catch_up, current, own)
+
+
+def _lapsing_at_cancel(package: PackageState, record: RedemptionRecord) -> int | Money:
+    """What of *record*, cancelled once *package* has expired, lapses at once: all of it, but
+    the credits that fill the component's overdraft first (X8: a cancelled service leaves no
+    debt)."""
+    if record.item is None:
+        return record.amount
+    debt = max(0, -package.component(record.item).remaining)
+    return record.credits - min(record.credits, debt)
 
 
 # -- refund, delete -------------------------------------------------------------------------------
@@ -616,73 +661,86 @@ def refund(
     state: LedgerState,
     package_id: str,
     *,
-    at: dt.datetime,
-    actor: Actor | None,
-    settings: Settings = _DEFAULT_SETTINGS,
-    policy: LifecyclePolicy = _DEFAULT_POLICY,
+    as_of: dt.datetime,
+    actor: Actor | None = None,
+    business: Business = _DEFAULT_BUSINESS,
 ) -> Outcome:
     """Refund a package: its credits left are gone and :func:`refund_quote` is paid back.
 
-    Needs ``deduct_refund_credits``. Allowed while unused; once a credit was used only with the
-    ``refund_after_use`` setting (code ``used``). Refused while credits are held for a booking
-    (``credits_held``: cancel or use it first), twice (``already_refunded``), on a deleted
-    package (``package_deleted``) and on an expired one (``package_expired``).
+    Needs ``deduct_refund_credits`` (by default). Allowed while unused; once a credit was used
+    (held credits whose time has passed are used) only with the ``refund_after_use`` setting
+    (code ``used``). Refused while credits are held for a booking (``credits_held``: cancel or
+    use it first), twice (``already_refunded``), on a deleted package (``package_deleted``) and
+    on an expired one (``package_expired``).
     """
-    require(actor, DEDUCT_REFUND_CREDITS)
-    package = _state(state).package(package_id)
-    when = _moment(at, package)
+    business_of(business).permissions.check(actor, "refund")
+    catch_up, current, package, when = _package_at(state, package_id, as_of, business)
     if package.status == "refunded":
         raise OperationRefused(
             "already_refunded",
             f"package {package_id!r} was already refunded",
             package_id=package_id,
         )
-    _open(package, when, policy, "its credits have lapsed and cannot be refunded")
-    if package.total_held:
+    _open(package, when, business, "its credits have lapsed and cannot be refunded")
+    if package.holds_anything:
         raise OperationRefused(
             "credits_held",
-            f"package {package_id!r} has {package.total_held} credits held for bookings; "
+            f"package {package_id!r} has {_held(package)} held for bookings; "
             "cancel or use them first",
             package_id=package_id,
         )
-    if package.total_used and not settings.refund_after_use:
+    if package.in_debt:
+        raise OperationRefused(
+            "in_debt",
+            f"package {package_id!r} has credits below zero (an overdraft): the next purchase "
+            "of its type settles the debt first",
+            package_id=package_id,
+        )
+    if package.was_used and not business.settings.refund_after_use:
         raise OperationRefused(
             "used",
             f"package {package_id!r} has been used; refunds after use need the "
             "refund_after_use setting",
             package_id=package_id,
         )
-    _in_order(package, when)
+    in_order(package, when)
     event = PackageRefunded(
-        **_event_fields(package, when, actor),
+        **Sequencer().fields(package, when, actor_id(actor)),
         amount=refund_quote(package),
         credits=credits_of(package, "remaining"),
+        balance=None if package.balance is None else package.balance.remaining,
     )
-    return _finish(state, [event])
+    return finish(checked_state(state), catch_up, current, [event])
 
 
 def delete(
-    state: LedgerState, package_id: str, *, at: dt.datetime, actor: Actor | None = None
+    state: LedgerState,
+    package_id: str,
+    *,
+    as_of: dt.datetime,
+    actor: Actor | None = None,
+    business: Business = _DEFAULT_BUSINESS,
 ) -> Outcome:
-    """Delete a package sold by mistake. Refused once any credit was used (``used``) or is held
-    (``credits_held``), or was removed by hand (``credits_removed``), and twice
-    (``already_deleted``). A cancelled redemption does not count as a use."""
-    package = _state(state).package(package_id)
-    when = _moment(at, package)
+    """Delete a package sold by mistake. Refused once any credit was used (``used``: held
+    credits whose time has passed are used) or is held (``credits_held``), or was removed by
+    hand (``credits_removed``), and twice (``already_deleted``). A cancelled redemption does
+    not count as a use."""
+    business_of(business).permissions.check(actor, "delete")
+    catch_up, current, package, when = _package_at(state, package_id, as_of, business)
     if package.status == "deleted":
         raise OperationRefused(
             "already_deleted",
             f"package {package_id!r} was already deleted",
             package_id=package_id,
         )
-    if package.total_held:
+    if package.holds_anything:
         raise OperationRefused(
             "credits_held",
-            f"package {package_id!r} cannot be deleted: {package.total_held} credits are held "
-            "for bookings",
+            f"package {package_id!r} cannot be deleted: {_held(package)} "
+            f"{'are' if package.total_held else 'is'} held for bookings",
             package_id=package_id,
         )
-    if package.total_used:
+    if package.was_used:
         raise OperationRefused(
             "used",
             f"package {package_id!r} cannot be deleted: credits of it were used",
@@ -694,8 +752,9 @@ def delete(
             f"package {package_id!r} cannot be deleted: credits were removed from it by hand",
             package_id=package_id,
         )
-    _in_order(package, when)
-    return _finish(state, [PackageDeleted(**_event_fields(package, when, actor))])
+    in_order(package, when)
+    event = PackageDeleted(**Sequencer().fields(package, when, actor_id(actor)))
+    return finish(checked_state(state), catch_up, current, [event])
 
 
 # -- manual adjustments ---------------------------------------------------------------------------
@@ -707,28 +766,30 @@ def assign(
     item: str,
     credits: int,
     *,
-    at: dt.datetime,
-    actor: Actor | None,
+    as_of: dt.datetime,
+    actor: Actor | None = None,
     note: str = "",
-    policy: LifecyclePolicy = _DEFAULT_POLICY,
+    business: Business = _DEFAULT_BUSINESS,
 ) -> Outcome:
-    """Add *credits* of *item* to a package without payment. Needs ``assign_credits``.
+    """Add *credits* of *item* to a package without payment. Needs ``assign_credits`` (by
+    default).
 
     Only to a component the package has (``unknown_item``), and only while it is active and not
     expired (``package_expired``, ``package_refunded``, ``package_deleted``).
     """
-    require(actor, ASSIGN_CREDITS)
+    business_of(business).permissions.check(actor, "assign")
     _credits(credits)
-    package, when = _open_package(state, package_id, at, policy, "packages cannot be unexpired")
+    catch_up, current, package, when = _package_at(state, package_id, as_of, business)
+    _open(package, when, business, "packages cannot be unexpired")
     package.component(item)
-    _in_order(package, when)
+    in_order(package, when)
     event = CreditsAssigned(
-        **_event_fields(package, when, actor),
+        **Sequencer().fields(package, when, actor_id(actor)),
         item=item,
         credits=credits,
         note=note,
     )
-    return _finish(state, [event])
+    return finish(checked_state(state), catch_up, current, [event])
 
 
 def deduct(
@@ -737,19 +798,21 @@ def deduct(
     item: str,
     credits: int,
     *,
-    at: dt.datetime,
-    actor: Actor | None,
+    as_of: dt.datetime,
+    actor: Actor | None = None,
     note: str = "",
-    policy: LifecyclePolicy = _DEFAULT_POLICY,
+    business: Business = _DEFAULT_BUSINESS,
 ) -> Outcome:
-    """Remove *credits* of *item* from a package by hand. Needs ``deduct_refund_credits``.
+    """Remove *credits* of *item* from a package by hand. Needs ``deduct_refund_credits`` (by
+    default).
 
     Never more than are left (``insufficient_credits``); only while the package is active and
     not expired.
     """
-    require(actor, DEDUCT_REFUND_CREDITS)
+    business_of(business).permissions.check(actor, "deduct")
     _credits(credits)
-    package, when = _open_package(state, package_id, at, policy, "its credits have lapsed")
+    catch_up, current, package, when = _package_at(state, package_id, as_of, business)
+    _open(package, when, business, "its credits have lapsed")
     left = package.component(item).remaining
     if credits > left:
         raise OperationRefused(
@@ -757,14 +820,14 @@ def deduct(
             f"cannot deduct {credits} credits of {item!r} from package {package_id!r}: {left} left",
             package_id=package_id,
         )
-    _in_order(package, when)
+    in_order(package, when)
     event = CreditsDeducted(
-        **_event_fields(package, when, actor),
+        **Sequencer().fields(package, when, actor_id(actor)),
         item=item,
         credits=credits,
         note=note,
     )
-    return _finish(state, [event])
+    return finish(checked_state(state), catch_up, current, [event])
 
 
 def edit_expiry(
@@ -772,9 +835,9 @@ def edit_expiry(
     package_id: str,
     expires_on: dt.date,
     *,
-    at: dt.datetime,
+    as_of: dt.datetime,
     actor: Actor | None = None,
-    policy: LifecyclePolicy = _DEFAULT_POLICY,
+    business: Business = _DEFAULT_BUSINESS,
 ) -> Outcome:
     """Move a package's expiry date to *expires_on* (it then wins over any countdown).
 
@@ -784,7 +847,9 @@ def edit_expiry(
     """
     if isinstance(expires_on, dt.datetime) or not isinstance(expires_on, dt.date):
         raise InvalidTypeError("expires_on", f"must be a datetime.date, got {expires_on!r}")
-    package, when = _open_package(state, package_id, at, policy, "packages cannot be unexpired")
+    business_of(business).permissions.check(actor, "edit_expiry")
+    catch_up, current, package, when = _package_at(state, package_id, as_of, business)
+    _open(package, when, business, "packages cannot be unexpired")
     if package.subscription is not None:
         raise OperationRefused(
             "subscription",
@@ -797,100 +862,201 @@ def edit_expiry(
             f"package {package_id!r} already expires on {expires_on}",
             package_id=package_id,
         )
-    _in_order(package, when)
+    in_order(package, when)
     event = ExpiryChanged(
-        **_event_fields(package, when, actor),
+        **Sequencer().fields(package, when, actor_id(actor)),
         old=package.expires_on,
         new=expires_on,
     )
-    return _finish(state, [event])
+    return finish(checked_state(state), catch_up, current, [event])
 
 
-# -- expiry ---------------------------------------------------------------------------------------
+# -- the market options (docs/options.md): overdraft settlement (X8), pauses (X7) ---------------
 
 
-def expiries_due(
-    packages: Iterable[PackageState],
+def _settle_debts(
+    state: LedgerState, sale: PackagePurchased, business: Business
+) -> tuple[list[LedgerEvent], LedgerState, list[LedgerEvent]]:
+    """The owner's debts that the package *sale* sells settles first (X8): for each of its
+    components, the credits below zero of that item on the owner's earlier packages of the same
+    type and beneficiary (not refunded or deleted; expired ones too: the debt stays the
+    owner's), oldest package first, up to the credits the sale grants.
+
+    Returns the catch-up of the packages in debt at the sale, the state after it, and the
+    :class:`DebtSettled` events (one on each package, the payer's first).
+    """
+    debtors = [
+        p
+        for p in state.owned_by(sale.owner)
+        if p.type_id == sale.type_id
+        and p.beneficiary == sale.beneficiary
+        and p.status in ("active", "expired")
+        and p.in_debt
+    ]
+    if not debtors:
+        return [], state, []
+    catch_up, current = caught_up(state, debtors, sale.at, business)
+    payer = fold(current, [sale]).package(sale.package_id)
+    left = {g.item: g.quantity for g in sale.components}
+    sequencer = Sequencer()
+    events: list[LedgerEvent] = []
+    for debtor in debtors:
+        debtor = current.package(debtor.id)
+        for component in debtor.components:
+            credits = min(-component.remaining, left.get(component.item, 0))
+            if credits <= 0:
+                continue
+            left[component.item] -= credits
+            in_order(debtor, sale.at)
+            for package in (payer, debtor):
+                events.append(
+                    DebtSettled(
+                        **sequencer.fields(package, sale.at, sale.actor),
+                        debtor=debtor.id,
+                        payer=payer.id,
+                        item=component.item,
+                        credits=credits,
+                    )
+                )
+    return catch_up, current, events
+
+
+def _day(value: object, field: str) -> dt.date:
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        raise InvalidTypeError(field, f"must be a datetime.date, got {value!r}")
+    return value
+
+
+def pause(
+    state: LedgerState,
+    package_id: str,
+    start: dt.date,
+    end: dt.date,
     *,
     as_of: dt.datetime,
-    policy: LifecyclePolicy = _DEFAULT_POLICY,
-) -> Iterator[PackageExpired]:
-    """The expiry events due at *as_of*, streamed: one per active package whose expiry date
-    ended (at ``policy.expires_at``, 23:59 local by default, DST-correct) by *as_of*.
-
-    Each is dated at its expiry moment (or at the package's last event, if that is later) and
-    moves the credits left to *expired*; held credits stay held. Subscriptions renew instead.
-    """
-    expires_at = policy.expires_at
-    # Per call: *as_of* in each zone, per (date, zone) the expiry moment if it has passed
-    # (``None``: not yet), and the credits moved per balance. Each depends only on its key, so
-    # the events are the same as computing them for every package; they are computed when first
-    # needed, in the same order (so the same errors are raised at the same package).
-    now_in: dict[str, dt.datetime] = {}
-    passed: dict[tuple[dt.date, str], dt.datetime | None] = {}
-    moved: dict[tuple[tuple[str, int], ...], tuple[ItemCredits, ...]] = {}
-    for package in packages:
-        if package.status != "active" or package.subscription is not None:
-            continue
-        day = package.expires_on
-        if day is None:
-            continue
-        key = (day, package.timezone)
-        if key in passed:
-            moment = passed[key]
-        else:
-            moment = passed[key] = _passed_moment(package, as_of, expires_at, now_in)
-        if moment is None:
-            continue
-        yield _expired_event(package, moment, day, moved)
-
-
-def _passed_moment(
-    package: PackageState,
-    as_of: dt.datetime,
-    expires_at: dt.timedelta,
-    now_in: dict[str, dt.datetime],
-) -> dt.datetime | None:
-    """The expiry moment of *package* if it is at or before *as_of*, else ``None``."""
-    moment = package.expiry_moment(expires_at)
-    now = now_in.get(package.timezone)
-    if now is None:
-        now = now_in[package.timezone] = _moment(as_of, package, "as_of")
-    if moment is not None and moment > now:
-        return None
-    return moment
-
-
-def _expired_event(
-    package: PackageState,
-    moment: dt.datetime,
-    day: dt.date,
-    moved: dict[tuple[tuple[str, int], ...], tuple[ItemCredits, ...]],
-) -> PackageExpired:
-    """The expiry event of *package* (*moved*: the credits already built, by balance)."""
-    components = package.components
-    if len(components) == 1:
-        balance: tuple[tuple[str, int], ...] = ((components[0].item, components[0].remaining),)
-    else:
-        balance = tuple((c.item, c.remaining) for c in components)
-    credits = moved.get(balance)
-    if credits is None:
-        credits = moved[balance] = credits_of(package, "remaining")
-    seq = package.version + 1
-    last = package.last_event_at
-    return PackageExpired(
-        event_id=ledger_event_id(package.id, seq),
-        package_id=package.id,
-        seq=seq,
-        at=moment if moment >= last else last,
-        actor=None,
-        expires_on=day,
-        credits=credits,
-    )
-
-
-def expire(
-    state: LedgerState, *, as_of: dt.datetime, policy: LifecyclePolicy = _DEFAULT_POLICY
+    actor: Actor | None = None,
+    note: str = "",
+    business: Business = _DEFAULT_BUSINESS,
 ) -> Outcome:
-    """Expire every package whose expiry date ended by *as_of* (see :func:`expiries_due`)."""
-    return _finish(state, list(expiries_due(_state(state).packages, as_of=as_of, policy=policy)))
+    """Pause a package from *start* to *end*, local dates both included (X7): a freeze for a
+    vacation or an injury. No credit of it pays on those dates (the engine's rule R4a,
+    reason ``paused``), and its expiry date moves by the paused days (it is then the package's
+    date, as an edited one: X5's exact instant no longer applies). Needs ``pause_packages``
+    (by default).
+
+    Refused on an expired, refunded or deleted package, on a subscription (``subscription``:
+    its dates are its periods), for a pause that starts before the local date of *as_of*
+    (``pause_in_past``), after the expiry date (``pause_after_expiry``), that overlaps another
+    pause (``pause_overlaps``), or on a date credits of the package are held for
+    (``redeemed_in_pause``: cancel the booking first; credits already used, say this morning,
+    do not stop a pause from today), and for a first-use countdown not started yet
+    (``not_started``: there is no expiry date to move).
+    """
+    _day(start, "start")
+    _day(end, "end")
+    if end < start:
+        raise InvalidValueError("end", f"a pause ends ({end}) before it starts ({start})")
+    business_of(business).permissions.check(actor, "pause")
+    catch_up, current, package, when = _package_at(state, package_id, as_of, business)
+    _open(package, when, business, "packages cannot be unexpired")
+    refusal = _pause_refusal(package, Pause(start, end), when.date())
+    if refusal is not None:
+        code, message = refusal
+        raise OperationRefused(code, f"package {package_id!r} {message}", package_id=package_id)
+    in_order(package, when)
+    old = package.expires_on
+    event = PackagePaused(
+        **Sequencer().fields(package, when, actor_id(actor)),
+        start=start,
+        end=end,
+        old=old,
+        new=None if old is None else _moved_by(old, (end - start).days + 1),
+        note=note,
+    )
+    return finish(checked_state(state), catch_up, current, [event])
+
+
+def _moved_by(day: dt.date, days: int) -> dt.date:
+    """*day* moved by *days* (may be negative), within the calendar."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.max if days > 0 else dt.date.min
+
+
+def _pause_refusal(
+    package: PackageState, pause: Pause, today: dt.date
+) -> tuple[RefusalCode, str] | None:
+    """Why *package* cannot be paused for *pause* on *today*: (code, the rest of the message
+    after the package's name), or ``None``."""
+    if package.subscription is not None:
+        return "subscription", "is a subscription: its dates are its periods"
+    if pause.start < today:
+        return "pause_in_past", f"cannot be paused from {pause.start}, before today ({today})"
+    if package.expires_on is None and package.purchase.countdown is not None:
+        return "not_started", "has no expiry date to move yet: its countdown starts at first use"
+    if package.expires_on is not None and pause.start > package.expires_on:
+        return "pause_after_expiry", (
+            f"expires on {package.expires_on}, before the pause starts ({pause.start})"
+        )
+    for other in package.pauses:
+        if other.start <= pause.end and pause.start <= other.end:
+            return "pause_overlaps", f"is already paused from {other.start} to {other.end}"
+    for record in package.open_redemptions:
+        day = record.scheduled_for.astimezone(package.tz).date()
+        if record.status == "held" and pause.covers(day):
+            return "redeemed_in_pause", (
+                f"has {'money' if record.item is None else 'credits'} held for "
+                f"{record.booking!r} on {day}; cancel them first"
+            )
+    return None
+
+
+def unpause(
+    state: LedgerState,
+    package_id: str,
+    start: dt.date,
+    *,
+    as_of: dt.datetime,
+    actor: Actor | None = None,
+    business: Business = _DEFAULT_BUSINESS,
+) -> Outcome:
+    """End early the pause of a package that begins on *start* (X7): from the local date of
+    *as_of* on, the package pays again (a pause that has not begun is called off), and its
+    expiry date moves back by the days given back, never before that date. Needs
+    ``pause_packages`` (by default).
+
+    Refused when no pause begins on *start* (``unknown_pause``), when it ended before the local
+    date of *as_of* (``pause_over``), and on an expired, refunded or deleted package.
+    """
+    _day(start, "start")
+    business_of(business).permissions.check(actor, "unpause")
+    catch_up, current, package, when = _package_at(state, package_id, as_of, business)
+    _open(package, when, business, "packages cannot be unexpired")
+    found = next((p for p in package.pauses if p.start == start), None)
+    if found is None:
+        raise OperationRefused(
+            "unknown_pause",
+            f"package {package_id!r} has no pause starting on {start} "
+            f"(it has {[f'{p.start}..{p.end}' for p in package.pauses]!r})",
+            package_id=package_id,
+        )
+    today = when.date()
+    if found.end < today:
+        raise OperationRefused(
+            "pause_over",
+            f"the pause of package {package_id!r} from {found.start} to {found.end} is over",
+            package_id=package_id,
+        )
+    in_order(package, when)
+    old = package.expires_on
+    given_back = (found.end - max(found.start, today)).days + 1
+    event = PauseEnded(
+        **Sequencer().fields(package, when, actor_id(actor)),
+        start=found.start,
+        end=found.end,
+        until=None if found.start >= today else today - dt.timedelta(days=1),
+        old=old,
+        new=None if old is None else max(_moved_by(old, -given_back), today),
+    )
+    return finish(checked_state(state), catch_up, current, [event])

@@ -17,26 +17,34 @@ from collections.abc import Iterable
 import attrs
 
 from ..errors import InvalidTypeError, InvalidValueError
-from ..money import Money
-from ..timeutil import to_local
-from ..valuation.revenue import RevenueSplit, bundle_split
-from .events import (
+from ..events import (
+    BalanceCancelled,
+    BalanceRedeemed,
+    BalanceUsed,
     CreditsAssigned,
     CreditsDeducted,
+    DebtSettled,
     ExpiryChanged,
+    ItemCredits,
     LedgerEvent,
     PackageDeleted,
     PackageExpired,
+    PackagePaused,
     PackagePurchased,
     PackageRefunded,
+    PauseEnded,
     RedemptionCancelled,
     RedemptionRecorded,
     RedemptionUsed,
     SubscriptionRenewed,
+    TypeComponent,
 )
-from .policy import LifecyclePolicy
-from .state import PackageState
-from .values import ItemCredits, TypeComponent
+from ..money import Money
+from ..valuation.revenue import RevenueSplit, bundle_split
+from ._instants import before, local
+from .business import Business, business_of
+from .state import PackageState, StoredBalance
+from .sweeps import package_at
 
 __all__ = [
     "BUCKETS",
@@ -51,9 +59,10 @@ __all__ = [
     "redemption_commission_base",
     "refund_quote",
     "revenue",
+    "stored_value_part",
 ]
 
-_DEFAULT_POLICY = LifecyclePolicy()
+_DEFAULT_BUSINESS = Business()
 
 
 @attrs.frozen
@@ -63,35 +72,64 @@ class BalanceRow:
     owner: str
     package_id: str
     name: str
-    item: str
-    #: Credits free to be redeemed.
+    #: The component's item (or pool); ``None`` for the money of a stored-value package (X9).
+    item: str | None
+    #: Credits free to be redeemed (below zero: an overdraft not settled yet, X8).
     remaining: int
-    #: Credits held for bookings.
+    #: Credits held for bookings still to come.
     held: int
+    #: Credits used (held credits whose time has passed count as used).
+    used: int
     expires_on: dt.date | None
     location: str | None
+    #: For a stored-value package (X9): where its money is (``balance.remaining`` is left).
+    #:
+    #: .. versionadded:: 0.2
+    balance: StoredBalance | None = None
 
 
 def balances_report(
     packages: Iterable[PackageState],
     *,
     as_of: dt.datetime,
-    policy: LifecyclePolicy = _DEFAULT_POLICY,
+    business: Business = _DEFAULT_BUSINESS,
 ) -> tuple[BalanceRow, ...]:
-    """The credits left in every active package at *as_of*, one row per component, by owner
-    then package id.
+    """The credits of every active package at *as_of*, one row per component, by owner then
+    package id.
 
-    Active means bought by *as_of*, neither refunded nor deleted, and not expired at *as_of*
-    (whether or not the expiry sweep has run). Pass the state at *as_of*
-    (:func:`~punchcard.lifecycle.state_as_of`) for a report of the past.
+    Each package is read as it stands at *as_of* (:func:`~punchcard.lifecycle.package_at`),
+    whether or not the sweeps have run: held credits whose time has passed are used, a package
+    past its expiry moment is expired (and left out), a subscription past a renewal moment has
+    its new period's credits. Active means bought by *as_of*, neither refunded, deleted nor
+    expired. Pass the state at *as_of* (:func:`~punchcard.lifecycle.state_as_of`) for a report
+    of the past. A stored-value package (X9) has one row, with no item and its ``balance``.
     """
+    business = business_of(business)
     rows: list[BalanceRow] = []
     for package in packages:
         if package.status != "active":
             continue
-        now = to_local(as_of, package.tz, "as_of")
-        if package.purchased_at > now or package.expired_at(now, policy.expires_at):
+        now = local(as_of, package.tz, "as_of")
+        if before(now, package.purchased_at):
             continue
+        package = package_at(package, as_of=now, business=business)
+        if package.status != "active":
+            continue
+        if package.balance is not None:
+            rows.append(
+                BalanceRow(
+                    package.owner,
+                    package.id,
+                    package.name,
+                    None,
+                    0,
+                    0,
+                    0,
+                    package.expires_on,
+                    package.location,
+                    package.balance,
+                )
+            )
         for c in package.components:
             rows.append(
                 BalanceRow(
@@ -101,6 +139,7 @@ def balances_report(
                     c.item,
                     c.remaining,
                     c.held,
+                    c.used,
                     package.expires_on,
                     package.location,
                 )
@@ -133,6 +172,11 @@ class HistoryEntry:
     amount: Money | None
     #: The event itself.
     event: LedgerEvent = attrs.field(repr=False)
+    #: For a stored-value package (X9): the change to the money left (negative when it left
+    #: the balance); ``None`` for a package of credits.
+    #:
+    #: .. versionadded:: 0.2
+    balance_change: Money | None = None
 
 
 def _counts(credits: Iterable[ItemCredits | TypeComponent]) -> str:
@@ -148,6 +192,13 @@ def _money(m: Money) -> str:
     return f"{m} {m.currency}"
 
 
+_REASONS = {
+    "ticket_closed": "ticket closed",
+    "completed": "completed",
+    "time_passed": "its time passed",
+}
+
+
 def describe(ev: LedgerEvent) -> str:
     """A sentence saying what *ev* did, for people.
 
@@ -159,7 +210,8 @@ def describe(ev: LedgerEvent) -> str:
     """
     by = f" by {ev.actor}" if ev.actor else ""
     if isinstance(ev, PackagePurchased):
-        return f"Purchased {ev.name}: {_counts(ev.components)} for {_money(ev.price)}{by}"
+        granted = _counts(ev.components) if ev.value is None else f"{_money(ev.value)} of value"
+        return f"Purchased {ev.name}: {granted} for {_money(ev.price)}{by}"
     if isinstance(ev, RedemptionRecorded):
         verb = "held for" if ev.status == "held" else "used for"
         return (
@@ -167,12 +219,7 @@ def describe(ev: LedgerEvent) -> str:
             f"{ev.scheduled_for.date().isoformat()}): {_money(ev.amount)} off"
         )
     if isinstance(ev, RedemptionUsed):
-        why = {
-            "ticket_closed": "ticket closed",
-            "completed": "completed",
-            "time_passed": "its time passed",
-        }[ev.reason]
-        return f"{ev.credits} {ev.item} of {ev.booking} used ({why})"
+        return f"{ev.credits} {ev.item} of {ev.booking} used ({_REASONS[ev.reason]})"
     if isinstance(ev, RedemptionCancelled):
         back = ev.credits - ev.expired
         text = f"{ev.booking} cancelled{by}: {back} {ev.item} restored"
@@ -180,7 +227,8 @@ def describe(ev: LedgerEvent) -> str:
             text += f", {ev.expired} expired at once (the package had expired)"
         return text
     if isinstance(ev, PackageRefunded):
-        return f"Refunded {_money(ev.amount)}{by}: {_counts(ev.credits)} returned"
+        returned = _counts(ev.credits) if ev.balance is None else f"{_money(ev.balance)} of value"
+        return f"Refunded {_money(ev.amount)}{by}: {returned} returned"
     if isinstance(ev, CreditsAssigned):
         note = f" ({ev.note})" if ev.note else ""
         return f"{ev.credits} {ev.item} assigned{by}{note}"
@@ -191,7 +239,8 @@ def describe(ev: LedgerEvent) -> str:
         old = ev.old.isoformat() if ev.old is not None else "none"
         return f"Expiry date changed{by} from {old} to {ev.new.isoformat()}"
     if isinstance(ev, PackageExpired):
-        return f"Expired at the end of {ev.expires_on.isoformat()}: {_counts(ev.credits)} lapsed"
+        lapsed = _counts(ev.credits) if ev.balance is None else f"{_money(ev.balance)} of value"
+        return f"Expired at the end of {ev.expires_on.isoformat()}: {lapsed} lapsed"
     if isinstance(ev, SubscriptionRenewed):
         text = (
             f"Renewed: period {ev.period} (to {ev.ends_on.isoformat()}) grants "
@@ -202,6 +251,36 @@ def describe(ev: LedgerEvent) -> str:
         return text
     if isinstance(ev, PackageDeleted):
         return f"Deleted{by}"
+    return _describe_option(ev, by)
+
+
+def _describe_option(ev: LedgerEvent, by: str) -> str:
+    """:func:`describe` for the events of the market options (docs/options.md)."""
+    if isinstance(ev, BalanceRedeemed):
+        verb = "held for" if ev.status == "held" else "paid for"
+        return (
+            f"{_money(ev.amount)} of the balance {verb} {ev.booking_kind} {ev.booking} "
+            f"(line {ev.line_id}, {ev.scheduled_for.date().isoformat()})"
+        )
+    if isinstance(ev, BalanceUsed):
+        return f"{_money(ev.amount)} of {ev.booking} used ({_REASONS[ev.reason]})"
+    if isinstance(ev, BalanceCancelled):
+        text = f"{ev.booking} cancelled{by}: {_money(ev.amount - ev.expired)} restored"
+        if ev.expired.minor:
+            text += f", {_money(ev.expired)} expired at once (the package had expired)"
+        return text
+    if isinstance(ev, PackagePaused):
+        moved = "" if ev.new is None else f"; expires on {ev.new.isoformat()}"
+        note = f" ({ev.note})" if ev.note else ""
+        return f"Paused from {ev.start.isoformat()} to {ev.end.isoformat()}{by}{note}{moved}"
+    if isinstance(ev, PauseEnded):
+        until = "called off" if ev.until is None else f"ended on {ev.until.isoformat()}"
+        moved = "" if ev.new is None else f"; expires on {ev.new.isoformat()}"
+        return f"Pause from {ev.start.isoformat()} {until}{by}{moved}"
+    if isinstance(ev, DebtSettled):
+        if ev.package_id == ev.debtor:
+            return f"{ev.credits} {ev.item} below zero settled by {ev.payer}"
+        return f"{ev.credits} {ev.item} settled the debt of {ev.debtor}"
     raise InvalidTypeError("event", f"must be a ledger event, got {ev!r}")
 
 
@@ -220,14 +299,45 @@ def _change(ev: LedgerEvent) -> int:
         return -ev.credits
     if isinstance(ev, SubscriptionRenewed):
         return sum(c.credits for c in ev.granted) - sum(c.credits for c in ev.forfeited)
+    if isinstance(ev, DebtSettled):
+        return ev.credits if ev.package_id == ev.debtor else -ev.credits
     return 0
 
 
 def _amount(ev: LedgerEvent) -> Money | None:
     if isinstance(ev, PackagePurchased):
         return ev.price
-    if isinstance(ev, (RedemptionRecorded, PackageRefunded, SubscriptionRenewed)):
+    if isinstance(
+        ev,
+        (
+            RedemptionRecorded,
+            PackageRefunded,
+            SubscriptionRenewed,
+            BalanceRedeemed,
+            BalanceUsed,
+            BalanceCancelled,
+        ),
+    ):
         return ev.amount
+    return None
+
+
+def _minus(amount: Money) -> Money:
+    return Money.from_minor(-amount.minor, amount.currency)
+
+
+def _balance_change(ev: LedgerEvent) -> Money | None:
+    """The change *ev* made to the money left of a stored-value package (X9), if it is one."""
+    if isinstance(ev, PackagePurchased):
+        return ev.value
+    if isinstance(ev, BalanceRedeemed):
+        return _minus(ev.amount)
+    if isinstance(ev, BalanceCancelled):
+        return ev.amount - ev.expired
+    if isinstance(ev, (PackageRefunded, PackageExpired)) and ev.balance is not None:
+        return _minus(ev.balance)
+    if isinstance(ev, BalanceUsed):
+        return Money.zero(ev.amount.currency)  # held money became used: none left the balance
     return None
 
 
@@ -253,6 +363,7 @@ def history(events: Iterable[LedgerEvent], package_id: str) -> tuple[HistoryEntr
                 ev.actor,
                 _amount(ev),
                 ev,
+                _balance_change(ev),
             )
         )
     return tuple(out)
@@ -260,8 +371,9 @@ def history(events: Iterable[LedgerEvent], package_id: str) -> tuple[HistoryEntr
 
 # -- revenue --------------------------------------------------------------------------------------
 
-#: The order in which the credits of a component take the parts of its price.
-BUCKETS = ("used", "deducted", "expired", "held", "refunded", "remaining")
+#: The order in which the credits of a component take the parts of its price (``settled``:
+#: credits that filled an earlier package's overdraft, X8, are earned as used ones are).
+BUCKETS = ("used", "settled", "deducted", "expired", "held", "refunded", "remaining")
 
 
 def component_splits(package: PackageState) -> dict[str, RevenueSplit]:
@@ -269,10 +381,13 @@ def component_splits(package: PackageState) -> dict[str, RevenueSplit]:
 
     Everything paid (the purchase and each renewal) is shared over the components by
     :func:`punchcard.valuation.bundle_split` (by quantity), then each share over that
-    component's paid credits (its quantity times the number of periods paid).
+    component's paid credits (its quantity times the number of periods paid). A stored-value
+    package (X9) has no credits: none (its money is valued by :func:`stored_value_part`).
     """
     if not isinstance(package, PackageState):
         raise InvalidTypeError("package", f"must be a PackageState, got {package!r}")
+    if package.balance is not None:
+        return {}
     quantities = {g.item: g.quantity * package.period for g in package.grants}
     return bundle_split(package.paid, quantities)
 
@@ -284,14 +399,40 @@ def _clipped(split: RevenueSplit, start: int, count: int) -> Money:
     return split.revenue_of(lo, hi - lo)
 
 
+def stored_value_part(package: PackageState, start: Money, amount: Money) -> Money:
+    """The paid value of *amount* of the money of stored-value *package* (X9), counted from
+    *start* (the money before it, in the order its buckets take the price): the price in
+    proportion, ``price x (start + amount) / value - price x start / value``, each product
+    rounded down to the minor unit. The parts of consecutive amounts add up exactly to the
+    price, and each is within one minor unit of its proportion (a $500 card sold for $450:
+    $300 of it is worth $270.00).
+
+    .. versionadded:: 0.2
+    """
+    if package.balance is None:
+        raise InvalidValueError("package", f"package {package.id!r} holds no stored value")
+    price, value = package.paid.minor, package.balance.granted.minor
+    first, last = start.minor, start.minor + amount.minor
+    return Money.from_minor(price * last // value - price * first // value, package.paid.currency)
+
+
 def _bucket_values(package: PackageState) -> dict[str, Money]:
-    splits = component_splits(package)
     totals = {bucket: Money.zero(package.paid.currency) for bucket in BUCKETS}
+    if package.balance is not None:
+        money = package.balance
+        spent = Money.zero(money.granted.currency)
+        for bucket in BUCKETS:
+            if hasattr(money, bucket):
+                amount = getattr(money, bucket)
+                totals[bucket] = stored_value_part(package, spent, amount)
+                spent = spent + amount
+        return totals
+    splits = component_splits(package)
     for c in package.components:
         split = splits[c.item]
         start = 0
         for bucket in BUCKETS:
-            n = getattr(c, bucket)
+            n = max(getattr(c, bucket), 0)  # credits below zero (an overdraft) are no parts
             totals[bucket] = totals[bucket] + _clipped(split, start, n)
             start += n
     return totals
@@ -299,7 +440,8 @@ def _bucket_values(package: PackageState) -> dict[str, Money]:
 
 @attrs.frozen
 class Revenue:
-    """Where the money paid for a package stands, by what happened to its credits.
+    """Where the money paid for a package stands, by what happened to its credits (or, for a
+    stored value, X9, to its money).
 
     The fields other than ``package_id`` and ``paid`` add up exactly to ``paid``.
     """
@@ -319,14 +461,19 @@ class Revenue:
     refunded: Money
     #: Still owed to the customer as credits left (deferred revenue).
     deferred: Money
+    #: Earned: the paid value of the credits that settled an earlier package's overdraft (X8).
+    #:
+    #: .. versionadded:: 0.2
+    settled: Money
 
 
 def revenue(package: PackageState) -> Revenue:
     """The :class:`Revenue` of *package*, exact to the minor unit.
 
-    Within each component the credits take the parts of its share in the order used, deducted,
-    expired, held, refunded, remaining; credits given free by staff come after the paid ones and
-    carry no revenue.
+    Within each component the credits take the parts of its share in the order used, settled,
+    deducted, expired, held, refunded, remaining; credits given free by staff come after the
+    paid ones and carry no revenue. The money of a stored value takes the parts of its price
+    in the same order, one minor unit of value as one credit.
     """
     v = _bucket_values(package)
     return Revenue(
@@ -338,6 +485,7 @@ def revenue(package: PackageState) -> Revenue:
         v["held"],
         v["refunded"],
         v["remaining"],
+        v["settled"],
     )
 
 
@@ -345,8 +493,11 @@ def refund_quote(package: PackageState) -> Money:
     """What refunding *package* pays back: the paid value of its credits left (the
     ``deferred`` of :func:`revenue`), exact to the minor unit.
 
-    Credits that left the package (used, deducted, expired) take the first parts of the price;
-    the credits left take the last ones; credits given free by staff are worth nothing.
+    Credits that left the package (used, settled, deducted, expired) take the first parts of
+    the price; the credits left take the last ones; credits given free by staff are worth
+    nothing. A stored value (X9) pays back the paid value of its money left, the money that
+    left it taking the first parts of the price (:func:`stored_value_part`): a $500 card sold
+    for $450 with $300 left refunds $270.00.
     """
     return _bucket_values(package)["remaining"]
 
@@ -375,6 +526,12 @@ def redemption_commission_base(
         raise InvalidValueError(
             "redemption_id", f"package {package.id!r} has no redemption {redemption_id!r}"
         )
+    if record.item is None:  # money of a stored value (X9)
+        if package.commission_basis == "retail":
+            return record.amount  # what the balance paid: the line's own price
+        before = package.redemptions[: package.redemptions.index(record)]
+        spent = sum((r.amount for r in before if r.status != "cancelled"), record.amount * 0)
+        return stored_value_part(package, spent, record.amount)
     if package.commission_basis == "retail":
         if retail_price is None:
             raise InvalidValueError("retail_price", "is required with commission basis 'retail'")

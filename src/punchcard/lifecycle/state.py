@@ -4,9 +4,12 @@ States are derived, never stored as the truth: :func:`punchcard.lifecycle.replay
 events into them. Every credit a package was ever granted is in exactly one bucket of its
 component, so for every component::
 
-    granted == remaining + held + used + deducted + expired + refunded
+    granted == remaining + held + used + deducted + expired + refunded + settled
 
-(a deleted package keeps its counts; its status says it is void).
+(a deleted package keeps its counts; its status says it is void). With an overdraft (X8)
+``remaining`` may be below zero, down to ``-overdraft``; ``settled`` counts the credits that
+filled the overdraft of an earlier package of the same type. The money of a stored-value
+package (X9) is kept the same way, in :class:`StoredBalance`.
 """
 
 from __future__ import annotations
@@ -14,47 +17,66 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Literal, NoReturn
+from decimal import Decimal
+from typing import Any, Literal
 
 import attrs
 
-from ..models import Component, Package
-from ..money import Money
-from ..timeutil import end_of_day, local_date, zone
-from ..valuation.revenue import CommissionMode
-from .errors import LedgerError, OperationRefused
-from .events import (
+from .._codec import LedgerError
+from ..errors import InvalidValueError
+from ..events import (
+    BalanceCancelled,
+    BalanceRedeemed,
+    BalanceUsed,
     BookingKind,
     CreditsAssigned,
     CreditsDeducted,
+    DebtSettled,
     ExpiryChanged,
+    ItemCredits,
     LedgerEvent,
     PackageDeleted,
     PackageExpired,
+    PackagePaused,
     PackagePurchased,
     PackageRefunded,
+    PauseEnded,
+    Period,
     RedemptionCancelled,
     RedemptionRecorded,
     RedemptionUsed,
     SubscriptionRenewed,
+    TypeComponent,
+    pretty,
 )
-from .values import ItemCredits, Period, TypeComponent
+from ..expiry import ExpiryMode, package_times
+from ..models import Package, Pause, _pauses, _repr_omitting_defaults
+from ..money import Money
+from ..timeutil import end_of_day, local_date, zone
+from ..valuation.revenue import CommissionMode
+from ._instants import before
+from .errors import OperationRefused
 
 __all__ = [
     "ComponentBalance",
     "LedgerState",
     "PackageState",
     "PackageStatus",
+    "RecordStatus",
     "RedemptionRecord",
+    "StoredBalance",
+    "credits_of",
     "fold",
+    "lapsing",
 ]
 
 #: ``active`` until the package expires, is refunded or is deleted.
 PackageStatus = Literal["active", "expired", "refunded", "deleted"]
+#: Where the credits of one redemption are.
 RecordStatus = Literal["held", "used", "cancelled"]
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class ComponentBalance:
     """Where every credit of one component of a package is."""
 
@@ -74,11 +96,59 @@ class ComponentBalance:
     expired: int = 0
     #: Given back in a package refund.
     refunded: int = 0
+    #: How far below zero ``remaining`` may go (X8); 0 = never.
+    #:
+    #: .. versionadded:: 0.2
+    overdraft: int = 0
+    #: Filled the overdraft of an earlier package of the same type (X8): this purchase's first
+    #: credits settled its debt.
+    #:
+    #: .. versionadded:: 0.2
+    settled: int = 0
+
+    def __repr__(self) -> str:
+        return _repr_omitting_defaults(self, ("overdraft", "settled"))
+
+    _repr_pretty_ = pretty
 
     def conserved(self) -> bool:
         """Whether every granted credit is in exactly one bucket."""
         return self.granted == (
-            self.remaining + self.held + self.used + self.deducted + self.expired + self.refunded
+            self.remaining
+            + self.held
+            + self.used
+            + self.deducted
+            + self.expired
+            + self.refunded
+            + self.settled
+        )
+
+
+@attrs.frozen
+class StoredBalance:
+    """Where the money of a stored-value package (X9) is, as :class:`ComponentBalance` says it
+    of credits: ``granted == remaining + held + used + expired + refunded``.
+
+    .. versionadded:: 0.2
+    """
+
+    #: The value the sale granted.
+    granted: Money
+    #: Free to pay.
+    remaining: Money
+    #: Taken by bookings not yet used.
+    held: Money
+    #: Paid for services.
+    used: Money
+    #: Lapsed at expiry.
+    expired: Money
+    #: Given back in a refund.
+    refunded: Money
+
+    def conserved(self) -> bool:
+        """Whether every part of the value granted is in exactly one bucket."""
+        return self.granted == (
+            self.remaining + self.held + self.used + self.expired + self.refunded
         )
 
 
@@ -91,13 +161,15 @@ class RedemptionRecord:
     booking: str
     booking_kind: BookingKind
     line_id: str
-    item: str
+    #: The component's item (or pool); ``None`` for money of a stored-value package (X9).
+    item: str | None
+    #: The credits taken; 0 for money of a stored-value package.
     credits: int
     amount: Money
     status: RecordStatus
-    #: When the service takes place.
+    #: When the service takes place (in the package's zone).
     scheduled_for: dt.datetime
-    #: When the redemption was recorded.
+    #: When the redemption was recorded (in the package's zone).
     recorded_at: dt.datetime
     cart_id: str | None = None
 
@@ -106,63 +178,246 @@ class RedemptionRecord:
         """Held or used, i.e. not cancelled."""
         return self.status != "cancelled"
 
-    def status_at(self, at: dt.datetime) -> RecordStatus:
-        """The status at *at* by the rule of section L: a held redemption counts as used once
-        its scheduled time has passed (even before the host records it)."""
-        if self.status == "held" and self.scheduled_for <= at:
+    def status_at(self, moment: dt.datetime) -> RecordStatus:
+        """The status at *moment* (aware) by the rule of docs/semantics.md#l-lifecycle: a held redemption counts as
+        used once its scheduled time has passed (even before the host records it)."""
+        if self.status == "held" and not before(moment, self.scheduled_for):
             return "used"
         return self.status
 
 
-@attrs.frozen(kw_only=True)
-class PackageState:
-    """A package as its events leave it."""
+#: A redemption as a package state keeps it: the fields of :class:`RedemptionRecord` in order,
+#: the amount as its ``Decimal`` and its currency. A tuple of strings, numbers and date-times is
+#: not tracked by the garbage collector, so a state with many redemptions costs its collections
+#: nothing; :class:`RedemptionRecord` values are built when asked for.
+Record = tuple[
+    str,  # id
+    str,  # booking
+    BookingKind,
+    str,  # line id
+    "str | None",  # item (None: money of a stored-value package)
+    int,  # credits
+    Decimal,  # amount
+    str,  # currency
+    RecordStatus,
+    dt.datetime,  # scheduled for
+    dt.datetime,  # recorded at
+    "str | None",  # cart id
+]
 
-    id: str
-    owner: str
-    type_id: str
-    name: str
-    #: The IANA zone every local date of the package is read in.
-    timezone: str
-    location: str | None
-    beneficiary: str | None
+
+def _record_value(r: Record) -> RedemptionRecord:
+    rid, booking, kind, line_id, item, credits, amount, currency, status, when, at, cart = r
+    return RedemptionRecord(
+        rid, booking, kind, line_id, item, credits, Money(amount, currency), status, when, at, cart
+    )
+
+
+def record_of(record: RedemptionRecord) -> Record:
+    """The compact form a package state keeps of *record* (the inverse of
+    :attr:`PackageState.redemptions`); for a store that keeps redemptions in rows of its own."""
+    return (
+        record.id,
+        record.booking,
+        record.booking_kind,
+        record.line_id,
+        record.item,
+        record.credits,
+        record.amount.amount,
+        record.amount.currency,
+        record.status,
+        record.scheduled_for,
+        record.recorded_at,
+        record.cart_id,
+    )
+
+
+def _records(value: Iterable[Record]) -> tuple[Record, ...]:
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True, repr=False)
+class PackageState:
+    """A package as its events leave it.
+
+    What never changes after the sale (the owner and the terms of the type as sold) is read from
+    :attr:`purchase`, the sale event itself; the other fields are what the later events changed.
+    """
+
+    #: The sale: the package's id and owner, and the terms of its type as sold (a snapshot).
+    purchase: PackagePurchased
+    #: When it was sold, in the package's zone.
     purchased_at: dt.datetime
-    channel: Literal["pos", "portal"]
     components: tuple[ComponentBalance, ...]
-    #: What one purchase (and one subscription period) grants.
-    grants: tuple[TypeComponent, ...]
-    #: The price of one purchase (and of one subscription period).
-    price: Money
+    #: The local expiry date (for a subscription: the last day of the current period).
+    expires_on: dt.date | None
+    first_used_at: dt.datetime | None
+    #: The current subscription period (1 = the first); 1 for a plain package.
+    period: int
+    status: PackageStatus
     #: Everything paid for it: the purchase and the renewals.
     paid: Money
     #: The credits paid for (granted by purchase and renewals; not those assigned by staff).
     paid_credits: int
-    #: The local expiry date (for a subscription: the last day of the current period).
-    expires_on: dt.date | None
-    days_to_expiration: int | None
-    expiry_starts: Literal["sale", "first_use"]
-    first_used_at: dt.datetime | None
-    pricing_rules: bool
-    reminder_days: int | None
-    low_balance_threshold: int | None
-    subscription: Period | None
-    #: The current subscription period (1 = the first); 1 for a plain package.
-    period: int
-    status: PackageStatus
     refunded_amount: Money
-    #: Every redemption, in the order recorded (cancelled ones included).
-    redemptions: tuple[RedemptionRecord, ...]
-    taxed: bool
-    account_code: str | None
-    commission_basis: CommissionMode
+    #: Every redemption, in the order recorded (cancelled ones included), in the compact form
+    #: :data:`Record`; :attr:`redemptions` gives them as :class:`RedemptionRecord` values.
+    records: tuple[Record, ...] = attrs.field(converter=_records)
     #: The ``seq`` of its last event (the number of events).
     version: int
     last_event_at: dt.datetime
+    #: When a use or a deduction first brought the credits left (over all components) to the
+    #: type's low-balance threshold or below, in the current subscription period (since the
+    #: sale for a plain package); ``None``: not yet (or no threshold). Sales, assignments and
+    #: renewals never set it; a renewal clears it.
+    low_balance_at: dt.datetime | None = None
+    #: The paused dates (X7), in date order.
+    #:
+    #: .. versionadded:: 0.2
+    pauses: tuple[Pause, ...] = ()
+    #: Whether :attr:`expires_on` was set by hand or moved by a pause: it then wins over the
+    #: countdown (for the engine: an explicit ``expires_on``, which ends at the policy's
+    #: ``expires_at`` in either expiry mode, X5).
+    #:
+    #: .. versionadded:: 0.2
+    expiry_explicit: bool = False
+    #: The money of a stored-value package (X9); ``None`` for a package of credits.
+    #:
+    #: .. versionadded:: 0.2
+    balance: StoredBalance | None = None
+
+    def __repr__(self) -> str:
+        return _repr_omitting_defaults(self, ("pauses", "expiry_explicit", "balance"))
+
+    _repr_pretty_ = pretty
+
+    @property
+    def id(self) -> str:
+        return self.purchase.package_id
+
+    @property
+    def owner(self) -> str:
+        return self.purchase.owner
+
+    @property
+    def type_id(self) -> str:
+        return self.purchase.type_id
+
+    @property
+    def name(self) -> str:
+        return self.purchase.name
+
+    @property
+    def timezone(self) -> str:
+        """The IANA zone every local date of the package is read in."""
+        return self.purchase.timezone
+
+    @property
+    def location(self) -> str | None:
+        return self.purchase.location
+
+    @property
+    def beneficiary(self) -> str | None:
+        return self.purchase.beneficiary
+
+    @property
+    def channel(self) -> Literal["pos", "portal"]:
+        return self.purchase.channel
+
+    @property
+    def grants(self) -> tuple[TypeComponent, ...]:
+        """What one purchase (and one subscription period) grants."""
+        return self.purchase.components
+
+    @property
+    def price(self) -> Money:
+        """The price of one purchase (and of one subscription period)."""
+        return self.purchase.price
+
+    @property
+    def days_to_expiration(self) -> int | None:
+        return self.purchase.days_to_expiration
+
+    @property
+    def expiry_starts(self) -> Literal["sale", "first_use"]:
+        return self.purchase.expiry_starts
+
+    @property
+    def pricing_rules(self) -> bool:
+        return self.purchase.pricing_rules
+
+    @property
+    def reminder_days(self) -> int | None:
+        return self.purchase.reminder_days
+
+    @property
+    def low_balance_threshold(self) -> int | None:
+        return self.purchase.low_balance_threshold
+
+    @property
+    def subscription(self) -> Period | None:
+        return self.purchase.subscription
+
+    @property
+    def taxed(self) -> bool:
+        return self.purchase.taxed
+
+    @property
+    def account_code(self) -> str | None:
+        return self.purchase.account_code
+
+    @property
+    def commission_basis(self) -> CommissionMode:
+        return self.purchase.commission_basis
+
+    @property
+    def defined_at(self) -> str | None:
+        """The franchise account that defined its type, if any."""
+        return self.purchase.defined_at
 
     @property
     def tz(self) -> dt.tzinfo:
         """The package's time zone."""
         return zone(self.timezone)
+
+    @property
+    def redemptions(self) -> tuple[RedemptionRecord, ...]:
+        """Every redemption, in the order recorded (cancelled ones included)."""
+        return tuple(_record_value(r) for r in self.records)
+
+    @property
+    def open_redemptions(self) -> tuple[RedemptionRecord, ...]:
+        """Redemptions held or used (not cancelled)."""
+        return tuple(_record_value(r) for r in self.records if r[8] != "cancelled")
+
+    def with_redemptions(self, records: Iterable[RedemptionRecord]) -> PackageState:
+        """This state holding *records* as its redemptions (a store loads only some of them:
+        the held ones and those of the booking it acts on)."""
+        return attrs.evolve(self, records=tuple(record_of(r) for r in records))
+
+    def redemptions_of(self, booking: str, line_id: str | None = None) -> list[RedemptionRecord]:
+        """The redemptions for *booking* (for its line *line_id* only, if given), any status."""
+        return [
+            _record_value(r)
+            for r in self.records
+            if r[1] == booking and (line_id is None or r[3] == line_id)
+        ]
+
+    def redemption(self, redemption_id: str) -> RedemptionRecord:
+        """The redemption whose id (its event's ``event_id``) is *redemption_id*."""
+        for r in self.records:
+            if r[0] == redemption_id:
+                return _record_value(r)
+        raise InvalidValueError(
+            "redemption_id", f"package {self.id!r} has no redemption {redemption_id!r}"
+        )
+
+    def held_by(self, moment: dt.datetime) -> list[RedemptionRecord]:
+        """The redemptions still held whose scheduled time is at or before *moment* (aware): by
+        the rule of section L they are used, whether or not the use was recorded."""
+        return [
+            _record_value(r) for r in self.records if r[8] == "held" and not before(moment, r[9])
+        ]
 
     def component(self, item: str) -> ComponentBalance:
         """The balance of *item*; refused with ``unknown_item`` when the package has none."""
@@ -205,43 +460,95 @@ class PackageState:
         return sum(c.deducted for c in self.components)
 
     @property
-    def open_redemptions(self) -> tuple[RedemptionRecord, ...]:
-        """Redemptions held or used (not cancelled)."""
-        return tuple(r for r in self.redemptions if r.status != "cancelled")
+    def holds_anything(self) -> bool:
+        """Whether credits (or money of a stored value) are held for bookings."""
+        return bool(self.total_held or (self.balance is not None and self.balance.held.minor))
 
-    def expiry_moment(self, expires_at: dt.timedelta) -> dt.datetime | None:
-        """The instant the package stops being usable (``None``: no expiry date yet or never).
+    @property
+    def was_used(self) -> bool:
+        """Whether credits (or money of a stored value) were used."""
+        return bool(self.total_used or (self.balance is not None and self.balance.used.minor))
 
-        For a subscription it is the end of the current period (the renewal moment).
+    @property
+    def in_debt(self) -> bool:
+        """Whether a component is below zero (an overdraft, X8, not settled yet)."""
+        return any(c.remaining < 0 for c in self.components)
+
+    @property
+    def expiry_from_countdown(self) -> bool:
+        """Whether the expiry instant follows from the countdown (``days_to_expiration`` or
+        ``valid_for``) rather than from a date: the policy's expiry mode (X5) decides it then."""
+        return (
+            not self.expiry_explicit
+            and self.subscription is None
+            and self.purchase.countdown is not None
+        )
+
+    def expiry_moment(
+        self, expires_at: dt.timedelta, mode: ExpiryMode = "end_of_day"
+    ) -> dt.datetime | None:
+        """The instant the package stops being usable (``None``: no expiry date yet or never),
+        under the policy's *expires_at* and expiry *mode* (X5).
+
+        It is :func:`punchcard.expiry.package_times` of :meth:`as_package`: the end of the local
+        day :attr:`expires_on` at *expires_at*, or, in the ``elapsed`` mode for an expiry that
+        follows from the countdown, the exact instant the countdown ends. For a subscription it
+        is the end of the current period (the renewal moment).
         """
         if self.expires_on is None:
             return None
-        return _end_of_day(self.expires_on, self.timezone, expires_at)
+        if mode == "end_of_day" or not self.expiry_from_countdown:
+            # what package_times gives for an explicit date, remembered per (date, zone)
+            return _end_of_day(self.expires_on, self.timezone, expires_at)
+        return package_times(self.as_package(mode), self.tz, expires_at, mode).expires_local
 
-    def expired_at(self, at: dt.datetime, expires_at: dt.timedelta) -> bool:
-        """Whether the package is expired at *at*: its expiry was recorded, or its expiry moment
-        has passed (a subscription does not expire by time: it renews)."""
+    def expired_at(
+        self, moment: dt.datetime, expires_at: dt.timedelta, mode: ExpiryMode = "end_of_day"
+    ) -> bool:
+        """Whether the package is expired at *moment* (aware): its expiry was recorded, or its
+        expiry moment has passed (a subscription does not expire by time: it renews)."""
         if self.status == "expired":
             return True
         if self.subscription is not None:
             return False
-        moment = self.expiry_moment(expires_at)
-        return moment is not None and at >= moment
+        end = self.expiry_moment(expires_at, mode)
+        return end is not None and not before(moment, end)
 
-    def as_package(self) -> Package:
-        """The engine's view of the package: the credits free to be redeemed now."""
+    def as_package(self, mode: ExpiryMode = "end_of_day") -> Package:
+        """The engine's view of the package: the credits (or the money) free to be redeemed
+        now, and the terms it was sold with (the market options of docs/options.md: priority,
+        pools, substitutes, overdrafts, calendar validity, future activation, pauses, stored
+        value).
+
+        Under the ``elapsed`` expiry *mode* (X5) an expiry that follows from the countdown is
+        left to the engine to compute (as an instant); otherwise the package's expiry date is
+        passed, as the engine's explicit ``expires_on``.
+        """
+        terms = self.purchase
+        grants = {g.item: g for g in terms.components}
+        subscription = self.subscription is not None
+        balance = self.balance
         return Package(
             id=self.id,
             owner=self.owner,
             purchased_at=self.purchased_at,
-            components=[Component(c.item, c.remaining, hourly=c.hourly) for c in self.components],
+            components=[grants[c.item].component(c.remaining) for c in self.components],
             location=self.location,
             beneficiary=self.beneficiary,
-            expires_on=self.expires_on,
-            days_to_expiration=None if self.subscription is not None else self.days_to_expiration,
+            expires_on=(
+                None if mode == "elapsed" and self.expiry_from_countdown else self.expires_on
+            ),
+            days_to_expiration=None if subscription else self.days_to_expiration,
             expiry_starts=self.expiry_starts,
             first_used_at=self.first_used_at,
             pricing_rules=self.pricing_rules,
+            priority=terms.priority,
+            valid_from=terms.valid_from,
+            valid_for=None if subscription else terms.valid_for,
+            pauses=self.pauses,
+            balance=None if balance is None else balance.remaining,
+            items=terms.items,
+            version=self.version,
         )
 
 
@@ -300,26 +607,11 @@ class LedgerState:
 
 # -- the fold -------------------------------------------------------------------------------------
 #
-# The fold is the hot path of a replay (a host replays millions of events), so it is written for
-# speed, with the same checks, in the same order and with the same messages, as the plain event
-# handlers further down (``tests/lifecycle/test_lifecycle_fast_paths.py`` compares the two):
-#
-# - one loop over the events; the frequent ones (redemptions recorded, used and cancelled, credits
-#   assigned and deducted, expiry dates moved) are handled inline, and any event that fails a
-#   check goes to its handler, which raises the error;
-# - one mutable accumulator per package touched (plain ints, strings and tuples); the frozen
-#   public values (PackageState, ComponentBalance, RedemptionRecord) are built once, at the end,
-#   and only for the packages the events touched;
-# - a redemption is a tuple of strings, ints and dates while folding (its amount is an index
-#   into a list of the package's amounts), so that the garbage collector stops tracking it
-#   after its first collection: the collector's passes over a growing ledger cost no more than
-#   the packages it holds, not the redemptions.
-
-#: A redemption while folding: the arguments of :class:`RedemptionRecord`, in order, except the
-#: amount, which is an index into :attr:`_Acc.amounts`.
-_Rec = tuple[
-    str, str, BookingKind, str, str, int, int, RecordStatus, dt.datetime, dt.datetime, str | None
-]
+# One loop over the events dispatches each to its handler (one per event type). What every
+# event but a purchase shares (its package is known, its ``seq`` follows, it is not before the
+# package's previous event) is checked in the loop. A package touched by the events is folded
+# in a mutable accumulator (plain ints, strings and tuples); the frozen values (PackageState,
+# ComponentBalance) are built once, at the end, for the packages touched.
 
 
 class _Comp:
@@ -332,21 +624,38 @@ class _Comp:
         "held",
         "hourly",
         "item",
+        "overdraft",
         "refunded",
         "remaining",
+        "settled",
         "used",
     )
 
-    def __init__(self, b: ComponentBalance) -> None:
-        self.item = b.item
-        self.hourly = b.hourly
-        self.granted = b.granted
-        self.remaining = b.remaining
-        self.held = b.held
-        self.used = b.used
-        self.deducted = b.deducted
-        self.expired = b.expired
-        self.refunded = b.refunded
+    def __init__(
+        self,
+        item: str,
+        hourly: bool,
+        granted: int,
+        remaining: int,
+        held: int = 0,
+        used: int = 0,
+        deducted: int = 0,
+        expired: int = 0,
+        refunded: int = 0,
+        overdraft: int = 0,
+        settled: int = 0,
+    ) -> None:
+        self.item = item
+        self.hourly = hourly
+        self.granted = granted
+        self.remaining = remaining
+        self.held = held
+        self.used = used
+        self.deducted = deducted
+        self.expired = expired
+        self.refunded = refunded
+        self.overdraft = overdraft
+        self.settled = settled
 
     def freeze(self) -> ComponentBalance:
         return ComponentBalance(
@@ -359,61 +668,156 @@ class _Comp:
             self.deducted,
             self.expired,
             self.refunded,
+            self.overdraft,
+            self.settled,
+        )
+
+
+class _Money:
+    """The money of a stored-value package while folding (X9), in minor units."""
+
+    __slots__ = ("currency", "expired", "granted", "held", "refunded", "remaining", "used")
+
+    def __init__(self, currency: str, granted: int, remaining: int, *rest: int) -> None:
+        self.currency = currency
+        self.granted = granted
+        self.remaining = remaining
+        self.held, self.used, self.expired, self.refunded = rest or (0, 0, 0, 0)
+
+    @classmethod
+    def of(cls, balance: StoredBalance) -> _Money:
+        return cls(
+            balance.granted.currency,
+            *(
+                getattr(balance, name).minor
+                for name in ("granted", "remaining", "held", "used", "expired", "refunded")
+            ),
+        )
+
+    def take(self, bucket: str, amount: Money, *, none: bool = False) -> int:
+        """*amount* in minor units, once checked to be of this currency, more than zero (or, with
+        *none*, zero too) and no more than *bucket* holds."""
+        if amount.currency != self.currency:
+            raise LedgerError("amount", f"must be in {self.currency}, got {amount.currency}")
+        minor = amount.minor
+        have = getattr(self, bucket)
+        if minor < 0 or (minor == 0 and not none) or minor > have:
+            raise LedgerError("amount", f"takes {amount} of the {bucket} balance, {have} there")
+        return minor
+
+    def freeze(self) -> StoredBalance:
+        def money(minor: int) -> Money:
+            return Money.from_minor(minor, self.currency)
+
+        return StoredBalance(
+            money(self.granted),
+            money(self.remaining),
+            money(self.held),
+            money(self.used),
+            money(self.expired),
+            money(self.refunded),
         )
 
 
 class _Acc:
-    """A package being folded: mutable, private to this module.
-
-    ``fields`` holds the fields of :class:`PackageState` that events never change; the others
-    are attributes. ``records`` maps a redemption's id to its record: a :data:`_Rec`, or the
-    :class:`RedemptionRecord` of the starting state while it is unchanged.
-    """
+    """A package being folded: mutable, private to this module. ``records`` maps a redemption's
+    id to its :data:`Record`."""
 
     __slots__ = (
-        "amounts",
         "comps",
-        "days",
         "expires_on",
-        "expiry_starts",
-        "fields",
+        "explicit",
         "first_used_at",
         "id",
         "last",
+        "low_at",
+        "money",
         "new",
         "paid",
         "paid_credits",
+        "pauses",
         "period",
+        "purchase",
+        "purchased_at",
         "records",
         "refunded_amount",
         "status",
-        "subscription",
         "tz",
         "version",
+        "watch",
     )
 
     id: str
-    fields: dict[str, Any]
+    purchase: PackagePurchased
+    purchased_at: dt.datetime
     comps: dict[str, _Comp]
-    records: dict[str, _Rec | RedemptionRecord]
-    #: The amounts of the redemptions recorded (one entry for a run of the same object).
-    amounts: list[Money]
+    records: dict[str, Record]
     status: PackageStatus
     expires_on: dt.date | None
-    days: int | None
-    expiry_starts: Literal["sale", "first_use"]
     first_used_at: dt.datetime | None
-    subscription: Period | None
     period: int
     paid: Money
     paid_credits: int
-    refunded_amount: Money
+    #: ``None``: nothing refunded (zero is made when the package is frozen).
+    refunded_amount: Money | None
     tz: dt.tzinfo
     #: The ``seq`` and the time of the last event folded (the time as the event gave it).
     version: int
     last: dt.datetime
     #: Bought by these events (not in the starting state).
     new: bool
+    #: See :attr:`PackageState.low_balance_at`.
+    low_at: dt.datetime | None
+    #: The low-balance threshold while the credits left have not reached it in this period
+    #: (``None``: no threshold, or reached).
+    watch: int | None
+    #: See :attr:`PackageState.pauses`, :attr:`PackageState.expiry_explicit`.
+    pauses: tuple[Pause, ...]
+    explicit: bool
+    #: The money of a stored-value package (``None``: credits).
+    money: _Money | None
+
+    @classmethod
+    def of_state(cls, state: PackageState) -> _Acc:
+        """The accumulator of a package of the starting state."""
+        acc = cls()
+        acc.id = state.id
+        acc.purchase = state.purchase
+        acc.purchased_at = state.purchased_at
+        acc.comps = {
+            b.item: _Comp(
+                b.item,
+                b.hourly,
+                b.granted,
+                b.remaining,
+                b.held,
+                b.used,
+                b.deducted,
+                b.expired,
+                b.refunded,
+                b.overdraft,
+                b.settled,
+            )
+            for b in state.components
+        }
+        acc.records = {r[0]: r for r in state.records}
+        acc.status = state.status
+        acc.expires_on = state.expires_on
+        acc.first_used_at = state.first_used_at
+        acc.period = state.period
+        acc.paid = state.paid
+        acc.paid_credits = state.paid_credits
+        acc.refunded_amount = state.refunded_amount
+        acc.tz = state.tz
+        acc.version = state.version
+        acc.last = state.last_event_at
+        acc.new = False
+        acc.low_at = state.low_balance_at
+        acc.watch = state.low_balance_threshold if state.low_balance_at is None else None
+        acc.pauses = state.pauses
+        acc.explicit = state.expiry_explicit
+        acc.money = None if state.balance is None else _Money.of(state.balance)
+        return acc
 
     def comp(self, item: str) -> _Comp:
         found = self.comps.get(item)
@@ -421,314 +825,314 @@ class _Acc:
             raise LedgerError("item", f"package {self.id!r} has no component {item!r}")
         return found
 
-    def amount_index(self, amount: Money) -> int:
-        """The index of *amount* in :attr:`amounts` (appended unless it is the last one)."""
-        amounts = self.amounts
-        if not amounts or amounts[-1] is not amount:
-            amounts.append(amount)
-        return len(amounts) - 1
-
-    def rec(self, found: _Rec | RedemptionRecord) -> _Rec:
-        """*found* (a value of :attr:`records`) as a :data:`_Rec`."""
-        if type(found) is tuple:
-            return found
-        assert isinstance(found, RedemptionRecord)
-        return (
-            found.id,
-            found.booking,
-            found.booking_kind,
-            found.line_id,
-            found.item,
-            found.credits,
-            self.amount_index(found.amount),
-            found.status,
-            found.scheduled_for,
-            found.recorded_at,
-            found.cart_id,
-        )
-
-    def freeze(self) -> PackageState:
-        """The package as a frozen value (the accumulator is spent afterwards)."""
-        build = RedemptionRecord
-        amounts = self.amounts
-        records = tuple(
-            r
-            if isinstance(r, RedemptionRecord)
-            else build(r[0], r[1], r[2], r[3], r[4], r[5], amounts[r[6]], r[7], r[8], r[9], r[10])
-            for r in self.records.values()
-        )
-        self.records = {}
-        self.amounts = []
+    def freeze(self, zeros: dict[str, Money]) -> PackageState:
+        """The package as a frozen value (*zeros*: zero amounts already made, by currency)."""
+        refunded = self.refunded_amount
+        if refunded is None:
+            currency = self.paid.currency
+            refunded = zeros.get(currency)
+            if refunded is None:
+                refunded = zeros[currency] = Money.zero(currency)
+        last = self.last
+        tz = self.tz
         return PackageState(
-            **self.fields,
-            id=self.id,
+            purchase=self.purchase,
+            purchased_at=self.purchased_at,
             components=tuple(c.freeze() for c in self.comps.values()),
             expires_on=self.expires_on,
-            days_to_expiration=self.days,
-            expiry_starts=self.expiry_starts,
             first_used_at=self.first_used_at,
-            subscription=self.subscription,
             period=self.period,
             status=self.status,
             paid=self.paid,
             paid_credits=self.paid_credits,
-            refunded_amount=self.refunded_amount,
-            redemptions=records,
+            refunded_amount=refunded,
+            records=tuple(self.records.values()),
             version=self.version,
-            last_event_at=self.last.astimezone(self.tz),
+            last_event_at=last if last.tzinfo is tz else last.astimezone(tz),
+            low_balance_at=self.low_at,
+            pauses=self.pauses,
+            expiry_explicit=self.explicit,
+            balance=None if self.money is None else self.money.freeze(),
         )
 
 
-#: The fields of :class:`PackageState` kept in :attr:`_Acc.fields`.
-_FIXED = (
-    "owner",
-    "type_id",
-    "name",
-    "timezone",
-    "location",
-    "beneficiary",
-    "purchased_at",
-    "channel",
-    "grants",
-    "price",
-    "pricing_rules",
-    "reminder_days",
-    "low_balance_threshold",
-    "taxed",
-    "account_code",
-    "commission_basis",
-)
+# The handlers: one per event type.
 
 
-def _state_acc(state: PackageState) -> _Acc:
-    """The accumulator of a package of the starting state."""
-    acc = _Acc()
-    acc.id = state.id
-    acc.fields = {name: getattr(state, name) for name in _FIXED}
-    acc.comps = {b.item: _Comp(b) for b in state.components}
-    acc.records = {r.id: r for r in state.redemptions}
-    acc.amounts = []
-    acc.status = state.status
-    acc.expires_on = state.expires_on
-    acc.days = state.days_to_expiration
-    acc.expiry_starts = state.expiry_starts
-    acc.first_used_at = state.first_used_at
-    acc.subscription = state.subscription
-    acc.period = state.period
-    acc.paid = state.paid
-    acc.paid_credits = state.paid_credits
-    acc.refunded_amount = state.refunded_amount
-    acc.tz = state.tz
-    acc.version = state.version
-    acc.last = state.last_event_at
-    acc.new = False
-    return acc
-
-
-def _purchased_acc(ev: PackagePurchased, zeros: dict[str, Money]) -> _Acc:
-    """The accumulator of the package *ev* sells. *zeros*: zero amounts already made, by
-    currency (values are immutable: packages can share them)."""
-    tz = zone(ev.timezone)
-    at = ev.at.astimezone(tz)
-    currency = ev.price.currency
-    zero = zeros.get(currency)
-    if zero is None:
-        zero = zeros[currency] = Money.zero(currency)
-    acc = _Acc()
-    acc.id = ev.package_id
-    acc.fields = {
-        "owner": ev.owner,
-        "type_id": ev.type_id,
-        "name": ev.name,
-        "timezone": ev.timezone,
-        "location": ev.location,
-        "beneficiary": ev.beneficiary,
-        "purchased_at": at,
-        "channel": ev.channel,
-        "grants": ev.components,
-        "price": ev.price,
-        "pricing_rules": ev.pricing_rules,
-        "reminder_days": ev.reminder_days,
-        "low_balance_threshold": ev.low_balance_threshold,
-        "taxed": ev.taxed,
-        "account_code": ev.account_code,
-        "commission_basis": ev.commission_basis,
-    }
-    acc.comps = {
-        c.item: _Comp(ComponentBalance(c.item, c.hourly, c.quantity, c.quantity))
-        for c in ev.components
-    }
+def _on_purchased(ev: PackagePurchased, accs: dict[str, _Acc], states: Mapping[str, Any]) -> None:
+    """Open the accumulator of the package *ev* sells."""
+    package_id = ev.package_id
+    if package_id in accs or package_id in states:
+        raise LedgerError("package_id", f"package {package_id!r} purchased twice")
+    if ev.seq != 1:
+        raise LedgerError("seq", f"a purchase is event 1 of its package, got {ev.seq}")
+    acc = accs[package_id] = _Acc()
+    acc.id = package_id
+    acc.purchase = ev
+    tz = acc.tz = zone(ev.timezone)
+    at = ev.at
+    acc.purchased_at = at if at.tzinfo is tz else at.astimezone(tz)
+    comps = acc.comps = {}
+    paid_credits = 0
+    for c in ev.components:
+        quantity = c.quantity
+        comps[c.item] = _Comp(c.item, c.hourly, quantity, quantity, overdraft=c.overdraft)
+        paid_credits += quantity
     acc.records = {}
-    acc.amounts = []
     acc.status = "active"
     acc.expires_on = ev.expires_on
-    acc.days = ev.days_to_expiration
-    acc.expiry_starts = ev.expiry_starts
     acc.first_used_at = None
-    acc.subscription = ev.subscription
     acc.period = 1
     acc.paid = ev.price
-    acc.paid_credits = sum(c.quantity for c in ev.components)
-    acc.refunded_amount = zero
-    acc.tz = tz
+    acc.paid_credits = paid_credits
+    acc.refunded_amount = None
     acc.version = 1
     acc.last = at
     acc.new = True
-    return acc
+    acc.low_at = None
+    acc.watch = ev.low_balance_threshold
+    acc.pauses = ()
+    acc.explicit = False
+    value = ev.value
+    acc.money = None if value is None else _Money(value.currency, value.minor, value.minor)
 
 
-# The plain handlers: one per event type but the purchase. The fold handles the frequent events
-# inline and calls these for the others and for every event that fails a check.
+def _short(comp: _Comp, bucket: str, credits: int) -> LedgerError:
+    have = getattr(comp, bucket)
+    return LedgerError(
+        "credits", f"takes {credits} {bucket} credits of {comp.item!r}, only {have} there"
+    )
 
 
-def _take(comp: _Comp, field: str, credits: int) -> None:
-    have: int = getattr(comp, field)
-    if credits > have:
-        raise LedgerError(
-            "credits", f"takes {credits} {field} credits of {comp.item!r}, only {have} there"
-        )
-    setattr(comp, field, have - credits)
-
-
-def _require_active(acc: _Acc, what: str) -> None:
-    if acc.status != "active":
-        raise LedgerError("type", f"{what} on package {acc.id!r} which is {acc.status}")
+def _inactive(acc: _Acc, what: str) -> LedgerError:
+    return LedgerError("type", f"{what} on package {acc.id!r} which is {acc.status}")
 
 
 def _first_use(acc: _Acc, scheduled: dt.datetime) -> None:
-    """Record the first use (at *scheduled*, in the package's zone)."""
+    """Record the first use (at *scheduled*, in the package's zone): it starts a first-use
+    countdown (the local date of the first use + the length, as the engine's
+    :func:`~punchcard.expiry.advance` fixes it)."""
     acc.first_used_at = scheduled
-    days = acc.days
-    if (
-        acc.expires_on is None
-        and acc.expiry_starts == "first_use"
-        and days is not None
-        and acc.subscription is None
-    ):
-        acc.expires_on = local_date(scheduled, acc.tz) + dt.timedelta(days=days)
+    terms = acc.purchase
+    if acc.expires_on is None and terms.expiry_starts == "first_use" and terms.subscription is None:
+        length = terms.countdown
+        if length is not None:
+            acc.expires_on = length.after(local_date(scheduled, acc.tz))
+
+
+def _note_low(acc: _Acc, threshold: int, at: dt.datetime) -> None:
+    """After a use or a deduction at *at* (in the package's zone): note when the credits left
+    first reach the low-balance *threshold*."""
+    left = 0
+    for c in acc.comps.values():
+        left += c.remaining
+    if left <= threshold:
+        acc.low_at = at
+        acc.watch = None
 
 
 def _on_redeemed(acc: _Acc, ev: RedemptionRecorded) -> None:
-    _require_active(acc, "a redemption")
-    comp = acc.comp(ev.item)
+    if acc.status != "active":
+        raise _inactive(acc, "a redemption")
+    comp = acc.comps.get(ev.item) or acc.comp(ev.item)  # (the second raises)
     credits = ev.credits
-    _take(comp, "remaining", credits)
-    if ev.status == "held":
+    if credits > comp.remaining + comp.overdraft:  # (below zero down to the overdraft, X8)
+        raise _short(comp, "remaining", credits)
+    event_id = ev.event_id
+    records = acc.records
+    if event_id in records:
+        raise LedgerError("event_id", f"redemption {event_id!r} recorded twice")
+    comp.remaining -= credits
+    status = ev.status
+    if status == "held":
         comp.held += credits
     else:
         comp.used += credits
-    if ev.event_id in acc.records:
-        raise LedgerError("event_id", f"redemption {ev.event_id!r} recorded twice")
-    scheduled = ev.scheduled_for.astimezone(acc.tz)
-    acc.records[ev.event_id] = (
-        ev.event_id,
+    # (astimezone to a value's own zone returns the value: the call is skipped)
+    tz = acc.tz
+    scheduled = ev.scheduled_for
+    if scheduled.tzinfo is not tz:
+        scheduled = scheduled.astimezone(tz)
+    at = ev.at
+    if at.tzinfo is not tz:
+        at = at.astimezone(tz)
+    amount = ev.amount
+    records[event_id] = (
+        event_id,
         ev.booking,
         ev.booking_kind,
         ev.line_id,
         comp.item,
         credits,
-        acc.amount_index(ev.amount),
-        ev.status,
+        amount.amount,
+        amount.currency,
+        status,
         scheduled,
-        ev.at.astimezone(acc.tz),
+        at,
         ev.cart_id,
     )
     if acc.first_used_at is None:
         _first_use(acc, scheduled)
+    watch = acc.watch
+    if watch is not None:
+        _note_low(acc, watch, at)
 
 
-def _record(acc: _Acc, ev: RedemptionUsed | RedemptionCancelled) -> _Rec:
-    """The record *ev* changes, checked against it."""
-    found = acc.records.get(ev.redemption_id)
+def _changed_record(
+    acc: _Acc, ev: RedemptionUsed | RedemptionCancelled, was: RecordStatus, status: RecordStatus
+) -> _Comp:
+    """Check that *ev* names a redemption of *acc* that is *was*, mark it *status*, and return
+    its component."""
+    item = _mark(acc, ev.redemption_id, (ev.booking, ev.line_id, ev.item, ev.credits), was, status)
+    return acc.comp(item or "")
+
+
+def _mark(
+    acc: _Acc,
+    redemption_id: str,
+    same: tuple[str, str, str | None, int],
+    was: RecordStatus,
+    status: RecordStatus,
+    amount: Money | None = None,
+) -> str | None:
+    """Check that the redemption *redemption_id* of *acc* is *was* and repeats *same* (booking,
+    line, item, credits; and *amount* when given), mark it *status*, and return its item."""
+    found = acc.records.get(redemption_id)
     if found is None:
-        raise LedgerError("redemption_id", f"no redemption {ev.redemption_id!r} to change")
-    record = acc.rec(found)
-    if (
-        record[4] != ev.item
-        or record[5] != ev.credits
-        or record[1] != ev.booking
-        or record[3] != ev.line_id
+        raise LedgerError("redemption_id", f"no redemption {redemption_id!r} to change")
+    rid, booking, kind, line_id, item, credits, value, currency, now, when, at, cart = found
+    if (booking, line_id, item, credits) != same or (
+        amount is not None and (value, currency) != (amount.amount, amount.currency)
     ):
-        raise LedgerError("redemption_id", f"does not match redemption {ev.redemption_id!r}")
-    return record
-
-
-def _with_status(r: _Rec, status: RecordStatus) -> _Rec:
-    return (r[0], r[1], r[2], r[3], r[4], r[5], r[6], status, r[8], r[9], r[10])
+        raise LedgerError("redemption_id", f"does not match redemption {rid!r}")
+    if now != was:
+        if status == "cancelled":
+            raise LedgerError("was", f"redemption {rid!r} is {now}, not {was}")
+        raise LedgerError("redemption_id", f"redemption {rid!r} is {now}")
+    acc.records[rid] = (
+        rid,
+        booking,
+        kind,
+        line_id,
+        item,
+        credits,
+        value,
+        currency,
+        status,
+        when,
+        at,
+        cart,
+    )
+    return item
 
 
 def _on_used(acc: _Acc, ev: RedemptionUsed) -> None:
-    record = _record(acc, ev)
-    if record[7] != "held":
-        raise LedgerError("redemption_id", f"redemption {record[0]!r} is {record[7]}")
-    comp = acc.comp(ev.item)
-    _take(comp, "held", ev.credits)
-    comp.used += ev.credits
-    acc.records[record[0]] = _with_status(record, "used")
+    comp = _changed_record(acc, ev, "held", "used")
+    credits = ev.credits
+    if credits > comp.held:
+        raise _short(comp, "held", credits)
+    comp.held -= credits
+    comp.used += credits
 
 
 def _on_cancelled(acc: _Acc, ev: RedemptionCancelled) -> None:
-    record = _record(acc, ev)
-    if record[7] != ev.was:
-        raise LedgerError("was", f"redemption {record[0]!r} is {record[7]}, not {ev.was}")
-    if ev.expired > ev.credits:
-        raise LedgerError("expired", f"{ev.expired} expired of {ev.credits} credits")
-    comp = acc.comp(ev.item)
-    _take(comp, ev.was, ev.credits)
-    comp.remaining += ev.credits - ev.expired
+    was = ev.was
+    comp = _changed_record(acc, ev, was, "cancelled")
+    credits = ev.credits
+    if ev.expired > credits:
+        raise LedgerError("expired", f"{ev.expired} expired of {credits} credits")
+    if was == "held":
+        if credits > comp.held:
+            raise _short(comp, "held", credits)
+        comp.held -= credits
+    else:
+        if credits > comp.used:
+            raise _short(comp, "used", credits)
+        comp.used -= credits
+    comp.remaining += credits - ev.expired
     comp.expired += ev.expired
-    acc.records[record[0]] = _with_status(record, "cancelled")
 
 
 def _on_refunded(acc: _Acc, ev: PackageRefunded) -> None:
-    _require_active(acc, "a refund")
+    if acc.status != "active":
+        raise _inactive(acc, "a refund")
     for moved in ev.credits:
         comp = acc.comp(moved.item)
-        _take(comp, "remaining", moved.credits)
+        if moved.credits > comp.remaining:
+            raise _short(comp, "remaining", moved.credits)
+        comp.remaining -= moved.credits
         comp.refunded += moved.credits
+    if ev.balance is not None:
+        money = _money_of(acc, "a refund of a balance")
+        minor = money.take("remaining", ev.balance, none=True)
+        money.remaining -= minor
+        money.refunded += minor
     acc.status = "refunded"
-    acc.refunded_amount = acc.refunded_amount + ev.amount
+    refunded = acc.refunded_amount
+    acc.refunded_amount = ev.amount if refunded is None else refunded + ev.amount
 
 
 def _on_assigned(acc: _Acc, ev: CreditsAssigned) -> None:
-    _require_active(acc, "an assignment")
+    if acc.status != "active":
+        raise _inactive(acc, "an assignment")
     comp = acc.comp(ev.item)
     comp.granted += ev.credits
     comp.remaining += ev.credits
 
 
 def _on_deducted(acc: _Acc, ev: CreditsDeducted) -> None:
-    _require_active(acc, "a deduction")
+    if acc.status != "active":
+        raise _inactive(acc, "a deduction")
     comp = acc.comp(ev.item)
-    _take(comp, "remaining", ev.credits)
-    comp.deducted += ev.credits
+    credits = ev.credits
+    if credits > comp.remaining:
+        raise _short(comp, "remaining", credits)
+    comp.remaining -= credits
+    comp.deducted += credits
+    watch = acc.watch
+    if watch is not None:
+        at = ev.at
+        _note_low(acc, watch, at if at.tzinfo is acc.tz else at.astimezone(acc.tz))
 
 
 def _on_expiry_changed(acc: _Acc, ev: ExpiryChanged) -> None:
-    _require_active(acc, "an expiry change")
+    if acc.status != "active":
+        raise _inactive(acc, "an expiry change")
     if acc.expires_on != ev.old:
         raise LedgerError("old", f"the expiry date was {acc.expires_on}, not {ev.old}")
     acc.expires_on = ev.new
+    acc.explicit = True
 
 
 def _on_expired(acc: _Acc, ev: PackageExpired) -> None:
-    _require_active(acc, "an expiry")
+    if acc.status != "active":
+        raise _inactive(acc, "an expiry")
     for moved in ev.credits:
         comp = acc.comp(moved.item)
-        _take(comp, "remaining", moved.credits)
+        if moved.credits > comp.remaining:
+            raise _short(comp, "remaining", moved.credits)
+        comp.remaining -= moved.credits
         comp.expired += moved.credits
+    if ev.balance is not None:
+        money = _money_of(acc, "a lapsed balance")
+        minor = money.take("remaining", ev.balance, none=True)
+        money.remaining -= minor
+        money.expired += minor
     acc.status = "expired"
 
 
 def _on_renewed(acc: _Acc, ev: SubscriptionRenewed) -> None:
-    _require_active(acc, "a renewal")
-    if acc.subscription is None:
+    if acc.status != "active":
+        raise _inactive(acc, "a renewal")
+    if acc.purchase.subscription is None:
         raise LedgerError("type", f"package {acc.id!r} is not a subscription")
     if ev.period != acc.period + 1:
         raise LedgerError("period", f"renews period {ev.period} after period {acc.period}")
     for moved in ev.forfeited:
         comp = acc.comp(moved.item)
-        _take(comp, "remaining", moved.credits)
+        if moved.credits > comp.remaining:
+            raise _short(comp, "remaining", moved.credits)
+        comp.remaining -= moved.credits
         comp.expired += moved.credits
     granted = 0
     for moved in ev.granted:
@@ -737,6 +1141,8 @@ def _on_renewed(acc: _Acc, ev: SubscriptionRenewed) -> None:
         comp.remaining += moved.credits
         granted += moved.credits
     acc.period = ev.period
+    acc.low_at = None  # each period has its own low-balance notice
+    acc.watch = acc.purchase.low_balance_threshold
     acc.expires_on = ev.ends_on
     acc.paid = acc.paid + ev.amount
     acc.paid_credits += granted
@@ -748,12 +1154,134 @@ def _on_deleted(acc: _Acc, ev: PackageDeleted) -> None:
     acc.status = "deleted"
 
 
-def _reject(acc: _Acc, ev: Any) -> NoReturn:
-    """Raise the error the handler of *ev* raises (for an event that failed a check)."""
-    _HANDLERS[type(ev)](acc, ev)
-    raise AssertionError(f"the handler accepted {ev!r}")  # pragma: no cover
+# -- the handlers of the market options' events (docs/options.md) --------------------------------
 
 
+def _money_of(acc: _Acc, what: str) -> _Money:
+    money = acc.money
+    if money is None:
+        raise LedgerError("type", f"{what} on package {acc.id!r}, which holds no stored value")
+    return money
+
+
+def _on_balance_redeemed(acc: _Acc, ev: BalanceRedeemed) -> None:
+    if acc.status != "active":
+        raise _inactive(acc, "a redemption")
+    money = _money_of(acc, "a redemption of a balance")
+    minor = money.take("remaining", ev.amount)
+    records = acc.records
+    event_id = ev.event_id
+    if event_id in records:
+        raise LedgerError("event_id", f"redemption {event_id!r} recorded twice")
+    money.remaining -= minor
+    status = ev.status
+    if status == "held":
+        money.held += minor
+    else:
+        money.used += minor
+    tz = acc.tz
+    scheduled = ev.scheduled_for.astimezone(tz)
+    amount = ev.amount
+    records[event_id] = (
+        event_id,
+        ev.booking,
+        ev.booking_kind,
+        ev.line_id,
+        None,
+        0,
+        amount.amount,
+        amount.currency,
+        status,
+        scheduled,
+        ev.at.astimezone(tz),
+        ev.cart_id,
+    )
+    if acc.first_used_at is None:
+        _first_use(acc, scheduled)
+
+
+def _balance_change(acc: _Acc, ev: BalanceUsed | BalanceCancelled, was: RecordStatus) -> int:
+    """Mark the redemption *ev* changes (*was*) as its new status; its amount in minor units,
+    taken from the *was* bucket."""
+    status: RecordStatus = "used" if isinstance(ev, BalanceUsed) else "cancelled"
+    _mark(acc, ev.redemption_id, (ev.booking, ev.line_id, None, 0), was, status, ev.amount)
+    money = _money_of(acc, "a change of a balance redemption")
+    minor = money.take(was, ev.amount)
+    setattr(money, was, getattr(money, was) - minor)
+    return minor
+
+
+def _on_balance_used(acc: _Acc, ev: BalanceUsed) -> None:
+    minor = _balance_change(acc, ev, "held")
+    _money_of(acc, "a use").used += minor
+
+
+def _on_balance_cancelled(acc: _Acc, ev: BalanceCancelled) -> None:
+    money = _money_of(acc, "a cancellation")
+    if ev.expired.currency != money.currency or not 0 <= ev.expired.minor <= ev.amount.minor:
+        raise LedgerError("expired", f"{ev.expired} expired of {ev.amount}")
+    minor = _balance_change(acc, ev, ev.was)
+    money.remaining += minor - ev.expired.minor
+    money.expired += ev.expired.minor
+
+
+def _on_paused(acc: _Acc, ev: PackagePaused) -> None:
+    if acc.status != "active":
+        raise _inactive(acc, "a pause")
+    if acc.expires_on != ev.old:
+        raise LedgerError("old", f"the expiry date was {acc.expires_on}, not {ev.old}")
+    try:
+        acc.pauses = _pauses((*acc.pauses, Pause(ev.start, ev.end)))  # the engine's checks
+    except InvalidValueError as err:
+        raise LedgerError("start", err.message) from None
+    _moved(acc, ev.old, ev.new)
+
+
+def _moved(acc: _Acc, old: dt.date | None, new: dt.date | None) -> None:
+    """The expiry date moved from *old* to *new* by a pause (or its end): it is explicit now."""
+    acc.expires_on = new
+    if new != old:
+        acc.explicit = True
+
+
+def _on_pause_ended(acc: _Acc, ev: PauseEnded) -> None:
+    if acc.status != "active":
+        raise _inactive(acc, "the end of a pause")
+    if acc.expires_on != ev.old:
+        raise LedgerError("old", f"the expiry date was {acc.expires_on}, not {ev.old}")
+    pause = Pause(ev.start, ev.end)
+    if pause not in acc.pauses:
+        raise LedgerError("start", f"package {acc.id!r} has no pause {ev.start}..{ev.end}")
+    kept = [p for p in acc.pauses if p != pause]
+    if ev.until is not None:
+        kept.append(Pause(ev.start, ev.until))
+    acc.pauses = _pauses(kept)
+    _moved(acc, ev.old, ev.new)
+
+
+def _on_debt_settled(acc: _Acc, ev: DebtSettled) -> None:
+    comp = acc.comp(ev.item)
+    credits = ev.credits
+    if acc.id == ev.debtor:
+        # the debt stays the owner's after the package expired: only a void package refuses it
+        if acc.status in ("refunded", "deleted"):
+            raise _inactive(acc, "a settled debt")
+        if comp.remaining + credits > 0:
+            raise LedgerError(
+                "credits", f"settles {credits} of {comp.item!r}, the debt is {-comp.remaining}"
+            )
+        comp.granted += credits
+        comp.remaining += credits
+    else:
+        if acc.status != "active":
+            raise _inactive(acc, "a settlement")
+        if credits > comp.remaining:
+            raise _short(comp, "remaining", credits)
+        comp.remaining -= credits
+        comp.settled += credits
+
+
+#: The handler of every event type but the purchase (which opens an accumulator).
 _HANDLERS: dict[type, Callable[[_Acc, Any], None]] = {
     RedemptionRecorded: _on_redeemed,
     RedemptionUsed: _on_used,
@@ -765,153 +1293,47 @@ _HANDLERS: dict[type, Callable[[_Acc, Any], None]] = {
     PackageExpired: _on_expired,
     SubscriptionRenewed: _on_renewed,
     PackageDeleted: _on_deleted,
+    BalanceRedeemed: _on_balance_redeemed,
+    BalanceUsed: _on_balance_used,
+    BalanceCancelled: _on_balance_cancelled,
+    PackagePaused: _on_paused,
+    PauseEnded: _on_pause_ended,
+    DebtSettled: _on_debt_settled,
 }
 
 
 def _fold(start: LedgerState | None, events: Iterable[Any], accs: dict[str, _Acc]) -> None:
     """Fold *events* into *accs* (the accumulators of the packages touched, in the order first
-    touched). Raises :class:`LedgerError` with the position of the first inconsistent event.
-
-    Each inline branch below does what its handler does when every check passes, and calls
-    the handler (which raises) when one fails.
-    """
+    touched). Raises :class:`LedgerError` with the position of the first inconsistent event."""
     states: Mapping[str, PackageState] = {} if start is None else start._by_id
-    zeros: dict[str, Money] = {}
-    get_acc = accs.get
     handlers = _HANDLERS
-    # Local names: the loop runs once per event.
-    purchased, recorded_, used_, cancelled_ = (
-        PackagePurchased,
-        RedemptionRecorded,
-        RedemptionUsed,
-        RedemptionCancelled,
-    )
-    assigned_, deducted_, changed_ = CreditsAssigned, CreditsDeducted, ExpiryChanged
     for i, ev in enumerate(events):
         try:
             kind = type(ev)
-            package_id = ev.package_id
-            acc = get_acc(package_id)
-            if kind is purchased:
-                if acc is not None or package_id in states:
-                    raise LedgerError("package_id", f"package {package_id!r} purchased twice")
-                if ev.seq != 1:
-                    raise LedgerError("seq", f"a purchase is event 1 of its package, got {ev.seq}")
-                accs[package_id] = _purchased_acc(ev, zeros)
+            if kind is PackagePurchased:
+                _on_purchased(ev, accs, states)
                 continue
+            handler = handlers.get(kind)
+            if handler is None:
+                raise LedgerError("type", f"not a ledger event: {ev!r}")
+            package_id = ev.package_id
+            acc = accs.get(package_id)
             if acc is None:
                 state = states.get(package_id)
                 if state is None:
                     raise LedgerError("package_id", f"no package {package_id!r} was purchased")
-                acc = accs[package_id] = _state_acc(state)
+                acc = accs[package_id] = _Acc.of_state(state)
             seq = ev.seq
             if seq != acc.version + 1:
                 raise LedgerError(
                     "seq", f"package {package_id!r} is at event {acc.version}, got {seq}"
                 )
             at = ev.at
-            if at < acc.last:
+            if before(at, acc.last):
                 raise LedgerError(
                     "at", f"{at.isoformat()} is before the previous event of {package_id!r}"
                 )
-            if kind is recorded_:
-                comp = acc.comps.get(ev.item)
-                credits = ev.credits
-                event_id = ev.event_id
-                records = acc.records
-                if (
-                    acc.status != "active"
-                    or comp is None
-                    or credits > comp.remaining
-                    or event_id in records
-                ):
-                    _reject(acc, ev)
-                comp.remaining -= credits
-                status = ev.status
-                if status == "held":
-                    comp.held += credits
-                else:
-                    comp.used += credits
-                # (astimezone to a value's own zone returns the value: the call is skipped)
-                tz = acc.tz
-                scheduled = ev.scheduled_for
-                if scheduled.tzinfo is not tz:
-                    scheduled = scheduled.astimezone(tz)
-                amount = ev.amount
-                amounts = acc.amounts
-                if not amounts or amounts[-1] is not amount:
-                    amounts.append(amount)
-                records[event_id] = (
-                    event_id,
-                    ev.booking,
-                    ev.booking_kind,
-                    ev.line_id,
-                    comp.item,
-                    credits,
-                    len(amounts) - 1,
-                    status,
-                    scheduled,
-                    at if at.tzinfo is tz else at.astimezone(tz),
-                    ev.cart_id,
-                )
-                if acc.first_used_at is None:
-                    _first_use(acc, scheduled)
-            elif kind is used_ or kind is cancelled_:
-                r = acc.records.get(ev.redemption_id)
-                comp = acc.comps.get(ev.item)
-                credits = ev.credits
-                if (
-                    type(r) is not tuple
-                    or comp is None
-                    or r[4] != ev.item
-                    or r[5] != credits
-                    or r[1] != ev.booking
-                    or r[3] != ev.line_id
-                ):
-                    # A record of the starting state (the handler takes it), or a mismatch.
-                    handlers[kind](acc, ev)
-                elif kind is used_:
-                    if r[7] != "held" or credits > comp.held:
-                        _reject(acc, ev)
-                    comp.held -= credits
-                    comp.used += credits
-                    acc.records[r[0]] = _with_status(r, "used")
-                elif ev.expired or r[7] != ev.was:
-                    handlers[kind](acc, ev)  # credits that expire at once, or a mismatch (raises)
-                else:
-                    if r[7] == "held":
-                        if credits > comp.held:
-                            _reject(acc, ev)
-                        comp.held -= credits
-                    else:
-                        if credits > comp.used:
-                            _reject(acc, ev)
-                        comp.used -= credits
-                    comp.remaining += credits
-                    acc.records[r[0]] = _with_status(r, "cancelled")
-            elif kind is assigned_:
-                comp = acc.comps.get(ev.item)
-                if acc.status != "active" or comp is None:
-                    _reject(acc, ev)
-                credits = ev.credits
-                comp.granted += credits
-                comp.remaining += credits
-            elif kind is deducted_:
-                comp = acc.comps.get(ev.item)
-                credits = ev.credits
-                if acc.status != "active" or comp is None or credits > comp.remaining:
-                    _reject(acc, ev)
-                comp.remaining -= credits
-                comp.deducted += credits
-            elif kind is changed_:
-                if acc.status != "active" or acc.expires_on != ev.old:
-                    _reject(acc, ev)
-                acc.expires_on = ev.new
-            else:
-                handler = handlers.get(kind)
-                if handler is None:
-                    raise LedgerError("type", f"not a ledger event: {ev!r}")
-                handler(acc, ev)
+            handler(acc, ev)
             acc.version = seq
             acc.last = at
         except LedgerError as err:
@@ -927,15 +1349,22 @@ def fold(state: LedgerState | None, events: Iterable[LedgerEvent]) -> LedgerStat
     _fold(state, events, accs)
     if not accs:
         return LedgerState() if state is None else state
+    zeros: dict[str, Money] = {}
     packages: list[PackageState] = []
     if state is not None:
         for p in state.packages:
             acc = accs.get(p.id)
-            packages.append(p if acc is None else acc.freeze())
-    packages.extend(acc.freeze() for acc in accs.values() if acc.new)
+            packages.append(p if acc is None else acc.freeze(zeros))
+    packages.extend(acc.freeze(zeros) for acc in accs.values() if acc.new)
     return LedgerState(packages)
 
 
 def credits_of(state: PackageState, field: str) -> tuple[ItemCredits, ...]:
     """The credits of every component in bucket *field*, as :class:`ItemCredits`."""
     return tuple(ItemCredits(c.item, getattr(c, field)) for c in state.components)
+
+
+def lapsing(state: PackageState) -> tuple[ItemCredits, ...]:
+    """The credits left of every component that lapse at expiry: none of a component below
+    zero (an overdraft, X8: the debt stays, for the next purchase of the type to settle)."""
+    return tuple(ItemCredits(c.item, max(c.remaining, 0)) for c in state.components)

@@ -1,4 +1,4 @@
-"""Pluggable eligibility rules (R1-R11 and your own) and orderings.
+"""Pluggable eligibility rules (R1–R11, R4a and your own) and orderings.
 
 A host adds a rule with its own reason code, or replaces an ordering, through
 :class:`punchcard.Policy`; nothing needs forking.
@@ -6,7 +6,8 @@ A host adds a rule with its own reason code, or replaces an ordering, through
 
 from __future__ import annotations
 
-from .base import ELIGIBLE, Candidate, Context, FunctionRule, Rule, Scope, Verdict
+from ..context import Candidate, Context
+from .base import ELIGIBLE, SCOPES, FunctionRule, Predicate, Rule, Scope, Verdict
 from .builtin import (
     DEFAULT_RULES,
     REASON_CODES,
@@ -14,6 +15,7 @@ from .builtin import (
     CreditsLeft,
     LocationAllowed,
     NotExpired,
+    NotPaused,
     OwnerMatches,
     PriceNotZero,
     TypeAllowed,
@@ -24,6 +26,7 @@ from .builtin import (
 )
 from .ordering import (
     LINE_ORDERS,
+    NEVER,
     PACKAGE_ORDERS,
     CartOrder,
     CheapestFirst,
@@ -33,15 +36,16 @@ from .ordering import (
     Optimal,
     PackageOrder,
     PriciestFirst,
-    own_item_then_individual,
 )
 
 __all__ = [
     "DEFAULT_RULES",
     "ELIGIBLE",
     "LINE_ORDERS",
+    "NEVER",
     "PACKAGE_ORDERS",
     "REASON_CODES",
+    "SCOPES",
     "BeneficiaryMatches",
     "Candidate",
     "CartOrder",
@@ -54,9 +58,11 @@ __all__ = [
     "LineOrder",
     "LocationAllowed",
     "NotExpired",
+    "NotPaused",
     "Optimal",
     "OwnerMatches",
     "PackageOrder",
+    "Predicate",
     "PriceNotZero",
     "PriciestFirst",
     "Rule",
@@ -67,5 +73,4 @@ __all__ = [
     "ValueKnown",
     "ValueWithinPrice",
     "Verdict",
-    "own_item_then_individual",
 ]

@@ -1,7 +1,11 @@
-"""Which line is served first, and which credit pays first (section O of semantics.md).
+"""Which line is served first, and which credit pays first (``docs/semantics.md``, section O).
 
-A :class:`PackageOrder` gives a sort key for a candidate; the engine always appends the package
-id and the component position, so every order is total and never falls back to input order.
+The credit order is total and the same shape for every policy: a component that pays the line's
+item as its own before a cross-item one (O.1), then the lower package ``priority`` (X1), then the
+:class:`PackageOrder`'s rank of the package, then the package id, then the component's position.
+A :class:`PackageOrder` only ranks packages: the engine ranks them once per checkout and walks
+that one ranking for every line.
+
 A :class:`LineOrder` arranges the cart's lines.
 """
 
@@ -13,11 +17,12 @@ from typing import Any, ClassVar, Final, Protocol, runtime_checkable
 
 import attrs
 
-from ..models import Line
-from .base import Candidate, Context
+from ..context import Context
+from ..models import Line, Package
 
 __all__ = [
     "LINE_ORDERS",
+    "NEVER",
     "PACKAGE_ORDERS",
     "CartOrder",
     "CheapestFirst",
@@ -27,84 +32,69 @@ __all__ = [
     "Optimal",
     "PackageOrder",
     "PriciestFirst",
-    "own_item_then_individual",
 ]
 
-# A moment later than every real one: never-expiring packages sort last.
-_NEVER = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+#: A moment later than every real one: never-expiring packages sort last.
+NEVER: Final = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
 
 
 @runtime_checkable
 class PackageOrder(Protocol):
-    """The order in which the candidates of one line are used."""
+    """The order in which the packages of a checkout are used (after O.1 and the priority).
+
+    ``rank`` must not depend on the line: the engine ranks the packages once per checkout. It
+    returns a tuple; smaller is used first; the engine appends the package id and the
+    component's position, so the order is total.
+
+    An order may say ``static_rank = True`` when its rank reads nothing but the package and its
+    times (``ctx.times(package)``), never the checkout (its time, cart, settings): the engine
+    then ranks a :class:`~punchcard.engine.PreparedPackages` once for all its checkouts.
+    """
 
     @property
     def name(self) -> str:
         """The name used in scenario documents."""
 
-    def key(self, candidate: Candidate, line: Line, ctx: Context) -> tuple[Any, ...]:
-        """A sort key: smaller first. The engine appends (package id, component position)."""
-
-
-def own_item_then_individual(candidate: Candidate, line: Line) -> tuple[int, int]:
-    """The first two keys of every built-in credit order (O.1 and O.2 of the semantics).
-
-    Start your own :class:`PackageOrder` key with it to keep them.
-    """
-    # O.1: a component of the line's own item before a cross-item one;
-    # O.2: a beneficiary-scoped package before a shared one.
-    return (
-        0 if candidate.component.item == line.item else 1,
-        0 if candidate.package.beneficiary is not None else 1,
-    )
+    def rank(self, package: Package, ctx: Context) -> tuple[Any, ...]:
+        """The package's rank key."""
 
 
 @attrs.frozen
 class Fifo:
-    """Own item first, individual before shared, then the earliest purchase (whatever expiry).
+    """Individual before shared (O.2), then the earliest purchase, whatever the expiry (O.3).
 
     >>> Fifo().name
     'fifo'
     """
 
     name: ClassVar[str] = "fifo"
+    static_rank: ClassVar[bool] = True
 
-    def key(self, candidate: Candidate, line: Line, ctx: Context) -> tuple[Any, ...]:
-        return (0 if candidate.component.item == line.item else 1, *self.after_item(candidate, ctx))
-
-    def after_item(self, candidate: Candidate, ctx: Context) -> tuple[Any, ...]:
-        """The keys after O.1: they do not depend on the line (the engine sorts by them once)."""
-        return (
-            0 if candidate.package.beneficiary is not None else 1,
-            ctx.purchased_utc(candidate.package),
-        )
+    def rank(self, package: Package, ctx: Context) -> tuple[Any, ...]:
+        return (package.beneficiary is None, ctx.times(package).purchased_utc)
 
 
 @attrs.frozen
 class EarliestExpiry:
-    """Own item first, individual before shared, then the earliest expiry (never last), then FIFO.
-
-    A first-use package never used counts as never expiring.
-    """
+    """Individual before shared, then the earliest expiry (never last), then the earliest
+    purchase. A first-use package never used counts as never expiring."""
 
     name: ClassVar[str] = "earliest_expiry"
+    static_rank: ClassVar[bool] = True
 
-    def key(self, candidate: Candidate, line: Line, ctx: Context) -> tuple[Any, ...]:
-        return (0 if candidate.component.item == line.item else 1, *self.after_item(candidate, ctx))
-
-    def after_item(self, candidate: Candidate, ctx: Context) -> tuple[Any, ...]:
-        """The keys after O.1: they do not depend on the line (the engine sorts by them once)."""
-        moment = ctx.expires_at_moment(candidate.package)
-        return (
-            0 if candidate.package.beneficiary is not None else 1,
-            _NEVER if moment is None else moment,
-            ctx.purchased_utc(candidate.package),
-        )
+    def rank(self, package: Package, ctx: Context) -> tuple[Any, ...]:
+        times = ctx.times(package)
+        expires = times.expires_utc
+        return (package.beneficiary is None, NEVER if expires is None else expires, times[1])
 
 
 @runtime_checkable
 class LineOrder(Protocol):
-    """The order in which the cart's lines are served (all units of a line before the next)."""
+    """The order in which the cart's lines are served (all units of a line before the next).
+
+    ``arrange`` must return a permutation of the line positions; anything else is refused with
+    :class:`~punchcard.errors.PluginError`.
+    """
 
     @property
     def name(self) -> str:
@@ -156,11 +146,13 @@ class CartOrder:
 class Optimal:
     """The assignment of credits to line units that covers the most money, then the most units.
 
-    Not a line-by-line order: the engine solves it as a min-cost flow. ``arrange`` gives the
-    order in which the chosen redemptions are listed (cheapest first).
+    Not a line-by-line order (``solves_assignment``): the engine solves it as a min-cost flow.
+    ``arrange`` gives the order in which the chosen redemptions are listed (cheapest first).
     """
 
     name: ClassVar[str] = "optimal"
+    #: The engine allocates the whole cart at once instead of line by line.
+    solves_assignment: ClassVar[bool] = True
 
     def arrange(self, lines: Sequence[Line]) -> list[int]:
         return CheapestFirst().arrange(lines)

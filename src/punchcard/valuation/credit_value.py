@@ -1,28 +1,30 @@
-"""What one credit takes off a line (section V of semantics.md).
+"""What one credit takes off a line (section V of ``docs/semantics.md``).
 
 A valuation returns the *value* of one credit of a candidate on a line, or ``None`` when it cannot
 be determined (cross-item use with no default rate: rule R9). The engine takes off
 ``min(value, unit price)``; where a cross-item value exceeds the price, rule R10 decides.
 
-- Same item, ``line_price`` (default): the line's unit price.
-- Same item, ``default_rate``: the location default rate of the item (the voucher behaviour), the
-  unit price where there is no rate.
+- Same item (the component's item, or an item of its pool), ``line_price`` (default): the
+  line's unit price.
+- Same item, ``default_rate``: the location default rate of the line's item (the voucher
+  behaviour), the unit price where there is no rate.
+- A listed substitute (X3): the default rate of the component's own item, or the unit price
+  where there is none.
 - Cross item: the default rate of the *component's* item at the cart's location.
-- Pricing rules: a package with ``pricing_rules`` takes the line's own ``credit_values[item]`` when
-  the host supplied one; it replaces the rate (and the line price) above.
+- Pricing rules: a package with ``pricing_rules`` takes the line's own ``credit_values`` for the
+  component's item (for a same-item use: for the line's item) when the host supplied one; it
+  replaces the values above.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Final, Protocol, runtime_checkable
+from typing import ClassVar, Final
 
 import attrs
 
+from ..context import Candidate, Context, CreditValuation
 from ..models import Line
 from ..money import Money
-
-if TYPE_CHECKING:
-    from ..rules.base import Candidate, Context
 
 __all__ = [
     "VALUATIONS",
@@ -33,25 +35,22 @@ __all__ = [
 ]
 
 
-@runtime_checkable
-class CreditValuation(Protocol):
-    """What one credit of a candidate is worth on a line."""
-
-    @property
-    def name(self) -> str:
-        """The name used in scenario documents."""
-
-    def credit_value(self, candidate: Candidate, line: Line, ctx: Context) -> Money | None:
-        """The value of one credit, or ``None`` when it cannot be determined."""
-
-
-def _pricing_rule_or_cross_item(candidate: Candidate, line: Line, ctx: Context) -> Money | None:
-    item = candidate.component.item
+def _pricing_rule(candidate: Candidate, line: Line, item: str) -> Money | None:
     if candidate.package.pricing_rules:
-        own = line.credit_value(item)
-        if own is not None:
-            return own
-    return ctx.rates.get(ctx.cart.location, item)
+        return line.credit_value(item)
+    return None
+
+
+def _other_item_value(candidate: Candidate, line: Line, ctx: Context) -> Money | None:
+    """The value of a credit used for another item than its own (substitute or cross-item)."""
+    component = candidate.credits
+    own = _pricing_rule(candidate, line, component.item)
+    if own is not None:
+        return own
+    rate = ctx.rates.get(ctx.cart.location, component.item)
+    if rate is None and line.item in component.substitutes:
+        return line.unit_price  # a substitute with no rate: the unit price
+    return rate
 
 
 @attrs.frozen
@@ -61,13 +60,14 @@ class LinePrice:
     name: ClassVar[str] = "line_price"
 
     def credit_value(self, candidate: Candidate, line: Line, ctx: Context) -> Money | None:
-        if candidate.component.item == line.item:
+        component = candidate.component
+        if component is None or component.pays_as_own(line.item):
             if candidate.package.pricing_rules:
                 own = line.credit_value(line.item)
                 if own is not None:
                     return own
             return line.unit_price
-        return _pricing_rule_or_cross_item(candidate, line, ctx)
+        return _other_item_value(candidate, line, ctx)
 
 
 @attrs.frozen
@@ -81,10 +81,14 @@ class DefaultRate:
     name: ClassVar[str] = "default_rate"
 
     def credit_value(self, candidate: Candidate, line: Line, ctx: Context) -> Money | None:
-        value = _pricing_rule_or_cross_item(candidate, line, ctx)
-        if value is None and candidate.component.item == line.item:
-            return line.unit_price
-        return value
+        component = candidate.component
+        if component is None or component.pays_as_own(line.item):
+            own = _pricing_rule(candidate, line, line.item)
+            if own is not None:
+                return own
+            rate = ctx.rates.get(ctx.cart.location, line.item)
+            return line.unit_price if rate is None else rate
+        return _other_item_value(candidate, line, ctx)
 
 
 def takeoff(value: Money, line: Line) -> Money:

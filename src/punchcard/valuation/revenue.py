@@ -1,10 +1,10 @@
 """The revenue of a credit: the package price spread exactly over its credits.
 
 "Revenue per credit = package price / quantity, split to the minor unit so that the parts add up
-exactly to the price (largest remainder)" (semantics.md, L). A $100.00 package of 3 credits is
-33.34 + 33.33 + 33.33: the price in minor units is divided by the quantity, and the remainder
-(here 1 cent) goes one minor unit each to the *first* credits. With equal weights every credit
-has the same remainder, so "largest remainder, earlier first on ties" is exactly that, and
+exactly to the price (largest remainder)" (docs/semantics.md#l-lifecycle). A $100.00 package of 3
+credits is 33.34 + 33.33 + 33.33: the price in minor units is divided by the quantity, and the
+remainder (here 1 cent) goes one minor unit each to the *first* credits. With equal weights every
+credit has the same remainder, so "largest remainder, earlier first on ties" is exactly that, and
 agrees with :func:`punchcard.money.split_exact`.
 
 A :class:`RevenueSplit` holds that split in O(1) space, whatever the quantity (a package of

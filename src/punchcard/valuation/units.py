@@ -15,6 +15,9 @@ of units, ready for ``Line.units``. The rules, one per ``charge_by``:
     "Charge by 24 hours": every started 24-hour period of *elapsed* time, with the same optional
     grace (0 to 1439 minutes). Elapsed, not wall-clock: across the night clocks go forward, noon
     to noon is 23 hours and 1 day; across the night they go back it is 25 hours and 2 days.
+    The grace is inclusive: ``grace_minutes=720`` forgives an overrun of exactly 12 h 00 and
+    charges the next day from 12 h 00 min 01 s. A business that adds a day "once it reaches
+    12 hours" (PetExec) sets ``grace_minutes=719``.
 ``"night"``
     "Charge by Night / Use for Daycare" (the article: "one credit equals the rate of one
     reservation checked in every 12 hours"). That sentence does not give a countable rule, so

@@ -1,0 +1,165 @@
+"""The business: its settings and choices, given once and passed to every lifecycle operation.
+
+>>> from punchcard import Policy, Settings
+>>> business = Business(settings=Settings(refund_after_use=True), unused_at_renewal="rollover",
+...                     timezone="America/New_York", zones={"beach": "America/Los_Angeles"})
+>>> business.zone_of("downtown"), business.zone_of("beach")
+('America/New_York', 'America/Los_Angeles')
+>>> Business().cancel_after_expiry, Business().unused_at_renewal
+('expire', 'forfeit')
+>>> Business(zones={"beach": "Mars/Olympus"})
+Traceback (most recent call last):
+...
+punchcard.errors.InvalidValueError: zones.beach: unknown IANA time zone 'Mars/Olympus'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import attrs
+
+from .. import _validate as v
+from ..errors import InvalidTypeError, InvalidValueError, PunchcardError
+from ..expiry import ExpiryMode
+from ..models import Rates, RatesInput, Settings
+from ..policy import Policy
+from ..timeutil import zone
+from .franchise import Franchise
+from .permissions import PermissionPolicy
+
+__all__ = ["Business"]
+
+
+def _instance(kind: type, name: str) -> Any:
+    def check(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, kind):
+            raise InvalidTypeError(attr.name, f"must be a {name}, got {value!r}")
+
+    return check
+
+
+def _rates(value: RatesInput) -> Rates:
+    return Rates.coerce(value)
+
+
+def _optional_franchise(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, Franchise):
+        raise InvalidTypeError(attr.name, f"must be a Franchise or None, got {value!r}")
+
+
+def _zone_name(field: str, name: object) -> str:
+    if not isinstance(name, str):
+        raise InvalidTypeError(field, f"must be an IANA zone name, got {name!r}")
+    try:
+        zone(name)
+    except PunchcardError as err:
+        raise InvalidValueError(field, getattr(err, "message", str(err))) from None
+    return name
+
+
+def _optional_zone(value: object) -> str | None:
+    return None if value is None else _zone_name("timezone", value)
+
+
+def _zones(value: Mapping[str, str] | tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    pairs = value.items() if isinstance(value, Mapping) else value
+    if isinstance(pairs, (str, bytes)):
+        raise InvalidTypeError("zones", f"must map location -> IANA zone, got {value!r}")
+    out: dict[str, str] = {}
+    for pair in pairs:
+        if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], str)):
+            raise InvalidTypeError("zones", f"must map location -> IANA zone, got {pair!r}")
+        location, name = pair
+        out[location] = _zone_name(f"zones.{location}", name)
+    return tuple(sorted(out.items()))
+
+
+@attrs.frozen(kw_only=True)
+class Business:
+    """Everything a business decides once: the engine's settings, policy and rates, the
+    lifecycle's choices, who may do what, its franchise, and the time zones of its locations.
+
+    Every lifecycle operation takes one (``business=``; the default is :class:`Business()`, the
+    source articles' behaviour).
+    """
+
+    #: The system-wide switches (``any_type``, ``any_location``, ``refund_after_use``...).
+    settings: Settings = attrs.field(factory=Settings, validator=_instance(Settings, "Settings"))
+    #: The engine's policy: which credits a booking takes; its ``expires_at`` (23:59 by
+    #: default) is also when expiry dates end and subscription periods renew.
+    policy: Policy = attrs.field(factory=Policy, validator=_instance(Policy, "Policy"))
+    #: The location default rates (for cross-item credits and ``default_rate`` valuation).
+    rates: Rates = attrs.field(default=None, converter=_rates)
+    #: A booking cancelled once its package has expired: ``expire`` (default) gives the credits
+    #: back and they expire at once (packages cannot be unexpired; the cancellation is recorded,
+    #: so it cannot restore twice); ``refuse`` refuses the cancellation (code
+    #: ``package_expired``) so the host can settle it another way.
+    cancel_after_expiry: Literal["expire", "refuse"] = attrs.field(
+        default="expire", validator=v.one_of(("expire", "refuse"))
+    )
+    #: Credits left when a subscription period ends: ``forfeit`` (default) or ``rollover``.
+    unused_at_renewal: Literal["forfeit", "rollover"] = attrs.field(
+        default="forfeit", validator=v.one_of(("forfeit", "rollover"))
+    )
+    #: Which permission each operation needs.
+    permissions: PermissionPolicy = attrs.field(
+        factory=PermissionPolicy, validator=_instance(PermissionPolicy, "PermissionPolicy")
+    )
+    #: The franchise the business belongs to, if any: its rules decide where credits of a
+    #: local package type may be redeemed.
+    franchise: Franchise | None = attrs.field(default=None, validator=_optional_franchise)
+    #: The IANA zone of the business's locations (those not in :attr:`zones`), if one.
+    timezone: str | None = attrs.field(default=None, converter=_optional_zone)
+    #: The IANA zone of each location that has its own (location -> zone).
+    zones: tuple[tuple[str, str], ...] = attrs.field(factory=tuple, converter=_zones)
+
+    @property
+    def expires_at(self) -> dt.timedelta:
+        """The local time of day an expiry date (or a subscription period) ends."""
+        return self.policy.expires_at_delta
+
+    @property
+    def expiry_mode(self) -> ExpiryMode:
+        """The policy's expiry mode (X5): ``end_of_day`` (default) or ``elapsed``, for a
+        countdown's expiry; the lifecycle's expiry moments and sweeps follow it as the engine
+        does.
+
+        .. versionadded:: 0.2
+        """
+        return self.policy.expiry
+
+    def zone_of(self, location: str | None) -> str | None:
+        """The zone of *location* (its own, else the business's), ``None`` if neither is known."""
+        for name, tz in self.zones:
+            if name == location:
+                return tz
+        return self.timezone
+
+
+def business_of(value: object) -> Business:
+    """*value*, checked to be a :class:`Business`."""
+    if not isinstance(value, Business):
+        raise InvalidTypeError("business", f"must be a punchcard.lifecycle.Business, got {value!r}")
+    return value
+
+
+def zone_for(
+    business: Business, location: str | None, timezone: str | dt.tzinfo | None
+) -> dt.tzinfo:
+    """The zone to read a time at *location* in: *timezone* when given, else the business's."""
+    if timezone is None:
+        timezone = business.zone_of(location)
+        if timezone is None:
+            raise InvalidValueError(
+                "timezone",
+                f"no zone is known for location {location!r}: pass timezone= or give the "
+                "business a timezone (or zones)",
+            )
+    if isinstance(timezone, str):
+        return zone(timezone)
+    if not isinstance(timezone, dt.tzinfo):
+        raise InvalidTypeError("timezone", f"must be an IANA name or a tzinfo, got {timezone!r}")
+    return timezone

@@ -1,0 +1,127 @@
+"""The package's import graph: no cycle among punchcard's modules (counting every import, at the
+top, inside functions and under ``TYPE_CHECKING``), and the core imports nothing but the
+standard library, attrs, python-dateutil and babel (issue 11 item 5; the brief's core
+dependencies)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+#: The parts that bring their own dependencies, imported only when a host uses them.
+EXTRAS = ("punchcard.store", "punchcard.scale", "punchcard.testing")
+CORE_DEPENDENCIES = {"attrs", "dateutil", "babel"}
+
+
+def _modules() -> dict[str, tuple[Path, bool]]:
+    found: dict[str, tuple[Path, bool]] = {}
+    for path in sorted((SRC / "punchcard").rglob("*.py")):
+        parts = list(path.relative_to(SRC).with_suffix("").parts)
+        package = parts[-1] == "__init__"
+        if package:
+            parts = parts[:-1]
+        found[".".join(parts)] = (path, package)
+    return found
+
+
+def _imports(module: str, path: Path, package: bool) -> Iterator[str]:
+    """Every module name *module* imports, absolute: for ``from X import n``, ``X.n`` when that
+    is a module, else ``X``."""
+    modules = _MODULES
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = module.split(".")
+                if not package:
+                    base = base[:-1]
+                base = base[: len(base) - (node.level - 1)]
+                stem = ".".join([*base, node.module] if node.module else base)
+            else:
+                stem = node.module or ""
+            for alias in node.names:
+                name = f"{stem}.{alias.name}"
+                yield name if name in modules else stem
+
+
+_MODULES = _modules()
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _MODULES
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, (path, package) in modules.items():
+        for target in _imports(name, path, package):
+            if target in modules and target != name:
+                graph[name].add(target)
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_issue11_item5_no_import_cycle_among_punchcards_modules() -> None:
+    assert _cycles(_graph()) == []
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_the_core_depends_on_attrs_dateutil_and_babel_only() -> None:
+    stdlib = set(sys.stdlib_module_names)
+    offending: list[tuple[str, str]] = []
+    for name, (path, package) in _MODULES.items():
+        if name.startswith(EXTRAS):
+            continue
+        for target in _imports(name, path, package):
+            top = target.split(".")[0]
+            if top and top != "punchcard" and top not in stdlib and top not in CORE_DEPENDENCIES:
+                offending.append((name, target))
+    assert offending == []
+
+
+@pytest.mark.parametrize("heavy", ["hypothesis", "sqlalchemy", "dask", "pyarrow", "psycopg"])
+def test_import_punchcard_imports_no_extra(heavy: str) -> None:
+    code = f"import sys, punchcard, punchcard.lifecycle; print({heavy!r} in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
