@@ -72,10 +72,10 @@ def test_sweep_reads_a_database_ledger(tmp_path: Path, capsys: pytest.CaptureFix
     with sqlite3.connect(db) as conn:
         conn.execute(
             "CREATE TABLE events (position INTEGER PRIMARY KEY, owner TEXT, package_id TEXT, "
-            "seq INTEGER, type TEXT, format_version INTEGER, body TEXT)"
+            "seq INTEGER, type TEXT, format INTEGER, body TEXT)"
         )
         conn.executemany(
-            "INSERT INTO events (owner, package_id, seq, type, format_version, body) VALUES (?, ?, ?, ?, 1, ?)",
+            "INSERT INTO events (owner, package_id, seq, type, format, body) VALUES (?, ?, ?, ?, 1, ?)",
             [
                 (r.owner, r.package_id, r.seq, r.type, r.body)
                 for p in parquet.partitions()
@@ -152,7 +152,7 @@ def test_backtest_compares_fifo_and_earliest_expiry_by_default(
          "punchcard: error: any_location: must be true or false (on/off, yes/no, 1/0), got 'maybe'\n"),
         (("backtest", "{tmp}/activity", "--workers", "0", "--variant", "x:colour=red"),
          "punchcard: error: colour: not a choice; choose among ['any_location', 'any_type', "
-         "'cancel_after_expiry', 'expires_at', 'greater_value', 'line_order', 'package_order', "
+         "'cancel_after_expiry', 'expires_at', 'expiry', 'greater_value', 'line_order', 'package_order', "
          "'refund_after_use', 'unused_at_renewal', 'valuation', 'zero_price_items']\n"),
         (("backtest", "{tmp}/activity", "--workers", "-1"),
          "punchcard: error: --workers: must be 0 or more, got -1\n"),

@@ -137,11 +137,11 @@ def _sqlite(path: Path, rows: list[EventRow], sent: list[tuple[str, str]]) -> No
     with sqlite3.connect(path) as db:
         db.execute(
             "CREATE TABLE punchcard_events (position INTEGER PRIMARY KEY, owner TEXT, "
-            "package_id TEXT, seq INTEGER, type TEXT, format_version INTEGER, body TEXT, "
+            "package_id TEXT, seq INTEGER, type TEXT, format INTEGER, body TEXT, "
             "UNIQUE (package_id, seq))"
         )
         db.executemany(
-            "INSERT INTO punchcard_events (owner, package_id, seq, type, format_version, body) "
+            "INSERT INTO punchcard_events (owner, package_id, seq, type, format, body) "
             "VALUES (?, ?, ?, ?, 1, ?)",
             [(r.owner, r.package_id, r.seq, r.type, r.body) for r in rows],
         )
@@ -219,12 +219,12 @@ def test_a_postgresql_table_reads_as_the_parquet_ledger(tmp_path: Path) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(
             f"CREATE TABLE {table} (position bigserial PRIMARY KEY, owner text, package_id text, "
-            "seq bigint, type text, format_version smallint, body jsonb, UNIQUE (package_id, seq))"
+            "seq bigint, type text, format smallint, body jsonb, UNIQUE (package_id, seq))"
         )
         try:
             with conn.cursor() as cur:
                 cur.executemany(
-                    f"INSERT INTO {table} (owner, package_id, seq, type, format_version, body) "
+                    f"INSERT INTO {table} (owner, package_id, seq, type, format, body) "
                     "VALUES (%s, %s, %s, %s, 1, %s)",
                     [(r.owner, r.package_id, r.seq, r.type, r.body) for r in rows],
                 )

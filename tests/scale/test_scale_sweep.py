@@ -211,3 +211,25 @@ def test_a_different_night_under_the_same_name_is_refused(tmp_path: Path) -> Non
 def test_as_of_must_be_a_datetime(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match=r"as_of: must be a datetime\.datetime, got '2027-01-01'"):
         sweep(tmp_path, as_of="2027-01-01", processes=False)  # type: ignore[arg-type]
+
+
+def test_the_nights_events_are_what_catch_up_records_for_each_owner(tmp_path: Path) -> None:
+    from punchcard.lifecycle import Business, catch_up, replay
+
+    _activity, ledger = population(tmp_path)
+    rows = sweep(ledger, as_of=AS_OF, processes=False).rows
+    assert rows is not None
+    assert rows.events
+    source = ParquetLedger(ledger)
+    by_owner: dict[str, list[EventRow]] = {}
+    for part in source.partitions():
+        for row in source.read(part):
+            by_owner.setdefault(row.owner, []).append(row)
+    expected = []
+    for owner, owned in sorted(by_owner.items()):
+        state = replay(life.decode(json.loads(r.body)) for r in owned)
+        caught = catch_up(state, as_of=AS_OF, business=Business())
+        expected += [(owner, event) for event in caught.events]
+    got = [(r.owner, life.decode(json.loads(r.body))) for r in rows.events]
+    key = lambda pair: (pair[0], pair[1].package_id, pair[1].seq)  # noqa: E731
+    assert sorted(got, key=key) == sorted(expected, key=key)

@@ -1,20 +1,22 @@
 """The one door of :mod:`punchcard.scale` into :mod:`punchcard.lifecycle`.
 
 Everything the scale-out jobs ask of the lifecycle goes through the functions of this module,
-and nothing else in :mod:`punchcard.scale` imports :mod:`punchcard.lifecycle`: when the
-lifecycle's signatures change (a ``Business`` value, ``as_of=``), this is the one module to
-re-point. What it offers, per owner partition:
+and nothing else in :mod:`punchcard.scale` imports :mod:`punchcard.lifecycle`. They hold no
+rule of their own: each calls the lifecycle's public function that does the work, with the
+variant's :class:`~punchcard.lifecycle.Business`, and turns its answer into plain rows. What
+it offers, per owner partition:
 
 - the ledger: :func:`encode` / :func:`decode` an event to and from its JSON body, :func:`owner_of`
   a purchase, :func:`fold` events into a state;
-- the night: :func:`due` (renewals, held uses whose time passed, expiries) and :func:`night`
-  (those, then the notices due and the balances report, as plain rows);
+- the night: :func:`due` (:func:`punchcard.lifecycle.catch_up`: what is already true at the
+  time and not yet recorded) and :func:`night` (that, then the notices due and the balances
+  report, as plain rows);
 - the desk, for replaying recorded activity: :func:`package_type`, :func:`buy`, :func:`redeem`,
-  :func:`cancel`;
+  :func:`cancel` (each records its own catch-up first, as every lifecycle operation does);
 - the money: :func:`standings` (deferred revenue and breakage of every package).
 
-A variant's *choices* (a mapping of names to values, see :data:`CHOICES`) become the lifecycle's
-arguments in :func:`compile_choices`, once per task.
+A variant's *choices* (a mapping of names to values, see :data:`CHOICES`) become a
+:class:`~punchcard.lifecycle.Business` in :func:`compile_choices`, once per task.
 """
 
 from __future__ import annotations
@@ -27,27 +29,25 @@ import attrs
 
 from ..errors import InvalidTypeError, InvalidValueError
 from ..lifecycle import (
+    Business,
     LedgerEvent,
     LedgerState,
-    LifecyclePolicy,
     OperationRefused,
     PackagePurchased,
     PackageType,
     Period,
     TypeComponent,
     balances_report,
+    catch_up,
     checkout,
     event_from_dict,
     event_to_dict,
-    expire,
     hold,
     ledger_event_id,
     notifications_due,
     purchase,
-    renew,
     replay,
     revenue,
-    use_due,
 )
 from ..lifecycle import (
     cancel as _cancel,
@@ -60,7 +60,7 @@ from .records import BalanceEntry, NoticeRow
 __all__ = [
     "CHOICES",
     "EMPTY",
-    "Compiled",
+    "Business",
     "Event",
     "Night",
     "Redeemed",
@@ -80,6 +80,7 @@ __all__ = [
     "package_type",
     "redeem",
     "standings",
+    "with_zones",
 ]
 
 Event: TypeAlias = LedgerEvent
@@ -89,37 +90,26 @@ Refused = OperationRefused
 EMPTY = LedgerState()
 
 _SETTINGS = tuple(f.name for f in attrs.fields(Settings))
-_POLICY = ("line_order", "package_order", "valuation", "expires_at")
-_LIFECYCLE = ("cancel_after_expiry", "unused_at_renewal")
+_POLICY = ("line_order", "package_order", "valuation", "expires_at", "expiry")
+_BUSINESS = ("cancel_after_expiry", "unused_at_renewal")
 #: The choices a variant may make, and the type of each value.
 CHOICES: Mapping[str, type] = {
     **dict.fromkeys(_SETTINGS, bool),
     **dict.fromkeys(_POLICY, str),
-    **dict.fromkeys(_LIFECYCLE, str),
+    **dict.fromkeys(_BUSINESS, str),
 }
 
 
-@attrs.frozen
-class Compiled:
-    """A variant's choices as the lifecycle's arguments (made once per task)."""
-
-    settings: Settings
-    lifecycle: LifecyclePolicy
-
-    @property
-    def policy(self) -> Policy:
-        return self.lifecycle.redemption
-
-
-def compile_choices(choices: Mapping[str, object]) -> Compiled:
-    """The lifecycle's arguments for *choices*; unknown names and bad values raise.
+def compile_choices(choices: Mapping[str, object]) -> Business:
+    """The business of *choices* (every other choice at its default); unknown names and bad
+    values raise.
 
     >>> compile_choices({"package_order": "earliest_expiry"}).policy.package_order.name
     'earliest_expiry'
     >>> compile_choices({"any_place": True})
     Traceback (most recent call last):
     ...
-    punchcard.errors.InvalidValueError: any_place: not a choice; choose among ['any_location', 'any_type', 'cancel_after_expiry', 'expires_at', 'greater_value', 'line_order', 'package_order', 'refund_after_use', 'unused_at_renewal', 'valuation', 'zero_price_items']
+    punchcard.errors.InvalidValueError: any_place: not a choice; choose among ['any_location', 'any_type', 'cancel_after_expiry', 'expires_at', 'expiry', 'greater_value', 'line_order', 'package_order', 'refund_after_use', 'unused_at_renewal', 'valuation', 'zero_price_items']
     """
     for name, value in choices.items():
         kind = CHOICES.get(name)
@@ -129,11 +119,17 @@ def compile_choices(choices: Mapping[str, object]) -> Compiled:
             raise InvalidTypeError(name, f"must be a {kind.__name__}, got {value!r}")
     settings = Settings(**{k: v for k, v in choices.items() if k in _SETTINGS})  # type: ignore[arg-type]
     policy = Policy(**{k: v for k, v in choices.items() if k in _POLICY})  # type: ignore[arg-type]
-    lifecycle = LifecyclePolicy(
-        redemption=policy,
-        **{k: v for k, v in choices.items() if k in _LIFECYCLE},  # type: ignore[arg-type]
+    return Business(
+        settings=settings,
+        policy=policy,
+        **{k: v for k, v in choices.items() if k in _BUSINESS},  # type: ignore[arg-type]
     )
-    return Compiled(settings, lifecycle)
+
+
+def with_zones(business: Business, timezone: str, zones: Iterable[tuple[str, str]]) -> Business:
+    """*business* with the zone of its locations (*zones*: ``(location, IANA zone)``) and
+    *timezone* for the others."""
+    return attrs.evolve(business, timezone=timezone, zones=tuple(zones))
 
 
 # -- the ledger -----------------------------------------------------------------------------------
@@ -167,13 +163,11 @@ def fold(events: Iterable[Event], start: State | None = None) -> State:
 # -- the night ------------------------------------------------------------------------------------
 
 
-def due(state: State, *, as_of: dt.datetime, rules: Compiled) -> tuple[tuple[Event, ...], State]:
-    """The events due by *as_of*, in the order recorded: renewals, held credits whose time
-    passed (used), expiries; and the state after them."""
-    renewed = renew(state, as_of=as_of, policy=rules.lifecycle)
-    used = use_due(renewed.state, as_of=as_of)
-    expired = expire(used.state, as_of=as_of, policy=rules.lifecycle)
-    return renewed.events + used.events + expired.events, expired.state
+def due(state: State, *, as_of: dt.datetime, rules: Business) -> tuple[tuple[Event, ...], State]:
+    """What :func:`punchcard.lifecycle.catch_up` records at *as_of* (uses whose time passed,
+    renewals, expiries, each package's in the order they took effect), and the state after."""
+    outcome = catch_up(state, as_of=as_of, business=rules)
+    return outcome.events, outcome.state
 
 
 @attrs.frozen
@@ -192,7 +186,7 @@ def _date(day: dt.date | None) -> str | None:
     return None if day is None else day.isoformat()
 
 
-def night(state: State, *, as_of: dt.datetime, sent: Collection[str], rules: Compiled) -> Night:
+def night(state: State, *, as_of: dt.datetime, sent: Collection[str], rules: Business) -> Night:
     """Tonight's job over *state*: :func:`due`, then the notices due at *as_of* whose keys are
     not in *sent*, and the balances report."""
     events, after = due(state, as_of=as_of, rules=rules)
@@ -206,7 +200,7 @@ def night(state: State, *, as_of: dt.datetime, sent: Collection[str], rules: Com
             n.remaining,
             _date(n.expires_on),
         )
-        for n in notifications_due(after.packages, as_of=as_of, sent=sent, policy=rules.lifecycle)
+        for n in notifications_due(after.packages, as_of=as_of, sent=sent, business=rules)
     )
     balances = tuple(
         BalanceEntry(
@@ -219,7 +213,7 @@ def night(state: State, *, as_of: dt.datetime, sent: Collection[str], rules: Com
             _date(b.expires_on),
             b.location,
         )
-        for b in balances_report(after.packages, as_of=as_of, policy=rules.lifecycle)
+        for b in balances_report(after.packages, as_of=as_of, business=rules)
     )
     return Night(events, notices, balances)
 
@@ -264,11 +258,21 @@ def buy(
     *,
     package_id: str,
     owner: str,
-    at: dt.datetime,
+    as_of: dt.datetime,
     timezone: str,
+    rules: Business,
 ) -> tuple[tuple[Event, ...], State]:
-    """Sell a package of *ptype*: its events and the state after them."""
-    outcome = purchase(state, ptype, package_id=package_id, owner=owner, at=at, timezone=timezone)
+    """Sell a package of *ptype* at a location of zone *timezone*: its events and the state
+    after them."""
+    outcome = purchase(
+        state,
+        ptype,
+        package_id=package_id,
+        owner=owner,
+        as_of=as_of,
+        timezone=timezone,
+        business=rules,
+    )
     return outcome.events, outcome.state
 
 
@@ -291,45 +295,29 @@ def redeem(
     cart: Cart,
     *,
     booking: str,
-    at: dt.datetime,
+    as_of: dt.datetime,
     scheduled_for: dt.datetime | None,
-    timezone: str,
-    rules: Compiled,
+    rules: Business,
 ) -> Redeemed:
     """A checkout (*scheduled_for* ``None``: credits used at once) or a booking for
-    *scheduled_for* (credits held until its time passes)."""
+    *scheduled_for* (credits held until its time passes), read in the business's zone of the
+    cart's location."""
     if scheduled_for is None:
-        outcome = checkout(
-            state,
-            cart,
-            booking=booking,
-            at=at,
-            timezone=timezone,
-            settings=rules.settings,
-            policy=rules.lifecycle,
-        )
+        outcome = checkout(state, cart, booking=booking, as_of=as_of, business=rules)
     else:
         outcome = hold(
-            state,
-            cart,
-            booking=booking,
-            at=at,
-            scheduled_for=scheduled_for,
-            timezone=timezone,
-            settings=rules.settings,
-            policy=rules.lifecycle,
+            state, cart, booking=booking, as_of=as_of, scheduled_for=scheduled_for, business=rules
         )
     application = outcome.application
-    assert application is not None  # hold and checkout always return the engine's answer
     credits = sum(r.credits for r in application.redemptions)
     return Redeemed(outcome.events, outcome.state, application.covered, application.due, credits)
 
 
 def cancel(
-    state: State, booking: str, *, at: dt.datetime, rules: Compiled
+    state: State, booking: str, *, as_of: dt.datetime, rules: Business
 ) -> tuple[tuple[Event, ...], State]:
     """Cancel *booking*: its credits come back (by default); its events and the state after."""
-    outcome = _cancel(state, booking, at=at, policy=rules.lifecycle)
+    outcome = _cancel(state, booking, as_of=as_of, business=rules)
     return outcome.events, outcome.state
 
 

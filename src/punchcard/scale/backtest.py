@@ -2,10 +2,12 @@
 (FIFO against earliest expiry, ``any_location`` on and off...), and what each would have done,
 per month and per location.
 
-Each owner's records are replayed from an empty ledger, in time order, as the desk would have
-recorded them under the variant: before each record, the night's work due by then (renewals,
-held credits whose time passed, expiries); at the end of each month (local midnight in the
-activity's reporting zone), the same, then a look at every package's money. The measures:
+Each owner's records are replayed from an empty ledger, in time order, through the lifecycle's
+operations under the variant's business, as the desk would have recorded them (each operation
+records first what is already true at its time for the packages it reads: uses whose time
+passed, renewals, expiries); at the end of each month (local midnight in the activity's
+reporting zone), the nightly catch-up of every package, then a look at every package's money.
+The measures:
 
 - ``covered``: what credits took off checkouts and bookings (not cancelled), by the month of
   the service and the cart's location;
@@ -134,6 +136,10 @@ class ReplayContext:
             zone(info.timezone),
         )
 
+    def business(self, variant: Variant) -> life.Business:
+        """The business of *variant*, with the zones of the activity's locations."""
+        return life.with_zones(variant.rules(), self.info.timezone, self.info.locations)
+
     def month_of(self, moment: dt.datetime) -> int:
         """The month number of *moment* in the period (-1 before, ``len`` after)."""
         local = moment.astimezone(self.report_zone)
@@ -145,13 +151,15 @@ def replay_owner(
     records: Sequence[Record],
     *,
     context: ReplayContext,
-    rules: life.Compiled,
+    rules: life.Business,
     tally: Tally | None = None,
     close_period: bool = True,
 ) -> list[life.Event]:
-    """Replay one owner's *records* (in time order) from an empty ledger; returns the events
-    recorded. With *tally*, adds the owner's measures to it. With *close_period*, the month ends
-    after the last record are closed too (the night's work due by then is recorded)."""
+    """Replay one owner's *records* (in time order) from an empty ledger under *rules* (the
+    variant's business, with the zones of the activity's locations: :meth:`ReplayContext.business`);
+    returns the events recorded. With *tally*, adds the owner's measures to it. With
+    *close_period*, the month ends after the last record are closed too (the catch-up due by
+    then is recorded)."""
     state = life.EMPTY
     events: list[life.Event] = []
     bookings: dict[str, _Booking] = {}
@@ -160,13 +168,10 @@ def replay_owner(
     ends = context.month_ends
     closed = 0
 
-    def night(moment: dt.datetime) -> None:
-        nonlocal state
-        new, state = life.due(state, as_of=moment, rules=rules)
-        events.extend(new)
-
     def close(month: int) -> None:
-        night(ends[month])
+        nonlocal state
+        new, state = life.due(state, as_of=ends[month], rules=rules)
+        events.extend(new)
         if tally is None:
             return
         for s in life.standings(state, memo):
@@ -182,7 +187,6 @@ def replay_owner(
         while closed < len(ends) and ends[closed] <= record.at:
             close(closed)
             closed += 1
-        night(record.at)
         try:
             state = _step(record, state, events, bookings, context, rules)
         except life.Refused:
@@ -207,7 +211,7 @@ def _step(
     events: list[life.Event],
     bookings: dict[str, _Booking],
     context: ReplayContext,
-    rules: life.Compiled,
+    rules: life.Business,
 ) -> life.State:
     """Record one step of the desk; returns the new state."""
     timezone = context.zones[record.location]
@@ -222,8 +226,9 @@ def _step(
             ptype,
             package_id=record.package_id,
             owner=record.owner,
-            at=record.at,
+            as_of=record.at,
             timezone=timezone,
+            rules=rules,
         )
         events.extend(new)
         return state
@@ -233,7 +238,7 @@ def _step(
         if booking is not None and booking.credits == 0:
             booking.cancelled = True  # nothing was redeemed: nothing to give back
             return state
-        new, state = life.cancel(state, record.booking, at=record.at, rules=rules)
+        new, state = life.cancel(state, record.booking, as_of=record.at, rules=rules)
         events.extend(new)
         if booking is not None:
             booking.cancelled = True
@@ -244,9 +249,8 @@ def _step(
         state,
         cart,
         booking=record.booking,
-        at=record.at,
+        as_of=record.at,
         scheduled_for=record.scheduled_for,
-        timezone=timezone,
         rules=rules,
     )
     bookings[record.booking] = _Booking(
@@ -284,7 +288,7 @@ def _backtest_part(task: _Task) -> _PartResult:
     """Replay the owners of one part under every variant (what each worker runs)."""
     info = read_info(task.path)
     context = ReplayContext.of(info)
-    compiled = [v.rules() for v in task.variants]
+    compiled = [context.business(v) for v in task.variants]
     tallies = tuple(Tally(len(context.months)) for _ in task.variants)
     owners = records = 0
     for group in owners_of(read_part(task.path, info, task.part)):

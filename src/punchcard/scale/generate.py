@@ -250,7 +250,7 @@ class _LedgerTask:
 def _ledger_part(task: _LedgerTask) -> tuple[int, int, int]:
     info = read_info(task.activity)
     context = ReplayContext.of(info)
-    rules = task.variant.rules()
+    rules = context.business(task.variant)
     events: list[life.Event] = []
     owners = 0
     for group in owners_of(read_part(task.activity, info, task.part)):
@@ -272,8 +272,8 @@ def generate_ledger(
     processes: bool = True,
     progress: bool = False,
 ) -> GeneratedLedger:
-    """The ledger the desk would have recorded for *activity* under *variant* (with the night's
-    work before each step, as a nightly job would have done it), written as a new Parquet
+    """The ledger the desk would have recorded for *activity* under *variant* (each operation
+    with its catch-up, and the nightly catch-up at each month's end), written as a new Parquet
     ledger at *ledger* with one bucket per part of the activity."""
     info = read_info(activity)
     created = ParquetLedger.create(ledger, buckets=info.parts)

@@ -35,8 +35,8 @@ renamed into place, so a reader never sees half a file.
 **Sources.** A job reads its ledger through a :class:`LedgerSource`: it names its partitions
 (small values sent to the workers) and reads the rows of one partition, ordered by owner,
 package and ``seq``. :class:`ParquetLedger` reads the layout above (a partition is a bucket);
-:class:`SqlLedger` reads an events table through any DB-API connection (a partition is a range
-of owners).
+:class:`SqlLedger` reads the store's events table through any DB-API connection (a partition is
+a range of owners).
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ from typing import Any, Literal, Protocol
 
 import attrs
 
+from ..errors import PunchcardError
 from . import _lifecycle as life
 from .errors import DataError
 from .records import BODY_FORMAT, EventRow, NoticeRow, columns
@@ -359,6 +360,19 @@ def write_ledger(
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
+def _store_body(place: str, version: object, body: str) -> str:
+    """The body (format 1) of an event the store wrote in its format *version*."""
+    from ..store._codec import EVENT_FORMAT, event_from_row
+
+    if type(version) is not int or version not in (BODY_FORMAT, EVENT_FORMAT):
+        raise DataError(place, f"body format {version!r} is not supported (1 or {EVENT_FORMAT})")
+    try:
+        event = event_from_row(version, body)
+    except PunchcardError as err:
+        raise DataError(place, str(err)) from None
+    return json.dumps(life.encode(event), ensure_ascii=False, separators=(",", ":"))
+
+
 def _identifier(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
     if value is not None and (not isinstance(value, str) or not _IDENT.fullmatch(value)):
         raise DataError(attr.name, f"must be an SQL identifier, got {value!r}")
@@ -371,9 +385,11 @@ def _whole(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
 
 @attrs.frozen
 class SqlLedger:
-    """A ledger in a database table with the columns of the store's events table: ``owner``,
-    ``package_id``, ``seq``, ``type``, ``format_version``, ``body`` (JSON: text, or a json /
-    jsonb column), read through a DB-API connection.
+    """A ledger in the events table of :mod:`punchcard.store` (``punchcard_events``), or any table
+    with its columns ``owner``, ``package_id``, ``seq``, ``type``, ``format``, ``body``, read
+    through a DB-API connection. A body of format 1 (the dict of
+    ``punchcard.lifecycle.event_to_dict``; text, or a json / jsonb column) is read as it is; one
+    of the store's format 2 is read by the store's own decoder (it needs the ``sql`` extra).
 
     *connect* opens a connection (it runs on the workers, so it must pickle:
     ``functools.partial(sqlite3.connect, path)``, ``functools.partial(psycopg.connect, dsn)``).
@@ -431,17 +447,14 @@ class SqlLedger:
     def read(self, partition: Partition) -> Iterator[EventRow]:
         clause, params = self._range(partition)
         sql = (
-            f"SELECT owner, package_id, seq, type, format_version, body FROM {self.table}"
+            f"SELECT owner, package_id, seq, type, format, body FROM {self.table}"
             f"{clause} ORDER BY owner, package_id, seq"
         )
         for owner, package_id, seq, kind, version, body in self._query(sql, params):
-            if version != BODY_FORMAT:
-                raise DataError(
-                    f"{self.table}:{package_id}#{seq}",
-                    f"body format {version} is not supported (only {BODY_FORMAT})",
-                )
             if not isinstance(body, str):  # a json / jsonb column the driver decoded
                 body = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+            if version != BODY_FORMAT:
+                body = _store_body(f"{self.table}:{package_id}#{seq}", version, body)
             yield EventRow(owner, package_id, seq, kind, body)
 
     def sent(self, partition: Partition) -> frozenset[str]:

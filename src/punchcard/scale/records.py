@@ -65,7 +65,8 @@ class BalanceEntry:
     owner: str
     package_id: str
     name: str
-    item: str
+    #: The item (``None``: the money of a stored-value package).
+    item: str | None
     remaining: int
     held: int
     expires_on: str | None

@@ -1,8 +1,9 @@
-"""The nightly job over a whole ledger, partitioned by owner: renewals, held credits whose time
-passed, expiries, the notices due and the balances report.
+"""The nightly job over a whole ledger, partitioned by owner: what
+:func:`punchcard.lifecycle.catch_up` records at the time of the run (held credits whose time
+passed, renewals, expiries), the notices due and the balances report.
 
-Each partition is swept on its own (its owners' events folded into their state, then the
-night's operations): the rows of an owner depend on that owner's events alone, so the merged
+Each partition is swept on its own (its owners' events folded into their state, then
+``catch_up``, the notices and the balances): the rows of an owner depend on that owner's events alone, so the merged
 result is the same however the owners are split and wherever the partitions run.
 
 **The output directory** of a run (format ``punchcard-sweep``, version 1)::

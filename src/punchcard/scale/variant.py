@@ -41,9 +41,10 @@ def _choices(value: Any) -> tuple[tuple[str, bool | str], ...]:
 
 @attrs.frozen
 class Variant:
-    """The engine's settings and policy and the lifecycle's choices, by name
-    (:data:`punchcard.scale._lifecycle.CHOICES`: ``any_location``, ``package_order``,
-    ``unused_at_renewal``...); a choice left out keeps its default."""
+    """Choices of a :class:`punchcard.lifecycle.Business` by name: the engine's settings and
+    policy and the lifecycle's choices (:data:`punchcard.scale._lifecycle.CHOICES`:
+    ``any_location``, ``package_order``, ``unused_at_renewal``...); a choice left out keeps its
+    default."""
 
     #: Shown in reports; a file-name-safe word.
     name: str = attrs.field(validator=_name)
@@ -85,8 +86,8 @@ class Variant:
                 choices[key] = raw.strip()
         return cls(name.strip(), tuple(choices.items()))
 
-    def rules(self) -> life.Compiled:
-        """The lifecycle's arguments for this variant (make them once per task)."""
+    def rules(self) -> life.Business:
+        """The business of this variant's choices (make it once per task)."""
         return life.compile_choices(dict(self.choices))
 
     def to_json(self) -> dict[str, Any]:
