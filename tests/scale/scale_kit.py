@@ -16,7 +16,7 @@ from punchcard.scale.variant import DEFAULT
 #: The night the tests sweep: two weeks after the period of the made-up activity ends, so that
 #: expiries, uses of held credits and renewals are due.
 AS_OF = dt.datetime(2027, 1, 15, 6, 0)
-OWNERS = 40
+OWNERS = 20
 PARTS = 4
 
 

@@ -20,7 +20,7 @@ example = runpy.run_path(str(SCRIPT), run_name="punchcard_example_scale_out")
 
 def _run(tmp_path: Path, capsys: pytest.CaptureFixture[str], workers: int) -> str:
     code = example["main"](
-        ["--owners", "30", "--parts", "3", "--workers", str(workers), "--out", str(tmp_path)]
+        ["--owners", "12", "--parts", "3", "--workers", str(workers), "--out", str(tmp_path)]
     )
     out = capsys.readouterr().out
     assert code == 0, out
@@ -31,7 +31,7 @@ def test_the_example_runs_in_one_process(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = _run(tmp_path, capsys, 0)
-    made = re.search(r"  30 owners, (\d+) packages, (\d+) events", out)
+    made = re.search(r"  12 owners, (\d+) packages, (\d+) events", out)
     assert made is not None
     assert int(made[2]) > 5 * int(made[1]) > 0
     assert "appended the night to the ledger: 6 files; appended again: 0 files" in out

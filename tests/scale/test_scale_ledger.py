@@ -46,7 +46,7 @@ def test_written_events_read_back_the_same_in_their_owners_buckets(tmp_path: Pat
     seen = []
     for part in copy.partitions():
         rows = list(copy.read(part))
-        assert rows, "every bucket of a 40-owner ledger holds someone"
+        assert rows, "every bucket of a 20-owner ledger holds someone"
         assert {partition_of(r.owner, 3) for r in rows} == {int(part.name)}
         keys = [(r.owner, r.package_id, r.seq) for r in rows]
         assert keys == sorted(keys)
@@ -57,6 +57,7 @@ def test_written_events_read_back_the_same_in_their_owners_buckets(tmp_path: Pat
     assert sorted(map(repr, all_events(copy))) == sorted(map(repr, events))
 
 
+@pytest.mark.slow  # (a new interpreter)
 def test_the_bucket_of_an_owner_does_not_depend_on_the_interpreter() -> None:
     owners = [f"owner-{i}" for i in range(50)] + ["Zoë", "李"]
     here = [partition_of(o, 16) for o in owners]

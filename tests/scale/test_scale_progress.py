@@ -84,6 +84,7 @@ def _shown(text: str, command: str) -> None:
     assert text.endswith(" s\n")
 
 
+@pytest.mark.slow  # (three processes on a pseudo-terminal or a pipe)
 def test_a_real_terminal_shows_the_progress_and_a_pipe_or_quiet_does_not(tmp_path: Path) -> None:
     args = _args("sweep", tmp_path)
     code, out, err = _run(args, terminal=True)

@@ -53,7 +53,7 @@ def test_the_sweep_gives_the_answer_of_one_night_over_the_whole_ledger(tmp_path:
         len(expected.balances),
     )
     assert result.partitions == 4
-    assert result.owners == 40
+    assert result.owners == 20
     assert result.read == len(all_events(ParquetLedger(ledger)))
 
 
