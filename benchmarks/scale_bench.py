@@ -31,12 +31,14 @@ import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from punchcard.scale import (
     EventRow,
     ParquetLedger,
+    Partition,
     backtest,
     generate_activity,
     generate_ledger,
@@ -176,16 +178,25 @@ def _copy_rows(rows: list[EventRow], copy: int, buckets: int) -> Iterator[EventR
         yield EventRow(owner, new_package, row.seq, row.type, text)
 
 
+def _tile_bucket(source: str, target: str, bucket: int, copies: int) -> int:
+    """Write bucket *bucket* of the tiled ledger *target*: *copies* copies of that bucket of
+    *source*."""
+    ledger = ParquetLedger(source)
+    rows = sorted(ledger.read(Partition(f"{bucket:05d}")), key=lambda r: (r.package_id, r.seq))
+    out: list[EventRow] = []
+    for copy in range(copies):
+        out.extend(_copy_rows(rows, copy, ledger.buckets))
+    return ParquetLedger(target).write(bucket, "base", out)
+
+
 def tile_ledger(source: ParquetLedger, target: Path, copies: int) -> ParquetLedger:
-    """A ledger of *copies* copies of *source*, under new ids (see the module's docs)."""
-    buckets = source.buckets
-    tiled = ParquetLedger.create(target, buckets=buckets)
-    for part in source.partitions():
-        rows = sorted(source.read(part), key=lambda r: (r.package_id, r.seq))
-        out: list[EventRow] = []
-        for copy in range(copies):
-            out.extend(_copy_rows(rows, copy, buckets))
-        tiled.write(int(part.name), "base", out)
+    """A ledger of *copies* copies of *source*, under new ids (see the module's docs), made
+    bucket by bucket on one process per CPU."""
+    tiled = ParquetLedger.create(target, buckets=source.buckets)
+    n = source.buckets
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        paths = [os.fspath(source.path)] * n, [os.fspath(tiled.path)] * n
+        list(pool.map(_tile_bucket, *paths, range(n), [copies] * n))
     return tiled
 
 

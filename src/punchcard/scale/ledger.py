@@ -304,11 +304,11 @@ class ParquetLedger:
         """Write *rows* (events of the owners of *bucket*) as the file ``NAME.events.parquet`` of
         *bucket*, sorted, atomically; returns the number of rows."""
         ordered = sorted(rows, key=lambda r: (r.owner, r.package_id, r.seq))
+        buckets = self.buckets  # (read from the header: once, not per row)
         for row in ordered:
-            if partition_of(row.owner, self.buckets) != bucket:
+            if partition_of(row.owner, buckets) != bucket:
                 raise DataError(
-                    row.owner,
-                    f"belongs in bucket {partition_of(row.owner, self.buckets)}, not {bucket}",
+                    row.owner, f"belongs in bucket {partition_of(row.owner, buckets)}, not {bucket}"
                 )
         folder = self.bucket_dir(bucket)
         folder.mkdir(exist_ok=True)
