@@ -31,7 +31,6 @@ import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +45,7 @@ from punchcard.scale import (
     sweep,
 )
 from punchcard.scale import _lifecycle as life
+from punchcard.scale._run import Cluster, run_tasks
 
 AS_OF = dt.datetime(2027, 1, 2, 6, 0)  # local time of each package
 PACKAGES_PER_OWNER = 1.7  # of the made-up population
@@ -80,7 +80,7 @@ def timed_on(workers: int, job: Callable[[str], Any]) -> dict[str, Any]:
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",
         silence_logs=logging.ERROR,
     ) as cluster:
         started = time.perf_counter() - began
@@ -178,9 +178,10 @@ def _copy_rows(rows: list[EventRow], copy: int, buckets: int) -> Iterator[EventR
         yield EventRow(owner, new_package, row.seq, row.type, text)
 
 
-def _tile_bucket(source: str, target: str, bucket: int, copies: int) -> int:
+def _tile_bucket(task: tuple[str, str, int, int]) -> int:
     """Write bucket *bucket* of the tiled ledger *target*: *copies* copies of that bucket of
-    *source*."""
+    *source* (*task* is ``(source, target, bucket, copies)``)."""
+    source, target, bucket, copies = task
     ledger = ParquetLedger(source)
     rows = sorted(ledger.read(Partition(f"{bucket:05d}")), key=lambda r: (r.package_id, r.seq))
     out: list[EventRow] = []
@@ -191,12 +192,10 @@ def _tile_bucket(source: str, target: str, bucket: int, copies: int) -> int:
 
 def tile_ledger(source: ParquetLedger, target: Path, copies: int) -> ParquetLedger:
     """A ledger of *copies* copies of *source*, under new ids (see the module's docs), made
-    bucket by bucket on one process per CPU."""
+    bucket by bucket on a local Dask cluster of one worker per CPU."""
     tiled = ParquetLedger.create(target, buckets=source.buckets)
-    n = source.buckets
-    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        paths = [os.fspath(source.path)] * n, [os.fspath(tiled.path)] * n
-        list(pool.map(_tile_bucket, *paths, range(n), [copies] * n))
+    tasks = [(source.path, tiled.path, b, copies) for b in range(source.buckets)]
+    run_tasks(_tile_bucket, tasks, cluster=Cluster(), label="tile", progress=False)
     return tiled
 
 

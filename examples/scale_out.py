@@ -76,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with LocalCluster(
         n_workers=args.workers,
         threads_per_worker=1,
-        dashboard_address=None,
+        dashboard_address=":0",
         silence_logs=logging.ERROR,
     ) as cluster:
         return run(

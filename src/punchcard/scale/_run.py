@@ -100,7 +100,9 @@ def _run(fn: Callable[[T], R], tasks: Sequence[T], cluster: Cluster, progress: P
             n_workers=cluster.workers or os.cpu_count() or 1,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            # The scheduler's HTTP server on a free port: with None it still takes 8787, and
+            # warns when another cluster holds it.
+            dashboard_address=":0",
             silence_logs=logging.ERROR,
         )
         client = dask.Client(local)
