@@ -1,7 +1,7 @@
 """examples/scale_out.py runs end to end on a small population: it makes up the activity and
 the ledger, runs tonight's job, appends it once (the second append adds nothing), replays the
-year under three variants and writes the JSON and HTML report; on Dask (slow) it finds the same
-answer as in one process."""
+year under three variants and writes the JSON and HTML report; on Dask it finds the same
+answer as in one process. Both are slow tests (the fast suite runs the pieces)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ def _run(tmp_path: Path, capsys: pytest.CaptureFixture[str], workers: int) -> st
     return out
 
 
+@pytest.mark.slow  # (a year of 12 owners, three backtests: a second of CPU)
 def test_the_example_runs_in_one_process(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

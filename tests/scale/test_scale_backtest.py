@@ -204,7 +204,7 @@ def test_the_answer_does_not_depend_on_the_parts(tmp_path: Path) -> None:
     for parts in (1, 5):
         folder = tmp_path / f"p{parts}"
         generate_activity(
-            folder, owners=25, parts=parts, start=dt.date(2026, 1, 1), months=3, processes=False
+            folder, owners=12, parts=parts, start=dt.date(2026, 1, 1), months=3, processes=False
         )
         result = backtest(folder, processes=False).to_json()
         assert result.pop("partitions") == parts
