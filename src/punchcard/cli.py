@@ -1,4 +1,5 @@
-"""The ``punchcard`` command: ``apply FILE|-`` and ``demo``.
+"""The ``punchcard`` command: ``apply FILE|-``, ``demo``, and the scale-out jobs ``sweep`` and
+``backtest`` (see ``punchcard.scale``).
 
 Bad input exits 2 with one line ``punchcard: error: <path>: <what is wrong>``; never a traceback.
 """
@@ -12,6 +13,7 @@ from typing import Any
 
 from . import __version__
 from .errors import ScenarioError
+from .scale._cli import SCALE_COMMANDS, add_scale_commands, run_scale_command
 from .scenario import dumps, evaluate, loads
 
 __all__ = ["main"]
@@ -33,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
             "--explain", action="store_true", help="add readable sentences to the result"
         )
         cmd.add_argument("--locale", default="en_US", help="locale of --explain (default en_US)")
+    add_scale_commands(commands)
     return parser
 
 
@@ -55,6 +58,8 @@ def _read(path: str) -> Any:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (0 done, 2 bad input)."""
     args = _parser().parse_args(argv)
+    if args.command in SCALE_COMMANDS:
+        return run_scale_command(args)
     try:
         if args.command == "demo":
             from ._demo import DEMO
