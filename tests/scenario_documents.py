@@ -139,6 +139,7 @@ def every_option_document() -> dict[str, Any]:
     """A valid document using every field of the format, options included."""
     doc = every_field_document()
     doc["policy"]["expiry"] = "elapsed"
+    doc["booked_at"] = "2026-02-27T12:00:00"  # issue 12 option 17 (X11)
     doc["packages"].append(
         {
             "id": "p4",
@@ -152,7 +153,7 @@ def every_option_document() -> dict[str, Any]:
                 {"from": "2026-02-20", "to": "2026-02-20"},
             ],
             "credits": [
-                {"pool": "grooming", "items": ["bath", "nails"], "remaining": 4},
+                {"pool": "grooming", "items": ["bath", "nails"], "remaining": 4, "uses_left": 2},
                 {
                     "item": "daycare_full",
                     "remaining": -1,

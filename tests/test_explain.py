@@ -30,6 +30,7 @@ from punchcard import (
     Settings,
     apply,
 )
+from punchcard._booking import PERIOD_CAP, booking_policy
 from punchcard.cli import main
 from punchcard.explanations import AUDIENCES, Names, explain, explain_rejection
 from punchcard.locale import LANGUAGES
@@ -43,7 +44,8 @@ AT = dt.datetime(2026, 3, 2, 17, 30)
 ZONE = "America/New_York"
 #: A locale per shipped language.
 LOCALES = {"de": "de_DE", "en": "en_US", "es": "es_ES", "fr": "fr_FR"}
-ALL_CODES = REASON_CODES
+#: The built-in codes and ``period_cap`` (X10, the cap of uses per period of issue 12 option 13).
+ALL_CODES = (*REASON_CODES, PERIOD_CAP)
 
 NAMES = Names(
     packages={"p1": "10-day pass", "p2": "Winter pass", "p3": "Grooming bundle"},
@@ -362,6 +364,12 @@ def _rejected(code: str) -> tuple[Application, Rejection]:
             [daycare],
             [package(pauses=[Pause(dt.date(2026, 3, 1), dt.date(2026, 3, 10))])],
             {},
+        ),
+        # the component's offer was cut by the cap to its 0 uses left; credits are left
+        "period_cap": (
+            [daycare],
+            [package(remaining=0)],
+            {"policy": booking_policy(Policy(), {("p1", "daycare")})},
         ),
     }
     lines, packages, options = scenarios[code]

@@ -125,3 +125,20 @@ def test_import_punchcard_imports_no_extra(heavy: str) -> None:
     code = f"import sys, punchcard, punchcard.lifecycle; print({heavy!r} in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_every_public_model_type_and_error_is_importable_from_punchcard() -> None:
+    """Issue 9 item 6: the types a signature of the core names (``ChargeBy``, ``Duration``,
+    ``Pause``...) and every error come from where users import the rest; only the tuples of
+    allowed values stay in ``punchcard.models``."""
+    import punchcard
+    import punchcard.errors
+    import punchcard.models
+
+    kept_in_models = {"CHARGE_BY", "DURATION_UNITS"}
+    for name in [*punchcard.models.__all__, *punchcard.errors.__all__]:
+        if name not in kept_in_models:
+            assert name in punchcard.__all__, name
+            assert getattr(punchcard, name) is getattr(
+                punchcard.models if name in punchcard.models.__all__ else punchcard.errors, name
+            )

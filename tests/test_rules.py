@@ -28,7 +28,7 @@ from punchcard.models import Pause
 from punchcard.rules import REASON_CODES, FunctionRule
 
 
-def redeemed(result: Application) -> list[tuple[str, str, str, int, str]]:
+def redeemed(result: Application) -> list[tuple[str, str, str | None, int, str]]:
     """(line, package, item, credits, amount) of every redemption, in the engine's order."""
     return [(r.line_id, r.package_id, r.item, r.credits, str(r.amount)) for r in result.redemptions]
 
@@ -460,3 +460,24 @@ def test_settings_greater_value_without_any_type_is_an_error() -> None:
     ok = Settings(any_type=True, greater_value=True)
     with pytest.raises(SettingsError):
         attrs.evolve(ok, any_type=False)
+
+
+def test_waived_rules_name_a_settings_flag_and_are_dropped_under_it() -> None:
+    """R5, R6, R8 and R10 cannot fail under their flag: ``predicate`` gives None then, and the
+    rule's own test otherwise (a misspelt ``waived_by`` would raise here)."""
+    from punchcard.rules import builtin
+
+    rules = [rule for rule in builtin.DEFAULT_RULES if isinstance(rule, builtin._Builtin)]
+    assert len(rules) == len(builtin.DEFAULT_RULES)
+    waived = {rule.rule_id: rule.waived_by for rule in rules if rule.waived_by}
+    assert waived == {
+        "R5": "any_location",
+        "R6": "any_type",
+        "R8": "zero_price_items",
+        "R10": "greater_value",
+    }
+    for rule in rules:
+        assert rule.predicate(Settings()) == rule.passes
+        if rule.waived_by:
+            flags = {rule.waived_by: True, "any_type": True}  # greater_value needs any_type
+            assert rule.predicate(Settings(**flags)) is None

@@ -101,3 +101,23 @@ def test_the_limits_are_documented() -> None:
     page = (Path(__file__).parent.parent / "docs" / "scenario-format.md").read_text("utf-8")
     assert f"{MAX_PAIRS:,}" in page
     assert f"{MAX_PACKAGES:,}" in page
+
+
+def test_every_limit_docs_limits_md_names_exists_with_the_value_it_states() -> None:
+    """docs/limits.md names each bound by its Python name (it once named a constant that had
+    been removed): each ``punchcard.<module>.<NAME>`` it cites exists, and the bounds of
+    ``punchcard.limits`` it states in bold are their values."""
+    import importlib
+    import re
+    from pathlib import Path
+
+    import punchcard.limits
+
+    text = (Path(__file__).parents[1] / "docs" / "limits.md").read_text(encoding="utf-8")
+    cited = re.findall(r"`(punchcard(?:\.\w+)+)\.([A-Z_]+)`", text)
+    assert len(cited) >= 5
+    for module, name in cited:
+        assert hasattr(importlib.import_module(module), name), f"{module}.{name}"
+    for name in punchcard.limits.__all__:
+        value = getattr(punchcard.limits, name)
+        assert f"**{value:,}**" in text, name

@@ -70,6 +70,7 @@ NOT_STATED = (
     # comparisons between values
     "before it starts",
     "overlaps another pause",
+    "is after the checkout time",
     "is an item of this credit itself",
     "pairs a document may hold",
 )

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from scenario_documents import RESULT_KEYS
 
+from punchcard._booking import PERIOD_CAP
 from punchcard.errors import ScenarioError
 from punchcard.rules.builtin import REASON_CODES
 from punchcard.scenario import dumps, evaluate, parse
@@ -90,7 +91,8 @@ def test_vectors_cover_every_reason_code_and_bad_input() -> None:
         for vector in ALL_VECTORS.values()
         for rejection in vector.get("expected", {}).get("rejections", ())
     }
-    assert reasons == set(REASON_CODES)  # ('paused', R4a, from the option vectors)
+    # ('paused', R4a, and 'period_cap', X10, from the option vectors)
+    assert reasons == {*REASON_CODES, PERIOD_CAP}
     assert sum("expected_error" in vector for vector in VECTORS.values()) >= 4
 
 

@@ -18,9 +18,22 @@ from .errors import (
     PunchcardError,
     ScenarioError,
     SettingsError,
+    TimeOutOfRangeError,
 )
 from .explanations import Names, explain
-from .models import Cart, Component, Line, Package, Rates, Settings
+from .models import (
+    Cart,
+    ChargeBy,
+    Component,
+    Duration,
+    DurationUnit,
+    ExpiryStarts,
+    Line,
+    Package,
+    Pause,
+    Rates,
+    Settings,
+)
 from .money import Money
 from .policy import Policy
 from .results import Application, Guard, LineResult, Redemption, Rejection
@@ -28,8 +41,12 @@ from .results import Application, Guard, LineResult, Redemption, Rejection
 __all__ = [
     "Application",
     "Cart",
+    "ChargeBy",
     "Component",
     "CurrencyMismatchError",
+    "Duration",
+    "DurationUnit",
+    "ExpiryStarts",
     "Guard",
     "InvalidTimeError",
     "InvalidTypeError",
@@ -39,6 +56,7 @@ __all__ = [
     "Money",
     "Names",
     "Package",
+    "Pause",
     "PluginError",
     "Policy",
     "PreparedPackages",
@@ -49,6 +67,7 @@ __all__ = [
     "ScenarioError",
     "Settings",
     "SettingsError",
+    "TimeOutOfRangeError",
     "__version__",
     "apply",
     "explain",

@@ -30,6 +30,7 @@ from typing import Any, Final, TypeVar
 import attrs
 from dateutil.parser import isoparse
 
+from ._booking import PERIOD_CAP
 from ._validate import MAX_COUNT, MAX_ID_LENGTH, check_identifier, is_identifier
 from .errors import InvalidTimeError, InvalidValueError, PunchcardError
 from .expiry import EXPIRY_MODES
@@ -203,13 +204,15 @@ class Context:
     """What reading one document needs besides the value at hand: its currency and zone (read
     first), and the amounts already read (equal amounts share one Money value)."""
 
-    __slots__ = ("amounts", "currency", "digits", "tz")
+    __slots__ = ("amounts", "currency", "digits", "room", "tz")
 
     def __init__(self) -> None:
         self.currency = ""
         self.digits = 0
         self.tz: dt.tzinfo = _UTC
         self.amounts: dict[str, Money] = {}
+        #: (package id, item) -> the uses left this period of a credit that gives them.
+        self.room: dict[tuple[str, str], int] = {}
 
 
 Reader = Callable[[Any, Context], Any]
@@ -1284,14 +1287,24 @@ CREDIT: Final = Obj(
             shown=[],
             notes="items a credit may also pay with any_type off (a cross-item use)",
         ),
+        Field(
+            "uses_left",
+            Whole(0),
+            nullable=True,
+            notes="uses left this period under the business's cap of uses per period "
+            "(null: no cap)",
+        ),
     ],
-    lambda v, _ctx: _new_component(
-        v["item"] if v["pool"] is None else v["pool"],
-        v["remaining"],
-        v["hourly"],
-        v["items"],
-        v["substitutes"],
-        v["overdraft"],
+    lambda v, _ctx: (
+        _new_component(
+            v["item"] if v["pool"] is None else v["pool"],
+            v["remaining"],
+            v["hourly"],
+            v["items"],
+            v["substitutes"],
+            v["overdraft"],
+        ),
+        v["uses_left"],
     ),
     name="credit",
     rules=[Check(_substitutes_are_other_items, when="substitutes")],
@@ -1330,6 +1343,17 @@ def _pauses(pauses: list[Pause]) -> tuple[Pause, ...]:
                 max(before, after),
             )
     return tuple(pauses[i] for i in ordered)
+
+
+def _package(values: dict[str, Any], ctx: Context) -> Package:
+    """The package of *values*: its credits are (component, uses left) pairs; the uses left
+    are kept in *ctx* by (package id, item)."""
+    components = []
+    for component, left in values["credits"]:
+        components.append(component)
+        if left is not None:
+            ctx.room[values["id"], component.item] = left
+    return _make_package(*(tuple(components) if k == "credits" else values[k] for k in _KEYS))
 
 
 PACKAGE: Final = Obj(
@@ -1405,9 +1429,13 @@ PACKAGE: Final = Obj(
             notes="the components (exactly one of credits and balance)",
         ),
     ],
-    Package,
+    lambda v, ctx: _package(v, ctx),
     name="package",
 )
+
+
+_KEYS: Final = tuple(f.key for f in PACKAGE.fields)
+_make_package: Final = maker(Package, *(f.attr for f in PACKAGE.fields))
 
 
 class _Stated(Rule):
@@ -1473,10 +1501,26 @@ def _cart_fits(values: dict[str, Any], raw: Mapping[str, Any], _ctx: Context) ->
         )
 
 
+def _booked_before_the_checkout(values: dict[str, Any]) -> None:
+    booked, at = values["booked_at"], values["at"]
+    if booked is not None and booked.astimezone(_UTC) > at.astimezone(_UTC):
+        raise Bad(
+            f"the booking ({booked.isoformat()}) is after the checkout time ({at.isoformat()})",
+            "booked_at",
+        )
+
+
 DOCUMENT: Final = Obj(
     [
         Field("version", VERSION, default=FORMAT_VERSION),
         Field("at", MOMENT, required=True, notes="the checkout time"),
+        Field(
+            "booked_at",
+            MOMENT,
+            nullable=True,
+            notes="when the booking was made, if before at: the expiry is judged then "
+            "(expiry judged at booking)",
+        ),
         Field("timezone", TIME_ZONE, required=True, notes="IANA name of the cart location's zone"),
         Field("currency", CURRENCY, required=True, notes="ISO 4217 code known to CLDR"),
         Field("settings", SETTINGS, default=_settings(*(False,) * 5), shown={}),
@@ -1495,21 +1539,22 @@ DOCUMENT: Final = Obj(
             notes="the owner's packages",
         ),
     ],
-    lambda v, _ctx: v,
-    rules=[OPTIMAL_LINES],
+    lambda v, ctx: {**v, "room": ctx.room},
+    rules=[OPTIMAL_LINES, Check(_booked_before_the_checkout, when="booked_at")],
     # The currency and the zone first: every amount and date-time is read with them.
     order=(
         "version",
         "currency",
         "timezone",
         "at",
+        "booked_at",
         "settings",
         "policy",
         "rates",
         "cart",
         "packages",
     ),
-    notes="a punchcard scenario: one checkout, as scenario-format.md describes it",
+    notes="a punchcard scenario: one checkout, as docs/scenario-format.md describes it",
 )
 
 _READ_DOCUMENT: Final = DOCUMENT.reader()
@@ -1545,8 +1590,9 @@ def _out(key: str, kind: Kind, notes: str = "", *, nullable: bool = False) -> Fi
     return Field(key, kind, required=True, nullable=nullable, notes=notes)
 
 
-#: The reason codes a result may give (the built-in rules, and ``paused`` of semantics X7).
-RESULT_REASONS: Final = tuple(sorted({*REASON_CODES, "paused"}))
+#: The reason codes a result may give (the built-in rules, ``paused`` of semantics X7 and
+#: ``period_cap``, the cap of uses per period).
+RESULT_REASONS: Final = tuple(sorted({*REASON_CODES, "paused", PERIOD_CAP}))
 
 RESULT: Final = Obj(
     [
@@ -1625,7 +1671,7 @@ RESULT: Final = Obj(
         Field("explanation", ListOf(TEXT), notes="with --explain: one sentence per line"),
     ],
     _unread,
-    notes="the answer of punchcard to a scenario, as scenario-format.md describes it",
+    notes="the answer of punchcard to a scenario, as docs/scenario-format.md describes it",
 )
 
 

@@ -63,13 +63,20 @@ __all__ = [
     "BOOKING_KINDS",
     "EVENT_TYPES",
     "FORMAT_VERSION",
+    "PENALTY_REASONS",
     "USE_REASONS",
     "BalanceCancelled",
+    "BalanceForfeited",
     "BalanceRedeemed",
     "BalanceUsed",
+    "BeneficiaryChanged",
     "BookingKind",
+    "CancellationFee",
+    "CountdownReset",
     "CreditsAssigned",
     "CreditsDeducted",
+    "CreditsTransferredIn",
+    "CreditsTransferredOut",
     "DebtSettled",
     "ExpiryChanged",
     "ItemCredits",
@@ -81,11 +88,15 @@ __all__ = [
     "PackagePurchased",
     "PackageRefunded",
     "PauseEnded",
+    "PenaltyReason",
     "Period",
     "PeriodUnit",
     "RedemptionCancelled",
+    "RedemptionForfeited",
     "RedemptionRecorded",
     "RedemptionUsed",
+    "RenewalDateSet",
+    "RenewalStopped",
     "SubscriptionRenewed",
     "TypeComponent",
     "UseReason",
@@ -96,6 +107,7 @@ __all__ = [
     "event_id",
     "event_to_dict",
     "ledger_event_id",
+    "redemption_event",
     "type_components",
 ]
 
@@ -509,6 +521,19 @@ class BalanceRedeemed(_Event):
     cart_id: str | None = c.opt_ident()
 
 
+def redemption_event(
+    line_id: str, amount: Money, item: str | None, credits: int, **fields: Any
+) -> RedemptionRecorded | BalanceRedeemed:
+    """The ledger event of one redemption of the engine (a :class:`punchcard.Redemption`'s
+    *line_id*, *amount*, *item* and *credits*) with the event's other *fields*: a
+    :class:`RedemptionRecorded` of credits, or a :class:`BalanceRedeemed` of money for a
+    stored-value package (no item). A checkout's events and the lifecycle's holds are made here.
+    """
+    if item is None:
+        return BalanceRedeemed(line_id=line_id, amount=amount, **fields)
+    return RedemptionRecorded(line_id=line_id, amount=amount, item=item, credits=credits, **fields)
+
+
 @attrs.frozen(kw_only=True)
 class _RedemptionChange(_Event):
     """What an event that changes one redemption repeats of it, to be checked against it."""
@@ -742,6 +767,151 @@ class DebtSettled(_Event):
             )
 
 
+# -- the events of the lifecycle options of issue 12 (1, 11-13, 16) ------------------------------
+
+#: Why a redemption was penalised: cancelled inside the business's late-cancel window, or the
+#: customer did not show up.
+PenaltyReason = Literal["late_cancel", "no_show"]
+PENALTY_REASONS: Final = ("late_cancel", "no_show")
+
+
+@attrs.frozen(kw_only=True)
+class RedemptionForfeited(_RedemptionChange):
+    """A booking was cancelled late (or was a no-show) and the business keeps the credits: the
+    credits of one redemption are *forfeited* instead of restored (they move to the component's
+    ``forfeited`` bucket).
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "redemption_forfeited"
+    #: Whether the credits were ``held`` or already ``used`` (a no-show's time has passed).
+    was: Literal["held", "used"] = c.choice(("held", "used"))
+    reason: PenaltyReason = c.choice(PENALTY_REASONS)
+
+
+@attrs.frozen(kw_only=True)
+class BalanceForfeited(_BalanceChange):
+    """A booking paid from a stored value (X9) was cancelled late (or was a no-show) and the
+    business keeps the money of one redemption: it moves to the balance's ``forfeited`` part
+    instead of coming back (as :class:`RedemptionForfeited` for credits).
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "balance_forfeited"
+    was: Literal["held", "used"] = c.choice(("held", "used"))
+    reason: PenaltyReason = c.choice(PENALTY_REASONS)
+
+
+@attrs.frozen(kw_only=True)
+class CancellationFee(_Event):
+    """A late cancellation (or a no-show) of one booked line whose credits (or money) were
+    restored, for a fee the host charges: it names the (cancelled) redemption of the line and
+    moves nothing.
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "cancellation_fee"
+    #: The ``event_id`` of the (cancelled) redemption of the line.
+    redemption_id: str = c.ident()
+    booking: str = c.ident()
+    line_id: str = c.ident()
+    reason: PenaltyReason = c.choice(PENALTY_REASONS)
+    #: The fee to charge.
+    fee: Money = c.money()
+
+
+@attrs.frozen(kw_only=True)
+class CreditsTransferredOut(_Event):
+    """Staff moved credits of this package to another package (of another client, say): they
+    leave this package's balance (its ``transferred`` bucket).
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "credits_transferred_out"
+    item: str = c.ident()
+    credits: int = c.whole(1)
+    #: The package that received them, and its owner.
+    to_package: str = c.ident()
+    to_owner: str = c.ident()
+    note: str = c.text()
+
+
+@attrs.frozen(kw_only=True)
+class CreditsTransferredIn(_Event):
+    """Credits moved into this package from another one: granted here, free (they carry no
+    revenue of this package).
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "credits_transferred_in"
+    item: str = c.ident()
+    credits: int = c.whole(1)
+    #: The package they came from, and its owner.
+    from_package: str = c.ident()
+    from_owner: str = c.ident()
+    note: str = c.text()
+
+
+@attrs.frozen(kw_only=True)
+class BeneficiaryChanged(_Event):
+    """The package was moved to another pet / family member (or made shared: ``new`` is
+    ``None``). Held credits keep their bookings.
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "beneficiary_changed"
+    old: str | None = c.opt_ident()
+    new: str | None = c.opt_ident()
+
+
+@attrs.frozen(kw_only=True)
+class RenewalDateSet(_Event):
+    """The current period of a subscription was set by hand to end on ``new``: it renews at the
+    end of that day, and the periods after it are counted from the day after.
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "renewal_date_set"
+    #: The period whose end moved (the current one).
+    period: int = c.whole(1)
+    old: dt.date = c.date()
+    new: dt.date = c.date()
+
+
+@attrs.frozen(kw_only=True)
+class RenewalStopped(_Event):
+    """A subscription stops renewing, without a refund: its current period runs out on
+    ``ends_on``, then the package expires.
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "renewal_stopped"
+    period: int = c.whole(1)
+    ends_on: dt.date = c.date()
+
+
+@attrs.frozen(kw_only=True)
+class CountdownReset(_Event):
+    """Every use since a first-use countdown started was cancelled early: the countdown is
+    cleared and starts again at the next use.
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "countdown_reset"
+    #: The first use the countdown had started from, and the expiry date it had given.
+    first_used_at: dt.datetime = c.moment()
+    expires_on: dt.date | None = c.opt_date()
+
+
 LedgerEvent: TypeAlias = (
     PackagePurchased
     | RedemptionRecorded
@@ -760,6 +930,15 @@ LedgerEvent: TypeAlias = (
     | PackagePaused
     | PauseEnded
     | DebtSettled
+    | RedemptionForfeited
+    | BalanceForfeited
+    | CancellationFee
+    | CreditsTransferredOut
+    | CreditsTransferredIn
+    | BeneficiaryChanged
+    | RenewalDateSet
+    | RenewalStopped
+    | CountdownReset
 )
 
 #: Every event class by its JSON type name.
@@ -783,6 +962,15 @@ EVENT_TYPES: dict[str, type[LedgerEvent]] = {
         PackagePaused,
         PauseEnded,
         DebtSettled,
+        RedemptionForfeited,
+        BalanceForfeited,
+        CancellationFee,
+        CreditsTransferredOut,
+        CreditsTransferredIn,
+        BeneficiaryChanged,
+        RenewalDateSet,
+        RenewalStopped,
+        CountdownReset,
     )
 }
 

@@ -25,6 +25,7 @@ from babel.dates import format_date, format_time
 from babel.lists import format_list
 from babel.numbers import format_decimal
 
+from ._booking import PERIOD_CAP
 from .errors import InvalidTypeError, InvalidValueError
 from .locale import LANGUAGES, translations
 from .models import Line
@@ -38,9 +39,10 @@ Audience = Literal["customer", "staff"]
 #: Who reads the sentences.
 AUDIENCES: Final[tuple[Audience, ...]] = ("customer", "staff")
 
-#: The reason codes whose sentence is punchcard's own (R1-R11 and R4a ``paused``); a rule of the
+#: The reason codes whose sentence is punchcard's own (R1-R11, R4a ``paused`` and X10
+#: ``period_cap``); a rule of the
 #: host's, with another code, is explained with its own detail text.
-_BUILTIN_CODES: Final = frozenset((*REASON_CODES, "paused"))
+_BUILTIN_CODES: Final = frozenset((*REASON_CODES, "paused", PERIOD_CAP))
 
 Pairs = tuple[tuple[str, str], ...]
 
@@ -454,6 +456,10 @@ def _builtin_reason(voice: _Voice, line: Line, rejection: Rejection) -> str | No
                 item=voice.names.item(line.item),
                 price=voice.money(line.unit_price),
             )
+        case "period_cap":
+            # Translators: a cap of uses per period (say 2 classes a week) is reached; credits
+            # are left for the periods after.
+            return voice.gettext("{package} has no uses left this period.", package=package)
         case "exhausted":
             return voice.gettext("{package} has no credits left.", package=package)
     return None

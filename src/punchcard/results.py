@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .events import BalanceRedeemed, RedemptionRecorded, ledger_event_id
+from ._canonical import digest
+from .events import BalanceRedeemed, RedemptionRecorded, ledger_event_id, redemption_event
 from .expiry import PackageTimes, advance, package_times
 from .models import Cart, Package, Rates, Settings
 from .money import Money
@@ -84,11 +83,6 @@ class Rejection:
     #: stored value, an item it may pay): when false the package was never a candidate for the
     #: line, whatever the first rule that failed.
     matches_item: bool = attrs.field(default=True, eq=False, kw_only=True)
-
-
-def _digest(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @attrs.frozen
@@ -250,16 +244,11 @@ class Application:
                 "at": at,
                 "booking": booking,
                 "booking_kind": "ticket",
-                "line_id": r.line_id,
-                "amount": r.amount,
                 "status": "used",
                 "scheduled_for": at,
                 "cart_id": self.cart_id,
             }
-            if r.item is None:
-                out.append(BalanceRedeemed(**common))
-            else:
-                out.append(RedemptionRecorded(**common, item=r.item, credits=r.credits))
+            out.append(redemption_event(r.line_id, r.amount, r.item, r.credits, **common))
         return tuple(out)
 
     @functools.cached_property
@@ -337,7 +326,7 @@ class Application:
                 [loc, item, str(m.amount), m.currency] for loc, item, m in self._rates.entries
             ],
         }
-        return "ck-" + _digest(request)[:40]
+        return "ck-" + digest(request)[1][:40]
 
     @functools.cached_property
     def first_uses(self) -> tuple[str, ...]:

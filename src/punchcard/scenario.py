@@ -1,4 +1,4 @@
-"""The scenario contract: one JSON document in, one JSON document out (scenario-format.md).
+"""The scenario contract: one JSON document in, one JSON document out (docs/scenario-format.md).
 
 :func:`evaluate` validates a document strictly (unknown keys, wrong types, floats for money, bad
 dates and duplicate ids are :class:`~punchcard.errors.ScenarioError` with the offending ``.path``),
@@ -25,10 +25,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import _format
+from ._booking import booking_policy, cap_uses
 from ._format import FORMAT_VERSION, MAX_PACKAGES, Constant
 from .engine import apply
 from .errors import InvalidValueError, PunchcardError, ScenarioError
@@ -80,7 +81,17 @@ def loads(text: str | bytes) -> Any:
 class Scenario:
     """A validated scenario: the arguments of :func:`punchcard.apply`, ready to run."""
 
-    __slots__ = ("at", "cart", "packages", "policy", "rates", "settings", "timezone")
+    __slots__ = (
+        "at",
+        "booked_at",
+        "cart",
+        "packages",
+        "policy",
+        "rates",
+        "room",
+        "settings",
+        "timezone",
+    )
 
     def __init__(
         self,
@@ -92,6 +103,8 @@ class Scenario:
         settings: Settings,
         policy: Policy,
         rates: Rates,
+        room: Mapping[tuple[str, str], int] | None = None,
+        booked_at: dt.datetime | None = None,
     ) -> None:
         self.at = at
         self.timezone = timezone
@@ -100,16 +113,39 @@ class Scenario:
         self.settings = settings
         self.policy = policy
         self.rates = rates
+        #: (package id, item) -> uses left this period (``credits[].uses_left``).
+        self.room: Mapping[tuple[str, str], int] = {} if room is None else room
+        #: When the booking was made (``booked_at``): the expiry is judged then.
+        self.booked_at = booked_at
+
+    def withheld(self) -> dict[tuple[str, str], int]:
+        """The credits the uses left of each credit keep from the engine, by (package id, item)
+        (what :func:`render` adds back to the credits shown left)."""
+        out: dict[tuple[str, str], int] = {}
+        for package in self.packages:
+            for c in package.components:
+                left = self.room.get((package.id, c.item))
+                if left is not None and c.remaining > left:
+                    out[package.id, c.item] = c.remaining - left
+        return out
 
     def run(self) -> Application:
-        """Apply the packages to the cart."""
+        """Apply the packages to the cart (with the uses left of each credit that gives them,
+        and the expiry judged at ``booked_at`` when given)."""
+        packages: Sequence[Package] = self.packages
+        policy = self.policy
+        if self.room or self.booked_at is not None:
+            packages, capped = cap_uses(packages, self.room)
+            at = to_local(self.at, self.timezone)
+            booked = None if self.booked_at is None else to_local(self.booked_at, self.timezone)
+            policy = booking_policy(policy, capped, booked, at)
         return apply(
             self.cart,
-            self.packages,
+            packages,
             as_of=self.at,
             timezone=self.timezone,
             settings=self.settings,
-            policy=_compiled(self.policy),
+            policy=_compiled(policy),
             rates=self.rates,
         )
 
@@ -151,16 +187,22 @@ def parse(document: Any) -> Scenario:
         settings=values["settings"],
         policy=values["policy"],
         rates=values["rates"],
+        room=values["room"],
+        booked_at=values["booked_at"],
     )
 
 
-def render(result: Application) -> dict[str, Any]:
-    """The result document of scenario-format.md, keys in the documented order.
+def render(
+    result: Application, withheld: Mapping[tuple[str, str], int] | None = None
+) -> dict[str, Any]:
+    """The result document of docs/scenario-format.md, keys in the documented order.
 
     The packages are shown as they stand after the cart (``result.packages``), with the times
     the engine works out for them (``result.times``): the expiry date and the instant it stops
-    being usable.
+    being usable. *withheld*: credits a cap of uses per period kept from the engine, by
+    (package id, item), added back to what is shown left.
     """
+    withheld = withheld or {}
     tz = result.at.tzinfo
     assert tz is not None
     first_uses = set(result.first_uses)
@@ -172,7 +214,9 @@ def render(result: Application) -> dict[str, Any]:
         if p.balance is not None:
             shown["balance"] = str(p.balance)
         else:
-            shown["remaining"] = {c.item: c.remaining for c in p.components}
+            shown["remaining"] = {
+                c.item: c.remaining + withheld.get((p.id, c.item), 0) for c in p.components
+            }
         shown["expires_on"] = None if times.expires_on is None else times.expires_on.isoformat()
         moment = times.expires_local
         shown["expires_at"] = None if moment is None else moment.isoformat()
@@ -219,7 +263,7 @@ def render(result: Application) -> dict[str, Any]:
 def evaluate(
     document: Mapping[str, Any] | str | bytes, *, explain: bool = False, locale: str = "en_US"
 ) -> dict[str, Any]:
-    """Validate *document*, apply it and return the result document (scenario-format.md).
+    """Validate *document*, apply it and return the result document (docs/scenario-format.md).
 
     *document* is a parsed JSON object (or a JSON text). With *explain*, the result also holds
     ``"explanation"``: one sentence per line for the customer, in the language of *locale*
@@ -236,7 +280,7 @@ def evaluate(
         application = scenario.run()
     except PunchcardError as exc:  # pragma: no cover - parse() validates everything first
         raise ScenarioError("document", str(exc)) from exc
-    result = render(application)
+    result = render(application, scenario.withheld())
     if explain:
         try:
             result["explanation"] = explain_sentences(application, locale=locale)

@@ -60,19 +60,25 @@ from .lifecycle import (
     TypeComponent,
     assign,
     cancel,
+    change_beneficiary,
     checkout,
     deduct,
     delete,
     edit_expiry,
     expire,
     hold,
+    no_show,
     pause,
     purchase,
     refund,
     renew,
+    set_renewal,
+    stop_renewal,
+    transfer,
     unpause,
     use,
 )
+from .lifecycle import LateCancel as _LateCancel
 from .models import (
     CHARGE_BY,
     Cart,
@@ -161,6 +167,12 @@ LEDGER_OPERATIONS: Final[tuple[str, ...]] = (
     "delete",
     "pause",
     "unpause",
+    # the lifecycle options of issue 12 (1, 11-13)
+    "no_show",
+    "transfer",
+    "change_beneficiary",
+    "set_renewal",
+    "stop_renewal",
 )
 
 _UTC = dt.timezone.utc
@@ -989,6 +1001,11 @@ def _operate(desk: _Desk, state: LedgerState, step: _Step) -> Outcome:
         "delete": delete,
         "pause": pause,
         "unpause": unpause,
+        "no_show": no_show,
+        "transfer": transfer,
+        "change_beneficiary": change_beneficiary,
+        "set_renewal": set_renewal,
+        "stop_renewal": stop_renewal,
     }.get(name)
     if operation is not None:
         return operation(state, **args, as_of=at, **staff)  # type: ignore[no-any-return]
@@ -1020,11 +1037,17 @@ def _step(
     packages = state.packages
     bookings = sorted({r.booking for p in packages for r in p.redemptions})
     held = sorted({r.booking for p in packages for r in p.redemptions if r.status == "held"})
+    live = sorted({r.booking for p in packages for r in p.redemptions if r.open})
+    subscriptions = [p for p in packages if p.subscription is not None]
     paused = [p for p in packages if p.pauses]
     needs = {
         "purchase": True,
         "use": bool(held),
         "cancel": bool(bookings),
+        "no_show": bool(bookings),
+        "transfer": len(packages) >= 2,
+        "set_renewal": bool(subscriptions),
+        "stop_renewal": bool(subscriptions),
         "unpause": bool(paused),
     }
     possible = [name for name in operations if needs.get(name, bool(packages))]
@@ -1065,8 +1088,14 @@ def _step(
         if name == "hold":
             later = dt.timedelta(minutes=draw(st.sampled_from((0, 60, 24 * 60, 5 * 24 * 60))))
             args["scheduled_for"] = (now.astimezone(_UTC) + later).astimezone(now.tzinfo)
-    elif name in ("use", "cancel"):
-        args["booking"] = draw(st.sampled_from(held if name == "use" else bookings))
+    elif name == "use":
+        args["booking"] = draw(st.sampled_from(held))
+    elif name in ("cancel", "no_show"):
+        # mostly a booking with credits to give back (a cancelled one is refused: a no-op)
+        args["booking"] = draw(st.sampled_from(live or bookings))
+        args["waive"] = draw(_ONE_IN_FOUR)
+    elif name in ("transfer", "change_beneficiary", "set_renewal", "stop_renewal"):
+        args.update(_option_args(draw, name, packages, subscriptions, now))
     elif name in ("refund", "delete", "assign", "deduct", "edit_expiry"):
         package = draw(st.sampled_from(packages))
         args["package_id"] = package.id
@@ -1087,6 +1116,53 @@ def _step(
     return _Step(name, now, args)
 
 
+def _option_args(
+    draw: st.DrawFn,
+    name: str,
+    packages: Sequence[PackageState],
+    subscriptions: Sequence[PackageState],
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The arguments of an operation of the lifecycle options of issue 12, drawn from the
+    packages it meets."""
+    if name == "transfer":
+        # another package as the target (the same one is refused: a no-op), mostly one that
+        # holds an item of the source
+        source = draw(st.sampled_from(packages))
+        others = [p for p in packages if p.id != source.id] or [source]
+        items = {c.item for c in source.components}
+        fitting = [p for p in others if items & {c.item for c in p.components}]
+        target = draw(st.sampled_from(draw(st.sampled_from((fitting or others, others)))))
+        shared = sorted(items & {c.item for c in target.components})
+        return {
+            "package_id": source.id,
+            "to_package": target.id,
+            "item": draw(st.sampled_from(shared or sorted(items) or ITEMS)),
+            "credits": draw(st.integers(1, 3)),
+        }
+    if name == "change_beneficiary":
+        return {
+            "package_id": draw(st.sampled_from(packages)).id,
+            "beneficiary": draw(st.sampled_from((None, *BENEFICIARIES))),
+        }
+    args: dict[str, Any] = {"package_id": draw(st.sampled_from(subscriptions)).id}
+    if name == "set_renewal":
+        args["renews_on"] = now.date() + dt.timedelta(days=draw(st.integers(0, 40)))
+    return args
+
+
+def _late_cancel(draw: st.DrawFn, currency: str) -> _LateCancel:
+    """The late-cancel terms of the business of :func:`ledgers`: none (the default), a window
+    that forfeits, or one that charges a fee in *currency*."""
+    kind = draw(st.sampled_from(("none", "forfeit", "fee")))
+    if kind == "none":
+        return _LateCancel()
+    if kind == "forfeit":
+        return _LateCancel(window=dt.timedelta(days=5), no_show="forfeit")
+    fee = draw(money(currency=currency, min_minor=100, max_minor=2_000))
+    return _LateCancel(window=dt.timedelta(days=5), late="fee", no_show="fee", fee=fee)
+
+
 def _items_paid(terms: PackageType | PackagePurchased) -> set[str]:
     """The items a package of *terms* pays as its own: its components' (a pool's items), or the
     items of its stored value."""
@@ -1105,20 +1181,26 @@ def ledgers(
     operations: Collection[str] = LEDGER_OPERATIONS,
     max_steps: int = 12,
     settings: Settings | None = None,
+    late_cancel: _LateCancel | None = None,
+    countdown_reset: bool | None = None,
 ) -> Ledger:
     """A valid ledger, built by running lifecycle operations from a catalogue.
 
     Up to *max_steps* operations of *operations* (purchase, hold, checkout, use, cancel, refund,
-    assign, deduct, edit_expiry, expire, renew, delete, pause, unpause) run one after the
-    other, time moving on
-    between them (minutes to weeks, starting near a clock change of *timezone*), with arguments
-    drawn from the state they meet: the first is a purchase; an operation the state refuses
-    (:class:`~punchcard.lifecycle.OperationRefused`) is skipped, since it changes nothing. The
-    carts of holds and checkouts are in *currency*; the *catalogue* is drawn with
+    assign, deduct, edit_expiry, expire, renew, delete, pause, unpause, and those of issue 12:
+    no_show, transfer, change_beneficiary, set_renewal, stop_renewal) run one after the other,
+    time moving on between them (minutes to weeks, starting near a clock change of *timezone*),
+    with arguments drawn from the state they meet: the first is a purchase; an operation the
+    state refuses (:class:`~punchcard.lifecycle.OperationRefused`) is skipped, since it changes
+    nothing. The carts of holds and checkouts are in *currency*; the *catalogue* is drawn with
     :func:`package_types` when not given, market options included (pools, substitutes,
-    overdrafts, stored value...), and a purchase is now and then valid from a later day. *settings*
-    (drawn when not given) are the business's, and its policy's expiry mode is now and then
-    ``elapsed`` (X5); the staff have every permission.
+    overdrafts, stored value...), and a purchase is now and then valid from a later day.
+    *settings* (drawn when not given) are the business's, and its policy's expiry mode is now
+    and then ``elapsed`` (X5); its other choices are drawn too (what happens to a booking
+    cancelled late or a no-show, credits left at a renewal and their cap, caps of uses per
+    period, the refund basis, the countdown reset, when a hold's expiry is judged; *late_cancel*
+    and *countdown_reset*, when given, are its late-cancel terms and countdown reset); the staff
+    have every permission.
     """
     unknown = sorted(set(operations) - set(LEDGER_OPERATIONS))
     if unknown:
@@ -1131,13 +1213,20 @@ def ledgers(
         catalogue = Catalogue(
             [draw(package_types(type_id=f"t{i}", currency=currency)) for i in range(count)]
         )
+    rollover: Any = draw(st.sampled_from(("forfeit", "rollover")))
     desk = _Desk(
         business=Business(
             settings=draw(_draw_settings()) if settings is None else settings,
             policy=Policy(expiry=draw(st.sampled_from(("end_of_day", "end_of_day", "elapsed")))),
             cancel_after_expiry=draw(st.sampled_from(("expire", "refuse"))),
-            unused_at_renewal=draw(st.sampled_from(("forfeit", "rollover"))),
+            unused_at_renewal=rollover,
             timezone=timezone,
+            late_cancel=_late_cancel(draw, currency) if late_cancel is None else late_cancel,
+            rollover_cap=draw(st.sampled_from((None, 1))) if rollover == "rollover" else None,
+            use_caps={ptype.id: 2 for ptype in catalogue.types if draw(_ONE_IN_FOUR)},
+            refund_used_at=draw(st.sampled_from(("paid_value", "service_price"))),
+            countdown_reset=draw(_BOOLEANS) if countdown_reset is None else countdown_reset,
+            expiry_judged_at=draw(st.sampled_from(("appointment", "booking"))),
         ),
         timezone=timezone,
         actor=Actor("staff", PERMISSIONS),
@@ -1487,17 +1576,28 @@ def _check_components(package: Package, after: Package, taken: Counter[tuple[str
             )
 
 
-_BUCKETS: Final = ("remaining", "held", "used", "deducted", "expired", "refunded", "settled")
-_MONEY_BUCKETS: Final = ("remaining", "held", "used", "expired", "refunded")
+_BUCKETS: Final = (
+    "remaining",
+    "held",
+    "used",
+    "deducted",
+    "expired",
+    "refunded",
+    "settled",
+    "forfeited",
+    "transferred",
+)
+_MONEY_BUCKETS: Final = ("remaining", "held", "used", "expired", "refunded", "forfeited")
 
 
 def assert_ledger_conserved(state: LedgerState | Iterable[PackageState]) -> None:
     """Raise :class:`AssertionError` unless every component of every package of *state*
     conserves its credits: ``granted == remaining + held + used + deducted + expired +
-    refunded + settled``, no bucket below zero (``remaining`` not below ``-overdraft``, X8),
-    and the held and used counts are the credits of the package's redemptions that are held and
-    used; and the money of a stored-value package (X9) the same way (``granted == remaining +
-    held + used + expired + refunded``, held and used the amounts of its redemptions).
+    refunded + settled + forfeited + transferred``, no bucket below zero (``remaining`` not
+    below ``-overdraft``, X8), and the held, used and forfeited counts are the credits of the
+    package's redemptions that are held, used and forfeited; and the money of a stored-value
+    package (X9) the same way (``granted == remaining + held + used + expired + refunded +
+    forfeited``, held, used and forfeited the amounts of its redemptions).
 
     >>> import datetime as dt
     >>> from punchcard.lifecycle import LedgerState, PackageType, TypeComponent, purchase
@@ -1510,7 +1610,7 @@ def assert_ledger_conserved(state: LedgerState | Iterable[PackageState]) -> None
     >>> assert_ledger_conserved([attrs.evolve(state.packages[0], components=[leak])])
     Traceback (most recent call last):
     ...
-    AssertionError: conservation: package 'p1', 'daycare_full': granted 10 != remaining 9 + held 0 + used 0 + deducted 0 + expired 0 + refunded 0 + settled 0
+    AssertionError: conservation: package 'p1', 'daycare_full': granted 10 != remaining 9 + held 0 + used 0 + deducted 0 + expired 0 + refunded 0 + settled 0 + forfeited 0 + transferred 0
     """
     for package in state:
         _check_stored_value_conserved(package)
@@ -1524,7 +1624,7 @@ def assert_ledger_conserved(state: LedgerState | Iterable[PackageState]) -> None
             if component.granted != sum(counts.values()):
                 parts = " + ".join(f"{name} {count}" for name, count in counts.items())
                 raise _fail("conservation", f"{where}: granted {component.granted} != {parts}")
-            for status in ("held", "used"):
+            for status in ("held", "used", "forfeited"):
                 recorded = sum(
                     r.credits
                     for r in package.redemptions
@@ -1550,7 +1650,7 @@ def _check_stored_value_conserved(package: PackageState) -> None:
     if money.granted.minor != sum(a.minor for a in amounts.values()):
         parts = " + ".join(f"{name} {amount}" for name, amount in amounts.items())
         raise _fail("conservation", f"{where}: granted {money.granted} != {parts}")
-    for status in ("held", "used"):
+    for status in ("held", "used", "forfeited"):
         recorded = sum(
             r.amount.minor for r in package.redemptions if r.item is None and r.status == status
         )

@@ -181,6 +181,10 @@ def test_issue10_item7_the_seeds_three_permissions_and_their_defaults() -> None:
         "delete_type",
         "pause",
         "unpause",
+        # issue 12: waiving a late-cancel / no-show penalty, transfers, moving a package
+        "waive",
+        "transfer",
+        "change_beneficiary",
     ]
     with pytest.raises(InvalidValueError, match=r"^required\.delete: must be None or one of"):
         PermissionPolicy({"delete": "delete_things"})

@@ -38,6 +38,7 @@ def test_the_page_has_the_sections_it_should() -> None:
         "Subscriptions",
         "Permissions are a policy",
         "Franchises",
+        "Market options in the lifecycle",
         "Instants, not wall clocks",
         "How a host persists events",
     ]

@@ -9,6 +9,7 @@ import json
 import attrs
 import pytest
 from lifecycle_kit import ADMIN, MONTHLY, NY, PASS10, THREE, USD, Book, at, daycare_cart
+from options_kit import FEES, FIRST_USE, FORFEITS
 
 from punchcard import Cart, Line, Money, Settings
 from punchcard.lifecycle import (
@@ -26,6 +27,7 @@ from punchcard.lifecycle import (
     TypeComponent,
     assign,
     cancel,
+    change_beneficiary,
     checkout,
     deduct,
     delete,
@@ -35,12 +37,16 @@ from punchcard.lifecycle import (
     expire,
     hold,
     ledger_event_id,
+    no_show,
     pause,
     purchase,
     refund,
     renew,
     replay,
+    set_renewal,
     state_as_of,
+    stop_renewal,
+    transfer,
     unpause,
     use,
 )
@@ -128,6 +134,73 @@ def _every_kind() -> tuple[Book, list[tuple[dt.datetime, LedgerState]]]:
     )
     step(at(4, 1), freeze)
     step(at(4, 6), unpause(book.state, "p2", dt.date(2026, 4, 5), as_of=at(4, 6), actor=ADMIN))
+    # The events of the lifecycle options of issue 12 (1, 11-13, 16).
+    step(at(4, 10, 10), book.buy(PASS10, "p3", when=at(4, 10, 10)))
+    book.events.pop()
+    step(at(4, 10, 11), book.buy(THREE, "j1", owner="jones", when=at(4, 10, 11)))
+    book.events.pop()
+    late = daycare_cart(27)
+    step(
+        at(4, 10, 12),
+        hold(
+            book.state,
+            late,
+            booking="late",
+            as_of=at(4, 10, 12),
+            scheduled_for=at(4, 12, 8),
+            timezone=NY,
+        ),
+    )
+    step(at(4, 11, 12), cancel(book.state, "late", as_of=at(4, 11, 12), business=FORFEITS))
+    step(
+        at(4, 11, 13),
+        hold(
+            book.state,
+            daycare_cart(28),
+            booking="ns",
+            as_of=at(4, 11, 13),
+            scheduled_for=at(4, 13, 8),
+            timezone=NY,
+        ),
+    )
+    step(at(4, 13, 10), no_show(book.state, "ns", as_of=at(4, 13, 10), business=FEES))
+    step(
+        at(4, 13, 11),
+        transfer(book.state, "p3", "j1", "daycare_full", 2, as_of=at(4, 13, 11), actor=ADMIN),
+    )
+    step(
+        at(4, 13, 12), change_beneficiary(book.state, "j1", "rex", as_of=at(4, 13, 12), actor=ADMIN)
+    )
+    step(at(4, 13, 13), book.buy(MONTHLY, "sub2", when=at(4, 13, 13)))
+    book.events.pop()
+    step(at(4, 14), set_renewal(book.state, "sub2", dt.date(2026, 4, 26), as_of=at(4, 14)))
+    step(at(4, 15), stop_renewal(book.state, "sub2", as_of=at(4, 15)))
+    step(at(4, 15, 10), book.buy(FIRST_USE, "fu", owner="lee", when=at(4, 15, 10)))
+    book.events.pop()
+    step(
+        at(4, 15, 11),
+        hold(
+            book.state,
+            daycare_cart(2, owner="lee"),
+            booking="fu-1",
+            as_of=at(4, 15, 11),
+            scheduled_for=at(4, 18, 8),
+            timezone=NY,
+        ),
+    )
+    reset = Business(timezone=NY, countdown_reset=True)
+    step(at(4, 16), cancel(book.state, "fu-1", as_of=at(4, 16), business=reset))
+    spa = hold(
+        book.state,
+        bath,
+        booking="spa-ns",
+        as_of=at(4, 16, 12),
+        scheduled_for=at(4, 17, 8),
+        timezone=NY,
+    )
+    step(at(4, 16, 12), spa)
+    missed = no_show(book.state, "spa-ns", as_of=at(4, 17, 10), business=FORFEITS)
+    step(at(4, 17, 10), missed)  # the money of a stored value forfeited
     return book, snapshots
 
 
@@ -361,7 +434,7 @@ def _previous_format(data: dict[str, object]) -> dict[str, object]:
     """*data* as format version 0 wrote it: no "v", times without a zone name, a purchase without
     ``defined_at``, a redemption with the engine event id it mirrored."""
     old = {k: v for k, v in data.items() if k != "v"}
-    for key in ("at", "scheduled_for"):
+    for key in ("at", "scheduled_for", "first_used_at"):
         if isinstance(old.get(key), str):
             old[key] = str(old[key]).split("[")[0]
     if old["type"] == "package_purchased":

@@ -363,3 +363,30 @@ def test_hourly_hold_takes_one_credit_per_hour() -> None:
     book(hold(book.state, cart, booking="walks", as_of=at(3, 2), timezone=NY))
     assert book.state.package("w1").component("walk").held == 3
     assert book.state.package("b1").total_remaining == 7
+
+
+def test_issue9_two_owners_one_booking_id_cancel_and_use_need_the_owner() -> None:
+    """Issue 9, cross-owner actions: two families booked under the same id ``appt-1``. Without
+    ``owner`` a cancel or a use is refused naming ``owner`` (it would touch both families'
+    credits); with it, only that owner's redemptions move."""
+    import pytest
+
+    from punchcard import InvalidValueError
+
+    book = Book()
+    book.buy(PASS10, "p1", owner="smith")
+    book.buy(PASS10, "p2", owner="jones")
+    for owner in ("smith", "jones"):
+        cart = daycare_cart(5, owner=owner)
+        book(hold(book.state, cart, booking="appt-1", as_of=at(3, 2), timezone=NY))
+    before = book.state
+    for operation in (cancel, use):
+        with pytest.raises(InvalidValueError, match=r"^owner: booking 'appt-1' has .* 2 owners"):
+            operation(book.state, "appt-1", as_of=at(3, 3))
+    assert book.state == before
+    book(cancel(book.state, "appt-1", as_of=at(3, 3), owner="jones"))
+    assert book.state.package("p2").component("daycare_full").remaining == 10
+    assert book.state.package("p1").component("daycare_full").held == 1
+    book(use(book.state, "appt-1", as_of=at(3, 3), owner="smith"))
+    assert book.state.package("p1").component("daycare_full").used == 1
+    assert book.replayed() == book.state

@@ -54,8 +54,10 @@ from punchcard.lifecycle import (
     DEDUCT_REFUND_CREDITS,
     EVENT_TYPES,
     PAUSE_PACKAGES,
+    PERMISSIONS,
     Actor,
     Business,
+    LateCancel,
     LedgerError,
     LedgerEvent,
     LedgerState,
@@ -65,6 +67,7 @@ from punchcard.lifecycle import (
     TypeComponent,
     assign,
     cancel,
+    change_beneficiary,
     checkout,
     deduct,
     delete,
@@ -73,10 +76,14 @@ from punchcard.lifecycle import (
     event_to_dict,
     expire,
     hold,
+    no_show,
     pause,
     purchase,
     refund,
     renew,
+    set_renewal,
+    stop_renewal,
+    transfer,
     unpause,
     use,
 )
@@ -689,6 +696,16 @@ _MONTHLY: Final = PackageType(
 )
 
 
+_FIRST_USE: Final = PackageType(
+    id="groom-3",
+    name="3 groomings",
+    components=[TypeComponent("grooming", 3)],
+    price=Money("90.00", _USD),
+    days_to_expiration=10,
+    expiry_starts="first_use",
+)
+
+
 _CARD: Final = PackageType(
     id="card", name="Spa card", price=Money("90", _USD), value=Money("100", _USD), items=["bath"]
 )
@@ -766,6 +783,55 @@ def every_kind_of_event() -> tuple[LedgerEvent, ...]:
         pause(state, "card", dt.date(2026, 4, 5), dt.date(2026, 4, 9), as_of=when(4, 1), actor=desk)
     )
     step(unpause(state, "card", dt.date(2026, 4, 5), as_of=when(4, 6), actor=desk))
+    # The events of the lifecycle options of issue 12 (1, 11-13, 16).
+    boss = Actor("boss", PERMISSIONS)
+    terms = LateCancel(
+        window=dt.timedelta(hours=24), late="fee", no_show="forfeit", fee=Money("15.00", _USD)
+    )
+    late = Business(timezone=_NY, late_cancel=terms, countdown_reset=True)
+    step(buy(_PASS, "p2", when(4, 10, 10)))
+    step(buy(_PASS, "p3", when(4, 10, 11)))
+    for booking, day in (("late", 27), ("ns", 28)):
+        step(
+            hold(
+                state,
+                _cart(day),
+                booking=booking,
+                as_of=when(4, 10, 12),
+                scheduled_for=when(4, day - 15, 8),
+                timezone=_NY,
+            )
+        )
+    step(cancel(state, "late", as_of=when(4, 11, 12), business=late))  # a fee
+    step(no_show(state, "ns", as_of=when(4, 13, 10), business=late))  # forfeited
+    step(transfer(state, "p2", "p3", "daycare_full", 2, as_of=when(4, 13, 11), actor=boss))
+    step(change_beneficiary(state, "p3", "rex", as_of=when(4, 13, 12), actor=boss))
+    step(buy(_MONTHLY, "sub2", when(4, 13, 13)))
+    step(set_renewal(state, "sub2", dt.date(2026, 4, 26), as_of=when(4, 14)))
+    step(stop_renewal(state, "sub2", as_of=when(4, 15)))
+    step(buy(_FIRST_USE, "fu", when(4, 15, 10)))
+    groom = Cart("smith", "downtown", _USD, [Line("g1", "grooming", Money("40.00", _USD))])
+    step(
+        hold(
+            state,
+            groom,
+            booking="g",
+            as_of=when(4, 15, 11),
+            scheduled_for=when(4, 18),
+            timezone=_NY,
+        )
+    )
+    step(cancel(state, "g", as_of=when(4, 16), business=late))  # the countdown is reset
+    spa = hold(
+        state,
+        bath,
+        booking="spa-ns",
+        as_of=when(4, 16, 12),
+        scheduled_for=when(4, 17, 8),
+        timezone=_NY,
+    )
+    step(spa)
+    step(no_show(state, "spa-ns", as_of=when(4, 17, 10), business=late))  # the money forfeited
     return tuple(events)
 
 

@@ -279,3 +279,32 @@ def test_the_digest_text_is_canonical_json() -> None:
     assert data["arguments"]["cart"]["@type"] == "punchcard.models.Cart"
     assert text == json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert len(hexdigest) == 64
+
+
+def test_a_field_at_its_default_is_left_out_of_the_digest_so_new_options_change_no_key() -> None:
+    """A new option of ``Business`` (or of a package type, of the settings) comes with a default
+    that keeps the seeds' behaviour; a request that does not set it must keep its digest, or a
+    key committed before the upgrade would be refused after it (``IdempotencyKeyReused``). So
+    the digest leaves out every field at its default, and names every field that is not."""
+    request = Request("checkout", "smith", ARGS, lambda s: None)
+    plain = json.loads(request_digest(request, Business())[0])["business"]
+    assert plain == {"@type": "punchcard.lifecycle.business.Business"}
+    zoned = json.loads(request_digest(request, Business(timezone=NY))[0])["business"]
+    assert zoned == {**plain, "timezone": NY}
+    # an attrs value gaining a defaulted field keeps its digest; setting the field changes it
+    old = attrs.make_class("Terms", {"a": attrs.field(default=1)}, frozen=True)
+    new = attrs.make_class(
+        "Terms", {"a": attrs.field(default=1), "late": attrs.field(default=None)}, frozen=True
+    )
+    new.__module__ = old.__module__
+    args = {"terms": old()}
+    before = request_digest(Request("x", "smith", args, lambda s: None), Business())
+    after = request_digest(Request("x", "smith", {"terms": new()}, lambda s: None), Business())
+    assert before == after
+    late = request_digest(Request("x", "smith", {"terms": new(late=2)}, lambda s: None), Business())
+    assert late != before
+    # 0 is not False: a value of another type than the default is kept
+    flag = attrs.make_class("Flag", {"on": attrs.field(default=False)}, frozen=True)
+    assert request_digest(Request("x", "s", {"f": flag(0)}, lambda s: None), Business()) != (
+        request_digest(Request("x", "s", {"f": flag()}, lambda s: None), Business())
+    )

@@ -51,7 +51,7 @@ from punchcard.lifecycle import (
 from punchcard.store import Store, StoreError, current_revision, downgrade, upgrade
 from punchcard.store._codec import canonical, to_json
 
-HEAD = "0004"
+HEAD = "0005"
 
 
 @pytest.fixture(params=DATABASES)

@@ -546,6 +546,17 @@ def test_bad_input_is_refused_before_anything_is_written(database: Database, sto
         store.use("smith", "b\x00", key="k", as_of=at(3, 2))
     with pytest.raises(InvalidValueError, match="key: must be valid Unicode"):
         store.use("smith", "b", key="k\ud800", as_of=at(3, 2))
+    # the owner and the time are checked before the first SQL statement (a None owner was a
+    # database NOT NULL error), whatever the operation
+    from punchcard.errors import InvalidTypeError
+
+    for owner in (None, 5, ""):
+        with pytest.raises((InvalidTypeError, InvalidValueError), match=r"^owner: "):
+            store.cancel(owner, "b", key="k", as_of=at(3, 2))  # type: ignore[arg-type]
+        with pytest.raises((InvalidTypeError, InvalidValueError), match=r"^owner: "):
+            sell(store, owner, "p9")  # type: ignore[arg-type]
+    with pytest.raises(InvalidTypeError, match=r"^as_of: "):
+        store.cancel("smith", "no-such-booking", key="k", as_of=None)  # type: ignore[arg-type]
     assert snapshot(database) == before
 
 

@@ -208,10 +208,10 @@ def test_issue12_option10_revision_4_lets_a_redemption_hold_no_credits(tmp_path:
 
     (database,) = open_database("sqlite", tmp_path, tables=False)
     upgrade(database.url, "0003")
-    upgrade(database.url)
+    upgrade(database.url, "0004")
     assert current_revision(database.url) == "0004"
     downgrade(database.url, "0003")  # no stored-value redemption yet: back and up again
-    upgrade(database.url)
+    upgrade(database.url, "0004")
     store = database.store()
     try:
         store.sell("smith", CARD, key="s1", package_id="card", as_of=at(3, 1), timezone=NY)

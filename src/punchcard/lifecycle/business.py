@@ -29,6 +29,7 @@ from ..policy import Policy
 from ..timeutil import zone
 from .franchise import Franchise
 from .permissions import PermissionPolicy
+from .terms import LateCancel
 
 __all__ = ["Business"]
 
@@ -77,6 +78,20 @@ def _zones(value: Mapping[str, str] | tuple[tuple[str, str], ...]) -> tuple[tupl
     return tuple(sorted(out.items()))
 
 
+def _caps(value: Mapping[str, int] | tuple[tuple[str, int], ...]) -> tuple[tuple[str, int], ...]:
+    pairs = value.items() if isinstance(value, Mapping) else value
+    if isinstance(pairs, (str, bytes)):
+        raise InvalidTypeError("use_caps", f"must map package type id -> uses, got {value!r}")
+    out: dict[str, int] = {}
+    for pair in pairs:
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise InvalidTypeError("use_caps", f"must map package type id -> uses, got {pair!r}")
+        type_id, cap = pair
+        v.check_identifier(type_id, "use_caps")
+        out[type_id] = v.check_count(cap, f"use_caps.{type_id}", 1)
+    return tuple(sorted(out.items()))
+
+
 @attrs.frozen(kw_only=True)
 class Business:
     """Everything a business decides once: the engine's settings, policy and rates, the
@@ -115,11 +130,54 @@ class Business:
     timezone: str | None = attrs.field(default=None, converter=_optional_zone)
     #: The IANA zone of each location that has its own (location -> zone).
     zones: tuple[tuple[str, str], ...] = attrs.field(factory=tuple, converter=_zones)
+    # -- the lifecycle options of issue 12 (1, 13-17); each default is the source articles' --
+    #: The late-cancel window and the no-show rule (option 1; default: cancelling restores).
+    late_cancel: LateCancel = attrs.field(
+        factory=LateCancel, validator=_instance(LateCancel, "LateCancel")
+    )
+    #: With ``unused_at_renewal="rollover"``: at most this many credits of each component roll
+    #: over at a renewal, the rest are forfeited (option 13; ``None``: all of them).
+    rollover_cap: int | None = attrs.field(default=None, validator=v.optional_whole(0))
+    #: Package type id -> the most credits of each component of such a package redeemed in one
+    #: subscription period (option 13; a plain package has one period, its life). Stored
+    #: sorted, as pairs.
+    use_caps: tuple[tuple[str, int], ...] = attrs.field(factory=tuple, converter=_caps)
+    #: What a refund of a used package charges the used (and forfeited) credits: their
+    #: ``paid_value`` (default: the price per credit) or the ``service_price`` they took off
+    #: their lines (option 14).
+    refund_used_at: Literal["paid_value", "service_price"] = attrs.field(
+        default="paid_value", validator=v.one_of(("paid_value", "service_price"))
+    )
+    #: A reload notice is due when the credits left come down to this many (option 15; ``0``:
+    #: when the package runs out; ``None``: never).
+    reload_at: int | None = attrs.field(default=None, validator=v.optional_whole(0))
+    #: When every use since a first-use countdown started is cancelled early, the countdown
+    #: starts again at the next use (option 16; default: a started countdown stays).
+    countdown_reset: bool = attrs.field(default=False, validator=v.boolean)
+    #: When a hold's expiry is judged: at the ``appointment`` time (default) or at the
+    #: ``booking`` time, so that a hold made before the expiry keeps its credits (option 17).
+    expiry_judged_at: Literal["appointment", "booking"] = attrs.field(
+        default="appointment", validator=v.one_of(("appointment", "booking"))
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.rollover_cap is not None and self.unused_at_renewal != "rollover":
+            raise InvalidValueError(
+                "rollover_cap",
+                f"caps credits rolled over, but unused_at_renewal is {self.unused_at_renewal!r}",
+            )
 
     @property
     def expires_at(self) -> dt.timedelta:
         """The local time of day an expiry date (or a subscription period) ends."""
         return self.policy.expires_at_delta
+
+    def use_cap(self, type_id: str) -> int | None:
+        """The cap of uses per period of packages of type *type_id* (``None``: none)."""
+        for name, cap in self.use_caps:
+            if name == type_id:
+                return cap
+        return None
 
     @property
     def expiry_mode(self) -> ExpiryMode:

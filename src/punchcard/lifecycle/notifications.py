@@ -12,8 +12,14 @@ the keys it sent and passes them back):
   subscription (its key names the period), and only while the credits left are still at or
   below the threshold.
 
-Subscriptions get no expiry reminder (they renew). Only active packages, not expired at the
-time, get notices.
+- **reload due** (issue 12, option 15; with ``Business(reload_at=N)``): when the credits left
+  (over all components) are down to *N* or fewer (``reload_at=0``: run out), for the host to
+  offer or charge a reload. Due from when credits last left the balance by a use, a deduction
+  or a transfer (:attr:`PackageState.drawn_at`), never because of a sale, an assignment or a
+  renewal; once per package, once per period for a subscription (its key names the period).
+
+Subscriptions get no expiry reminder (they renew), unless they stopped renewing. Only active
+packages, not expired at the time, get notices.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from .state import PackageState
 
 __all__ = ["Notification", "NotificationKind", "notifications_due"]
 
-NotificationKind = Literal["expiry_reminder", "low_balance"]
+NotificationKind = Literal["expiry_reminder", "low_balance", "reload_due"]
 _DEFAULT_BUSINESS = Business()
 
 
@@ -61,6 +67,7 @@ def notifications_due(
     """The notices due at *as_of* and not in *sent* (keys), streamed over *packages*."""
     business = business_of(business)
     expires_at = business.expires_at
+    reload_at = business.reload_at
     mode = business.expiry_mode
     # Per call: each zone and *as_of* in it; per (date, zone) whether a package expiring then is
     # expired; per (date, reminder days, zone) when the reminder falls due if that is by now
@@ -75,7 +82,7 @@ def notifications_due(
             continue
         reminder_days = package.reminder_days
         threshold = package.low_balance_threshold
-        if reminder_days is None and threshold is None:
+        if reminder_days is None and threshold is None and reload_at is None:
             continue
         name = package.timezone
         here = zones.get(name)
@@ -88,7 +95,7 @@ def notifications_due(
             continue
         expires_on = package.expires_on
         #: The expiry date, unless there is none or it is a subscription's (which renews).
-        lapses_on = expires_on if package.subscription is None else None
+        lapses_on = None if package.renewing else expires_on
         if lapses_on is not None:
             lapse_key = (lapses_on, name)
             gone = expired.get(lapse_key)
@@ -149,12 +156,36 @@ def notifications_due(
                     remaining,
                     expires_on,
                 )
+        if reload_at is not None and remaining <= reload_at:
+            reload = _reload_due(package, now, expires_at, remaining, sent)
+            if reload is not None:
+                yield reload
+
+
+def _reload_due(
+    package: PackageState,
+    now: dt.datetime,
+    expires_at: dt.timedelta,
+    remaining: int,
+    sent: Collection[str],
+) -> Notification | None:
+    """The reload notice of *package* (its credits left are down to the business's
+    ``reload_at``), if due at *now* and not sent."""
+    drawn = package.drawn_at
+    if drawn is None or before(now, drawn) or _period_over(package, now, expires_at):
+        return None
+    key = f"reload_due:{package.id}:{package.period}"
+    if key in sent:
+        return None
+    return Notification(
+        "reload_due", package.id, package.owner, key, drawn, remaining, package.expires_on
+    )
 
 
 def _period_over(package: PackageState, now: dt.datetime, expires_at: dt.timedelta) -> bool:
     """Whether *package* is a subscription whose current period has ended by *now* (it has
     renewed then, recorded or not: the new period is not low)."""
-    if package.subscription is None:
+    if not package.renewing:
         return False
     end = package.expiry_moment(expires_at)
     return end is not None and not before(now, end)

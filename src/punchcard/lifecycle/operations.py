@@ -26,8 +26,8 @@ from ..errors import InvalidTypeError, InvalidValueError
 from ..events import (
     BOOKING_KINDS,
     USE_REASONS,
-    BalanceRedeemed,
     BookingKind,
+    CountdownReset,
     CreditsAssigned,
     CreditsDeducted,
     DebtSettled,
@@ -38,20 +38,23 @@ from ..events import (
     PackagePurchased,
     PackageRefunded,
     PauseEnded,
-    RedemptionRecorded,
+    PenaltyReason,
     UseReason,
     ledger_event_id,
+    redemption_event,
 )
 from ..expiry import package_times
 from ..models import Cart, Pause
 from ..money import Money
 from ..results import Application
-from ..timeutil import zone
+from ..timeutil import local_date, zone
 from ._instants import before, local
+from .booking_rules import engine_terms
 from .business import Business, business_of, zone_for
 from .catalogue import PackageType
 from .errors import OperationRefused, RefusalCode
 from .outcome import (
+    CancelOutcome,
     Outcome,
     RedemptionOutcome,
     Sequencer,
@@ -60,15 +63,18 @@ from .outcome import (
     actor_id,
     cancelled,
     checked_state,
+    fee_charged,
     fields_of,
     finish,
+    forfeited,
     in_order,
     used,
 )
 from .permissions import Actor, Operation
-from .reports import refund_quote
+from .reports import refund_breakdown
 from .state import LedgerState, PackageState, RedemptionRecord, credits_of, fold
 from .sweeps import caught_up
+from .terms import LateCancel
 
 __all__ = [
     "assign",
@@ -79,6 +85,7 @@ __all__ = [
     "delete",
     "edit_expiry",
     "hold",
+    "no_show",
     "pause",
     "purchase",
     "refund",
@@ -320,13 +327,14 @@ class _Booking:
     def apply(self, cart: Cart, when: dt.datetime) -> tuple[tuple[str, ...], Application]:
         barred, live = self.offered()
         business = self.business
+        packages, policy = engine_terms(business, live, self.at, when)
         application = apply(
             cart,
-            [p.as_package(business.expiry_mode) for p in live],
+            packages,
             as_of=when,
             timezone=self.tz,
             settings=business.settings,
-            policy=business.policy,
+            policy=policy,
             rates=business.rates,
         )
         return barred, application
@@ -344,16 +352,13 @@ class _Booking:
                 **self.sequencer.fields(package, self.at, self.actor),
                 "booking": self.booking,
                 "booking_kind": self.booking_kind,
-                "line_id": red.line_id,
-                "amount": red.amount,
                 "status": status,
                 "scheduled_for": when,
                 "cart_id": application.cart_id,
             }
-            if red.item is None:
-                events.append(BalanceRedeemed(**common))
-            else:
-                events.append(RedemptionRecorded(**common, item=red.item, credits=red.credits))
+            events.append(
+                redemption_event(red.line_id, red.amount, red.item, red.credits, **common)
+            )
         return events
 
 
@@ -516,8 +521,18 @@ def close_ticket(
 def _found(
     state: LedgerState, booking: str, line_id: str | None, owner: str | None
 ) -> list[tuple[PackageState, RedemptionRecord]]:
+    """The redemptions of *booking* (its line *line_id*), of *owner*'s packages. Without an
+    owner, the booking's redemptions must all be one owner's: two families may use the same
+    booking id, and one's cancel must never restore the other's credits."""
     packages = state.packages if owner is None else state.owned_by(owner)
-    return [(p, r) for p in packages for r in p.redemptions_of(booking, line_id)]
+    found = [(p, r) for p in packages for r in p.redemptions_of(booking, line_id)]
+    if owner is None and len(owners := {p.owner for p, _r in found}) > 1:
+        raise InvalidValueError(
+            "owner",
+            f"booking {booking!r} has redemptions of {len(owners)} owners "
+            f"({', '.join(sorted(map(repr, owners)))}): name the owner",
+        )
+    return found
 
 
 def _booking_missing(
@@ -595,8 +610,9 @@ def cancel(
     line_id: str | None = None,
     owner: str | None = None,
     actor: Actor | None = None,
+    waive: bool = False,
     business: Business = _DEFAULT_BUSINESS,
-) -> Outcome:
+) -> CancelOutcome:
     """Cancel *booking* (or only its line *line_id*, and only *owner*'s packages, if given):
     restore exactly the credits its redemptions took, held or used, once.
 
@@ -606,28 +622,100 @@ def cancel(
     business's ``cancel_after_expiry`` decides: ``expire`` (default) restores the credits and
     they expire at once, ``refuse`` refuses (``package_expired``). Cancelling credits already
     used needs what the business's permission policy asks for ``cancel_used``.
+
+    With the business's late-cancel window (``Business.late_cancel``), cancelling an
+    appointment or a class less than the window before its start is late: its credits are
+    forfeited, or restored for a fee (``outcome.forfeited``, ``outcome.fee``). *waive* waives
+    that penalty (it needs what the permission policy asks for ``waive``). With
+    ``Business.countdown_reset``, a first-use countdown whose every use is cancelled early
+    starts again at the next use (a :class:`~punchcard.lifecycle.CountdownReset` is recorded).
     """
+    return _call_off(state, booking, as_of, line_id, owner, actor, waive, business, False)
+
+
+def no_show(
+    state: LedgerState,
+    booking: str,
+    *,
+    as_of: dt.datetime,
+    line_id: str | None = None,
+    owner: str | None = None,
+    actor: Actor | None = None,
+    waive: bool = False,
+    business: Business = _DEFAULT_BUSINESS,
+) -> CancelOutcome:
+    """Record that the customer did not show up for *booking* (or its line *line_id*): the
+    business's no-show rule (``Business.late_cancel.no_show``) decides what happens to its
+    credits: ``restore`` (default: as :func:`cancel`), ``forfeit`` (the business keeps them) or
+    ``fee`` (restored, and ``outcome.fee`` is charged). *waive* waives the penalty (it needs what
+    the permission policy asks for ``waive``).
+
+    Refused before the booking's scheduled time (``not_started``), and as :func:`cancel` is.
+
+    .. versionadded:: 0.2
+    """
+    return _call_off(state, booking, as_of, line_id, owner, actor, waive, business, True)
+
+
+def _call_off(
+    state: LedgerState,
+    booking: str,
+    as_of: dt.datetime,
+    line_id: str | None,
+    owner: str | None,
+    actor: Actor | None,
+    waive: bool,
+    business: Business,
+    missed: bool,
+) -> CancelOutcome:
+    """:func:`cancel` (*missed* false) or :func:`no_show` (*missed* true)."""
     state = checked_state(state)
     business = business_of(business)
-    business.permissions.check(actor, "cancel")
+    business.permissions.check(actor, "no_show" if missed else "cancel")
+    if not isinstance(waive, bool):
+        raise InvalidTypeError("waive", f"must be True or False, got {waive!r}")
     who = actor_id(actor)
     found = _found(state, booking, line_id, owner)
     live = [(p, r) for p, r in found if r.open]
     if not live:
         raise _booking_missing(found, booking, "open")
     catch_up, current = caught_up(state, _touched(live), as_of, business)
+    terms = business.late_cancel
     sequencer = Sequencer()
     own: list[LedgerEvent] = []
+    forfeits = 0
+    fees: list[Money] = []
+    charged: set[str] = set()
+    waived = False
+    restored: dict[str, PackageState] = {}
     for package, record in live:
         package = current.package(package.id)
         record = package.redemption(record.id)
         when = local(as_of, package.tz, "as_of")
+        if missed and before(when, record.scheduled_for):
+            raise OperationRefused(
+                "not_started",
+                f"booking {booking!r} starts at {record.scheduled_for.isoformat()}; a no-show is "
+                "recorded once its time has passed",
+                package_id=package.id,
+            )
         if package.status in ("refunded", "deleted"):
             raise OperationRefused(
                 "package_refunded" if package.status == "refunded" else "package_deleted",
                 f"package {package.id!r} was {package.status}; its credits cannot be restored",
                 package_id=package.id,
             )
+        reason = _penalty_reason(record, when, terms, missed)
+        penalty = "restore" if reason is None else terms.penalty(reason)
+        if penalty != "restore" and waive:
+            business.permissions.check(actor, "waive")
+            penalty, waived = "restore", True
+        in_order(package, when)
+        if penalty == "forfeit":
+            assert reason is not None
+            own.append(forfeited(record, sequencer.fields(package, when, who), reason))
+            forfeits += record.credits
+            continue
         if record.status == "used":
             business.permissions.check_cancel_used(actor, record.scheduled_for, when)
         expired = package.expired_at(when, business.expires_at, business.expiry_mode)
@@ -638,10 +726,81 @@ def cancel(
                 "be restored (cancel_after_expiry='refuse')",
                 package_id=package.id,
             )
-        in_order(package, when)
         fields = sequencer.fields(package, when, who)
         own.append(cancelled(record, fields, _lapsing_at_cancel(package, record) if expired else 0))
-    return finish(state, catch_up, current, own)
+        if penalty == "fee" and record.line_id not in charged:
+            assert reason is not None
+            assert terms.fee is not None
+            charged.add(record.line_id)
+            fields = sequencer.fields(package, when, who)
+            own.append(fee_charged(record, fields, reason, terms.fee))
+            fees.append(terms.fee)
+        if record.status == "held" and not expired:
+            restored[package.id] = package
+    if business.countdown_reset and restored:
+        own += _countdown_resets(current, own, restored, as_of, sequencer, who)
+    outcome = finish(state, catch_up, current, own)
+    return CancelOutcome(
+        **fields_of(outcome),
+        forfeited=forfeits,
+        fee=sum(fees[1:], fees[0]) if fees else None,
+        waived=waived,
+    )
+
+
+def _penalty_reason(
+    record: RedemptionRecord, when: dt.datetime, terms: LateCancel, missed: bool
+) -> PenaltyReason | None:
+    """Why calling off *record* at *when* is penalised, if it is: a no-show, or a late
+    cancellation (an appointment or a class still held, less than the window before its
+    start)."""
+    if missed:
+        return "no_show"
+    if (
+        record.status == "held"
+        and record.booking_kind != "ticket"
+        and terms.is_late(record.scheduled_for, when)
+    ):
+        return "late_cancel"
+    return None
+
+
+def _countdown_resets(
+    current: LedgerState,
+    own: list[LedgerEvent],
+    restored: dict[str, PackageState],
+    as_of: dt.datetime,
+    sequencer: Sequencer,
+    who: str | None,
+) -> list[LedgerEvent]:
+    """The :class:`CountdownReset` of each package of *restored* (packages whose held credits
+    were given back by *own*) whose first-use countdown no use is left to justify: nothing
+    held, used or forfeited since it started, and its expiry date the countdown's."""
+    after = fold(current, own)
+    events: list[LedgerEvent] = []
+    for package_id, before_cancel in restored.items():
+        package = after.package(package_id)
+        first = package.first_used_at
+        days = package.days_to_expiration
+        if (
+            first is None
+            or days is None
+            or package.expiry_starts != "first_use"
+            or package.subscription is not None
+            or package.countdown_used
+            or package.total_held
+            or package.expires_on != local_date(first, package.tz) + dt.timedelta(days=days)
+        ):
+            continue
+        when = local(as_of, package.tz, "as_of")
+        events.append(
+            CountdownReset(
+                **sequencer.fields(before_cancel, when, who),
+                first_used_at=first,
+                expires_on=package.expires_on,
+            )
+        )
+    return events
 
 
 def _lapsing_at_cancel(package: PackageState, record: RedemptionRecord) -> int | Money:
@@ -665,7 +824,8 @@ def refund(
     actor: Actor | None = None,
     business: Business = _DEFAULT_BUSINESS,
 ) -> Outcome:
-    """Refund a package: its credits left are gone and :func:`refund_quote` is paid back.
+    """Refund a package: its credits left are gone and :func:`refund_quote` is paid back (at
+    the business's ``refund_used_at`` basis: see :func:`refund_breakdown`).
 
     Needs ``deduct_refund_credits`` (by default). Allowed while unused; once a credit was used
     (held credits whose time has passed are used) only with the ``refund_after_use`` setting
@@ -696,7 +856,7 @@ def refund(
             "of its type settles the debt first",
             package_id=package_id,
         )
-    if package.was_used and not business.settings.refund_after_use:
+    if (package.was_used or package.total_forfeited) and not business.settings.refund_after_use:
         raise OperationRefused(
             "used",
             f"package {package_id!r} has been used; refunds after use need the "
@@ -706,7 +866,7 @@ def refund(
     in_order(package, when)
     event = PackageRefunded(
         **Sequencer().fields(package, when, actor_id(actor)),
-        amount=refund_quote(package),
+        amount=refund_breakdown(package, business=business).amount,
         credits=credits_of(package, "remaining"),
         balance=None if package.balance is None else package.balance.remaining,
     )
@@ -740,13 +900,13 @@ def delete(
             f"{'are' if package.total_held else 'is'} held for bookings",
             package_id=package_id,
         )
-    if package.was_used:
+    if package.was_used or package.total_forfeited:
         raise OperationRefused(
             "used",
             f"package {package_id!r} cannot be deleted: credits of it were used",
             package_id=package_id,
         )
-    if package.total_deducted:
+    if package.total_deducted or any(c.transferred for c in package.components):
         raise OperationRefused(
             "credits_removed",
             f"package {package_id!r} cannot be deleted: credits were removed from it by hand",

@@ -17,9 +17,13 @@ import attrs
 from ..errors import InvalidTypeError
 from ..events import (
     BalanceCancelled,
+    BalanceForfeited,
     BalanceUsed,
+    CancellationFee,
     LedgerEvent,
+    PenaltyReason,
     RedemptionCancelled,
+    RedemptionForfeited,
     RedemptionUsed,
     UseReason,
     ledger_event_id,
@@ -32,6 +36,7 @@ from .permissions import Actor
 from .state import LedgerState, PackageState, RedemptionRecord, fold
 
 __all__ = [
+    "CancelOutcome",
     "Outcome",
     "RedemptionOutcome",
     "TicketLine",
@@ -107,6 +112,24 @@ class TicketOutcome(Outcome):
     application: Application
 
 
+@attrs.frozen(kw_only=True)
+class CancelOutcome(Outcome):
+    """What :func:`~punchcard.lifecycle.cancel` and :func:`~punchcard.lifecycle.no_show`
+    return: besides the events, what the business's late-cancel and no-show rule cost
+    (issue 12, option 1; by default nothing).
+
+    .. versionadded:: 0.2
+    """
+
+    #: Credits forfeited (kept by the business) instead of restored.
+    forfeited: int = 0
+    #: The fees to charge (one per booked line charged; the ledger records each), ``None``
+    #: when none is due.
+    fee: Money | None = None
+    #: Whether a penalty was waived (by an actor allowed to: the ``waive`` operation).
+    waived: bool = False
+
+
 def finish(
     before_catch_up: LedgerState,
     catch_up: Sequence[LedgerEvent],
@@ -171,6 +194,31 @@ def cancelled(
         return BalanceCancelled(**fields, **_about_balance(record), was=was, expired=lapsed)
     assert isinstance(expired, int)
     return RedemptionCancelled(**fields, **_about(record), was=was, expired=expired)
+
+
+def forfeited(
+    record: RedemptionRecord, fields: Common, reason: PenaltyReason
+) -> RedemptionForfeited | BalanceForfeited:
+    """The event that keeps the credits (or, for a stored value, the money) of *record*
+    (cancelled late, or a no-show)."""
+    was: Literal["held", "used"] = "held" if record.status == "held" else "used"
+    if record.item is None:
+        return BalanceForfeited(**fields, **_about_balance(record), was=was, reason=reason)
+    return RedemptionForfeited(**fields, **_about(record), was=was, reason=reason)
+
+
+def fee_charged(
+    record: RedemptionRecord, fields: Common, reason: PenaltyReason, fee: Money
+) -> CancellationFee:
+    """The event that records the fee charged for the cancelled line of *record*."""
+    return CancellationFee(
+        **fields,
+        redemption_id=record.id,
+        booking=record.booking,
+        line_id=record.line_id,
+        reason=reason,
+        fee=fee,
+    )
 
 
 class _About(TypedDict):

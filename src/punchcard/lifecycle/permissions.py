@@ -45,7 +45,8 @@ __all__ = [
 ASSIGN_CREDITS: Final = "assign_credits"
 #: Remove credits from a package by hand, and refund packages.
 DEDUCT_REFUND_CREDITS: Final = "deduct_refund_credits"
-#: Create, edit, deactivate and delete package types.
+#: Create, edit, deactivate and delete package types (and, by default, move a client's package
+#: to another pet / family member: MyTime's "Access Packages").
 MANAGE_PACKAGES: Final = "manage_packages"
 #: Pause a package (a freeze for a vacation, an injury) and end a pause early (X7). A pause
 #: gives the package its paused days back, in effect validity without payment: a permission of
@@ -60,7 +61,8 @@ PERMISSIONS: Final[frozenset[str]] = frozenset(
 
 #: Every operation a business may put behind a permission. ``cancel_used`` is the cancellation
 #: of credits already used (see :attr:`PermissionPolicy.cancel_used_after`); a cancellation also
-#: needs what ``cancel`` needs.
+#: needs what ``cancel`` needs. ``waive`` is the waiver of a late-cancel or no-show penalty
+#: (issue 12, option 1); the operations after ``delete_type`` are those of issue 12.
 Operation = Literal[
     "purchase",
     "hold",
@@ -79,6 +81,12 @@ Operation = Literal[
     "delete_type",
     "pause",
     "unpause",
+    "no_show",
+    "waive",
+    "transfer",
+    "change_beneficiary",
+    "set_renewal",
+    "stop_renewal",
 ]
 OPERATIONS: Final[tuple[Operation, ...]] = Operation.__args__  # type: ignore[attr-defined]
 
@@ -95,6 +103,12 @@ DEFAULT_REQUIRED: Final[Mapping[Operation, str | None]] = {
     "delete_type": MANAGE_PACKAGES,
     "pause": PAUSE_PACKAGES,
     "unpause": PAUSE_PACKAGES,
+    # issue 12: waiving a penalty gives credits back (a credit refund); a transfer gives the
+    # receiving client credits without payment (an assignment); moving a package to another
+    # pet edits a client's package (MyTime: "Access Packages").
+    "waive": DEDUCT_REFUND_CREDITS,
+    "transfer": ASSIGN_CREDITS,
+    "change_beneficiary": MANAGE_PACKAGES,
 }
 
 
@@ -194,7 +208,7 @@ class PermissionPolicy:
     >>> PermissionPolicy({"sell": MANAGE_PACKAGES})
     Traceback (most recent call last):
     ...
-    punchcard.errors.InvalidValueError: required: operations must be among ['add_type', 'assign', 'cancel', 'cancel_used', 'checkout', 'close_ticket', 'deduct', 'delete', 'delete_type', 'edit_expiry', 'edit_type', 'hold', 'pause', 'purchase', 'refund', 'unpause', 'use'], got ['sell']
+    punchcard.errors.InvalidValueError: required: operations must be among ['add_type', 'assign', 'cancel', 'cancel_used', 'change_beneficiary', 'checkout', 'close_ticket', 'deduct', 'delete', 'delete_type', 'edit_expiry', 'edit_type', 'hold', 'no_show', 'pause', 'purchase', 'refund', 'set_renewal', 'stop_renewal', 'transfer', 'unpause', 'use', 'waive'], got ['sell']
     """
 
     #: Operation -> the permission it needs (``None``: none). Operations not given keep their

@@ -3,26 +3,35 @@ and the commission base of a redeemed credit. All exact to the minor unit.
 
 Revenue per credit is what was paid, shared over the components by quantity and then over each
 component's paid credits by largest remainder (:mod:`punchcard.valuation.revenue`). The credits
-of a component are counted in a fixed order, each bucket taking the next parts: used, deducted,
-expired, held, refunded, remaining. Credits given free by staff come after the paid ones and
-carry no revenue. So the buckets of :class:`Revenue` always add up exactly to what was paid,
-and the refunded bucket equals what the refund paid back.
+of a component are counted in a fixed order, each bucket taking the next parts: used, forfeited,
+deducted, transferred, expired, held, refunded, remaining. Credits given free by staff (or
+transferred in) come after the paid ones and carry no revenue. So the buckets of
+:class:`Revenue` always add up exactly to what was paid, and the refunded bucket equals what the
+refund paid back (a refund at the service price keeps more: the rest is earned, see
+:func:`refund_breakdown`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Literal
 
 import attrs
 
 from ..errors import InvalidTypeError, InvalidValueError
 from ..events import (
     BalanceCancelled,
+    BalanceForfeited,
     BalanceRedeemed,
     BalanceUsed,
+    BeneficiaryChanged,
+    CancellationFee,
+    CountdownReset,
     CreditsAssigned,
     CreditsDeducted,
+    CreditsTransferredIn,
+    CreditsTransferredOut,
     DebtSettled,
     ExpiryChanged,
     ItemCredits,
@@ -34,8 +43,11 @@ from ..events import (
     PackageRefunded,
     PauseEnded,
     RedemptionCancelled,
+    RedemptionForfeited,
     RedemptionRecorded,
     RedemptionUsed,
+    RenewalDateSet,
+    RenewalStopped,
     SubscriptionRenewed,
     TypeComponent,
 )
@@ -43,6 +55,7 @@ from ..money import Money
 from ..valuation.revenue import RevenueSplit, bundle_split
 from ._instants import before, local
 from .business import Business, business_of
+from .errors import OperationRefused
 from .state import PackageState, StoredBalance
 from .sweeps import package_at
 
@@ -50,6 +63,7 @@ __all__ = [
     "BUCKETS",
     "BalanceRow",
     "HistoryEntry",
+    "RefundBreakdown",
     "Revenue",
     "balances_report",
     "breakage",
@@ -57,6 +71,7 @@ __all__ = [
     "describe",
     "history",
     "redemption_commission_base",
+    "refund_breakdown",
     "refund_quote",
     "revenue",
     "stored_value_part",
@@ -254,6 +269,9 @@ def describe(ev: LedgerEvent) -> str:
     return _describe_option(ev, by)
 
 
+_WHY: dict[str, str] = {"late_cancel": "cancelled late", "no_show": "a no-show"}
+
+
 def _describe_option(ev: LedgerEvent, by: str) -> str:
     """:func:`describe` for the events of the market options (docs/options.md)."""
     if isinstance(ev, BalanceRedeemed):
@@ -281,6 +299,38 @@ def _describe_option(ev: LedgerEvent, by: str) -> str:
         if ev.package_id == ev.debtor:
             return f"{ev.credits} {ev.item} below zero settled by {ev.payer}"
         return f"{ev.credits} {ev.item} settled the debt of {ev.debtor}"
+    if isinstance(ev, RedemptionForfeited):
+        return f"{ev.booking} {_WHY[ev.reason]}{by}: {ev.credits} {ev.item} forfeited"
+    if isinstance(ev, BalanceForfeited):
+        return f"{ev.booking} {_WHY[ev.reason]}{by}: {_money(ev.amount)} of the balance forfeited"
+    if isinstance(ev, CancellationFee):
+        return f"{ev.booking} {_WHY[ev.reason]}{by}: fee {_money(ev.fee)} (line {ev.line_id})"
+    if isinstance(ev, CreditsTransferredOut):
+        note = f" ({ev.note})" if ev.note else ""
+        return (
+            f"{ev.credits} {ev.item} transferred{by} to package {ev.to_package} of "
+            f"{ev.to_owner}{note}"
+        )
+    if isinstance(ev, CreditsTransferredIn):
+        note = f" ({ev.note})" if ev.note else ""
+        return (
+            f"{ev.credits} {ev.item} transferred{by} from package {ev.from_package} of "
+            f"{ev.from_owner}{note}"
+        )
+    if isinstance(ev, BeneficiaryChanged):
+        return f"Moved{by} from {ev.old or 'everyone'} to {ev.new or 'everyone'}"
+    if isinstance(ev, RenewalDateSet):
+        return (
+            f"Renewal date set{by}: period {ev.period} ends on {ev.new.isoformat()} "
+            f"(was {ev.old.isoformat()})"
+        )
+    if isinstance(ev, RenewalStopped):
+        return f"Renewal stopped{by}: ends after {ev.ends_on.isoformat()}"
+    if isinstance(ev, CountdownReset):
+        return (
+            f"Countdown reset: every use since {ev.first_used_at.date().isoformat()} was "
+            "cancelled early; it starts again at the next use"
+        )
     raise InvalidTypeError("event", f"must be a ledger event, got {ev!r}")
 
 
@@ -299,6 +349,10 @@ def _change(ev: LedgerEvent) -> int:
         return -ev.credits
     if isinstance(ev, SubscriptionRenewed):
         return sum(c.credits for c in ev.granted) - sum(c.credits for c in ev.forfeited)
+    if isinstance(ev, CreditsTransferredOut):
+        return -ev.credits
+    if isinstance(ev, CreditsTransferredIn):
+        return ev.credits
     if isinstance(ev, DebtSettled):
         return ev.credits if ev.package_id == ev.debtor else -ev.credits
     return 0
@@ -316,9 +370,12 @@ def _amount(ev: LedgerEvent) -> Money | None:
             BalanceRedeemed,
             BalanceUsed,
             BalanceCancelled,
+            BalanceForfeited,
         ),
     ):
         return ev.amount
+    if isinstance(ev, CancellationFee):
+        return ev.fee
     return None
 
 
@@ -336,8 +393,8 @@ def _balance_change(ev: LedgerEvent) -> Money | None:
         return ev.amount - ev.expired
     if isinstance(ev, (PackageRefunded, PackageExpired)) and ev.balance is not None:
         return _minus(ev.balance)
-    if isinstance(ev, BalanceUsed):
-        return Money.zero(ev.amount.currency)  # held money became used: none left the balance
+    if isinstance(ev, (BalanceUsed, BalanceForfeited)):
+        return Money.zero(ev.amount.currency)  # held money became used or kept: none came back
     return None
 
 
@@ -373,7 +430,17 @@ def history(events: Iterable[LedgerEvent], package_id: str) -> tuple[HistoryEntr
 
 #: The order in which the credits of a component take the parts of its price (``settled``:
 #: credits that filled an earlier package's overdraft, X8, are earned as used ones are).
-BUCKETS = ("used", "settled", "deducted", "expired", "held", "refunded", "remaining")
+BUCKETS = (
+    "used",
+    "settled",
+    "forfeited",
+    "deducted",
+    "transferred",
+    "expired",
+    "held",
+    "refunded",
+    "remaining",
+)
 
 
 def component_splits(package: PackageState) -> dict[str, RevenueSplit]:
@@ -465,33 +532,46 @@ class Revenue:
     #:
     #: .. versionadded:: 0.2
     settled: Money
+    #: Earned: the paid value of the credits forfeited by late cancellations and no-shows.
+    forfeited: Money
+    #: The paid value of the credits moved to another package.
+    transferred: Money
 
 
 def revenue(package: PackageState) -> Revenue:
     """The :class:`Revenue` of *package*, exact to the minor unit.
 
     Within each component the credits take the parts of its share in the order used, settled,
-    deducted, expired, held, refunded, remaining; credits given free by staff come after the
-    paid ones and carry no revenue. The money of a stored value takes the parts of its price
-    in the same order, one minor unit of value as one credit.
+    forfeited, deducted, transferred, expired, held, refunded, remaining; credits given free by
+    staff come after the paid ones and carry no revenue. The money of a stored value takes the
+    parts of its price in the same order, one minor unit of value as one credit. When a refund
+    paid back less than the paid value of the credits it took back (a refund at the service
+    price), the rest counts as earned (``used``).
     """
     v = _bucket_values(package)
+    used, refunded = v["used"], v["refunded"]
+    kept = refunded - package.refunded_amount
+    if kept.amount > 0:
+        used, refunded = used + kept, package.refunded_amount
     return Revenue(
         package.id,
         package.paid,
-        v["used"],
+        used,
         v["deducted"],
         v["expired"],
         v["held"],
-        v["refunded"],
+        refunded,
         v["remaining"],
         v["settled"],
+        v["forfeited"],
+        v["transferred"],
     )
 
 
-def refund_quote(package: PackageState) -> Money:
-    """What refunding *package* pays back: the paid value of its credits left (the
-    ``deferred`` of :func:`revenue`), exact to the minor unit.
+def refund_quote(package: PackageState, *, business: Business = _DEFAULT_BUSINESS) -> Money:
+    """What refunding *package* pays back: by default the paid value of its credits left (the
+    ``deferred`` of :func:`revenue`), exact to the minor unit; the ``amount`` of
+    :func:`refund_breakdown` for *business*.
 
     Credits that left the package (used, settled, deducted, expired) take the first parts of
     the price; the credits left take the last ones; credits given free by staff are worth
@@ -499,7 +579,69 @@ def refund_quote(package: PackageState) -> Money:
     left it taking the first parts of the price (:func:`stored_value_part`): a $500 card sold
     for $450 with $300 left refunds $270.00.
     """
-    return _bucket_values(package)["remaining"]
+    return refund_breakdown(package, business=business).amount
+
+
+@attrs.frozen
+class RefundBreakdown:
+    """What a refund of a package pays back, and why: ``paid == used + other + amount``.
+
+    .. versionadded:: 0.2
+    """
+
+    package_id: str
+    #: The business's ``refund_used_at``: used credits are charged at their ``paid_value`` or
+    #: at the ``service_price`` they took off their lines.
+    basis: Literal["paid_value", "service_price"]
+    #: Everything paid (purchase and renewals).
+    paid: Money
+    #: What the used and forfeited credits are charged.
+    used: Money
+    #: The paid value of the other credits that left the package or are held (settled an
+    #: earlier package's overdraft, deducted, transferred, expired, held, already refunded).
+    other: Money
+    #: What a refund pays back.
+    amount: Money
+
+
+def refund_breakdown(
+    package: PackageState, *, business: Business = _DEFAULT_BUSINESS
+) -> RefundBreakdown:
+    """What refunding *package* pays back under the business's ``refund_used_at`` (issue 12,
+    option 14).
+
+    ``paid_value`` (default, the source articles' rule): the paid value of the credits left.
+    ``service_price``: what was paid, less what the used and forfeited credits took off their
+    lines (the ledger's redemption amounts: the full service price), less the paid value of the
+    other credits that left; never below zero, and never more than the ``paid_value`` refund (a
+    credit is never charged less than it was paid). Refused (``currency_mismatch``) when
+    credits were used on lines of another currency than the price's.
+    """
+    v = _bucket_values(package)
+    business = business_of(business)
+    paid = package.paid
+    other = (
+        v["settled"] + v["deducted"] + v["transferred"] + v["expired"] + v["held"] + v["refunded"]
+    )
+    amount = v["remaining"]
+    if business.refund_used_at == "service_price":
+        service = Money.zero(paid.currency)
+        for value in package.used_value:
+            if value.currency != paid.currency:
+                raise OperationRefused(
+                    "currency_mismatch",
+                    f"package {package.id!r} was paid in {paid.currency} and credits of it were "
+                    f"used on {value.currency} lines: no service price in {paid.currency}",
+                    package_id=package.id,
+                )
+            service = service + value
+        at_service = paid - service - other
+        if at_service.amount < 0:
+            at_service = Money.zero(paid.currency)
+        amount = min(amount, at_service)
+    return RefundBreakdown(
+        package.id, business.refund_used_at, paid, paid - other - amount, other, amount
+    )
 
 
 def breakage(packages: Iterable[PackageState], currency: str) -> Money:

@@ -4,12 +4,15 @@ States are derived, never stored as the truth: :func:`punchcard.lifecycle.replay
 events into them. Every credit a package was ever granted is in exactly one bucket of its
 component, so for every component::
 
-    granted == remaining + held + used + deducted + expired + refunded + settled
+    granted == remaining + held + used + deducted + expired + refunded + settled + forfeited
+               + transferred
 
 (a deleted package keeps its counts; its status says it is void). With an overdraft (X8)
 ``remaining`` may be below zero, down to ``-overdraft``; ``settled`` counts the credits that
 filled the overdraft of an earlier package of the same type. The money of a stored-value
-package (X9) is kept the same way, in :class:`StoredBalance`.
+package (X9) is kept the same way, in :class:`StoredBalance`. Credits forfeited by a late
+cancellation or a no-show and credits transferred to another package (issue 12, options 1 and
+11) have buckets of their own; credits transferred *in* are granted.
 """
 
 from __future__ import annotations
@@ -26,11 +29,17 @@ from .._codec import LedgerError
 from ..errors import InvalidValueError
 from ..events import (
     BalanceCancelled,
+    BalanceForfeited,
     BalanceRedeemed,
     BalanceUsed,
+    BeneficiaryChanged,
     BookingKind,
+    CancellationFee,
+    CountdownReset,
     CreditsAssigned,
     CreditsDeducted,
+    CreditsTransferredIn,
+    CreditsTransferredOut,
     DebtSettled,
     ExpiryChanged,
     ItemCredits,
@@ -43,8 +52,11 @@ from ..events import (
     PauseEnded,
     Period,
     RedemptionCancelled,
+    RedemptionForfeited,
     RedemptionRecorded,
     RedemptionUsed,
+    RenewalDateSet,
+    RenewalStopped,
     SubscriptionRenewed,
     TypeComponent,
     pretty,
@@ -54,7 +66,7 @@ from ..models import Package, Pause, _pauses, _repr_omitting_defaults
 from ..money import Money
 from ..timeutil import end_of_day, local_date, zone
 from ..valuation.revenue import CommissionMode
-from ._instants import before
+from ._instants import UTC, before
 from .errors import OperationRefused
 
 __all__ = [
@@ -72,8 +84,9 @@ __all__ = [
 
 #: ``active`` until the package expires, is refunded or is deleted.
 PackageStatus = Literal["active", "expired", "refunded", "deleted"]
-#: Where the credits of one redemption are.
-RecordStatus = Literal["held", "used", "cancelled"]
+#: Where the credits of one redemption are (``forfeited``: cancelled late or a no-show, and the
+#: business kept the credits).
+RecordStatus = Literal["held", "used", "cancelled", "forfeited"]
 
 
 @attrs.frozen(repr=False)
@@ -105,9 +118,24 @@ class ComponentBalance:
     #:
     #: .. versionadded:: 0.2
     settled: int = 0
+    #: Kept by the business: a late cancellation or a no-show (issue 12, option 1).
+    #:
+    #: .. versionadded:: 0.2
+    forfeited: int = 0
+    #: Moved to another package (issue 12, option 11).
+    #:
+    #: .. versionadded:: 0.2
+    transferred: int = 0
+    #: Not a bucket: the credits redeemed in the current period (held or used, cancellations
+    #: in the period given back), for the business's cap of uses per period.
+    #:
+    #: .. versionadded:: 0.2
+    period_uses: int = 0
 
     def __repr__(self) -> str:
-        return _repr_omitting_defaults(self, ("overdraft", "settled"))
+        return _repr_omitting_defaults(
+            self, ("overdraft", "settled", "forfeited", "transferred", "period_uses")
+        )
 
     _repr_pretty_ = pretty
 
@@ -121,13 +149,15 @@ class ComponentBalance:
             + self.expired
             + self.refunded
             + self.settled
+            + self.forfeited
+            + self.transferred
         )
 
 
 @attrs.frozen
 class StoredBalance:
     """Where the money of a stored-value package (X9) is, as :class:`ComponentBalance` says it
-    of credits: ``granted == remaining + held + used + expired + refunded``.
+    of credits: ``granted == remaining + held + used + expired + refunded + forfeited``.
 
     .. versionadded:: 0.2
     """
@@ -144,11 +174,16 @@ class StoredBalance:
     expired: Money
     #: Given back in a refund.
     refunded: Money
+    #: Kept by the business: a late cancellation or a no-show (issue 12, option 1; zero when
+    #: not given, as in a state stored before it existed).
+    forfeited: Money = attrs.field(
+        default=attrs.Factory(lambda self: Money.zero(self.granted.currency), takes_self=True)
+    )
 
     def conserved(self) -> bool:
         """Whether every part of the value granted is in exactly one bucket."""
         return self.granted == (
-            self.remaining + self.held + self.used + self.expired + self.refunded
+            self.remaining + self.held + self.used + self.expired + self.refunded + self.forfeited
         )
 
 
@@ -175,8 +210,8 @@ class RedemptionRecord:
 
     @property
     def open(self) -> bool:
-        """Held or used, i.e. not cancelled."""
-        return self.status != "cancelled"
+        """Held or used, i.e. neither cancelled nor forfeited."""
+        return self.status == "held" or self.status == "used"
 
     def status_at(self, moment: dt.datetime) -> RecordStatus:
         """The status at *moment* (aware) by the rule of docs/semantics.md#l-lifecycle: a held redemption counts as
@@ -285,9 +320,42 @@ class PackageState:
     #:
     #: .. versionadded:: 0.2
     balance: StoredBalance | None = None
+    # -- what the lifecycle options of issue 12 (1, 11-17) changed --
+    #: The last change of beneficiary (``None``: the one it was sold for).
+    beneficiary_change: BeneficiaryChanged | None = None
+    #: The last renewal date set by hand (a subscription): the periods after it count from the
+    #: day after its date.
+    renewal_set: RenewalDateSet | None = None
+    #: Set when the subscription stopped renewing: it expires at the end of its period.
+    renewal_stop: RenewalStopped | None = None
+    #: When the current subscription period began (``None``: at the purchase).
+    period_began_at: dt.datetime | None = None
+    #: What the used and forfeited credits took off their lines, per currency (the service
+    #: price of what was used, for a refund at the service price).
+    used_value: tuple[Money, ...] = ()
+    #: When credits last left the balance by a redemption, a deduction or a transfer in the
+    #: current period (``None``: not yet): when a reload notice falls due.
+    drawn_at: dt.datetime | None = None
+    #: Whether a credit was used or forfeited since the first-use countdown started (then
+    #: cancelling early never resets it).
+    countdown_used: bool = False
 
     def __repr__(self) -> str:
-        return _repr_omitting_defaults(self, ("pauses", "expiry_explicit", "balance"))
+        return _repr_omitting_defaults(
+            self,
+            (
+                "pauses",
+                "expiry_explicit",
+                "balance",
+                "beneficiary_change",
+                "renewal_set",
+                "renewal_stop",
+                "period_began_at",
+                "used_value",
+                "drawn_at",
+                "countdown_used",
+            ),
+        )
 
     _repr_pretty_ = pretty
 
@@ -318,7 +386,9 @@ class PackageState:
 
     @property
     def beneficiary(self) -> str | None:
-        return self.purchase.beneficiary
+        """The pet / family member it is for now (``None``: shared by the whole account)."""
+        change = self.beneficiary_change
+        return self.purchase.beneficiary if change is None else change.new
 
     @property
     def channel(self) -> Literal["pos", "portal"]:
@@ -388,7 +458,7 @@ class PackageState:
     @property
     def open_redemptions(self) -> tuple[RedemptionRecord, ...]:
         """Redemptions held or used (not cancelled)."""
-        return tuple(_record_value(r) for r in self.records if r[8] != "cancelled")
+        return tuple(_record_value(r) for r in self.records if r[8] == "held" or r[8] == "used")
 
     def with_redemptions(self, records: Iterable[RedemptionRecord]) -> PackageState:
         """This state holding *records* as its redemptions (a store loads only some of them:
@@ -414,7 +484,7 @@ class PackageState:
 
     def held_by(self, moment: dt.datetime) -> list[RedemptionRecord]:
         """The redemptions still held whose scheduled time is at or before *moment* (aware): by
-        the rule of section L they are used, whether or not the use was recorded."""
+        the rule of docs/semantics.md section L they are used, whether or not the use was recorded."""
         return [
             _record_value(r) for r in self.records if r[8] == "held" and not before(moment, r[9])
         ]
@@ -458,6 +528,24 @@ class PackageState:
     @property
     def total_deducted(self) -> int:
         return sum(c.deducted for c in self.components)
+
+    @property
+    def total_forfeited(self) -> int:
+        return sum(c.forfeited for c in self.components)
+
+    @property
+    def renewing(self) -> bool:
+        """Whether it is a subscription that renews at the end of its period."""
+        return self.subscription is not None and self.renewal_stop is None
+
+    def period_anchor(self) -> tuple[dt.date, int]:
+        """(the local date a run of subscription periods starts on, the number of the first of
+        them): the purchase date and period 1, or the day after a renewal date set by hand and
+        the period after it."""
+        moved = self.renewal_set
+        if moved is None:
+            return local_date(self.purchased_at, self.tz), 1
+        return moved.new + dt.timedelta(days=1), moved.period + 1
 
     @property
     def holds_anything(self) -> bool:
@@ -509,7 +597,7 @@ class PackageState:
         expiry moment has passed (a subscription does not expire by time: it renews)."""
         if self.status == "expired":
             return True
-        if self.subscription is not None:
+        if self.subscription is not None and self.renewal_stop is None:
             return False
         end = self.expiry_moment(expires_at, mode)
         return end is not None and not before(moment, end)
@@ -620,14 +708,17 @@ class _Comp:
     __slots__ = (
         "deducted",
         "expired",
+        "forfeited",
         "granted",
         "held",
         "hourly",
         "item",
         "overdraft",
+        "period_uses",
         "refunded",
         "remaining",
         "settled",
+        "transferred",
         "used",
     )
 
@@ -644,6 +735,9 @@ class _Comp:
         refunded: int = 0,
         overdraft: int = 0,
         settled: int = 0,
+        forfeited: int = 0,
+        transferred: int = 0,
+        period_uses: int = 0,
     ) -> None:
         self.item = item
         self.hourly = hourly
@@ -656,6 +750,9 @@ class _Comp:
         self.refunded = refunded
         self.overdraft = overdraft
         self.settled = settled
+        self.forfeited = forfeited
+        self.transferred = transferred
+        self.period_uses = period_uses
 
     def freeze(self) -> ComponentBalance:
         return ComponentBalance(
@@ -670,19 +767,31 @@ class _Comp:
             self.refunded,
             self.overdraft,
             self.settled,
+            self.forfeited,
+            self.transferred,
+            self.period_uses,
         )
 
 
 class _Money:
     """The money of a stored-value package while folding (X9), in minor units."""
 
-    __slots__ = ("currency", "expired", "granted", "held", "refunded", "remaining", "used")
+    __slots__ = (
+        "currency",
+        "expired",
+        "forfeited",
+        "granted",
+        "held",
+        "refunded",
+        "remaining",
+        "used",
+    )
 
     def __init__(self, currency: str, granted: int, remaining: int, *rest: int) -> None:
         self.currency = currency
         self.granted = granted
         self.remaining = remaining
-        self.held, self.used, self.expired, self.refunded = rest or (0, 0, 0, 0)
+        self.held, self.used, self.expired, self.refunded, self.forfeited = rest or (0,) * 5
 
     @classmethod
     def of(cls, balance: StoredBalance) -> _Money:
@@ -690,7 +799,15 @@ class _Money:
             balance.granted.currency,
             *(
                 getattr(balance, name).minor
-                for name in ("granted", "remaining", "held", "used", "expired", "refunded")
+                for name in (
+                    "granted",
+                    "remaining",
+                    "held",
+                    "used",
+                    "expired",
+                    "refunded",
+                    "forfeited",
+                )
             ),
         )
 
@@ -716,6 +833,7 @@ class _Money:
             money(self.used),
             money(self.expired),
             money(self.refunded),
+            money(self.forfeited),
         )
 
 
@@ -724,7 +842,10 @@ class _Acc:
     id to its :data:`Record`."""
 
     __slots__ = (
+        "beneficiary_change",
         "comps",
+        "countdown_used",
+        "drawn_at",
         "expires_on",
         "explicit",
         "first_used_at",
@@ -736,12 +857,16 @@ class _Acc:
         "paid_credits",
         "pauses",
         "period",
+        "period_began",
         "purchase",
         "purchased_at",
         "records",
         "refunded_amount",
+        "renewal_set",
+        "renewal_stop",
         "status",
         "tz",
+        "used_value",
         "version",
         "watch",
     )
@@ -768,6 +893,15 @@ class _Acc:
     #: The low-balance threshold while the credits left have not reached it in this period
     #: (``None``: no threshold, or reached).
     watch: int | None
+    # See the fields of PackageState of the same names (issue 12 options).
+    beneficiary_change: BeneficiaryChanged | None
+    renewal_set: RenewalDateSet | None
+    renewal_stop: RenewalStopped | None
+    period_began: dt.datetime | None
+    #: What the used and forfeited credits took off, by currency.
+    used_value: dict[str, Decimal]
+    drawn_at: dt.datetime | None
+    countdown_used: bool
     #: See :attr:`PackageState.pauses`, :attr:`PackageState.expiry_explicit`.
     pauses: tuple[Pause, ...]
     explicit: bool
@@ -794,6 +928,9 @@ class _Acc:
                 b.refunded,
                 b.overdraft,
                 b.settled,
+                b.forfeited,
+                b.transferred,
+                b.period_uses,
             )
             for b in state.components
         }
@@ -810,6 +947,13 @@ class _Acc:
         acc.last = state.last_event_at
         acc.low_at = state.low_balance_at
         acc.watch = state.low_balance_threshold if state.low_balance_at is None else None
+        acc.beneficiary_change = state.beneficiary_change
+        acc.renewal_set = state.renewal_set
+        acc.renewal_stop = state.renewal_stop
+        acc.period_began = state.period_began_at
+        acc.used_value = {m.currency: m.amount for m in state.used_value}
+        acc.drawn_at = state.drawn_at
+        acc.countdown_used = state.countdown_used
         acc.pauses = state.pauses
         acc.explicit = state.expiry_explicit
         acc.money = None if state.balance is None else _Money.of(state.balance)
@@ -846,6 +990,15 @@ class _Acc:
             version=self.version,
             last_event_at=last if last.tzinfo is tz else last.astimezone(tz),
             low_balance_at=self.low_at,
+            beneficiary_change=self.beneficiary_change,
+            renewal_set=self.renewal_set,
+            renewal_stop=self.renewal_stop,
+            period_began_at=self.period_began,
+            used_value=tuple(
+                Money(amount, currency) for currency, amount in sorted(self.used_value.items())
+            ),
+            drawn_at=self.drawn_at,
+            countdown_used=self.countdown_used,
             pauses=self.pauses,
             expiry_explicit=self.explicit,
             balance=None if self.money is None else self.money.freeze(),
@@ -886,6 +1039,13 @@ def _on_purchased(ev: PackagePurchased, accs: dict[str, _Acc], states: Mapping[s
     acc.last = at
     acc.low_at = None
     acc.watch = ev.low_balance_threshold
+    acc.beneficiary_change = None
+    acc.renewal_set = None
+    acc.renewal_stop = None
+    acc.period_began = None
+    acc.used_value = {}
+    acc.drawn_at = None
+    acc.countdown_used = False
     acc.pauses = ()
     acc.explicit = False
     value = ev.value
@@ -938,11 +1098,14 @@ def _on_redeemed(acc: _Acc, ev: RedemptionRecorded) -> None:
     if event_id in records:
         raise LedgerError("event_id", f"redemption {event_id!r} recorded twice")
     comp.remaining -= credits
+    comp.period_uses += credits
     status = ev.status
     if status == "held":
         comp.held += credits
     else:
         comp.used += credits
+        _add_value(acc, ev.amount.amount, ev.amount.currency)
+        acc.countdown_used = True
     # (astimezone to a value's own zone returns the value: the call is skipped)
     tz = acc.tz
     scheduled = ev.scheduled_for
@@ -968,13 +1131,17 @@ def _on_redeemed(acc: _Acc, ev: RedemptionRecorded) -> None:
     )
     if acc.first_used_at is None:
         _first_use(acc, scheduled)
+    acc.drawn_at = at
     watch = acc.watch
     if watch is not None:
         _note_low(acc, watch, at)
 
 
 def _changed_record(
-    acc: _Acc, ev: RedemptionUsed | RedemptionCancelled, was: RecordStatus, status: RecordStatus
+    acc: _Acc,
+    ev: RedemptionUsed | RedemptionCancelled | RedemptionForfeited,
+    was: RecordStatus,
+    status: RecordStatus,
 ) -> _Comp:
     """Check that *ev* names a redemption of *acc* that is *was*, mark it *status*, and return
     its component."""
@@ -1001,7 +1168,7 @@ def _mark(
     ):
         raise LedgerError("redemption_id", f"does not match redemption {rid!r}")
     if now != was:
-        if status == "cancelled":
+        if status == "cancelled" or status == "forfeited":
             raise LedgerError("was", f"redemption {rid!r} is {now}, not {was}")
         raise LedgerError("redemption_id", f"redemption {rid!r} is {now}")
     acc.records[rid] = (
@@ -1028,6 +1195,9 @@ def _on_used(acc: _Acc, ev: RedemptionUsed) -> None:
         raise _short(comp, "held", credits)
     comp.held -= credits
     comp.used += credits
+    record = acc.records[ev.redemption_id]
+    _add_value(acc, record[6], record[7])
+    acc.countdown_used = True
 
 
 def _on_cancelled(acc: _Acc, ev: RedemptionCancelled) -> None:
@@ -1046,6 +1216,11 @@ def _on_cancelled(acc: _Acc, ev: RedemptionCancelled) -> None:
         comp.used -= credits
     comp.remaining += credits - ev.expired
     comp.expired += ev.expired
+    record = acc.records[ev.redemption_id]
+    if was == "used":
+        _add_value(acc, -record[6], record[7])
+    if acc.period_began is None or not before(record[10], acc.period_began):
+        comp.period_uses -= credits  # redeemed in this period: the use is given back
 
 
 def _on_refunded(acc: _Acc, ev: PackageRefunded) -> None:
@@ -1084,10 +1259,13 @@ def _on_deducted(acc: _Acc, ev: CreditsDeducted) -> None:
         raise _short(comp, "remaining", credits)
     comp.remaining -= credits
     comp.deducted += credits
+    at = ev.at
+    if at.tzinfo is not acc.tz:
+        at = at.astimezone(acc.tz)
+    acc.drawn_at = at
     watch = acc.watch
     if watch is not None:
-        at = ev.at
-        _note_low(acc, watch, at if at.tzinfo is acc.tz else at.astimezone(acc.tz))
+        _note_low(acc, watch, at)
 
 
 def _on_expiry_changed(acc: _Acc, ev: ExpiryChanged) -> None:
@@ -1104,7 +1282,8 @@ def _on_expired(acc: _Acc, ev: PackageExpired) -> None:
         raise _inactive(acc, "an expiry")
     for moved in ev.credits:
         comp = acc.comp(moved.item)
-        if moved.credits > comp.remaining:
+        # a component below zero (an overdraft, X8) lapses nothing: its debt stays
+        if moved.credits > max(comp.remaining, 0):
             raise _short(comp, "remaining", moved.credits)
         comp.remaining -= moved.credits
         comp.expired += moved.credits
@@ -1121,6 +1300,8 @@ def _on_renewed(acc: _Acc, ev: SubscriptionRenewed) -> None:
         raise _inactive(acc, "a renewal")
     if acc.purchase.subscription is None:
         raise LedgerError("type", f"package {acc.id!r} is not a subscription")
+    if acc.renewal_stop is not None:
+        raise LedgerError("type", f"subscription {acc.id!r} stopped renewing")
     if ev.period != acc.period + 1:
         raise LedgerError("period", f"renews period {ev.period} after period {acc.period}")
     for moved in ev.forfeited:
@@ -1136,6 +1317,10 @@ def _on_renewed(acc: _Acc, ev: SubscriptionRenewed) -> None:
         comp.remaining += moved.credits
         granted += moved.credits
     acc.period = ev.period
+    for comp in acc.comps.values():
+        comp.period_uses = 0
+    acc.period_began = ev.at
+    acc.drawn_at = None
     acc.low_at = None  # each period has its own low-balance notice
     acc.watch = acc.purchase.low_balance_threshold
     acc.expires_on = ev.ends_on
@@ -1147,6 +1332,118 @@ def _on_deleted(acc: _Acc, ev: PackageDeleted) -> None:
     if acc.status == "deleted":
         raise LedgerError("type", f"package {acc.id!r} deleted twice")
     acc.status = "deleted"
+
+
+# The handlers of the events of the lifecycle options of issue 12 (1, 11-13, 16).
+
+
+def _add_value(acc: _Acc, amount: Decimal, currency: str) -> None:
+    """Add *amount* (of *currency*) to what the used and forfeited credits took off."""
+    values = acc.used_value
+    values[currency] = values.get(currency, Decimal(0)) + amount
+
+
+def _on_forfeited(acc: _Acc, ev: RedemptionForfeited) -> None:
+    was = ev.was
+    comp = _changed_record(acc, ev, was, "forfeited")
+    credits = ev.credits
+    if credits > getattr(comp, was):
+        raise _short(comp, was, credits)
+    if was == "held":
+        comp.held -= credits
+        record = acc.records[ev.redemption_id]
+        _add_value(acc, record[6], record[7])
+    else:
+        comp.used -= credits
+    comp.forfeited += credits
+    acc.countdown_used = True
+
+
+def _on_balance_forfeited(acc: _Acc, ev: BalanceForfeited) -> None:
+    minor = _balance_change(acc, ev, ev.was)
+    _money_of(acc, "a forfeit").forfeited += minor
+    acc.countdown_used = True
+
+
+def _on_fee(acc: _Acc, ev: CancellationFee) -> None:
+    found = acc.records.get(ev.redemption_id)
+    if found is None:
+        raise LedgerError("redemption_id", f"no redemption {ev.redemption_id!r} to charge for")
+    rid, booking, _kind, line_id, *_rest = found
+    if booking != ev.booking or line_id != ev.line_id:
+        raise LedgerError("redemption_id", f"does not match redemption {rid!r}")
+    if found[8] != "cancelled":
+        raise LedgerError("redemption_id", f"redemption {rid!r} is {found[8]}, not cancelled")
+
+
+def _active(acc: _Acc, what: str) -> None:
+    if acc.status != "active":
+        raise _inactive(acc, what)
+
+
+def _on_transferred_out(acc: _Acc, ev: CreditsTransferredOut) -> None:
+    _active(acc, "a transfer")
+    comp = acc.comp(ev.item)
+    credits = ev.credits
+    if credits > comp.remaining:
+        raise _short(comp, "remaining", credits)
+    comp.remaining -= credits
+    comp.transferred += credits
+    at = ev.at
+    acc.drawn_at = at if at.tzinfo is acc.tz else at.astimezone(acc.tz)
+
+
+def _on_transferred_in(acc: _Acc, ev: CreditsTransferredIn) -> None:
+    _active(acc, "a transfer")
+    comp = acc.comp(ev.item)
+    comp.granted += ev.credits
+    comp.remaining += ev.credits
+
+
+def _on_beneficiary_changed(acc: _Acc, ev: BeneficiaryChanged) -> None:
+    _active(acc, "a change of beneficiary")
+    change = acc.beneficiary_change
+    now = acc.purchase.beneficiary if change is None else change.new
+    if ev.old != now:
+        raise LedgerError("old", f"the beneficiary was {now!r}, not {ev.old!r}")
+    acc.beneficiary_change = ev
+
+
+def _subscription(acc: _Acc, ev: RenewalDateSet | RenewalStopped, what: str) -> None:
+    _active(acc, what)
+    if acc.purchase.subscription is None:
+        raise LedgerError("type", f"package {acc.id!r} is not a subscription")
+    if ev.period != acc.period:
+        raise LedgerError("period", f"names period {ev.period}, the package is in {acc.period}")
+
+
+def _on_renewal_set(acc: _Acc, ev: RenewalDateSet) -> None:
+    _subscription(acc, ev, "a renewal date")
+    if acc.expires_on != ev.old:
+        raise LedgerError("old", f"the period ended on {acc.expires_on}, not {ev.old}")
+    acc.expires_on = ev.new
+    acc.renewal_set = ev
+
+
+def _on_renewal_stopped(acc: _Acc, ev: RenewalStopped) -> None:
+    _subscription(acc, ev, "a stop of renewals")
+    if acc.renewal_stop is not None:
+        raise LedgerError("type", f"subscription {acc.id!r} stopped renewing twice")
+    if acc.expires_on != ev.ends_on:
+        raise LedgerError("ends_on", f"the period ends on {acc.expires_on}, not {ev.ends_on}")
+    acc.renewal_stop = ev
+
+
+def _on_countdown_reset(acc: _Acc, ev: CountdownReset) -> None:
+    _active(acc, "a countdown reset")
+    first = acc.first_used_at
+    if first is None or first.astimezone(UTC) != ev.first_used_at.astimezone(UTC):
+        raise LedgerError("first_used_at", f"the countdown started at {first}, not as named")
+    if acc.expires_on != ev.expires_on:
+        raise LedgerError("expires_on", f"the expiry date was {acc.expires_on}")
+    acc.first_used_at = None
+    acc.expires_on = None
+    acc.countdown_used = False
 
 
 # -- the handlers of the market options' events (docs/options.md) --------------------------------
@@ -1195,10 +1492,18 @@ def _on_balance_redeemed(acc: _Acc, ev: BalanceRedeemed) -> None:
         _first_use(acc, scheduled)
 
 
-def _balance_change(acc: _Acc, ev: BalanceUsed | BalanceCancelled, was: RecordStatus) -> int:
+def _balance_change(
+    acc: _Acc, ev: BalanceUsed | BalanceCancelled | BalanceForfeited, was: RecordStatus
+) -> int:
     """Mark the redemption *ev* changes (*was*) as its new status; its amount in minor units,
     taken from the *was* bucket."""
-    status: RecordStatus = "used" if isinstance(ev, BalanceUsed) else "cancelled"
+    status: RecordStatus = (
+        "used"
+        if isinstance(ev, BalanceUsed)
+        else "forfeited"
+        if isinstance(ev, BalanceForfeited)
+        else "cancelled"
+    )
     _mark(acc, ev.redemption_id, (ev.booking, ev.line_id, None, 0), was, status, ev.amount)
     money = _money_of(acc, "a change of a balance redemption")
     minor = money.take(was, ev.amount)
@@ -1296,6 +1601,15 @@ _HANDLERS: dict[type, Callable[[_Acc, Any], None] | None] = {
     PackagePaused: _on_paused,
     PauseEnded: _on_pause_ended,
     DebtSettled: _on_debt_settled,
+    RedemptionForfeited: _on_forfeited,
+    BalanceForfeited: _on_balance_forfeited,
+    CancellationFee: _on_fee,
+    CreditsTransferredOut: _on_transferred_out,
+    CreditsTransferredIn: _on_transferred_in,
+    BeneficiaryChanged: _on_beneficiary_changed,
+    RenewalDateSet: _on_renewal_set,
+    RenewalStopped: _on_renewal_stopped,
+    CountdownReset: _on_countdown_reset,
 }
 
 

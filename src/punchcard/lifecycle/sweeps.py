@@ -1,10 +1,11 @@
 """What is already true at a time but not yet in the ledger, and the sweeps that record it.
 
-By section L, at a time *t*:
+By docs/semantics.md section L, at a time *t*:
 
 - a held redemption whose scheduled time has passed is **used** (reason ``time_passed``);
 - an active package whose expiry moment (23:59 local on its expiry date, by default) has passed
-  is **expired**: its credits left lapse (held credits stay held);
+  is **expired**: its credits left lapse (held credits stay held); so is a subscription that
+  stopped renewing, at the end of its period;
 - an active subscription past the end of its period is **renewed**, once per period missed.
 
 :func:`catch_up_events` gives those events for one package, in the order of the instants they
@@ -138,7 +139,7 @@ def _expired(fields: Common, *, package: PackageState, day: dt.date) -> LedgerEv
 
 def _expiry_drafts(package: PackageState, now: dt.datetime, business: Business) -> list[_Draft]:
     day = package.expires_on
-    if package.status != "active" or package.subscription is not None or day is None:
+    if package.status != "active" or package.renewing or day is None:
         return []
     moment = package.expiry_moment(business.expires_at, business.expiry_mode)
     if moment is None or before(now, moment):
@@ -212,7 +213,7 @@ def _swept(
 def uses_due(
     packages: Iterable[PackageState], *, as_of: dt.datetime
 ) -> Iterator[tuple[PackageState, RedemptionRecord]]:
-    """The held redemptions whose scheduled time has passed at *as_of*: by section L they are
+    """The held redemptions whose scheduled time has passed at *as_of*: by docs/semantics.md section L they are
     used, and :func:`use_due` records it. Streams over *packages*."""
     for package in packages:
         if not package.holds_anything:
@@ -287,7 +288,7 @@ def expiries_due(
     passed: dict[tuple[dt.date, str], dt.datetime | None] = {}
     moved: dict[tuple[tuple[str, int], ...], tuple[ItemCredits, ...]] = {}
     for package in packages:
-        if package.status != "active" or package.subscription is not None:
+        if package.status != "active" or package.renewing:
             continue
         day = package.expires_on
         if day is None:

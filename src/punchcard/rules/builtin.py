@@ -80,6 +80,8 @@ class _Builtin:
     rule_id: ClassVar[str]
     test: ClassVar[str]
     test_names: ClassVar[dict[str, object]] = TEST_NAMES
+    #: The ``Settings`` flag under which the rule cannot fail (``None``: no such flag).
+    waived_by: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -101,8 +103,10 @@ class _Builtin:
         return Verdict.no(self.code, self.detail(candidate, line, ctx))
 
     def predicate(self, settings: Settings) -> Predicate | None:
-        """The fast form under *settings* (``None``: the rule cannot fail under them)."""
-        return self.passes
+        """The fast form under *settings* (``None``: the rule cannot fail under them, i.e. its
+        ``waived_by`` flag is on)."""
+        waiver = self.waived_by
+        return None if waiver is not None and getattr(settings, waiver) else self.passes
 
 
 @attrs.frozen
@@ -185,15 +189,13 @@ class LocationAllowed(_Builtin):
     rule_id: ClassVar[str] = "R5"
     code: ClassVar[str] = "location_mismatch"
     scope: ClassVar[Scope] = "package"
+    waived_by: ClassVar[str | None] = "any_location"
     test: ClassVar[str] = (
         "package.location is None or package.location == ctx.cart.location or ctx.settings.any_location"
     )
 
     def detail(self, candidate: Candidate, line: Line, ctx: Context) -> str:
         return f"the package belongs to location {candidate.package.location!r}"
-
-    def predicate(self, settings: Settings) -> Predicate | None:
-        return None if settings.any_location else self.passes
 
 
 @attrs.frozen
@@ -204,6 +206,7 @@ class TypeAllowed(_Builtin):
     rule_id: ClassVar[str] = "R6"
     code: ClassVar[str] = "type_mismatch"
     scope: ClassVar[Scope] = "component"
+    waived_by: ClassVar[str | None] = "any_type"
     applies_to_balance: ClassVar[bool] = True
     test: ClassVar[str] = (
         "ctx.settings.any_type or (_balance_pays(candidate, line) if component is None else (component.pays_as_own(line.item) or line.item in component.substitutes))"
@@ -216,9 +219,6 @@ class TypeAllowed(_Builtin):
         if component.is_pool:
             return f"the credits are for {list(component.items)!r}"
         return f"the credits are for {component.item!r}"
-
-    def predicate(self, settings: Settings) -> Predicate | None:
-        return None if settings.any_type else self.passes
 
     def admits_cross_item(self, settings: Settings) -> bool:
         """Cross-item candidates that are not substitutes pass only with ``any_type``."""
@@ -247,13 +247,11 @@ class PriceNotZero(_Builtin):
     rule_id: ClassVar[str] = "R8"
     code: ClassVar[str] = "zero_price"
     scope: ClassVar[Scope] = "line"
+    waived_by: ClassVar[str | None] = "zero_price_items"
     test: ClassVar[str] = "line.unit_price.amount or ctx.settings.zero_price_items"
 
     def detail(self, candidate: Candidate, line: Line, ctx: Context) -> str:
         return "the line costs nothing"
-
-    def predicate(self, settings: Settings) -> Predicate | None:
-        return None if settings.zero_price_items else self.passes
 
 
 @attrs.frozen
@@ -281,15 +279,13 @@ class ValueWithinPrice(_Builtin):
     rule_id: ClassVar[str] = "R10"
     code: ClassVar[str] = "value_exceeds_price"
     scope: ClassVar[Scope] = "component"
+    waived_by: ClassVar[str | None] = "greater_value"
     test: ClassVar[str] = (
         "_use(candidate, line.item) != 2 or ctx.settings.greater_value or _value_within_price(candidate, line, ctx)"
     )
 
     def detail(self, candidate: Candidate, line: Line, ctx: Context) -> str:
         return f"a credit is worth {ctx.credit_value(candidate, line)}, more than {line.unit_price}"
-
-    def predicate(self, settings: Settings) -> Predicate | None:
-        return None if settings.greater_value else self.passes
 
 
 @attrs.frozen

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import json
 import re
 import types
@@ -38,6 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
+from .._canonical import canonical, digest
 from ..errors import InvalidTypeError, InvalidValueError, PunchcardError
 from ..lifecycle import (
     LedgerError,
@@ -127,7 +127,7 @@ def _encode(value: Any, path: str, tagged: bool) -> Any:
         out = {
             f.name: _encode(getattr(value, f.name), f"{path}.{f.name}", tagged)
             for f in attrs.fields(type(value))
-            if f.init
+            if f.init and not (tagged and _at_default(f, getattr(value, f.name)))
         }
         if tagged:
             out["@type"] = _qualified(type(value))
@@ -135,6 +135,23 @@ def _encode(value: Any, path: str, tagged: bool) -> Any:
     if tagged:
         return _encode_argument(value, path)
     raise InvalidTypeError(path, f"cannot be stored as JSON: {value!r}")
+
+
+def _at_default(field: attrs.Attribute[Any], value: Any) -> bool:
+    """Whether *value* is *field*'s default (of the same type: ``0`` is not ``False``). A
+    request's digest leaves such fields out, so a new option added with a default (a field of
+    ``Business``, ``PackageType``, ``Settings``...) changes no digest of a request that does not
+    set it: a key committed before an upgrade is still answered after it."""
+    default: Any = field.default
+    if default is attrs.NOTHING:
+        return False
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        if default.takes_self:
+            return False
+        default = default.factory()
+    if callable(field.converter):  # the default as the field holds it (None -> Rates())
+        default = field.converter(default)
+    return type(value) is type(default) and bool(value == default)
 
 
 def _encode_argument(value: Any, path: str) -> Any:
@@ -247,15 +264,6 @@ def _attrs_value(cls: type, data: Any, path: str) -> Any:
     return cls(**kwargs)
 
 
-def canonical(data: Any) -> str:
-    """The one JSON text of *data*: keys sorted, no spaces, non-ASCII kept (UTF-8).
-
-    >>> canonical({"b": [1, "x"], "a": None})
-    '{"a":null,"b":[1,"x"]}'
-    """
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 def loads(text: str, path: str) -> Any:
     """The JSON value of *text*; a :class:`~punchcard.lifecycle.LedgerError` naming *path* if it
     is not JSON."""
@@ -269,7 +277,7 @@ def request_digest(request: Request, business: object) -> tuple[str, str]:
     """The canonical JSON text of *request* run with *business*, and its SHA-256 (hex): what an
     idempotency key is bound to. Everything that decides the result is in it (the operation, the
     owner, every argument, the business settings); JSON leaves no separator to be ambiguous."""
-    text = canonical(
+    return digest(
         {
             "operation": request_json(request.operation, "operation"),
             "owner": request_json(request.owner, "owner"),
@@ -279,7 +287,6 @@ def request_digest(request: Request, business: object) -> tuple[str, str]:
             "business": request_json(business, "business"),
         }
     )
-    return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 # -- package states ------------------------------------------------------------------------------

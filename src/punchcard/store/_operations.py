@@ -236,12 +236,54 @@ class Operations(abc.ABC):
         as_of: dt.datetime,
         line_id: str | None = None,
         actor: Actor | None = None,
+        waive: bool = False,
     ) -> Receipt:
         """Cancel *booking* (or its line *line_id*): its credits come back once
-        (:func:`punchcard.lifecycle.cancel`). Only *owner*'s redemptions are read."""
+        (:func:`punchcard.lifecycle.cancel`), unless the business's late-cancel window says
+        otherwise (*waive*: staff waive that penalty). Only *owner*'s redemptions are read."""
+        return self._call_off(
+            "cancel", lc.cancel, owner, booking, key, as_of, line_id, actor, waive
+        )
+
+    def no_show(
+        self,
+        owner: str,
+        booking: str,
+        *,
+        key: str,
+        as_of: dt.datetime,
+        line_id: str | None = None,
+        actor: Actor | None = None,
+        waive: bool = False,
+    ) -> Receipt:
+        """Record that the customer did not show up for *booking* (or its line *line_id*): the
+        business's no-show rule decides what becomes of its credits
+        (:func:`punchcard.lifecycle.no_show`; *waive*: staff waive the penalty).
+
+        .. versionadded:: 0.2
+        """
+        return self._call_off(
+            "no_show", lc.no_show, owner, booking, key, as_of, line_id, actor, waive
+        )
+
+    def _call_off(
+        self,
+        operation: str,
+        function: Callable[..., Outcome],
+        owner: str,
+        booking: str,
+        key: str,
+        as_of: dt.datetime,
+        line_id: str | None,
+        actor: Actor | None,
+        waive: bool,
+    ) -> Receipt:
+        # *waive* is an argument only when given, so that a cancellation's request (and the
+        # digest its key is bound to) is the one it was before the option existed
+        more: dict[str, Any] = {"waive": waive} if waive is not False else {}
         return self._operation(
-            "cancel",
-            lc.cancel,
+            operation,
+            function,
             owner,
             {"booking": booking},
             key=key,
@@ -250,6 +292,7 @@ class Operations(abc.ABC):
             line_id=line_id,
             owner=owner,
             actor=actor,
+            **more,
         )
 
     # -- one package -----------------------------------------------------------------------------
@@ -391,6 +434,131 @@ class Operations(abc.ABC):
         (:func:`punchcard.lifecycle.unpause`)."""
         return self._package(
             "unpause", lc.unpause, owner, package_id, {"start": start}, key, as_of, actor
+        )
+
+    def transfer(
+        self,
+        owner: str,
+        package_id: str,
+        to_owner: str,
+        to_package: str,
+        item: str,
+        credits: int,
+        *,
+        key: str,
+        as_of: dt.datetime,
+        actor: Actor | None,
+        note: str = "",
+    ) -> Receipt:
+        """Move *credits* of *item* from *owner*'s package *package_id* to *to_owner*'s package
+        *to_package* (:func:`punchcard.lifecycle.transfer`): both owners' rows are written in
+        one transaction, under both guards, once for the key; each package must be its owner's.
+
+        .. versionadded:: 0.2
+        """
+        business = self.business
+        subject = {"package_id": package_id, "to_package": to_package, "item": item}
+
+        def plan(state: LedgerState) -> Outcome:
+            return lc.transfer(
+                state,
+                package_id,
+                to_package,
+                item,
+                credits,
+                as_of=as_of,
+                actor=actor,
+                note=note,
+                business=business,
+            )
+
+        arguments = {
+            **subject,
+            "credits": credits,
+            "to_owner": to_owner,
+            "actor": actor,
+            "note": note,
+            "as_of": as_of,
+        }
+        request = Request(
+            "transfer",
+            owner,
+            arguments,
+            plan,
+            package_ids=(package_id,),
+            counterpart=to_owner,
+            counterpart_package_ids=(to_package,),
+        )
+        return self.run(request, key=key)
+
+    def change_beneficiary(
+        self,
+        owner: str,
+        package_id: str,
+        beneficiary: str | None,
+        *,
+        key: str,
+        as_of: dt.datetime,
+        actor: Actor | None = None,
+    ) -> Receipt:
+        """Move a package to the pet / family member *beneficiary* (``None``: shared)
+        (:func:`punchcard.lifecycle.change_beneficiary`).
+
+        .. versionadded:: 0.2
+        """
+        return self._package(
+            "change_beneficiary",
+            lc.change_beneficiary,
+            owner,
+            package_id,
+            {"beneficiary": beneficiary},
+            key,
+            as_of,
+            actor,
+        )
+
+    def set_renewal(
+        self,
+        owner: str,
+        package_id: str,
+        renews_on: dt.date,
+        *,
+        key: str,
+        as_of: dt.datetime,
+        actor: Actor | None = None,
+    ) -> Receipt:
+        """Set the next renewal date of a subscription by hand
+        (:func:`punchcard.lifecycle.set_renewal`).
+
+        .. versionadded:: 0.2
+        """
+        return self._package(
+            "set_renewal",
+            lc.set_renewal,
+            owner,
+            package_id,
+            {"renews_on": renews_on},
+            key,
+            as_of,
+            actor,
+        )
+
+    def stop_renewal(
+        self,
+        owner: str,
+        package_id: str,
+        *,
+        key: str,
+        as_of: dt.datetime,
+        actor: Actor | None = None,
+    ) -> Receipt:
+        """Stop a subscription renewing, without a refund
+        (:func:`punchcard.lifecycle.stop_renewal`).
+
+        .. versionadded:: 0.2
+        """
+        return self._package(
+            "stop_renewal", lc.stop_renewal, owner, package_id, {}, key, as_of, actor
         )
 
     # -- the sweeps ------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from .._validate import check_identifier
 from ..errors import InvalidTypeError, InvalidValueError
 from ..lifecycle import (
     Business,
@@ -162,7 +163,8 @@ class Store(Operations):
     def run(self, request: Request, *, key: str) -> Receipt:
         """Commit *request* under the idempotency key *key*, once.
 
-        In one transaction: lock the owner's guard row; if *key* was committed before, return
+        In one transaction: lock the owner's guard row (and the counterpart's, for an operation
+        of two owners, in name order); if *key* was committed before, return
         that outcome (``replayed=True``) when the request is the same, or raise
         :class:`~punchcard.store.IdempotencyKeyReused`; refuse packages named by the request
         that belong to another owner; load the owner's state; run the operation; take the
@@ -171,6 +173,10 @@ class Store(Operations):
         """
         if not isinstance(request, Request):
             raise InvalidTypeError("request", f"must be a Request, got {request!r}")
+        check_identifier(request.owner, "owner")  # before any SQL: a bad owner names the field
+        as_of = request.arguments.get("as_of", dt.datetime.min)
+        if not isinstance(as_of, dt.datetime):
+            raise InvalidTypeError("as_of", f"must be a datetime.datetime, got {as_of!r}")
         if not isinstance(key, str) or not key:
             raise InvalidValueError("key", f"must be a non-empty string, got {key!r}")
         _codec.request_json(key, "key")
@@ -212,7 +218,10 @@ class Store(Operations):
         attempt: int,
     ) -> Receipt:
         owner = request.owner
-        self._guard(conn, owner)
+        counterpart = request.counterpart
+        owners = sorted({owner} if counterpart is None else {owner, counterpart})
+        for each in owners:  # in name order: two transfers the other way round never deadlock
+            self._guard(conn, each)
         ops = _schema.operations
         stored = conn.execute(
             sa.select(ops.c.owner, ops.c.operation, ops.c.digest, ops.c.outcome).where(
@@ -225,11 +234,15 @@ class Store(Operations):
             return self._stored_receipt(conn, key, stored, attempt)
         self._check_owners(conn, owner, request.package_ids)
         state = self._load(conn, owner, request.booking)
+        if counterpart is not None and counterpart != owner:
+            self._check_owners(conn, counterpart, request.counterpart_package_ids)
+            theirs = self._load(conn, counterpart, None)
+            state = LedgerState((*state.packages, *theirs.packages))
         outcome = request.plan(state)
         if not isinstance(outcome, Outcome):
             raise InvalidTypeError("plan", f"must return an Outcome, got {outcome!r}")
-        touched = _touched(owner, state, outcome)
-        positions = self._append(conn, owner, key, outcome.events)
+        touched = _touched(owners, state, outcome)
+        positions = self._append(conn, outcome.state, key, outcome.events)
         project(conn, state, outcome.state, touched, outcome.events, positions)
         charges = (
             Charges.of(outcome) if isinstance(outcome, (RedemptionOutcome, TicketOutcome)) else None
@@ -314,9 +327,10 @@ class Store(Operations):
         )
 
     def _append(
-        self, conn: sa.Connection, owner: str, key: str, events: Sequence[LedgerEvent]
+        self, conn: sa.Connection, after: LedgerState, key: str, events: Sequence[LedgerEvent]
     ) -> tuple[int, ...]:
-        """Take the next global positions and insert *events* at them.
+        """Take the next global positions and insert *events* at them, each under the owner of
+        its package (in *after*, the state they lead to).
 
         The ledger head is updated here, after the owner's guard and just before the insert, and
         stays locked to the commit: a transaction that commits later gets later positions."""
@@ -339,7 +353,7 @@ class Store(Operations):
                     "event_id": event.event_id,
                     "package_id": event.package_id,
                     "seq": event.seq,
-                    "owner": owner,
+                    "owner": after.package(event.package_id).owner,
                     "type": kind,
                     "format": fmt,
                     "body": body,
@@ -427,19 +441,25 @@ class Store(Operations):
         ]
 
 
-def _touched(owner: str, before: LedgerState, outcome: Outcome) -> list[str]:
-    """The packages the outcome's events touch, checked: each one the owner's, whatever the
-    values say (a package of another owner was never loaded; a new one must be sold to him)."""
+def _touched(owners: Sequence[str], before: LedgerState, outcome: Outcome) -> list[str]:
+    """The packages the outcome's events touch, checked: each one of the *owners* (the
+    request's owner, and its counterpart if any), whatever the values say (a package of another
+    owner was never loaded; a new one must be sold to him)."""
     touched: list[str] = []
     for event in outcome.events:
         if event.package_id in touched:
             continue
         old = before.get(event.package_id)
         new = outcome.state.get(event.package_id)
-        if (old is not None and old.owner != owner) or new is None or new.owner != owner:
+        if (
+            (old is not None and old.owner not in owners)
+            or new is None
+            or new.owner not in owners
+            or (old is not None and old.owner != new.owner)
+        ):
             raise StoreError(
                 f"the operation wrote events for package {event.package_id!r}, which is not a"
-                f" package of {owner!r}"
+                f" package of {' or '.join(map(repr, owners))}"
             )
         touched.append(event.package_id)
     return touched

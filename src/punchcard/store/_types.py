@@ -16,7 +16,8 @@ __all__ = ["Charges", "LineCharge", "Receipt", "Request"]
 
 @attrs.frozen
 class Request:
-    """One mutating operation of one owner, before it is committed.
+    """One mutating operation of one owner (or of two: :attr:`counterpart`), before it is
+    committed.
 
     *plan* is the operation itself: a pure function from the owner's state (as the store loads it
     under the owner's guard) to the lifecycle's :class:`~punchcard.lifecycle.Outcome`. *arguments*
@@ -36,6 +37,16 @@ class Request:
     booking: str | None = None
     #: The packages the request names: each must be the owner's (or not exist yet).
     package_ids: tuple[str, ...] = ()
+    #: A second owner the operation reads and writes too (a transfer to another client's
+    #: package): their guard is taken as well (the two in name order), their packages loaded
+    #: with the owner's, and their rows written in the same transaction.
+    #:
+    #: .. versionadded:: 0.2
+    counterpart: str | None = None
+    #: The packages the request names of the *counterpart*: each must be theirs.
+    #:
+    #: .. versionadded:: 0.2
+    counterpart_package_ids: tuple[str, ...] = ()
 
 
 @attrs.frozen
