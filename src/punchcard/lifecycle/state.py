@@ -853,7 +853,6 @@ class _Acc:
         "last",
         "low_at",
         "money",
-        "new",
         "paid",
         "paid_credits",
         "pauses",
@@ -889,8 +888,6 @@ class _Acc:
     #: The ``seq`` and the time of the last event folded (the time as the event gave it).
     version: int
     last: dt.datetime
-    #: Bought by these events (not in the starting state).
-    new: bool
     #: See :attr:`PackageState.low_balance_at`.
     low_at: dt.datetime | None
     #: The low-balance threshold while the credits left have not reached it in this period
@@ -948,7 +945,6 @@ class _Acc:
         acc.tz = state.tz
         acc.version = state.version
         acc.last = state.last_event_at
-        acc.new = False
         acc.low_at = state.low_balance_at
         acc.watch = state.low_balance_threshold if state.low_balance_at is None else None
         acc.beneficiary_change = state.beneficiary_change
@@ -1041,7 +1037,6 @@ def _on_purchased(ev: PackagePurchased, accs: dict[str, _Acc], states: Mapping[s
     acc.refunded_amount = None
     acc.version = 1
     acc.last = at
-    acc.new = True
     acc.low_at = None
     acc.watch = ev.low_balance_threshold
     acc.beneficiary_change = None
@@ -1586,8 +1581,10 @@ def _on_debt_settled(acc: _Acc, ev: DebtSettled) -> None:
         comp.settled += credits
 
 
-#: The handler of every event type but the purchase (which opens an accumulator).
-_HANDLERS: dict[type, Callable[[_Acc, Any], None]] = {
+#: The handler of every event type; the purchase's is ``None``: it opens an accumulator
+#: (:func:`_on_purchased`), every other event changes one.
+_HANDLERS: dict[type, Callable[[_Acc, Any], None] | None] = {
+    PackagePurchased: None,
     RedemptionRecorded: _on_redeemed,
     RedemptionUsed: _on_used,
     RedemptionCancelled: _on_cancelled,
@@ -1616,27 +1613,34 @@ _HANDLERS: dict[type, Callable[[_Acc, Any], None]] = {
 }
 
 
+def _opened(package_id: str, states: Mapping[str, PackageState]) -> _Acc:
+    """The accumulator of *package_id*, a package of the starting state *states*."""
+    state = states.get(package_id)
+    if state is None:
+        raise LedgerError("package_id", f"no package {package_id!r} was purchased")
+    return _Acc.of_state(state)
+
+
 def _fold(start: LedgerState | None, events: Iterable[Any], accs: dict[str, _Acc]) -> None:
     """Fold *events* into *accs* (the accumulators of the packages touched, in the order first
     touched). Raises :class:`LedgerError` with the position of the first inconsistent event."""
     states: Mapping[str, PackageState] = {} if start is None else start._by_id
     handlers = _HANDLERS
+    # (the lookups are subscripts: a missing key, the rare case, raises KeyError)
     for i, ev in enumerate(events):
         try:
-            kind = type(ev)
-            if kind is PackagePurchased:
+            try:
+                handler = handlers[type(ev)]
+            except KeyError:
+                raise LedgerError("type", f"not a ledger event: {ev!r}") from None
+            if handler is None:
                 _on_purchased(ev, accs, states)
                 continue
-            handler = handlers.get(kind)
-            if handler is None:
-                raise LedgerError("type", f"not a ledger event: {ev!r}")
             package_id = ev.package_id
-            acc = accs.get(package_id)
-            if acc is None:
-                state = states.get(package_id)
-                if state is None:
-                    raise LedgerError("package_id", f"no package {package_id!r} was purchased")
-                acc = accs[package_id] = _Acc.of_state(state)
+            try:
+                acc = accs[package_id]
+            except KeyError:
+                acc = accs[package_id] = _opened(package_id, states)
             seq = ev.seq
             if seq != acc.version + 1:
                 raise LedgerError(
@@ -1665,11 +1669,16 @@ def fold(state: LedgerState | None, events: Iterable[LedgerEvent]) -> LedgerStat
         return LedgerState() if state is None else state
     zeros: dict[str, Money] = {}
     packages: list[PackageState] = []
+    # Each accumulator is dropped once frozen: the garbage collector's count of new objects
+    # then stays level while the states are made (instead of walking every object alive a few
+    # times over a large ledger).
+    pop = accs.pop
     if state is not None:
         for p in state.packages:
-            acc = accs.get(p.id)
+            acc = pop(p.id, None)
             packages.append(p if acc is None else acc.freeze(zeros))
-    packages.extend(acc.freeze(zeros) for acc in accs.values() if acc.new)
+    for package_id in list(accs):  # those bought by these events, in the order bought
+        packages.append(pop(package_id).freeze(zeros))
     return LedgerState(packages)
 
 
