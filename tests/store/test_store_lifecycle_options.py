@@ -1,4 +1,4 @@
-"""The store with the lifecycle options of issue 12 (options 1 and 11-13): a late cancellation and
+"""The store with the lifecycle options of issue 12 (options 1, 11-14 and 17): a late cancellation and
 a no-show under the business's terms (waived by staff), a transfer between two owners (both
 owners' rows in one transaction, under both guards, once per key), a change of beneficiary, a
 renewal date set by hand and renewals stopped. Every operation goes through the one commit path:
@@ -351,3 +351,59 @@ def test_issue12_option1_revision_5_lets_a_redemption_be_forfeited(tmp_path: Pat
         downgrade(database.url, "0004")
     assert current_revision(database.url) == "0005"
     assert snapshot(database) == before
+
+
+def test_issue12_option14_the_store_refunds_used_credits_at_the_service_price(
+    database: Database,
+) -> None:
+    """Option 14 through the store: the business's ``refund_used_at`` reaches the refund. Two of
+    ten credits ($25 each, paid) used on $30 lines: the paid value refunds $200, the service
+    price $190."""
+    from punchcard import Settings
+
+    paid, service = (
+        Business(timezone=NY, settings=Settings(refund_after_use=True), refund_used_at=basis)
+        for basis in ("paid_value", "service_price")
+    )
+    for owner, business, amount in (("smith", paid, "200.00"), ("jones", service, "190.00")):
+        store = database.store(business=business)
+        store.sell(owner, PASS10, key=f"s-{owner}", package_id=owner, as_of=at(3, 1), timezone=NY)
+        two = cart(owner, ("d1", "daycare_full", 2))
+        store.checkout(two, key=f"c-{owner}", booking="t", as_of=at(3, 2), timezone=NY)
+        refunded = _committed_once(
+            database,
+            store,
+            lambda o=owner, s=store: s.refund(o, o, key=f"r-{o}", as_of=at(3, 3), actor=BOSS),
+            owners=(owner,),
+        )
+        (event,) = [e for e in refunded.events if e.kind == "package_refunded"]
+        assert event.amount == usd(amount)  # type: ignore[attr-defined]
+        store.close()
+
+
+def test_issue12_option17_the_store_keeps_a_credit_held_before_the_expiry(
+    database: Database,
+) -> None:
+    """Option 17 through the store: PASS10 sold Mar 1 expires Apr 30 at 23:59; a hold booked on
+    Apr 29 for May 2 keeps its credit when the business judges expiry at the booking, and is
+    due in full by default (judged at the appointment)."""
+    for owner, judged, due in (("smith", "appointment", "30.00"), ("jones", "booking", "0.00")):
+        store = database.store(business=Business(timezone=NY, expiry_judged_at=judged))
+        store.sell(owner, PASS10, key=f"s-{owner}", package_id=owner, as_of=at(3, 1), timezone=NY)
+        day = cart(owner, ("d1", "daycare_full", 1))
+        receipt = _committed_once(
+            database,
+            store,
+            lambda d=day, s=store, o=owner: s.hold(
+                d,
+                key=f"h-{o}",
+                booking="b",
+                as_of=at(4, 29),
+                scheduled_for=at(5, 2, 8),
+                timezone=NY,
+            ),
+            owners=(owner,),
+        )
+        assert receipt.charges is not None
+        assert receipt.charges.due == usd(due)
+        store.close()
