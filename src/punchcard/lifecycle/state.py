@@ -1250,19 +1250,26 @@ def _on_assigned(acc: _Acc, ev: CreditsAssigned) -> None:
     comp.remaining += ev.credits
 
 
-def _on_deducted(acc: _Acc, ev: CreditsDeducted) -> None:
-    if acc.status != "active":
-        raise _inactive(acc, "a deduction")
+def _draw(
+    acc: _Acc, ev: CreditsDeducted | CreditsTransferredOut, what: str, bucket: str
+) -> dt.datetime:
+    """Take *ev*'s credits of an active package's remaining ones into *bucket* (a deduction, a
+    transfer out): never more than remain; the package was drawn on at *ev*'s time, returned in
+    the package's zone."""
+    _active(acc, what)
     comp = acc.comp(ev.item)
     credits = ev.credits
     if credits > comp.remaining:
         raise _short(comp, "remaining", credits)
     comp.remaining -= credits
-    comp.deducted += credits
+    setattr(comp, bucket, getattr(comp, bucket) + credits)
     at = ev.at
-    if at.tzinfo is not acc.tz:
-        at = at.astimezone(acc.tz)
-    acc.drawn_at = at
+    at = acc.drawn_at = at if at.tzinfo is acc.tz else at.astimezone(acc.tz)
+    return at
+
+
+def _on_deducted(acc: _Acc, ev: CreditsDeducted) -> None:
+    at = _draw(acc, ev, "a deduction", "deducted")
     watch = acc.watch
     if watch is not None:
         _note_low(acc, watch, at)
@@ -1382,15 +1389,7 @@ def _active(acc: _Acc, what: str) -> None:
 
 
 def _on_transferred_out(acc: _Acc, ev: CreditsTransferredOut) -> None:
-    _active(acc, "a transfer")
-    comp = acc.comp(ev.item)
-    credits = ev.credits
-    if credits > comp.remaining:
-        raise _short(comp, "remaining", credits)
-    comp.remaining -= credits
-    comp.transferred += credits
-    at = ev.at
-    acc.drawn_at = at if at.tzinfo is acc.tz else at.astimezone(acc.tz)
+    _draw(acc, ev, "a transfer", "transferred")
 
 
 def _on_transferred_in(acc: _Acc, ev: CreditsTransferredIn) -> None:
