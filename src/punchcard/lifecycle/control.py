@@ -24,7 +24,7 @@ from ..timeutil import end_of_day
 from ._instants import before, local
 from .business import Business, business_of
 from .errors import OperationRefused
-from .operations import _credits, _open, _package_at
+from .operations import _change_term, _credits, _open, _package_at
 from .outcome import Outcome, Sequencer, actor_id, checked_state, finish, in_order
 from .permissions import Actor
 from .state import LedgerState, PackageState
@@ -151,23 +151,18 @@ def change_beneficiary(
     """
     if beneficiary is not None:
         v.check_identifier(beneficiary, "beneficiary")
-    business = business_of(business)
-    business.permissions.check(actor, "change_beneficiary")
-    catch_up, current, package, when = _package_at(state, package_id, as_of, business)
-    _open(package, when, business, "packages cannot be unexpired")
-    if package.beneficiary == beneficiary:
-        raise OperationRefused(
-            "unchanged",
-            f"package {package_id!r} is already for {beneficiary or 'the whole account'}",
-            package_id=package_id,
-        )
-    in_order(package, when)
-    event = BeneficiaryChanged(
-        **Sequencer().fields(package, when, actor_id(actor)),
-        old=package.beneficiary,
+    return _change_term(
+        state,
+        package_id,
+        as_of=as_of,
+        actor=actor,
+        business=business,
+        operation="change_beneficiary",
+        event=BeneficiaryChanged,
+        old=lambda package: package.beneficiary,
         new=beneficiary,
+        unchanged=f"is already for {beneficiary or 'the whole account'}",
     )
-    return finish(checked_state(state), catch_up, current, [event])
 
 
 def _subscription(package: PackageState) -> None:

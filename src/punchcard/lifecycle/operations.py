@@ -17,6 +17,7 @@ Every event is recorded at an instant no earlier than the previous event of its 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, Literal
 
 import attrs
@@ -1007,28 +1008,61 @@ def edit_expiry(
     """
     if isinstance(expires_on, dt.datetime) or not isinstance(expires_on, dt.date):
         raise InvalidTypeError("expires_on", f"must be a datetime.date, got {expires_on!r}")
-    business_of(business).permissions.check(actor, "edit_expiry")
+
+    def not_a_subscription(package: PackageState) -> None:
+        if package.subscription is not None:
+            raise OperationRefused(
+                "subscription",
+                f"package {package_id!r} is a subscription: its dates are its periods",
+                package_id=package_id,
+            )
+
+    return _change_term(
+        state,
+        package_id,
+        as_of=as_of,
+        actor=actor,
+        business=business,
+        operation="edit_expiry",
+        event=ExpiryChanged,
+        old=lambda package: package.expires_on,
+        new=expires_on,
+        unchanged=f"already expires on {expires_on}",
+        check=not_a_subscription,
+    )
+
+
+def _change_term(
+    state: LedgerState,
+    package_id: str,
+    *,
+    as_of: dt.datetime,
+    actor: Actor | None,
+    business: Business,
+    operation: Operation,
+    event: Callable[..., LedgerEvent],
+    old: Callable[[PackageState], Any],
+    new: Any,
+    unchanged: str,
+    check: Callable[[PackageState], None] | None = None,
+) -> Outcome:
+    """Change one term of an open package from ``old(package)`` to *new*, recorded as *event*
+    (``old=``, ``new=``): an expiry date, a beneficiary. Needs what the permission policy asks
+    for *operation*; refused on an expired, refunded or deleted package, by *check*, and when
+    nothing changes (``unchanged``: the package *unchanged*)."""
+    business_of(business).permissions.check(actor, operation)
     catch_up, current, package, when = _package_at(state, package_id, as_of, business)
     _open(package, when, business, "packages cannot be unexpired")
-    if package.subscription is not None:
+    if check is not None:
+        check(package)
+    was = old(package)
+    if was == new:
         raise OperationRefused(
-            "subscription",
-            f"package {package_id!r} is a subscription: its dates are its periods",
-            package_id=package_id,
-        )
-    if package.expires_on == expires_on:
-        raise OperationRefused(
-            "unchanged",
-            f"package {package_id!r} already expires on {expires_on}",
-            package_id=package_id,
+            "unchanged", f"package {package_id!r} {unchanged}", package_id=package_id
         )
     in_order(package, when)
-    event = ExpiryChanged(
-        **Sequencer().fields(package, when, actor_id(actor)),
-        old=package.expires_on,
-        new=expires_on,
-    )
-    return finish(checked_state(state), catch_up, current, [event])
+    changed = event(**Sequencer().fields(package, when, actor_id(actor)), old=was, new=new)
+    return finish(checked_state(state), catch_up, current, [changed])
 
 
 # -- the market options (docs/options.md): overdraft settlement (X8), pauses (X7) ---------------
