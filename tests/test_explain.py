@@ -530,3 +530,32 @@ def test_the_cli_explains_with_the_same_function_for_customers(
     assert len(out["explanation"]) == 1
     assert "p1" in out["explanation"][0]
     assert "[expired]" not in out["explanation"][0]
+
+
+def test_a_package_with_a_priority_of_its_own_says_so_where_it_paid() -> None:
+    """Issue 12 (X1): when a package that paid a line has a priority other than the default,
+    the sentence says it, since the priority chose it before FIFO or earliest expiry; a package
+    at the default priority adds nothing (every earlier sentence is unchanged)."""
+    at = dt.datetime(2026, 3, 2, 17, 30)
+    cart = Cart("smith", "downtown", "USD", [Line("l1", "daycare", Money("30", "USD"))])
+
+    def pkg(pid: str, **terms: Any) -> Package:
+        return Package(
+            id=pid,
+            owner="smith",
+            purchased_at=dt.datetime(2026, 1, 5),
+            components=[Component("daycare", 2)],
+            **terms,
+        )
+
+    promo = apply(cart, [pkg("old"), pkg("promo", priority=10)], as_of=at, timezone="UTC")
+    assert [r.package_id for r in promo.redemptions] == ["promo"]
+    (sentence,) = explain(promo)
+    assert sentence.endswith(
+        "paid in full with 1 credit from promo ($30.00). "
+        "promo has priority 10 (lower priorities are used first)."
+    )
+    (spanish,) = explain(promo, locale="es")
+    assert "promo tiene prioridad 10" in spanish
+    plain = apply(cart, [pkg("old"), pkg("new")], as_of=at, timezone="UTC")
+    assert "priority" not in explain(plain)[0]

@@ -28,7 +28,7 @@ from babel.numbers import format_decimal
 from ._booking import PERIOD_CAP
 from .errors import InvalidTypeError, InvalidValueError
 from .locale import LANGUAGES, translations
-from .models import Line
+from .models import DEFAULT_PRIORITY, Line
 from .money import Money
 from .results import Application, LineResult, Redemption, Rejection
 from .rules import REASON_CODES
@@ -230,11 +230,30 @@ def explain(
         " ".join(
             [
                 _outcome(voice, line, outcome, paid.get(line.id, [])),
+                *_priorities(voice, result, paid.get(line.id, [])),
                 *(_reason(voice, line, r) for r in refused.get(line.id, [])),
             ]
         )
         for line, outcome in zip(result.cart.lines, result.lines, strict=True)
     ]
+
+
+def _priorities(voice: _Voice, result: Application, redemptions: list[Redemption]) -> list[str]:
+    """A sentence per package that paid for the line with a priority of its own (X1): the
+    priority decides the order of the packages before FIFO or earliest expiry does."""
+    said: list[str] = []
+    for package_id in dict.fromkeys(r.package_id for r in redemptions):
+        priority = result.package(package_id).priority
+        if priority != DEFAULT_PRIORITY:
+            # Translators: a package's priority (0-100) puts it before or after the others.
+            said.append(
+                voice.gettext(
+                    "{package} has priority {priority} (lower priorities are used first).",
+                    package=voice.package(package_id),
+                    priority=str(priority),
+                )
+            )
+    return said
 
 
 def explain_rejection(
