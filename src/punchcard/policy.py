@@ -225,6 +225,10 @@ class CompiledPolicy:
         self.solves_assignment = getattr(policy.line_order, "solves_assignment", False) is True
         self._checks: dict[Settings, Checks] = {}
 
+    def __reduce__(self) -> tuple[type[CompiledPolicy], tuple[Policy]]:
+        # Its generated functions do not pickle: another process compiles the policy again.
+        return (CompiledPolicy, (self.policy,))
+
     def checks(self, settings: Settings) -> Checks:
         """The rules' fast forms under *settings*."""
         found = self._checks.get(settings)

@@ -334,3 +334,36 @@ def test_issue10_item6_checkout_and_hold_follow_the_franchise_rules(
         book.state, _cart(location), booking="b", as_of=at(3, 2), timezone=NY, business=plain
     )
     assert bool(alone.own) is (ptype.location is None or any_location or location == "downtown")
+
+
+def test_a_business_compiles_its_policy_once_and_a_booking_without_rules_of_its_own_runs_it() -> (
+    None
+):
+    """The lifecycle runs the business's compiled policy (made once, when the business is made),
+    not a policy compiled again at every booking; a changed policy is compiled again."""
+    import datetime as dt
+    import pickle
+
+    import attrs
+
+    from punchcard import Policy
+    from punchcard.lifecycle import Business
+    from punchcard.lifecycle.booking_rules import engine_terms
+    from punchcard.policy import CompiledPolicy
+
+    business = Business()
+    assert isinstance(business.compiled, CompiledPolicy)
+    assert business.compiled.policy == business.policy
+    at = dt.datetime(2026, 3, 1, 9, tzinfo=dt.timezone.utc)
+    _packages, first = engine_terms(business, [], at, at)
+    _packages, again = engine_terms(business, [], at, at)
+    assert first is business.compiled
+    assert again is business.compiled
+    changed = attrs.evolve(business, policy=Policy(expires_at="18:00"))
+    assert changed.compiled is not business.compiled
+    assert changed.compiled.policy == Policy(expires_at="18:00")
+    assert changed != business
+    assert attrs.evolve(business) == business
+    copy = pickle.loads(pickle.dumps(business))  # Dask sends businesses to its workers
+    assert copy == business
+    assert copy.compiled.policy == business.policy

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from .._booking import ExpiredAtBooking, PeriodCap, booking_policy, cap_uses
 from ..models import Package
-from ..policy import Policy
+from ..policy import CompiledPolicy, Policy
 from .business import Business
 from .state import PackageState
 
@@ -33,9 +33,10 @@ def engine_terms(
     packages: Sequence[PackageState],
     booked: dt.datetime,
     scheduled: dt.datetime,
-) -> tuple[list[Package], Policy]:
+) -> tuple[list[Package], Policy | CompiledPolicy]:
     """The engine's packages and policy for a booking made at *booked* for a service at
-    *scheduled* (both aware), over the owner's live *packages*."""
+    *scheduled* (both aware), over the owner's live *packages*: the business's compiled policy
+    when the booking adds no rule of its own."""
     room: dict[tuple[str, str], int] = {}
     for state in packages:
         cap = business.use_cap(state.type_id)
@@ -47,4 +48,4 @@ def engine_terms(
     policy = booking_policy(
         business.policy, capped, booked if judged else None, scheduled if judged else None
     )
-    return offered, policy
+    return offered, (business.compiled if policy is business.policy else policy)

@@ -25,7 +25,7 @@ from .. import _validate as v
 from ..errors import InvalidTypeError, InvalidValueError, PunchcardError
 from ..expiry import ExpiryMode
 from ..models import Rates, RatesInput, Settings
-from ..policy import Policy
+from ..policy import CompiledPolicy, Policy
 from ..timeutil import zone
 from .franchise import Franchise
 from .permissions import PermissionPolicy
@@ -159,6 +159,9 @@ class Business:
     expiry_judged_at: Literal["appointment", "booking"] = attrs.field(
         default="appointment", validator=v.one_of(("appointment", "booking"))
     )
+    #: :attr:`policy` compiled, once, when the business is made (what every booking runs;
+    #: not compared, not shown).
+    compiled: CompiledPolicy = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.rollover_cap is not None and self.unused_at_renewal != "rollover":
@@ -166,6 +169,9 @@ class Business:
                 "rollover_cap",
                 f"caps credits rolled over, but unused_at_renewal is {self.unused_at_renewal!r}",
             )
+        # A declared field, set once here (after the validators), as attrs does for a frozen
+        # class's derived values: never written again.
+        object.__setattr__(self, "compiled", self.policy.compile())
 
     @property
     def expires_at(self) -> dt.timedelta:
