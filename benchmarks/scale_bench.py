@@ -7,12 +7,17 @@ a figure), then times ``sweep`` and ``backtest`` (FIFO against earliest expiry) 
 cluster of 1 and of 2 workers, checks that both give the same answer, and records each worker's
 peak resident memory. A cluster's start is timed apart from the job.
 
+``--backtest-only-sizes`` makes (or, with ``--reuse``, reuses) only the activity of each size and
+backtests it: the backtest reads no ledger, so a population of 1,000,000 packages needs no replay
+through the lifecycle to be made (``generate_activity`` on 2 workers; ``ACTIVITY_PARTS`` parts).
+
 ``--tile N`` also sweeps a ledger N times the largest one, made by copying it under new owner,
 package and booking ids (each copy a valid ledger: ids and event ids remade, each owner in the
 bucket of the original): the figures of a population too large to make up here through the
 lifecycle's operations (about 6 ms a package on this machine).
 
     python benchmarks/scale_bench.py --sizes 10000,100000 --backtest-sizes 10000,100000 --tile 10
+    python benchmarks/scale_bench.py --sizes 0 --backtest-sizes 0 --backtest-only-sizes 1000000 --dir D
     python benchmarks/scale_bench.py --quick        # 1,000 packages (and 3 copies): it runs
 """
 
@@ -50,6 +55,7 @@ from punchcard.scale._run import Cluster, run_tasks
 AS_OF = dt.datetime(2027, 1, 2, 6, 0)  # local time of each package
 PACKAGES_PER_OWNER = 1.7  # of the made-up population
 PARTS = 16
+ACTIVITY_PARTS = 64  # of an activity made for the backtest alone (--backtest-only-sizes)
 
 
 def _peak_rss_mb() -> float:
@@ -141,6 +147,30 @@ def make_population(root: Path, packages: int, seed: int, *, reuse: bool) -> dic
         "activity": str(activity),
         "ledger": str(ledger),
     }
+
+
+def make_activity(root: Path, packages: int, seed: int, *, reuse: bool) -> dict[str, Any]:
+    """The activity alone of a population of about *packages* packages (made, or reused), and
+    its count of packages (its purchase records)."""
+    activity = root / "activity"
+    made: dict[str, Any] = {"activity": str(activity)}
+    if reuse and (activity / "activity.json").exists():
+        made["reused"] = True
+    else:
+        owners = max(1, round(packages / PACKAGES_PER_OWNER))
+        run = timed_on(
+            2,
+            lambda address: generate_activity(
+                activity, owners=owners, seed=seed, parts=ACTIVITY_PARTS, scheduler=address
+            ),
+        )
+        made["make_seconds_on_2_workers"] = run["seconds"]
+    count = 0
+    for part in sorted(activity.glob("part-*.jsonl")):
+        with part.open(encoding="utf-8") as lines:
+            count += sum('"kind": "purchase"' in line for line in lines)
+    made["packages"] = count
+    return made
 
 
 def _same_bucket_name(owner: str, copy: int, buckets: int) -> str:
@@ -271,6 +301,11 @@ def main(argv: list[str] | None = None) -> int:
         "--backtest-sizes", default="10000,100000", help="packages, comma-separated"
     )
     parser.add_argument(
+        "--backtest-only-sizes",
+        default="",
+        help="packages, comma-separated: make only the activity, and backtest it",
+    )
+    parser.add_argument(
         "--tile", type=int, default=0, help="also sweep N copies of the largest ledger"
     )
     parser.add_argument("--seed", type=int, default=7)
@@ -283,11 +318,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.backtest_sizes, args.tile = "1000", "1000", 3
-    sizes = sorted(
-        {int(s) for s in args.sizes.split(",")} | {int(s) for s in args.backtest_sizes.split(",")}
-    )
-    backtest_sizes = {int(s) for s in args.backtest_sizes.split(",")}
-    sweep_sizes = {int(s) for s in args.sizes.split(",")}
+
+    def counts(text: str) -> set[int]:
+        return {int(s) for s in text.split(",") if s.strip() and int(s) > 0}
+
+    backtest_sizes = counts(args.backtest_sizes)
+    sweep_sizes = counts(args.sizes)
+    sizes = sorted(sweep_sizes | backtest_sizes)
+    activity_sizes = sorted(counts(args.backtest_only_sizes))
     root = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="punchcard-scale-bench-"))
     machine = {
         "python": platform.python_version(),
@@ -313,8 +351,18 @@ def main(argv: list[str] | None = None) -> int:
             if size in backtest_sizes:
                 rows.append(bench_backtest(pop["activity"], pop["packages"]))
                 print(_table(rows[-1:]), flush=True)
+        for size in activity_sizes:
+            pop = populations[size] = make_activity(
+                root / f"p{size}", size, args.seed, reuse=args.reuse
+            )
+            made = (
+                "reused" if pop.get("reused") else f"made in {pop['make_seconds_on_2_workers']} s"
+            )
+            print(f"{pop['packages']:,} packages (activity only): {made}", flush=True)
+            rows.append(bench_backtest(pop["activity"], pop["packages"]))
+            print(_table(rows[-1:]), flush=True)
         tiled = None
-        if args.tile > 1:
+        if args.tile > 1 and sweep_sizes:
             largest = populations[max(sweep_sizes)]
             began = time.perf_counter()
             target = root / "tiled"
