@@ -9,9 +9,12 @@ from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lifecycle_kit import ADMIN, NY, PASS10, SYDNEY, Book, at
 
 from punchcard import Policy
+from punchcard.events import event_from_dict, event_to_dict
 from punchcard.lifecycle import (
     Business,
     PackageExpired,
@@ -23,6 +26,8 @@ from punchcard.lifecycle import (
     expiries_due,
     use,
 )
+from punchcard.lifecycle.state import fold
+from punchcard.testing import Ledger, ledgers
 
 # (zone, expiry date, offset at 23:59 that day) for the days clocks change in 2026.
 DST_DAYS = [
@@ -151,3 +156,23 @@ def test_expired_packages_are_not_expired_again() -> None:
     book = _expiring_on(dt.date(2026, 3, 8), NY)
     book(expire(book.state, as_of=at(3, 9)))
     assert expire(book.state, as_of=at(3, 10)).events == ()
+
+
+@given(ledger=ledgers(max_steps=8), days=st.integers(0, 400))
+@settings(max_examples=40, deadline=None)
+def test_an_expiry_event_the_sweep_derives_is_the_event_its_checks_would_build(
+    ledger: Ledger, days: int
+) -> None:
+    """The sweep builds its expiry events from the packages' own values without checking them
+    again (the cost of half the nightly sweep): each must equal the event built with every check,
+    and survive the ledger's JSON, and the fold must take it."""
+    as_of = ledger.as_of + dt.timedelta(days=days)
+    events = list(expiries_due(ledger.state, as_of=as_of, business=ledger.business))
+    for event in events:
+        checked = PackageExpired(
+            **{f.name: getattr(event, f.name) for f in attrs.fields(PackageExpired)}
+        )
+        assert checked == event
+        assert event_from_dict(event_to_dict(event)) == event
+    after = fold(ledger.state, events)  # the fold checks each against its package
+    assert all(after.package(e.package_id).status == "expired" for e in events)

@@ -22,6 +22,7 @@ import functools
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from .._fast import build_trusted
 from ..events import (
     ItemCredits,
     LedgerEvent,
@@ -341,7 +342,9 @@ def _expired_event(
         credits = moved[balance] = lapsing(package)
     seq = package.version + 1
     last = package.last_event_at
-    return PackageExpired(
+    # Every field is the package's own, already checked (the event is derived, not read).
+    return build_trusted(
+        PackageExpired,
         event_id=ledger_event_id(package.id, seq),
         package_id=package.id,
         seq=seq,
