@@ -80,11 +80,12 @@ def notifications_due(
     for package in packages:
         if package.status != "active":
             continue
-        reminder_days = package.reminder_days
-        threshold = package.low_balance_threshold
+        terms = package.purchase  # the terms it was sold with (PackageState's properties)
+        reminder_days = terms.reminder_days
+        threshold = terms.low_balance_threshold
         if reminder_days is None and threshold is None and reload_at is None:
             continue
-        name = package.timezone
+        name = terms.timezone
         here = zones.get(name)
         if here is None:
             tz = package.tz
@@ -95,7 +96,8 @@ def notifications_due(
             continue
         expires_on = package.expires_on
         #: The expiry date, unless there is none or it is a subscription's (which renews).
-        lapses_on = None if package.renewing else expires_on
+        renewing = terms.subscription is not None and package.renewal_stop is None
+        lapses_on = None if renewing else expires_on
         if lapses_on is not None:
             lapse_key = (lapses_on, name)
             gone = expired.get(lapse_key)
@@ -143,7 +145,7 @@ def notifications_due(
             and threshold is not None
             and remaining <= threshold
             and not before(now, low_at)
-            and not _period_over(package, now, expires_at)
+            and not (renewing and _period_over(package, now, expires_at))
         ):
             key = f"low_balance:{package.id}:{package.period}"
             if key not in sent:

@@ -289,17 +289,18 @@ def expiries_due(
     passed: dict[tuple[dt.date, str], dt.datetime | None] = {}
     moved: dict[tuple[tuple[str, int], ...], tuple[ItemCredits, ...]] = {}
     for package in packages:
-        if package.status != "active" or package.renewing:
-            continue
         day = package.expires_on
-        if day is None:
+        if day is None or package.status != "active":
             continue
+        terms = package.purchase  # the terms it was sold with (PackageState's properties)
+        if terms.subscription is not None and package.renewal_stop is None:
+            continue  # it renews
         if mode != "end_of_day" and package.expiry_from_countdown:
             moment = package.expiry_moment(expires_at, mode)  # an instant of its own
             if moment is not None and not before(local(as_of, package.tz, "as_of"), moment):
                 yield _expired_event(package, moment, day, moved)
             continue
-        key = (day, package.timezone)
+        key = (day, terms.timezone)
         if key in passed:
             moment = passed[key]
         else:
