@@ -35,13 +35,9 @@ def evolve_trusted(inst: _T, **changes: Any) -> _T:
     Only for changes the engine derived itself (a balance it lowered, a first use it recorded),
     never for caller input: the validation of the original value still stands for them.
     """
-    cls: Any = type(inst)
-    new: _T = object.__new__(cls)
-    copied, fresh = _plan(cls)
-    for name in copied:
-        object.__setattr__(new, name, changes[name] if name in changes else getattr(inst, name))
-    for name, factory in fresh:
-        object.__setattr__(new, name, factory())
+    kind: Any = type(inst)
+    evolve: Any = _evolver(kind)
+    new: _T = evolve(inst, changes)
     return new
 
 
@@ -54,14 +50,79 @@ def build_trusted(cls: type[_T], **fields: Any) -> _T:
     (``init=False`` fields) start empty.
     """
     kind: Any = cls
-    new: _T = object.__new__(cls)
-    copied, fresh = _plan(kind)
-    defaults = _defaults(kind)
-    for name in copied:
-        object.__setattr__(new, name, fields[name] if name in fields else defaults[name]())
-    for name, factory in fresh:
-        object.__setattr__(new, name, factory())
+    build: Any = _builder(kind)
+    new: _T = build(fields)
     return new
+
+
+def _setters(cls: Any) -> tuple[dict[str, object], list[str]]:
+    """A namespace with the class and each field's setter (``_set_<name>``: its slot's
+    ``__set__``, or ``object.__setattr__`` bound to the name for a class without slots), and
+    the code that makes the new instance."""
+    namespace: dict[str, object] = {"_cls": cls, "_new": object.__new__}
+    for field in attrs.fields(cls):
+        slot = vars(cls).get(field.name) if "__slots__" in vars(cls) else None
+        if slot is None:
+            for base in cls.__mro__[1:]:
+                slot = vars(base).get(field.name)
+                if slot is not None and hasattr(slot, "__set__"):
+                    break
+        if slot is not None and hasattr(slot, "__set__"):
+            namespace[f"_set_{field.name}"] = slot.__set__
+        else:
+            namespace[f"_set_{field.name}"] = functools.partial(_set_named, field.name)
+    return namespace, ["    new = _new(_cls)"]
+
+
+def _set_named(name: str, inst: object, value: object) -> None:
+    object.__setattr__(inst, name, value)
+
+
+@functools.cache
+def _evolver(cls: Any) -> Any:
+    """``evolve(inst, changes)`` for *cls*, written out field by field (as attrs writes its
+    ``__init__``): each field copied or changed, each memo made fresh."""
+    namespace, body = _setters(cls)
+    copied, fresh = _plan(cls)
+    body.insert(0, "def evolve(inst, changes):")
+    body.append("    get = changes.get")
+    for name in copied:
+        body.append(f"    _set_{name}(new, get({name!r}, inst.{name}) if changes else inst.{name})")
+    for name, factory in fresh:
+        namespace[f"_fresh_{name}"] = factory
+        body.append(f"    _set_{name}(new, _fresh_{name}())")
+    body.append("    return new")
+    exec("\n".join(body), namespace)  # one function per class, made once
+    return namespace["evolve"]
+
+
+@functools.cache
+def _builder(cls: Any) -> Any:
+    """``build(fields)`` for *cls*, written out field by field: each field given or its
+    default, each memo made fresh."""
+    namespace, body = _setters(cls)
+    copied, fresh = _plan(cls)
+    defaults = _defaults(cls)
+    body.insert(0, "def build(fields):")
+    body.append("    get = fields.get")
+    body.append("    missing = _MISSING")
+    namespace["_MISSING"] = missing = object()
+    del missing
+    for name in copied:
+        if name in defaults:
+            namespace[f"_default_{name}"] = defaults[name]
+            body += [
+                f"    value = get({name!r}, missing)",
+                f"    _set_{name}(new, _default_{name}() if value is missing else value)",
+            ]
+        else:
+            body.append(f"    _set_{name}(new, fields[{name!r}])")
+    for name, factory in fresh:
+        namespace[f"_fresh_{name}"] = factory
+        body.append(f"    _set_{name}(new, _fresh_{name}())")
+    body.append("    return new")
+    exec("\n".join(body), namespace)  # one function per class, made once
+    return namespace["build"]
 
 
 @functools.cache
