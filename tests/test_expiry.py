@@ -15,10 +15,14 @@ from zoneinfo import ZoneInfo
 import attrs
 import pytest
 from builders import AT, TZ, cart, line, package, run, usd
+from hypothesis import given, settings
 
 from punchcard import Application, Component, InvalidTypeError, InvalidValueError, Package, Policy
+from punchcard.errors import PunchcardError
 from punchcard.events import advance_packages
+from punchcard.expiry import package_times
 from punchcard.models import Duration
+from punchcard.testing import Scenario, scenarios
 
 NY = ZoneInfo(TZ)
 UTC = dt.timezone.utc
@@ -315,3 +319,24 @@ def test_X5_replaying_the_events_under_elapsed_gives_the_returned_packages() -> 
     pass_ = sold(dt.datetime(2026, 1, 5, 10), days_to_expiration=7, expiry_starts="first_use")
     result = check(pass_, AT, ELAPSED)
     assert tuple(advance_packages([pass_], result.events, NY, mode="elapsed")) == result.packages
+
+
+@given(scenario=scenarios(options=True))
+@settings(max_examples=80, deadline=None)
+def test_a_results_times_are_the_times_of_each_package_as_it_stands_after_the_cart(
+    scenario: Scenario,
+) -> None:
+    """``Application.times`` keeps the times worked out before the cart unless this cart's first
+    use starts a countdown: each must be what ``package_times`` gives for the package as it
+    stands after the cart."""
+    try:
+        result = scenario.apply()
+    except PunchcardError:
+        return  # a scenario the engine refuses (a skipped local time...) has no times
+    tz = result.at.tzinfo
+    assert tz is not None
+    policy = scenario.policy
+    for after in result.packages:
+        assert result.times(after.id) == package_times(
+            after, tz, policy.expires_at_delta, policy.expiry
+        )

@@ -214,8 +214,13 @@ class Application:
         if position is None:
             raise KeyError(package_id)
         package = self._inputs[position]
-        if package.first_used_at is not None or package_id not in self.first_uses:
-            return self._times[position]
+        if (
+            package.first_used_at is not None
+            or package.expires_on is not None
+            or package.expiry_starts != "first_use"
+            or package_id not in self.first_uses
+        ):
+            return self._times[position]  # the first use of this cart changes none of them
         tz = self.at.tzinfo
         assert tz is not None
         policy = self._policy
