@@ -509,3 +509,39 @@ def test_the_first_error_of_a_package_is_in_reading_order() -> None:
     refused(doc, f"{P0}.pricing_rules")
     doc = document(priority=-1, credits=[{"item": "", "remaining": 1}])
     refused(doc, f"{P0}.priority")
+
+
+def test_the_policy_a_booking_adds_rules_to_is_not_kept_between_documents() -> None:
+    """The compiled policies scenario.py keeps are the documents' own: a policy made for one
+    document's caps of uses or booking time (its rules hold that document's package ids or
+    time) is compiled for that document and not kept."""
+    from punchcard import Policy, scenario
+
+    scenario._compiled.cache_clear()
+    document = {
+        "at": "2026-03-02T17:30:00",
+        "timezone": "America/New_York",
+        "currency": "USD",
+        "cart": {
+            "owner": "smith",
+            "location": "downtown",
+            "lines": [{"id": "l1", "item": "yoga", "unit_price": "20.00"}],
+        },
+        "packages": [
+            {
+                "id": "p-secret",
+                "owner": "smith",
+                "purchased_at": "2026-03-01T09:00:00",
+                "credits": [{"item": "yoga", "remaining": 5, "uses_left": 1}],
+            }
+        ],
+    }
+    result = scenario.evaluate(document)
+    assert result["redemptions"][0]["package"] == "p-secret"
+    # one entry, and it is the document's own policy (the default): asking for it again is a
+    # hit and adds nothing
+    assert scenario._compiled.cache_info().currsize == 1
+    hits = scenario._compiled.cache_info().hits
+    scenario._compiled(Policy())
+    assert scenario._compiled.cache_info().hits == hits + 1
+    assert scenario._compiled.cache_info().currsize == 1

@@ -133,19 +133,21 @@ class Scenario:
         """Apply the packages to the cart (with the uses left of each credit that gives them,
         and the expiry judged at ``booked_at`` when given)."""
         packages: Sequence[Package] = self.packages
-        policy = self.policy
+        compiled = _compiled(self.policy)
         if self.room or self.booked_at is not None:
             packages, capped = cap_uses(packages, self.room)
             at = to_local(self.at, self.timezone)
             booked = None if self.booked_at is None else to_local(self.booked_at, self.timezone)
-            policy = booking_policy(policy, capped, booked, at)
+            policy = booking_policy(self.policy, capped, booked, at)
+            if policy is not self.policy:  # its rules hold this document's ids or time: not kept
+                compiled = policy.compile()
         return apply(
             self.cart,
             packages,
             as_of=self.at,
             timezone=self.timezone,
             settings=self.settings,
-            policy=_compiled(policy),
+            policy=compiled,
             rates=self.rates,
         )
 
@@ -154,6 +156,7 @@ class Scenario:
 def _compiled(policy: Policy) -> CompiledPolicy:
     # The documents of a business name the same few policies (the reader gives equal names one
     # Policy value): each is compiled once, and keeps its forms per settings (Policy.compile).
+    # Only a document's own policy is kept here, never one made for its booking (Scenario.run).
     return policy.compile()
 
 
