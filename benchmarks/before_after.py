@@ -7,7 +7,9 @@ temporary git worktree and measures it and this checkout in turns, each in a fre
 (``--rounds`` times each, alternating), with each tree's own benchmark code for the workloads
 (``benchmarks/run.py``: the typical and the large cart, the document; ``lifecycle_bench.py``:
 the replay and the sweep), so drift falls on both alike. It prints the median of the rounds
-and the ratio after / before (below 1: faster now).
+and the ratio after / before (below 1: faster now), and for the timed figures that ratio per
+round divided by the hand-written loop's (the same code in both trees: how fast the machine ran
+each turn), the median of the rounds ("per loop").
 
 Each tree is measured the way its own till would run it: *before*, the packages and the policy
 passed as they are (that engine kept memos on them); *after*, packages prepared once and a
@@ -15,6 +17,7 @@ compiled policy (:func:`punchcard.engine.prepare`, :meth:`punchcard.Policy.compi
 
     python benchmarks/before_after.py                    # a278601 against this checkout
     python benchmarks/before_after.py --before HEAD~5 --rounds 5 --json figures.json
+    python benchmarks/before_after.py --engine-only      # not the replay and the sweep
     python benchmarks/before_after.py --quick            # tiny runs: only check it runs
 """
 
@@ -59,8 +62,9 @@ def _median_seconds(fn: Callable[[], object], number: int, repeat: int = 7) -> f
     return statistics.median(runs)
 
 
-def child(tree: Path, quick: bool) -> dict[str, float]:
-    """The figures of the punchcard in *tree* (run in a process of its own)."""
+def child(tree: Path, quick: bool, engine_only: bool = False) -> dict[str, float]:
+    """The figures of the punchcard in *tree* (run in a process of its own); with
+    *engine_only*, not the replay and the sweep."""
     sys.path[:0] = [str(tree / "src"), str(tree / "benchmarks")]
     import lifecycle_bench as lb
     import run
@@ -105,6 +109,8 @@ def child(tree: Path, quick: bool) -> dict[str, float]:
     )
     doc = run.typical_document()
     out["evaluate_typical_us"] = 1e6 * _median_seconds(lambda: evaluate(doc), n(1000))
+    if engine_only:
+        return out
     lb.time = _CpuClock()  # the replay's figure in CPU time, less disturbed by other jobs
     events = 300_000 if not quick else 10_000
     out["replay_events_per_s"] = statistics.median(
@@ -124,9 +130,10 @@ class _CpuClock:
     perf_counter = staticmethod(time.process_time)
 
 
-def _measure(tree: Path, quick: bool) -> dict[str, float]:
+def _measure(tree: Path, quick: bool, engine_only: bool) -> dict[str, float]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    command = [sys.executable, __file__, "--child", str(tree)] + (["--quick"] if quick else [])
+    command = [sys.executable, __file__, "--child", str(tree)]
+    command += (["--quick"] if quick else []) + (["--engine-only"] if engine_only else [])
     done = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
     figures: dict[str, float] = json.loads(done.stdout.splitlines()[-1])
     return figures
@@ -138,10 +145,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="runs of each tree, alternating")
     parser.add_argument("--json", help="write the figures as JSON to this file")
     parser.add_argument("--quick", action="store_true", help="tiny runs: only check it runs")
+    parser.add_argument(
+        "--engine-only", action="store_true", help="not the replay and the sweep (minutes)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(child(Path(args.child), args.quick)))
+        print(json.dumps(child(Path(args.child), args.quick, args.engine_only)))
         return 0
     head = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
@@ -159,23 +169,38 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for k in range(args.rounds):
                 for name, tree in (("before", old), ("after", ROOT)):
-                    rounds[name].append(_measure(tree, args.quick))
+                    rounds[name].append(_measure(tree, args.quick, args.engine_only))
                     print(f"round {k + 1}/{args.rounds}: {name} measured", file=sys.stderr)
         finally:
             subprocess.run(
                 ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=True
             )
+    shown = [key for key in FIGURES if key in rounds["after"][0]]
     medians = {
-        name: {key: statistics.median(r[key] for r in runs) for key in FIGURES}
+        name: {key: statistics.median(r[key] for r in runs) for key in shown}
         for name, runs in rounds.items()
     }
     print(f"before = {args.before}, after = {head} (this checkout), {args.rounds} rounds each")
     if args.quick:
         print("QUICK MODE: figures are not meaningful")
-    print(f"{'figure':32} {'before':>12} {'after':>12} {'after/before':>13}  unit")
-    for key, (unit, _what) in FIGURES.items():
+    # The hand-written loop is the same code in both trees: its after / before is how fast the
+    # machine ran each turn; "per loop" divides a round's ratio by it (median over the rounds).
+    loop = "hand_written_typical_us"
+
+    def per_loop(key: str) -> float:
+        ratios = [
+            (a[key] / b[key]) / (a[loop] / b[loop])
+            for b, a in zip(rounds["before"], rounds["after"], strict=True)
+        ]
+        return statistics.median(ratios)
+
+    print(f"{'figure':32} {'before':>12} {'after':>12} {'after/before':>13} {'per loop':>9}  unit")
+    for key in shown:
+        unit = FIGURES[key][0]
         b, a = medians["before"][key], medians["after"][key]
-        print(f"{key:32} {b:12,.2f} {a:12,.2f} {a / b:13.2f}  {unit}")
+        timed = unit in ("us", "ms") and key != loop
+        scaled = f"{per_loop(key):9.2f}" if timed else " " * 9
+        print(f"{key:32} {b:12,.2f} {a:12,.2f} {a / b:13.2f} {scaled}  {unit}")
     if args.json:
         Path(args.json).write_text(
             json.dumps(
