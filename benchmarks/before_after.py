@@ -7,9 +7,9 @@ temporary git worktree and measures it and this checkout in turns, each in a fre
 (``--rounds`` times each, alternating), with each tree's own benchmark code for the workloads
 (``benchmarks/run.py``: the typical and the large cart, the document; ``lifecycle_bench.py``:
 the replay and the sweep), so drift falls on both alike. It prints the median of the rounds
-and the ratio after / before (below 1: faster now), and for the timed figures that ratio per
-round divided by the hand-written loop's (the same code in both trees: how fast the machine ran
-each turn), the median of the rounds ("per loop").
+and the ratio after / before (below 1: faster now). (The hand-written loop is no yardstick of
+the machine between turns: it reads each tree's own models, ``Money.minor`` and the like, whose
+cost changed.)
 
 Each tree is measured the way its own till would run it: *before*, the packages and the policy
 passed as they are (that engine kept memos on them); *after*, packages prepared once and a
@@ -183,24 +183,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"before = {args.before}, after = {head} (this checkout), {args.rounds} rounds each")
     if args.quick:
         print("QUICK MODE: figures are not meaningful")
-    # The hand-written loop is the same code in both trees: its after / before is how fast the
-    # machine ran each turn; "per loop" divides a round's ratio by it (median over the rounds).
-    loop = "hand_written_typical_us"
-
-    def per_loop(key: str) -> float:
-        ratios = [
-            (a[key] / b[key]) / (a[loop] / b[loop])
-            for b, a in zip(rounds["before"], rounds["after"], strict=True)
-        ]
-        return statistics.median(ratios)
-
-    print(f"{'figure':32} {'before':>12} {'after':>12} {'after/before':>13} {'per loop':>9}  unit")
+    print(f"{'figure':32} {'before':>12} {'after':>12} {'after/before':>13}  unit")
     for key in shown:
         unit = FIGURES[key][0]
         b, a = medians["before"][key], medians["after"][key]
-        timed = unit in ("us", "ms") and key != loop
-        scaled = f"{per_loop(key):9.2f}" if timed else " " * 9
-        print(f"{key:32} {b:12,.2f} {a:12,.2f} {a / b:13.2f} {scaled}  {unit}")
+        print(f"{key:32} {b:12,.2f} {a:12,.2f} {a / b:13.2f}  {unit}")
     if args.json:
         Path(args.json).write_text(
             json.dumps(
