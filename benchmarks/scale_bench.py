@@ -294,6 +294,12 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _made(population: dict[str, Any]) -> str:
+    if population.get("reused"):
+        return "reused"
+    return f"made in {population['make_seconds_on_2_workers']} s"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000", help="packages, comma-separated")
@@ -341,10 +347,9 @@ def main(argv: list[str] | None = None) -> int:
             pop = populations[size] = make_population(
                 root / f"p{size}", size, args.seed, reuse=args.reuse
             )
-            made = (
-                "reused" if pop.get("reused") else f"made in {pop['make_seconds_on_2_workers']} s"
+            print(
+                f"{pop['packages']:,} packages, {pop['events']:,} events: {_made(pop)}", flush=True
             )
-            print(f"{pop['packages']:,} packages, {pop['events']:,} events: {made}", flush=True)
             if size in sweep_sizes:
                 rows.append(bench_sweep(pop["ledger"], root / f"p{size}"))
                 print(_table(rows[-1:]), flush=True)
@@ -355,10 +360,7 @@ def main(argv: list[str] | None = None) -> int:
             pop = populations[size] = make_activity(
                 root / f"p{size}", size, args.seed, reuse=args.reuse
             )
-            made = (
-                "reused" if pop.get("reused") else f"made in {pop['make_seconds_on_2_workers']} s"
-            )
-            print(f"{pop['packages']:,} packages (activity only): {made}", flush=True)
+            print(f"{pop['packages']:,} packages (activity only): {_made(pop)}", flush=True)
             rows.append(bench_backtest(pop["activity"], pop["packages"]))
             print(_table(rows[-1:]), flush=True)
         tiled = None

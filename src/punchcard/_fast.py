@@ -88,12 +88,7 @@ def _evolver(cls: Any) -> Any:
     body.append("    get = changes.get")
     for name in copied:
         body.append(f"    _set_{name}(new, get({name!r}, inst.{name}) if changes else inst.{name})")
-    for name, factory in fresh:
-        namespace[f"_fresh_{name}"] = factory
-        body.append(f"    _set_{name}(new, _fresh_{name}())")
-    body.append("    return new")
-    exec("\n".join(body), namespace)  # one function per class, made once
-    return namespace["evolve"]
+    return _made(namespace, body, fresh, "evolve")
 
 
 @functools.cache
@@ -106,8 +101,7 @@ def _builder(cls: Any) -> Any:
     body.insert(0, "def build(fields):")
     body.append("    get = fields.get")
     body.append("    missing = _MISSING")
-    namespace["_MISSING"] = missing = object()
-    del missing
+    namespace["_MISSING"] = object()
     for name in copied:
         if name in defaults:
             namespace[f"_default_{name}"] = defaults[name]
@@ -117,12 +111,19 @@ def _builder(cls: Any) -> Any:
             ]
         else:
             body.append(f"    _set_{name}(new, fields[{name!r}])")
-    for name, factory in fresh:
-        namespace[f"_fresh_{name}"] = factory
-        body.append(f"    _set_{name}(new, _fresh_{name}())")
+    return _made(namespace, body, fresh, "build")
+
+
+def _made(
+    namespace: dict[str, object], body: list[str], fresh: tuple[tuple[str, Any], ...], name: str
+) -> Any:
+    """The function *name* of *body*, once each memo in *fresh* is set to a new value."""
+    for field, factory in fresh:
+        namespace[f"_fresh_{field}"] = factory
+        body.append(f"    _set_{field}(new, _fresh_{field}())")
     body.append("    return new")
     exec("\n".join(body), namespace)  # one function per class, made once
-    return namespace["build"]
+    return namespace[name]
 
 
 @functools.cache
