@@ -8,10 +8,11 @@ import json
 
 import attrs
 import pytest
+from hypothesis import given, settings
 from lifecycle_kit import ADMIN, MONTHLY, NY, PASS10, THREE, USD, Book, at, daycare_cart
 from options_kit import FEES, FIRST_USE, FORFEITS
 
-from punchcard import Cart, Line, Money, Settings
+from punchcard import Cart, Component, Line, Money, Package, Settings
 from punchcard.lifecycle import (
     EVENT_TYPES,
     FORMAT_VERSION,
@@ -50,6 +51,7 @@ from punchcard.lifecycle import (
     unpause,
     use,
 )
+from punchcard.testing import Ledger, ledgers
 from punchcard.timeutil import zone
 
 
@@ -631,3 +633,23 @@ def test_issue10_item2_replay_orders_the_events_of_a_package_by_instant() -> Non
     assert state.package("p0").last_event_at.utcoffset() == -dt.timedelta(hours=5)
     with pytest.raises(LedgerError, match=r"^events\[2\]\.at: 2026-11-01T01:30:00-04:00 is before"):
         replay([bought, deducted(2, est), deducted(3, edt)])
+
+
+@given(ledger=ledgers(max_steps=10))
+@settings(max_examples=60, deadline=None)
+def test_the_engines_view_of_every_package_is_the_value_its_checks_would_build(
+    ledger: Ledger,
+) -> None:
+    """``PackageState.as_package`` builds the engine's value without checking the fields again
+    (each was checked at the sale and the fold keeps the counts within bounds): over generated
+    ledgers, market options included, it must equal the value built with every check, under
+    both expiry modes."""
+    for state in ledger.state.packages:
+        for mode in ("end_of_day", "elapsed"):
+            package = state.as_package(mode)
+            fields = {f.name: getattr(package, f.name) for f in attrs.fields(Package)}
+            fields["components"] = [
+                Component(**{f.name: getattr(c, f.name) for f in attrs.fields(Component)})
+                for c in package.components
+            ]
+            assert Package(**fields) == package
