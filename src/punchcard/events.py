@@ -195,24 +195,15 @@ class TypeComponent:
     def component(self, remaining: int, *, trusted: bool = False) -> Component:
         """The engine's component of this grant, with *remaining* credits left (*trusted*: a
         count the ledger's fold kept within the grant's bounds, not checked again)."""
-        if trusted:
-            return build_trusted(
-                Component,
-                item=self.item,
-                remaining=remaining,
-                hourly=self.hourly,
-                items=self.items,
-                substitutes=self.substitutes,
-                overdraft=self.overdraft,
-            )
-        return Component(
-            self.item,
-            remaining,
-            hourly=self.hourly,
-            items=self.items,
-            substitutes=self.substitutes,
-            overdraft=self.overdraft,
-        )
+        fields: dict[str, Any] = {
+            "item": self.item,
+            "remaining": remaining,
+            "hourly": self.hourly,
+            "items": self.items,
+            "substitutes": self.substitutes,
+            "overdraft": self.overdraft,
+        }
+        return build_trusted(Component, **fields) if trusted else Component(**fields)
 
 
 def _item(component: TypeComponent | ItemCredits) -> str:
