@@ -61,16 +61,11 @@ def _setters(cls: Any) -> tuple[dict[str, object], list[str]]:
     the code that makes the new instance."""
     namespace: dict[str, object] = {"_cls": cls, "_new": object.__new__}
     for field in attrs.fields(cls):
-        slot = vars(cls).get(field.name) if "__slots__" in vars(cls) else None
-        if slot is None:
-            for base in cls.__mro__[1:]:
-                slot = vars(base).get(field.name)
-                if slot is not None and hasattr(slot, "__set__"):
-                    break
-        if slot is not None and hasattr(slot, "__set__"):
-            namespace[f"_set_{field.name}"] = slot.__set__
-        else:
-            namespace[f"_set_{field.name}"] = functools.partial(_set_named, field.name)
+        # the slot that holds the field: the class's own, or a base's for an inherited field
+        slots = (vars(klass).get(field.name) for klass in cls.__mro__)
+        slot = next((d for d in slots if hasattr(d, "__set__")), None)
+        setter = slot.__set__ if slot is not None else functools.partial(_set_named, field.name)
+        namespace[f"_set_{field.name}"] = setter
     return namespace, ["    new = _new(_cls)"]
 
 
