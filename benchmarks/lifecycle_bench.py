@@ -10,6 +10,11 @@ still works, their figures mean nothing; ``--json``: a JSON object); ``benchmark
   and deducted, expiry dates moved, refunded, expired and replaced. The generator builds the
   events in chunks of 1,000 and times itself; that time is taken out, so the figure is the replay
   alone. ``replay_with_generation_events_per_s`` leaves it in.
+  ``replay_dispatch_floor_events_per_s`` is the same replay with every handler but the
+  purchase's replaced by one that does nothing: the fold's loop alone (reading each event,
+  finding its package, checking its ``seq`` and time), the purchases, and the frozen states at the
+  end. It bounds what any handlers can reach: at r events a second with the floor at f, the
+  handlers cost 1/r - 1/f seconds an event on average.
 - ``replay_peak_memory_mb_100k`` / ``_1m``: the ``tracemalloc`` peak of a replay of 100,000 and of
   1,000,000 events of the same 1,000 packages (none ends, none is added), so that any growth comes
   from the number of events. ``replay_balances_only_peak_memory_mb_100k`` / ``_1m``: the same
@@ -104,6 +109,7 @@ import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -129,6 +135,7 @@ from punchcard.lifecycle import (
     notifications_due,
     replay,
 )
+from punchcard.lifecycle import state as _state
 
 __all__ = ["LedgerStream", "package_states", "run", "sweep"]
 
@@ -588,6 +595,26 @@ def _replay_rates(events: int, packages: int, *, validate: bool) -> tuple[float,
     return events / (wall - stream.building), events / wall, len(state)
 
 
+def _ignore(acc: object, event: object) -> None:
+    """A handler that does nothing (for :func:`_dispatch_floor`)."""
+
+
+def _dispatch_floor(events: int, packages: int, *, validate: bool) -> float:
+    """Events per second of the same replay with every handler but the purchase's doing nothing:
+    what the fold's one loop costs alone (reading each event, finding its package, checking its
+    ``seq`` and time), with the purchases and the frozen states at the end. No handler can make
+    a replay faster than this."""
+    gc.collect()
+    stream = LedgerStream(events, packages, validate=validate)
+    handlers = _state._HANDLERS  # a private table: patched here to measure, put back after
+    idle = {kind: _ignore for kind, handler in handlers.items() if handler is not None}
+    with mock.patch.dict(handlers, idle):
+        began = time.perf_counter()
+        replay(stream)
+        wall = time.perf_counter() - began
+    return events / (wall - stream.building)
+
+
 def _peak_mb(
     events: int, packages: int, *, balances_only: bool, validate: bool
 ) -> tuple[float, int]:
@@ -623,6 +650,9 @@ def run(quick: bool, cases: tuple[str, ...] = CASES) -> dict[str, float]:
         figures["replay_packages"] = float(rates[0][2])
         figures["replay_events_per_s"] = statistics.median(r[0] for r in rates)
         figures["replay_with_generation_events_per_s"] = statistics.median(r[1] for r in rates)
+        figures["replay_dispatch_floor_events_per_s"] = statistics.median(
+            _dispatch_floor(events, live, validate=validate) for _ in range(repeat)
+        )
 
     if "memory" in cases:
         sizes = (small, large)
