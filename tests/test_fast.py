@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 import attrs
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from punchcard import Component, Package
-from punchcard._fast import build_trusted, evolve_trusted
+from punchcard._fast import build_trusted, evolve_trusted, maker
 from punchcard.events import ItemCredits, PackageExpired
 from punchcard.testing import packages
 
@@ -76,3 +77,25 @@ class _WithMemo:
 
 def test_a_component_built_trusted_is_the_checked_one() -> None:
     assert build_trusted(Component, item="x", remaining=2) == Component("x", 2)
+
+
+@given(package=PACKAGES)
+@settings(max_examples=60, deadline=None)
+def test_maker_gives_what_the_constructor_gives(package: Package) -> None:
+    """The scenario reader's positional builder: the fields it names in its order, the rest
+    their defaults (here: every field given but the beneficiary and the pauses)."""
+    names = [
+        f.name for f in attrs.fields(Package) if f.init and f.name not in ("beneficiary", "pauses")
+    ]
+    make = maker(Package, *names)
+    built = make(*(getattr(package, name) for name in names))
+    assert built == attrs.evolve(package, beneficiary=None, pauses=())
+    assert maker(_WithMemo, "n")(7) == _WithMemo(7)
+    assert maker(_WithMemo, "n")(7).seen == {}
+
+
+def test_maker_refuses_an_unknown_field_and_a_field_without_default() -> None:
+    with pytest.raises(TypeError, match="has no fields"):
+        maker(Component, "item", "colour")
+    with pytest.raises(TypeError, match="has no default"):
+        maker(Component, "item")

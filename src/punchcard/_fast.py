@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import attrs
@@ -107,6 +108,41 @@ def _builder(cls: Any) -> Any:
         else:
             body.append(f"    _set_{name}(new, fields[{name!r}])")
     return _made(namespace, body, fresh, "build")
+
+
+def maker(cls: type[_T], *names: str) -> Callable[..., _T]:
+    """``make(*values)``: a new *cls* from the values of its fields *names*, in that order,
+    without validators or converters; the fields not named take their defaults, memos
+    (``init=False`` fields) start empty. Made once per call (callers keep it).
+
+    The one way the scenario reader builds the engine's values: it checks every value as
+    strictly as the class would, in its converted form. A field added to the class without a
+    default fails here, when the reader is made.
+    """
+    kind: Any = cls
+    init = {a.name for a in attrs.fields(kind) if a.init}
+    unknown = set(names) - init
+    if unknown:
+        raise TypeError(f"{kind.__name__} has no fields {sorted(unknown)}")
+    namespace, body = _setters(kind)
+    _, fresh = _plan(kind)
+    arguments = [f"_v{i}" for i in range(len(names))]
+    body.insert(0, f"def make({', '.join(arguments)}):")
+    body += [f"    _set_{name}(new, {arg})" for name, arg in zip(names, arguments, strict=True)]
+    for field in attrs.fields(kind):
+        if not field.init or field.name in names:
+            continue
+        default = field.default
+        if default is attrs.NOTHING:
+            raise TypeError(f"{kind.__name__}.{field.name} has no default: the reader must give it")
+        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            namespace[f"_default_{field.name}"] = default.factory
+            body.append(f"    _set_{field.name}(new, _default_{field.name}())")
+        else:
+            namespace[f"_default_{field.name}"] = default
+            body.append(f"    _set_{field.name}(new, _default_{field.name})")
+    make: Callable[..., _T] = _made(namespace, body, fresh, "make")
+    return make
 
 
 def _made(

@@ -27,10 +27,10 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
-import attrs
 from dateutil.parser import isoparse
 
 from ._booking import PERIOD_CAP
+from ._fast import maker
 from ._validate import MAX_COUNT, MAX_ID_LENGTH, check_identifier, is_identifier
 from .errors import InvalidTimeError, InvalidValueError, PunchcardError
 from .expiry import EXPIRY_MODES
@@ -202,22 +202,22 @@ class Bad(Exception):
 
 class Context:
     """What reading one document needs besides the value at hand: its currency and zone (read
-    first), and the amounts already read (equal amounts share one Money value)."""
+    first), the amounts already read (equal amounts share one Money value) and the ids already
+    read (a document names its owner, location and items again and again)."""
 
-    __slots__ = ("amounts", "currency", "digits", "room", "tz")
+    __slots__ = ("amounts", "currency", "digits", "ids", "room", "tz")
 
     def __init__(self) -> None:
         self.currency = ""
         self.digits = 0
         self.tz: dt.tzinfo = _UTC
         self.amounts: dict[str, Money] = {}
+        self.ids: set[str] = set()
         #: (package id, item) -> the uses left this period of a credit that gives them.
         self.room: dict[tuple[str, str], int] = {}
 
 
 Reader = Callable[[Any, Context], Any]
-#: A linked field's reader: ``(raw, obj, values, ctx, scope)``, puts the value in *values*.
-LinkedReader = Callable[[Any, Mapping[str, Any], dict[str, Any], Context, Any], None]
 #: The sets of values seen so far in one list, by uniqueness group (ids unique in a list).
 Scope = dict[str, set[Any]]
 Schema = dict[str, Any]
@@ -262,8 +262,11 @@ class Scalar(Kind):
         return dict(self.stated)
 
 
-def _read_id(value: Any, _ctx: Context) -> str:
+def _read_id(value: Any, ctx: Context) -> str:
+    if type(value) is str and value in ctx.ids:  # (read before in this document: an id)
+        return value
     if is_identifier(value):
+        ctx.ids.add(value)
         return value
     if value and isinstance(value, str):  # a string the models refuse as an id: say why
         try:
@@ -677,59 +680,7 @@ class Field:
         if shown is _ABSENT and not required and scalar:
             shown = default
         self.shown = shown
-        #: Whether reading it involves more than its own value.
-        self.linked = bool(
-            required_unless
-            or required_with
-            or unique
-            or lowered_by
-            or excludes[0]
-            or needs[0]
-            or then
-        )
-        #: Whether, when absent, it simply takes its default (nothing requires it).
-        self.optional = not (required or required_unless or required_with or then)
         self._is_list = isinstance(kind, ListOf)
-
-    def linked_reader(self, reader: Reader, nullable: frozenset[str]) -> LinkedReader:
-        """The reader of this linked field in an object whose nullable keys are *nullable*:
-        ``read(raw, obj, values, ctx, scope)`` puts its value in *values* or raises."""
-        key, default, nullable_self = self.key, self.default, self.nullable
-        required, unless, with_ = self.required, self.required_unless, self.required_with
-        (excluded, excluded_message), (needed, needed_message) = self.excludes, self.needs
-        lowered_by, unique, then, is_list = self.lowered_by, self.unique, self.then, self._is_list
-        kind = self.kind
-
-        def read(
-            raw: Any, obj: Mapping[str, Any], values: dict[str, Any], ctx: Context, scope: Any
-        ) -> None:
-            if raw is _ABSENT or (raw is None and nullable_self):
-                if raw is _ABSENT and (
-                    required
-                    or (unless and not _present(obj, unless, unless in nullable))
-                    or (with_ and _present(obj, with_, with_ in nullable))
-                ):
-                    raise Bad("is required", key)
-                values[key] = default
-            else:
-                if excluded and _present(obj, excluded, excluded in nullable):
-                    raise Bad(excluded_message, key)
-                if needed and not _present(obj, needed, needed in nullable):
-                    raise Bad(needed_message, key)
-                read_value = reader
-                if lowered_by and values[lowered_by]:
-                    assert isinstance(kind, Whole)
-                    read_value = kind.bounded(kind.minimum - values[lowered_by])
-                try:
-                    value = values[key] = read_value(raw, ctx)
-                except Bad as bad:
-                    raise bad.at(_Key(key)) from None
-                if unique and scope is not None:
-                    _check_unique(key, value, raw, is_list, unique, scope)
-            for check in then:
-                check(values, obj, ctx)
-
-        return read
 
     def schema(self, defs: dict[str, Schema]) -> Schema:
         out = _ref(self.kind, defs)
@@ -766,10 +717,6 @@ def _check_unique(
     for name in raw:
         for group, _ in unique:
             scope[group].add(name)
-
-
-def _present(raw: Mapping[str, Any], key: str, nullable: bool) -> bool:
-    return key in raw and not (nullable and raw[key] is None)
 
 
 def _present_schema(key: str, nullable: bool) -> Schema:
@@ -858,57 +805,6 @@ def _merge(*schemas: Schema) -> Schema:
 # -- building the engine's values -------------------------------------------------------------
 
 
-def maker(cls: type[_T], *names: str) -> Callable[..., _T]:
-    """A function making a *cls* from the values of its fields *names*, given in that order.
-
-    The one way the reader builds the engine's values. It does not run the class's validators
-    and converters again: every value it is given was checked by the reader as strictly as they
-    would check it, and is in its converted form (a sorted tuple where the converter sorts).
-    tests/test_scenario_reader.py rebuilds every value the reader makes through the public
-    constructor and requires an equal value. The fields not named take their defaults, and
-    ``init=False`` fields (memos) a fresh value of their factory, as the constructor gives them.
-    Made once per class at import: a field added to a model without a default fails here.
-    """
-    kind: Any = cls
-    fields = attrs.fields(kind)
-    init = {f.name: f for f in fields if f.init}
-    unknown = set(names) - set(init)
-    if unknown:
-        raise TypeError(f"{cls.__name__} has no fields {sorted(unknown)}")
-    constant: list[tuple[str, Any]] = []
-    fresh: list[tuple[str, Callable[[], Any]]] = []
-    for f in fields:
-        if f.init and f.name in names:
-            continue
-        default = f.default
-        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-            if default.takes_self:  # pragma: no cover - no model has one
-                raise TypeError(f"{cls.__name__}.{f.name}: a factory taking self")
-            fresh.append((f.name, default.factory))
-        elif default is attrs.NOTHING:
-            raise TypeError(f"{cls.__name__}.{f.name} has no default: the reader must give it")
-        else:
-            constant.append((f.name, default))
-    # The models are slotted: each field's slot descriptor sets it (as object.__setattr__
-    # would, a little faster).
-    setters = tuple(vars(cls)[name].__set__ for name in names)
-    settings = tuple((vars(cls)[name].__set__, value) for name, value in constant)
-    factories = tuple((vars(cls)[name].__set__, factory) for name, factory in fresh)
-    new = object.__new__
-
-    def make(*values: Any) -> _T:
-        made: _T = new(cls)
-        for set_field, value in zip(setters, values):  # noqa: B905 (callers give every name)
-            set_field(made, value)
-        for set_field, value in settings:
-            set_field(made, value)
-        for set_field, factory in factories:
-            set_field(made, factory())
-        return made
-
-    return make
-
-
 class Obj(Kind):
     """An object of known fields, read in *order* (default: as listed) and built by *build*.
 
@@ -947,54 +843,42 @@ class Obj(Kind):
         self.groups = tuple(dict.fromkeys(g for f in self.fields for g, _ in f.unique))
 
     def reader(self) -> Reader:
-        allowed = frozenset(f.key for f in self.fields)
-        allowed_text = ", ".join(f.key for f in self.fields)
+        """The reader of this object, written out field by field in reading order (as attrs
+        writes an ``__init__``), made once: the first error found is the first in that order.
+
+        ``read(value, ctx, scope)`` checks the object's keys, reads each field into a dict of
+        values by key, checks the rules and builds the model; *scope* holds the values seen in
+        the list being read, for the fields that must be unique there."""
         nullable = frozenset(f.key for f in self.fields if f.nullable)
-        # One entry per field, in reading order.
-        plan = tuple(
-            (
-                f.key,
-                f.kind.reader(),
-                f.default,
-                f.nullable,
-                f.required,
-                f.optional,
-                f.linked_reader(f.kind.reader(), nullable) if f.linked else None,
-            )
-            for f in self.order
-        )
-        rules = self.rules
-        build = self.build
-
-        def read(value: Any, ctx: Context, scope: Scope | None = None) -> Any:
-            if type(value) is not dict:
-                _check_mapping(value)
-            if not value.keys() <= allowed:
-                _unknown(value, allowed, allowed_text)
-            # Every field in reading order: the first error found is the first in that order.
-            # Most fields stand alone (linked is None); the others have a reader of their own.
-            values: dict[str, Any] = {}
-            get = value.get
-            for key, reader, default, is_nullable, needed, optional, linked in plan:
-                raw = get(key, _ABSENT)
-                if linked is not None:
-                    if raw is _ABSENT and optional:
-                        values[key] = default
-                    else:
-                        linked(raw, value, values, ctx, scope)
-                elif raw is _ABSENT or (raw is None and is_nullable):
-                    if needed and raw is _ABSENT:
-                        raise Bad("is required", key)
-                    values[key] = default
-                else:
-                    try:
-                        values[key] = reader(raw, ctx)
-                    except Bad as bad:
-                        raise bad.at(_Key(key)) from None
-            for rule in rules:
-                rule.check(value, values, nullable)
-            return build(values, ctx)
-
+        namespace: dict[str, Any] = {
+            "_ABSENT": _ABSENT,
+            "Bad": Bad,
+            "_Key": _Key,
+            "_check_mapping": _check_mapping,
+            "_check_unique": _check_unique,
+            "_unknown": _unknown,
+            "_allowed": frozenset(f.key for f in self.fields),
+            "_allowed_text": ", ".join(f.key for f in self.fields),
+            "_nullable": nullable,
+            "_build": self.build,
+        }
+        body = [
+            "def read(value, ctx, scope=None):",
+            "    if type(value) is not dict:",
+            "        _check_mapping(value)",
+            "    if not value.keys() <= _allowed:",
+            "        _unknown(value, _allowed, _allowed_text)",
+            "    values = {}",
+            "    get = value.get",
+        ]
+        for i, f in enumerate(self.order):
+            body += _field_code(f, i, nullable, namespace)
+        for i, rule in enumerate(self.rules):
+            namespace[f"_rule{i}"] = rule.check
+            body.append(f"    _rule{i}(value, values, _nullable)")
+        body.append("    return _build(values, ctx)")
+        exec("\n".join(body), namespace)  # one function per object, made once
+        read: Reader = namespace["read"]
         return read
 
     def schema(self, defs: dict[str, Schema]) -> Schema:
@@ -1054,6 +938,76 @@ class Obj(Kind):
         if conditions:
             out["allOf"] = conditions
         return out
+
+
+def _given(key: str, nullable: frozenset[str]) -> str:
+    """The code of "the object ``value`` gives *key*" (not null, when *key* is nullable)."""
+    if key in nullable:
+        return f"get({key!r}) is not None"
+    return f"{key!r} in value"
+
+
+def _field_code(f: Field, i: int, nullable: frozenset[str], namespace: dict[str, Any]) -> list[str]:
+    """The lines of :meth:`Obj.reader` that read the field *f* (the *i*-th read) into
+    ``values``; what they use goes in *namespace*. In the order a field is checked: absent (or
+    null) and whether it may be, the keys it excludes or needs, its value (read with a minimum
+    lowered by a sibling read before it), its uniqueness in the list, then its checks."""
+    key = repr(f.key)
+    namespace[f"_default{i}"] = f.default
+    namespace[f"_read{i}"] = f.kind.reader()
+    lines = [f"    raw = get({key}, _ABSENT)"]
+    lines.append(
+        "    if raw is _ABSENT or raw is None:" if f.nullable else "    if raw is _ABSENT:"
+    )
+    required = []  # the conditions under which it may not be absent
+    if f.required_unless:
+        required.append(f"not ({_given(f.required_unless, nullable)})")
+    if f.required_with:
+        required.append(f"({_given(f.required_with, nullable)})")
+    if f.required and not f.nullable:  # (absent: nothing else to do)
+        lines.append(f"        raise Bad('is required', {key})")
+    elif f.required or required:
+        condition = "True" if f.required else " or ".join(required)
+        absent = " and raw is _ABSENT" if f.nullable else ""  # (null takes the default)
+        lines += [
+            f"        if ({condition}){absent}:",
+            f"            raise Bad('is required', {key})",
+        ]
+    if not (f.required and not f.nullable):
+        lines.append(f"        values[{key}] = _default{i}")
+    lines.append("    else:")
+    for link, (other, message) in (("excludes", f.excludes), ("needs", f.needs)):
+        if other:
+            namespace[f"_{link}{i}"] = message
+            given = _given(other, nullable)
+            test = given if link == "excludes" else f"not ({given})"
+            lines += [f"        if {test}:", f"            raise Bad(_{link}{i}, {key})"]
+    read = f"_read{i}"
+    if f.lowered_by:
+        assert isinstance(f.kind, Whole)
+        namespace[f"_kind{i}"] = f.kind
+        lowered = repr(f.lowered_by)
+        lines += [
+            f"        lowered = values[{lowered}]",
+            f"        reader = _kind{i}.bounded(_kind{i}.minimum - lowered) if lowered else _read{i}",
+        ]
+        read = "reader"
+    lines += [
+        "        try:",
+        f"            values[{key}] = {read}(raw, ctx)",
+        "        except Bad as bad:",
+        f"            raise bad.at(_Key({key})) from None",
+    ]
+    if f.unique:
+        namespace[f"_unique{i}"] = f.unique
+        lines += [
+            "        if scope is not None:",
+            f"            _check_unique({key}, values[{key}], raw, {f._is_list}, _unique{i}, scope)",
+        ]
+    for k, check in enumerate(f.then):
+        namespace[f"_then{i}_{k}"] = check
+        lines.append(f"    _then{i}_{k}(values, value, ctx)")
+    return lines
 
 
 def _unknown(value: Mapping[str, Any], allowed: frozenset[str], allowed_text: str) -> None:
@@ -1353,7 +1307,8 @@ def _package(values: dict[str, Any], ctx: Context) -> Package:
         components.append(component)
         if left is not None:
             ctx.room[values["id"], component.item] = left
-    return _make_package(*(tuple(components) if k == "credits" else values[k] for k in _KEYS))
+    values["credits"] = tuple(components)
+    return _make_package(*map(values.__getitem__, _KEYS))
 
 
 PACKAGE: Final = Obj(
