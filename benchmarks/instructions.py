@@ -32,6 +32,8 @@ WORKLOADS = {
     "optimal_large": (3, "apply, large cart, line_order=optimal"),
     "evaluate": (20, "scenario.evaluate of the typical document"),
     "parse": (20, "scenario.parse of the typical document"),
+    "run": (20, "Scenario.run of the typical document, read once (the packages as read)"),
+    "run_render": (20, "render(Scenario.run()) of the typical document, read once"),
     "sweep": (5, "expiries_due over 20,000 packages (divide by 20,000 for one)"),
     "notifications": (5, "notifications_due over 20,000 packages"),
 }
@@ -63,6 +65,14 @@ def workload(name: str, tree: Path) -> Callable[[], Any]:
         doc = run.typical_document()
         read = evaluate if name == "evaluate" else parse
         return lambda: read(doc)
+    if name in ("run", "run_render"):
+        from punchcard.scenario import render
+
+        scenario = parse(run.typical_document())
+        if name == "run":
+            return scenario.run
+        withheld = scenario.withheld()
+        return lambda: render(scenario.run(), withheld)
     cart, pkgs = run.typical_cart() if name == "apply_typical" else run.large_cart()
     policy: Any = Policy(line_order="optimal") if name == "optimal_large" else Policy()
     kept: Any = pkgs

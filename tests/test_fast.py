@@ -99,3 +99,8 @@ def test_maker_refuses_an_unknown_field_and_a_field_without_default() -> None:
         maker(Component, "item", "colour")
     with pytest.raises(TypeError, match="has no default"):
         maker(Component, "item")
+
+
+def test_evolve_trusted_refuses_a_field_the_class_does_not_have() -> None:
+    with pytest.raises(TypeError, match="no field 'colour'"):
+        evolve_trusted(Component("x", 1), colour="red")

@@ -80,11 +80,22 @@ def _evolver(cls: Any) -> Any:
     ``__init__``): each field copied or changed, each memo made fresh."""
     namespace, body = _setters(cls)
     copied, fresh = _plan(cls)
+    namespace["_by_name"] = {name: namespace[f"_set_{name}"] for name in copied}
+    namespace["_unknown"] = functools.partial(_unknown, cls)
     body.insert(0, "def evolve(inst, changes):")
-    body.append("    get = changes.get")
-    for name in copied:
-        body.append(f"    _set_{name}(new, get({name!r}, inst.{name}) if changes else inst.{name})")
+    body += [f"    _set_{name}(new, inst.{name})" for name in copied]
+    body += [
+        "    for name, value in changes.items():",
+        "        setter = _by_name.get(name)",
+        "        if setter is None:",
+        "            _unknown(name)",
+        "        setter(new, value)",
+    ]
     return _made(namespace, body, fresh, "evolve")
+
+
+def _unknown(cls: type, name: str) -> None:
+    raise TypeError(f"{cls.__name__} has no field {name!r} to change")
 
 
 @functools.cache

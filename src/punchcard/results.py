@@ -131,6 +131,12 @@ class Application:
         """The cart this result answers."""
         return self._cart
 
+    @property
+    def inputs(self) -> tuple[Package, ...]:
+        """The packages as they were before this cart, in the order given (``packages`` holds
+        them after it, in the same order)."""
+        return self._inputs
+
     @functools.cached_property
     def lines(self) -> tuple[LineResult, ...]:
         """How much of each line was covered, in cart order."""
@@ -357,3 +363,38 @@ class Application:
         if position is None:
             raise KeyError(package_id)
         return self.packages[position]
+
+    def credits_left(self, package_id: str) -> dict[str, int]:
+        """The credits left of each component of the package *package_id* after this cart, by
+        item (``{}`` for a stored-value package): what :meth:`package` holds, read from the
+        engine's balances without building the package.
+
+        >>> import datetime as dt
+        >>> from punchcard import Cart, Component, Line, Money, Package, apply
+        >>> p = Package(id="p1", owner="o", purchased_at=dt.datetime(2026, 1, 5),
+        ...             components=[Component("x", 3), Component("y", 1)])
+        >>> r = apply(Cart("o", "here", "USD", [Line("l1", "x", Money("5", "USD"))]), [p],
+        ...           as_of=dt.datetime(2026, 1, 6, 9), timezone="America/New_York")
+        >>> r.credits_left("p1")
+        {'x': 2, 'y': 1}
+        """
+        position = self._positions.get(package_id)
+        if position is None:
+            raise KeyError(package_id)
+        package = self._inputs[position]
+        if package.balance is not None:
+            return {}
+        start = self._slots[position]
+        balances = self._balances
+        return {c.item: balances[start + k] for k, c in enumerate(package.components)}
+
+    def balance_left(self, package_id: str) -> Money | None:
+        """The balance left of the stored-value package *package_id* after this cart (``None``
+        for a package of credits): what :meth:`package` holds, without building it."""
+        position = self._positions.get(package_id)
+        if position is None:
+            raise KeyError(package_id)
+        balance = self._inputs[position].balance
+        if balance is None:
+            return None
+        return Money.from_minor(self._balances[self._slots[position]], balance.currency)

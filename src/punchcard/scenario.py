@@ -200,9 +200,10 @@ def render(
 ) -> dict[str, Any]:
     """The result document of docs/scenario-format.md, keys in the documented order.
 
-    The packages are shown as they stand after the cart (``result.packages``), with the times
-    the engine works out for them (``result.times``): the expiry date and the instant it stops
-    being usable. *withheld*: credits a cap of uses per period kept from the engine, by
+    The packages are shown as they stand after the cart: the credits or balance left
+    (``result.credits_left``, ``result.balance_left``: read from the engine's balances, no
+    package is built), with the times the engine works out for them (``result.times``): the
+    expiry date and the instant it stops being usable. *withheld*: credits a cap of uses per period kept from the engine, by
     (package id, item), added back to what is shown left.
     """
     withheld = withheld or {}
@@ -211,14 +212,15 @@ def render(
     first_uses = set(result.first_uses)
     at_text = result.at.isoformat()
     rendered: list[dict[str, Any]] = []
-    for p in result.packages:
+    for p in result.inputs:  # (as they were: what changed is read from the result)
         times = result.times(p.id)
         shown: dict[str, Any] = {"id": p.id}
         if p.balance is not None:
-            shown["balance"] = str(p.balance)
+            shown["balance"] = str(result.balance_left(p.id))
         else:
             shown["remaining"] = {
-                c.item: c.remaining + withheld.get((p.id, c.item), 0) for c in p.components
+                item: left + withheld.get((p.id, item), 0)
+                for item, left in result.credits_left(p.id).items()
             }
         shown["expires_on"] = None if times.expires_on is None else times.expires_on.isoformat()
         moment = times.expires_local
