@@ -29,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 WORKLOADS = {
     "apply_typical": (20, "apply, typical cart, as a till runs it"),
     "apply_large": (10, "apply, large cart, as a till runs it"),
+    "hand_written": (20, "the hand-written greedy loop of run.py, typical cart"),
     "optimal_large": (3, "apply, large cart, line_order=optimal"),
     "evaluate": (20, "scenario.evaluate of the typical document"),
     "parse": (20, "scenario.parse of the typical document"),
@@ -73,6 +74,9 @@ def workload(name: str, tree: Path) -> Callable[[], Any]:
             return scenario.run
         withheld = scenario.withheld()
         return lambda: render(scenario.run(), withheld)
+    if name == "hand_written":
+        cart, pkgs = run.typical_cart()
+        return lambda: run.hand_written_greedy(cart, pkgs)
     cart, pkgs = run.typical_cart() if name == "apply_typical" else run.large_cart()
     policy: Any = Policy(line_order="optimal") if name == "optimal_large" else Policy()
     kept: Any = pkgs
