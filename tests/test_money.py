@@ -13,6 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from punchcard import Money, PunchcardError
 from punchcard.errors import InvalidTypeError, InvalidValueError
@@ -288,3 +290,31 @@ def test_money_survives_pickling_into_a_fresh_memo() -> None:
 def test_split_exact_shows_a_huge_weight_in_its_message() -> None:
     with pytest.raises(InvalidValueError, match="<int of 5001 digits>"):
         split_exact(Money("1", "USD"), [-(10**5000)])
+
+
+@given(
+    minor=st.integers(min_value=-(10**20), max_value=10**20),
+    currency=st.sampled_from(["USD", "JPY", "BHD", "EUR"]),
+)
+def test_from_minor_gives_the_same_amount_made_once_or_again(minor: int, currency: str) -> None:
+    """Money.from_minor keeps the amounts it made (immutable values): a second call gives an
+    amount equal in every way to the one the constructor makes."""
+    expected = Money(Decimal(minor).scaleb(-currency_precision(currency)), currency)
+    for _ in range(2):
+        made = Money.from_minor(minor, currency)
+        assert made == expected
+        assert (made.amount, str(made), made.minor) == (expected.amount, str(expected), minor)
+
+
+def test_from_minor_refuses_a_bool_even_once_the_same_number_was_made() -> None:
+    assert Money.from_minor(1, "USD") == Money("0.01", "USD")
+    with pytest.raises(InvalidTypeError):
+        Money.from_minor(True, "USD")
+
+
+def test_from_minor_of_a_subclass_makes_the_subclass() -> None:
+    class Tip(Money):
+        pass
+
+    Money.from_minor(250, "USD")
+    assert type(Tip.from_minor(250, "USD")) is Tip

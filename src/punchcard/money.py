@@ -91,6 +91,10 @@ def currency_precision(currency: str) -> int:
 
 #: Minor units of the codes already validated (a memo of CLDR data, never of caller state).
 _KNOWN: dict[str, int] = {}
+#: Amounts made by :meth:`Money.from_minor`, by (minor units, currency): a memo of immutable
+#: values, which equal a new one in every way (emptied when full).
+_BY_MINOR: dict[tuple[int, str], Money] = {}
+_BY_MINOR_SIZE = 4096
 
 
 @functools.cache
@@ -216,7 +220,11 @@ class Money:
         >>> Money.from_minor(1999, "USD")
         Money('19.99', 'USD')
         """
-        if type(minor) is not int and (isinstance(minor, bool) or not isinstance(minor, int)):
+        if type(minor) is int and cls is Money:  # (a bool is no int here: True == 1)
+            found = _BY_MINOR.get((minor, currency))
+            if found is not None:
+                return found
+        elif type(minor) is not int and (isinstance(minor, bool) or not isinstance(minor, int)):
             raise InvalidTypeError("minor", f"must be a whole number, got {show(minor)}")
         digits = _KNOWN.get(currency) if type(currency) is str else None
         if digits is None:
@@ -226,7 +234,13 @@ class Money:
                 "minor", f"must have at most {MAX_DIGITS} digits, got {show(minor)}"
             )
         amount = _scaleb(Decimal(minor), -digits)
-        return _made(amount, currency) if cls is Money else cls(amount, currency)
+        if cls is not Money:
+            return cls(amount, currency)
+        money = _made(amount, currency)
+        if len(_BY_MINOR) >= _BY_MINOR_SIZE:
+            _BY_MINOR.clear()
+        _BY_MINOR[minor, currency] = money
+        return money
 
     @property
     def minor(self) -> int:
