@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 
 from punchcard import Cart, Component, Line, Money, Package, apply
 from punchcard.testing import Scenario, scenarios
 
 
 @given(scenario=scenarios(options=True))
+@settings(max_examples=50)  # (a scenario with options is costly to draw; 50 cover its kinds)
 def test_credits_and_balance_left_are_what_the_packages_after_the_cart_hold(
     scenario: Scenario,
 ) -> None:
