@@ -318,3 +318,8 @@ def test_from_minor_of_a_subclass_makes_the_subclass() -> None:
 
     Money.from_minor(250, "USD")
     assert type(Tip.from_minor(250, "USD")) is Tip
+
+
+def test_from_minor_refuses_a_currency_that_is_not_a_string_with_a_punchcard_error() -> None:
+    with pytest.raises(PunchcardError):
+        Money.from_minor(5, ["USD"])  # type: ignore[arg-type]

@@ -124,11 +124,12 @@ def _builder(cls: Any) -> Any:
 def maker(cls: type[_T], *names: str) -> Callable[..., _T]:
     """``make(*values)``: a new *cls* from the values of its fields *names*, in that order,
     without validators or converters; the fields not named take their defaults, memos
-    (``init=False`` fields) start empty. Made once per call (callers keep it).
+    (``init=False`` fields) start empty. Each call writes a new function: make it once, keep it.
 
     The one way the scenario reader builds the engine's values: it checks every value as
-    strictly as the class would, in its converted form. A field added to the class without a
-    default fails here, when the reader is made.
+    strictly as the class would, in its converted form (``tests/test_scenario_reader.py``
+    rebuilds every value it makes through the public constructors and requires an equal one).
+    A field added to the class without a default fails here, when the reader is made.
     """
     kind: Any = cls
     init = {a.name for a in attrs.fields(kind) if a.init}

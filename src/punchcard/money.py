@@ -220,7 +220,7 @@ class Money:
         >>> Money.from_minor(1999, "USD")
         Money('19.99', 'USD')
         """
-        if type(minor) is int and cls is Money:  # (a bool is no int here: True == 1)
+        if type(minor) is int and type(currency) is str and cls is Money:  # (not a bool: True == 1)
             found = _BY_MINOR.get((minor, currency))
             if found is not None:
                 return found

@@ -203,8 +203,8 @@ def render(
     The packages are shown as they stand after the cart: the credits or balance left
     (``result.credits_left``, ``result.balance_left``: read from the engine's balances, no
     package is built), with the times the engine works out for them (``result.times``): the
-    expiry date and the instant it stops being usable. *withheld*: credits a cap of uses per period kept from the engine, by
-    (package id, item), added back to what is shown left.
+    expiry date and the instant it stops being usable. *withheld*: credits a cap of uses per
+    period kept from the engine, by (package id, item), added back to what is shown left.
     """
     withheld = withheld or {}
     tz = result.at.tzinfo
