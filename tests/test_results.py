@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import attrs
 import pytest
 from hypothesis import given, settings
 
 from punchcard import Cart, Component, Line, Money, Package, apply
+from punchcard.lifecycle import event_from_dict, event_to_dict
 from punchcard.testing import Scenario, scenarios
 
 
@@ -47,3 +49,15 @@ def test_a_package_of_credits_has_no_balance_left() -> None:
     result = apply(cart, [package], as_of=dt.datetime(2026, 1, 6, 9), timezone="UTC")
     assert result.balance_left("p1") is None
     assert result.credits_left("p1") == {"x": 1}
+
+
+@given(scenario=scenarios(options=True))
+@settings(max_examples=50)
+def test_a_checkouts_events_are_the_events_their_checks_would_build(scenario: Scenario) -> None:
+    """Application.events builds its events without running their validators again (every
+    field comes from the checked inputs and the engine): each must equal the event the checked
+    constructor builds from the same fields, and survive the ledger's JSON."""
+    for event in scenario.apply().events:
+        fields = {f.name: getattr(event, f.name) for f in attrs.fields(type(event)) if f.init}
+        assert type(event)(**fields) == event
+        assert event_from_dict(event_to_dict(event)) == event

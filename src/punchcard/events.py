@@ -525,15 +525,35 @@ class BalanceRedeemed(_Event):
 
 
 def redemption_event(
-    line_id: str, amount: Money, item: str | None, credits: int, **fields: Any
+    line_id: str,
+    amount: Money,
+    item: str | None,
+    credits: int,
+    *,
+    trusted: bool = False,
+    **fields: Any,
 ) -> RedemptionRecorded | BalanceRedeemed:
     """The ledger event of one redemption of the engine (a :class:`punchcard.Redemption`'s
     *line_id*, *amount*, *item* and *credits*) with the event's other *fields*: a
     :class:`RedemptionRecorded` of credits, or a :class:`BalanceRedeemed` of money for a
     stored-value package (no item). A checkout's events and the lifecycle's holds are made here.
+
+    *trusted*: every field was derived from values already checked (a checkout's result: the
+    engine's ids, amounts and its aware checkout time), so the validators are not run again.
     """
     if item is None:
+        if trusted:
+            return build_trusted(BalanceRedeemed, line_id=line_id, amount=amount, **fields)
         return BalanceRedeemed(line_id=line_id, amount=amount, **fields)
+    if trusted:
+        return build_trusted(
+            RedemptionRecorded,
+            line_id=line_id,
+            amount=amount,
+            item=item,
+            credits=credits,
+            **fields,
+        )
     return RedemptionRecorded(line_id=line_id, amount=amount, item=item, credits=credits, **fields)
 
 

@@ -263,7 +263,10 @@ class Application:
                 "scheduled_for": at,
                 "cart_id": self.cart_id,
             }
-            out.append(redemption_event(r.line_id, r.amount, r.item, r.credits, **common))
+            # (every field comes from the checked inputs and the engine: not checked again)
+            out.append(
+                redemption_event(r.line_id, r.amount, r.item, r.credits, trusted=True, **common)
+            )
         return tuple(out)
 
     @functools.cached_property
