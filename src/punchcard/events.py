@@ -541,20 +541,14 @@ def redemption_event(
     *trusted*: every field was derived from values already checked (a checkout's result: the
     engine's ids, amounts and its aware checkout time), so the validators are not run again.
     """
+    kind: type[RedemptionRecorded | BalanceRedeemed] = RedemptionRecorded
     if item is None:
-        if trusted:
-            return build_trusted(BalanceRedeemed, line_id=line_id, amount=amount, **fields)
-        return BalanceRedeemed(line_id=line_id, amount=amount, **fields)
+        kind = BalanceRedeemed
+    else:
+        fields.update(item=item, credits=credits)
     if trusted:
-        return build_trusted(
-            RedemptionRecorded,
-            line_id=line_id,
-            amount=amount,
-            item=item,
-            credits=credits,
-            **fields,
-        )
-    return RedemptionRecorded(line_id=line_id, amount=amount, item=item, credits=credits, **fields)
+        return build_trusted(kind, line_id=line_id, amount=amount, **fields)
+    return kind(line_id=line_id, amount=amount, **fields)
 
 
 @attrs.frozen(kw_only=True)

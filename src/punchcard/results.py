@@ -179,24 +179,30 @@ class Application:
         tz = self.at.tzinfo
         assert tz is not None
         used = {r.package_id for r in self.redemptions}
-        balances = self._balances
         out: list[Package] = []
-        for package, start in zip(self._inputs, self._slots, strict=True):
+        mode = self._policy.expiry
+        for position, package in enumerate(self._inputs):
             if package.id not in used:
                 out.append(package)
             elif package.balance is not None:
-                left = Money.from_minor(balances[start], package.balance.currency)
-                out.append(
-                    advance(package, (), balance=left, at=self.at, tz=tz, mode=self._policy.expiry)
-                )
+                left = self._balance_at(position)
+                out.append(advance(package, (), balance=left, at=self.at, tz=tz, mode=mode))
             else:
-                end = start + len(package.components)
-                out.append(
-                    advance(
-                        package, balances[start:end], at=self.at, tz=tz, mode=self._policy.expiry
-                    )
-                )
+                credits = self._credits_at(position)
+                out.append(advance(package, credits, at=self.at, tz=tz, mode=mode))
         return tuple(out)
+
+    def _credits_at(self, position: int) -> tuple[int, ...]:
+        """The credits left after this cart of each component of the package at *position*,
+        in component order: the engine's balances of its slots."""
+        start = self._slots[position]
+        return self._balances[start : start + len(self._inputs[position].components)]
+
+    def _balance_at(self, position: int) -> Money:
+        """The balance left after this cart of the stored-value package at *position*."""
+        balance = self._inputs[position].balance
+        assert balance is not None
+        return Money.from_minor(self._balances[self._slots[position]], balance.currency)
 
     def expires_at(self, package_id: str) -> dt.datetime | None:
         """The instant the package *package_id* stops being usable, as it stands after this cart
@@ -216,9 +222,7 @@ class Application:
     def times(self, package_id: str) -> PackageTimes:
         """The times (purchase, validity, expiry) of the package *package_id* as it stands after
         this cart."""
-        position = self._positions.get(package_id)
-        if position is None:
-            raise KeyError(package_id)
+        position = self._positions[package_id]  # (KeyError when there is none)
         package = self._inputs[position]
         if (
             package.first_used_at is not None
@@ -362,9 +366,7 @@ class Application:
 
     def package(self, package_id: str) -> Package:
         """The new state of the package with id *package_id*."""
-        position = self._positions.get(package_id)
-        if position is None:
-            raise KeyError(package_id)
+        position = self._positions[package_id]  # (KeyError when there is none)
         return self.packages[position]
 
     def credits_left(self, package_id: str) -> dict[str, int]:
@@ -381,23 +383,17 @@ class Application:
         >>> r.credits_left("p1")
         {'x': 2, 'y': 1}
         """
-        position = self._positions.get(package_id)
-        if position is None:
-            raise KeyError(package_id)
+        position = self._positions[package_id]  # (KeyError when there is none)
         package = self._inputs[position]
         if package.balance is not None:
             return {}
-        start = self._slots[position]
-        balances = self._balances
-        return {c.item: balances[start + k] for k, c in enumerate(package.components)}
+        left = self._credits_at(position)
+        return {c.item: left[k] for k, c in enumerate(package.components)}
 
     def balance_left(self, package_id: str) -> Money | None:
         """The balance left of the stored-value package *package_id* after this cart (``None``
         for a package of credits): what :meth:`package` holds, without building it."""
-        position = self._positions.get(package_id)
-        if position is None:
-            raise KeyError(package_id)
-        balance = self._inputs[position].balance
-        if balance is None:
+        position = self._positions[package_id]  # (KeyError when there is none)
+        if self._inputs[position].balance is None:
             return None
-        return Money.from_minor(self._balances[self._slots[position]], balance.currency)
+        return self._balance_at(position)
