@@ -51,9 +51,15 @@ def build_trusted(cls: type[_T], **fields: Any) -> _T:
     (``init=False`` fields) start empty.
     """
     kind: Any = cls
-    build: Any = _builder(kind)
-    new: _T = build(fields)
+    make = _maker(kind, tuple(fields))
+    new: _T = make(*fields.values())
     return new
+
+
+@functools.cache
+def _maker(cls: Any, names: tuple[str, ...]) -> Any:
+    """:func:`maker` for *cls* and *names*, made once for each set of names given."""
+    return maker(cls, *names)
 
 
 def _setters(cls: Any) -> tuple[dict[str, object], list[str]]:
@@ -98,29 +104,6 @@ def _unknown(cls: type, name: str) -> None:
     raise TypeError(f"{cls.__name__} has no field {name!r} to change")
 
 
-@functools.cache
-def _builder(cls: Any) -> Any:
-    """``build(fields)`` for *cls*, written out field by field: each field given or its
-    default, each memo made fresh."""
-    namespace, body = _setters(cls)
-    copied, fresh = _plan(cls)
-    defaults = _defaults(cls)
-    body.insert(0, "def build(fields):")
-    body.append("    get = fields.get")
-    body.append("    missing = _MISSING")
-    namespace["_MISSING"] = object()
-    for name in copied:
-        if name in defaults:
-            namespace[f"_default_{name}"] = defaults[name]
-            body += [
-                f"    value = get({name!r}, missing)",
-                f"    _set_{name}(new, _default_{name}() if value is missing else value)",
-            ]
-        else:
-            body.append(f"    _set_{name}(new, fields[{name!r}])")
-    return _made(namespace, body, fresh, "build")
-
-
 def maker(cls: type[_T], *names: str) -> Callable[..., _T]:
     """``make(*values)``: a new *cls* from the values of its fields *names*, in that order,
     without validators or converters; the fields not named take their defaults, memos
@@ -146,7 +129,7 @@ def maker(cls: type[_T], *names: str) -> Callable[..., _T]:
             continue
         default = field.default
         if default is attrs.NOTHING:
-            raise TypeError(f"{kind.__name__}.{field.name} has no default: the reader must give it")
+            raise TypeError(f"{kind.__name__}.{field.name} has no default: it must be given")
         if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
             namespace[f"_default_{field.name}"] = default.factory
             body.append(f"    _set_{field.name}(new, _default_{field.name}())")
@@ -167,12 +150,3 @@ def _made(
     body.append("    return new")
     exec("\n".join(body), namespace)  # one function per class, made once
     return namespace[name]
-
-
-@functools.cache
-def _defaults(cls: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for field in attrs.fields(cls):
-        if field.init and field.default is not attrs.NOTHING:
-            out[field.name] = _factory(field)
-    return out
