@@ -290,9 +290,15 @@ def run_workers(database: Database, logs: Path, rng: random.Random) -> dict[str,
         time.sleep(0.05)
         if counts["random_kills"] < RANDOM_KILLS and time.monotonic() > next_kill:
             victim = rng.choice(sorted(running))
-            os.kill(running[victim].pid, signal.SIGKILL)
-            counts["random_kills"] += 1
-            next_kill = time.monotonic() + rng.uniform(0.5, 2.0)
+            try:
+                os.kill(running[victim].pid, signal.SIGKILL)
+            except ProcessLookupError:
+                # The victim finished between the choice and the signal: the fork server, its
+                # parent, has already reaped it. Not a kill; the loop below sees it ended.
+                pass
+            else:
+                counts["random_kills"] += 1
+                next_kill = time.monotonic() + rng.uniform(0.5, 2.0)
         for worker, process in list(running.items()):
             if process.is_alive():
                 continue
