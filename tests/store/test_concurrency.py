@@ -204,7 +204,7 @@ def operation(
 def business_time(epoch: float) -> dt.datetime:
     """The business's clock: START at *epoch*, running SPEED times faster than real time (whole
     seconds), so that operations of one owner are in time order as they commit."""
-    return START + dt.timedelta(seconds=int((time.time() - epoch) * SPEED))
+    return START + dt.timedelta(seconds=int((time.monotonic() - epoch) * SPEED))
 
 
 def worker_main(database: Database, worker: int, resume: int, log: str, epoch: float) -> None:
@@ -237,7 +237,7 @@ def worker_main(database: Database, worker: int, resume: int, log: str, epoch: f
         kind, send = operation(store, worker, i, as_of)
         for attempt in (1, 2):
             dying["now"] = attempt == 1 and i in SELF_KILLS and i != resume
-            began = time.time()
+            began = time.monotonic()
             record: dict[str, Any] = {"i": i, "kind": kind, "send": attempt, "t0": began}
             try:
                 receipt = send()
@@ -251,7 +251,7 @@ def worker_main(database: Database, worker: int, resume: int, log: str, epoch: f
                 record["result"] = "replayed" if receipt.replayed else "applied"
                 record["positions"] = list(receipt.positions)
                 record["attempts"] = receipt.attempts
-            record["t1"] = time.time()
+            record["t1"] = time.monotonic()
             out.write(json.dumps(record) + "\n")
         out.write(json.dumps({"end": i}) + "\n")
     out.close()
@@ -269,7 +269,7 @@ def resume_at(log: Path) -> int:
 def run_workers(database: Database, logs: Path, rng: random.Random) -> dict[str, int]:
     """Start the workers; kill some at random; restart every killed one where it stopped."""
     context = process_context()
-    epoch = time.time()
+    epoch = time.monotonic()
     running: dict[int, Any] = {}
     counts = Counter[str]()
 
