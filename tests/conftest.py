@@ -7,6 +7,7 @@ variable is set; ``fast`` (20 examples) when ``HYPOTHESIS_PROFILE=fast``; ``dev`
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 from decimal import Decimal
 from typing import Any
@@ -85,3 +86,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("recorded figures")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Move what collection made (modules, test items, Hypothesis strategies) out of the
+    garbage collector's reach: it lives to the end of the run, and a full collection would
+    otherwise walk all of it again each time a test makes many objects."""
+    gc.collect()
+    gc.freeze()
