@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from punchcard import Component, Package
+from punchcard import Component, Money, Package
 from punchcard._fast import build_trusted, evolve_trusted, maker
 from punchcard.events import ItemCredits, PackageExpired
+from punchcard.lifecycle.state import StoredBalance
 from punchcard.testing import packages
 
 AT = dt.datetime(2026, 3, 2, 17, 30)
@@ -99,6 +100,18 @@ def test_maker_refuses_an_unknown_field_and_a_field_without_default() -> None:
         maker(Component, "item", "colour")
     with pytest.raises(TypeError, match="has no default"):
         maker(Component, "item")
+
+
+def test_maker_refuses_to_leave_out_a_default_that_takes_self() -> None:
+    # (its factory needs the instance; the generated builder calls factories with nothing)
+    stored = {"granted": Money("5", "USD"), "remaining": Money("5", "USD")}
+    zero = Money("0", "USD")
+    names = ("granted", "remaining", "held", "used", "expired", "refunded")
+    with pytest.raises(TypeError, match="'forfeited' has a default that takes self"):
+        maker(StoredBalance, *names)
+    made = maker(StoredBalance, *names, "forfeited")
+    values = [*stored.values(), zero, zero, zero, zero, zero]
+    assert made(*values) == StoredBalance(*values)
 
 
 def test_evolve_trusted_refuses_a_field_the_class_does_not_have() -> None:

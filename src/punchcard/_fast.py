@@ -24,10 +24,18 @@ def _plan(cls: Any) -> tuple[tuple[str, ...], tuple[tuple[str, Any], ...]]:
 def _factory(field: Any) -> Any:
     default = field.default
     if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-        return default.factory
+        return _plain_factory(field)
     if default is attrs.NOTHING:
         raise TypeError(f"evolve_trusted cannot rebuild {field.name!r}, set in __attrs_post_init__")
     return lambda: default
+
+
+def _plain_factory(field: Any) -> Any:
+    """The factory of *field*'s default; one that takes the instance is refused (the
+    generated builders call a factory with no argument)."""
+    if field.default.takes_self:
+        raise TypeError(f"{field.name!r} has a default that takes self: it must be given")
+    return field.default.factory
 
 
 def evolve_trusted(inst: _T, **changes: Any) -> _T:
@@ -131,7 +139,7 @@ def maker(cls: type[_T], *names: str) -> Callable[..., _T]:
         if default is attrs.NOTHING:
             raise TypeError(f"{kind.__name__}.{field.name} has no default: it must be given")
         if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-            namespace[f"_default_{field.name}"] = default.factory
+            namespace[f"_default_{field.name}"] = _plain_factory(field)
             body.append(f"    _set_{field.name}(new, _default_{field.name}())")
         else:
             namespace[f"_default_{field.name}"] = default
